@@ -1,0 +1,98 @@
+/**
+ * Line-by-line JSONL over any byte stream, with 1-based line numbers, so every error can
+ * name the file and line. Memory holds one line at a time, never the file.
+ */
+import type { Readable } from 'node:stream';
+
+/** Bad input: names the file, the line and the field, never the record's text. */
+export class InputError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly field: string | undefined,
+    readonly reason: string,
+  ) {
+    super([file, line, field].filter((p) => p !== undefined).join(':') + `: ${reason}`);
+    this.name = 'InputError';
+  }
+
+  toJSON() {
+    return { file: this.file, line: this.line, field: this.field, reason: this.reason, message: this.message };
+  }
+}
+
+export interface JsonlLine {
+  line: number;
+  value: unknown;
+}
+
+export interface ReadJsonlOptions {
+  /** Longest accepted line in bytes; longer lines are refused. */
+  maxLineBytes?: number;
+  /** Skip lines that are empty or only whitespace (default true). */
+  skipBlank?: boolean;
+}
+
+/** Yields each line's parsed JSON with its line number. Bytes that are not UTF-8 are refused. */
+export async function* readJsonl(
+  stream: Readable | AsyncIterable<Uint8Array | string>,
+  file: string,
+  options: ReadJsonlOptions = {},
+): AsyncGenerator<JsonlLine> {
+  const { maxLineBytes = Infinity, skipBlank = true } = options;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let lineNo = 0;
+  for await (const raw of splitLines(stream)) {
+    lineNo += 1;
+    if (raw.byteLength > maxLineBytes) {
+      throw new InputError(file, lineNo, undefined, `line is ${raw.byteLength} bytes, over the ${maxLineBytes}-byte limit`);
+    }
+    let text: string;
+    try {
+      text = decoder.decode(raw);
+    } catch {
+      throw new InputError(file, lineNo, undefined, 'not valid UTF-8');
+    }
+    if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.trim() === '') {
+      if (skipBlank) continue;
+      throw new InputError(file, lineNo, undefined, 'blank line');
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new InputError(file, lineNo, undefined, `not JSON (${(error as Error).message})`);
+    }
+    yield { line: lineNo, value };
+  }
+}
+
+/** Splits a byte stream on \n (dropping a trailing \r), yielding raw bytes per line. */
+export async function* splitLines(stream: Readable | AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
+    let buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let nl: number;
+    while ((nl = buf.indexOf(0x0a)) !== -1) {
+      const head = buf.subarray(0, nl);
+      const line = pendingBytes ? Buffer.concat([...pending, head], pendingBytes + head.length) : head;
+      pending = [];
+      pendingBytes = 0;
+      yield stripCr(line);
+      buf = buf.subarray(nl + 1);
+    }
+    if (buf.length) {
+      pending.push(Buffer.from(buf));
+      pendingBytes += buf.length;
+    }
+  }
+  if (pendingBytes) yield stripCr(Buffer.concat(pending, pendingBytes));
+}
+
+const stripCr = (line: Buffer) => (line.length && line[line.length - 1] === 0x0d ? line.subarray(0, -1) : line);
+
+/** Serializes one record as a JSONL line. */
+export const toJsonlLine = (record: unknown) => `${JSON.stringify(record)}\n`;
+
