@@ -1,0 +1,44 @@
+# Two entry points: `make demo` runs the whole pipeline locally on the example clinic
+# data, `make test` runs every test. Both bootstrap a fresh clone first; the bootstrap
+# steps are skipped when their stamp is newer than the files they install from.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+WORKDIR ?= .rewardds
+EXAMPLE := examples/clinic-qa
+
+.PHONY: demo test bootstrap node-deps python-deps example clean-demo
+
+demo: bootstrap
+	npx rewardds run --local $(EXAMPLE)/train.jsonl --test $(EXAMPLE)/test.jsonl \
+		--seeds $(EXAMPLE)/seeds.jsonl --config examples/tiny.config.json --workdir $(WORKDIR)
+
+test: bootstrap
+	npx vitest run
+	cd jobs && ../$(VENV)/bin/python -m pytest -q
+
+bootstrap: node-deps python-deps
+
+node-deps: node_modules/.rewardds-stamp
+python-deps: $(VENV)/.rewardds-stamp
+
+# npm 11 may skip esbuild's install script; esbuild still runs from its platform
+# package, which the version check proves (CDK bundling needs it).
+node_modules/.rewardds-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	npx esbuild --version
+	touch $@
+
+# torch==2.13.0 (CPU) is found on local disk by a plain `pip install -r`.
+$(VENV)/.rewardds-stamp: jobs/requirements-cpu.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check -q -r jobs/requirements-cpu.txt
+	touch $@
+
+# Regenerates the committed example files (deterministic).
+example:
+	npx tsx examples/generate.ts --out $(EXAMPLE)
+
+clean-demo:
+	rm -rf $(WORKDIR)
