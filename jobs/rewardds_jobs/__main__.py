@@ -1,0 +1,107 @@
+"""`python -m rewardds_jobs <stage>`: run one stage on SageMaker-style directories.
+
+SageMaker training runs the image with argv `train`; the stage then comes from
+hyperparameters.json. Processing passes the stage as the container argument. Any failure
+ends with exit code 1 and one line in the failure file (SageMaker's FailureReason).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import time
+
+# Jobs never reach a model hub: every model comes from an input channel.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from .failure import JobInputError, describe_unexpected, write_failure  # noqa: E402
+
+# stage → (module under rewardds_jobs.stages, one line for --help). Modules are imported
+# only when their stage runs, so a stage that is missing or broken fails only itself.
+STAGES: dict[str, tuple[str, str]] = {
+    "train-generator": ("train_generator", "DP-SGD LoRA fine-tune of the generation proxy G on the private records"),
+    "build-pairs": ("build_pairs", "reward pairs per private record: a>base, a>G, G>base (greedy answers)"),
+    "train-reward": ("train_reward", "DP-SGD fine-tune of the reward proxy R on the record-grouped pairs"),
+    "synthesize-queries": ("synthesize_queries", "G samples M unique synthetic queries (few-shot from public seeds)"),
+    "sample-candidates": ("sample_candidates", "G samples n candidate responses per query"),
+    "score": ("score", "reward R(q, c) and perplexity of G for every candidate"),
+    "train-target": ("train_target", "LoRA SFT of the target model on the filtered pool"),
+    "refine": ("refine", "G critiques chosen vs rejected; the target writes improved responses"),
+    "evaluate": ("evaluate", "ROUGE-L, BLEU and exact match of each round's target on the test set"),
+}
+TOOLS = {"make-tiny-model": "write a tiny random-init model folder offline (tests, local mode)"}
+
+log = logging.getLogger("rewardds_jobs")
+
+
+def usage() -> str:
+    width = max(len(name) for name in [*STAGES, *TOOLS])
+    lines = ["usage: python -m rewardds_jobs <stage>", "", "stages:"]
+    lines += [f"  {name:<{width}}  {text}" for name, (_, text) in STAGES.items()]
+    lines += ["", "tools:"]
+    lines += [f"  {name:<{width}}  {text}" for name, text in TOOLS.items()]
+    lines += ["", "SageMaker training passes `train`; the stage then comes from hyperparameters.json."]
+    return "\n".join(lines)
+
+
+def resolve_stage(argv: list[str]) -> str:
+    from .contract import read_stage_hyperparameter
+
+    arg = argv[0] if argv else None
+    if arg in (None, "train", "serve"):
+        stage = read_stage_hyperparameter()
+        if stage is None:
+            raise JobInputError("hyperparameters.json", None, "stage", "missing (no stage given as argument)")
+        arg = stage
+    if arg not in STAGES:
+        raise JobInputError("command line", None, "stage", f"unknown stage {arg!r}")
+    return arg
+
+
+def run_stage(stage: str) -> dict:
+    from .contract import Job
+
+    job = Job.from_env(stage)
+    module = importlib.import_module(f"rewardds_jobs.stages.{STAGES[stage][0]}")
+    started = time.perf_counter()
+    metrics = dict(module.run(job) or {})
+    metrics.setdefault("stage", stage)
+    metrics["seconds"] = round(time.perf_counter() - started, 3)
+    job.write_metrics(metrics)
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if argv and argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if argv and argv[0] in TOOLS:
+        from . import tiny
+
+        return tiny.main(argv[1:])
+    stage = "?"
+    try:
+        stage = resolve_stage(argv)
+        log.info("stage %s starting", stage)
+        metrics = run_stage(stage)
+        log.info("stage %s done in %.1fs", stage, metrics["seconds"])
+        return 0
+    except JobInputError as error:
+        message = str(error)
+    except Exception as error:  # noqa: BLE001 - every failure must reach the failure file
+        message = f"{stage}: {describe_unexpected(error)}"
+    # Only the one-line reason is logged: a traceback's frames can hold record text.
+    write_failure(message)
+    log.error("stage %s failed: %s", stage, message)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""The stage configs: one frozen dataclass per stage, exactly the keys of docs/job-contract.md.
+
+`config.json` uses the run config's camelCase keys; each dataclass maps them to snake_case
+fields explicitly (KEYS) so a renamed field can never silently accept a wrong key. Every
+check names `config.json: <key>` so a user can fix the file without reading this source.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from .failure import JobInputError
+
+CONFIG_FILE = "config.json"
+METRIC_NAMES = ("rougeL", "bleu", "exactMatch")
+_REQUIRED = object()
+
+
+def _fail(key: str, reason: str) -> JobInputError:
+    return JobInputError(CONFIG_FILE, None, key, reason)
+
+
+def _check_int(key: str, value: Any, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(key, f"must be an integer, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise _fail(key, f"must be between {lo} and {hi}, got {value}")
+
+
+def _check_num(key: str, value: Any, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _fail(key, f"must be a finite number, got {type(value).__name__}")
+    too_low = value <= lo if lo_open else value < lo
+    too_high = value >= hi if hi_open else value > hi
+    if too_low or too_high:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        raise _fail(key, f"must be in {left}{lo}, {hi}{right}, got {value}")
+
+
+@dataclass(frozen=True)
+class LoraConfig:
+    r: int = 16
+    alpha: float = 32.0
+    dropout: float = 0.05
+
+    KEYS: ClassVar[dict[str, str]] = {"r": "r", "alpha": "alpha", "dropout": "dropout"}
+
+    def __post_init__(self) -> None:
+        _check_int("lora.r", self.r, 1, 256)
+        _check_num("lora.alpha", self.alpha, 0, 1024, lo_open=True)
+        _check_num("lora.dropout", self.dropout, 0, 0.9)
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "LoraConfig":
+        if not isinstance(raw, Mapping):
+            raise _fail("lora", "must be an object")
+        return cls(**_map_keys(raw, cls.KEYS, prefix="lora."))
+
+
+def _map_keys(raw: Mapping[str, Any], keys: Mapping[str, str], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in keys:
+            raise _fail(prefix + key, "unknown key")
+        out[keys[key]] = value
+    return out
+
+
+class _StageConfig:
+    """Shared parsing: camelCase JSON → fields, unknown keys refused, required keys enforced."""
+
+    KEYS: ClassVar[dict[str, str]]
+
+    @classmethod
+    def from_json(cls, raw: Any):
+        if not isinstance(raw, Mapping):
+            raise JobInputError(CONFIG_FILE, None, None, "must hold a JSON object")
+        values = _map_keys(raw, cls.KEYS)
+        if "lora" in values:
+            values["lora"] = LoraConfig.from_json(values["lora"])
+        by_field = {camel: snake for camel, snake in cls.KEYS.items()}
+        for f in fields(cls):  # type: ignore[arg-type]
+            if f.default is _REQUIRED and f.name not in values:
+                camel = next(c for c, s in by_field.items() if s == f.name)
+                raise _fail(camel, "missing (this stage needs it)")
+        return cls(**values)
+
+
+def _required() -> Any:
+    return field(default=_REQUIRED)
+
+
+@dataclass(frozen=True)
+class ProxyTrainConfig(_StageConfig):
+    """train-generator and train-reward. σ and δ come from the privacy plan, so they have no default."""
+
+    noise_multiplier: float = _required()
+    delta: float = _required()
+    seed: int = 0
+    epochs: int = 3
+    batch_size: int = 64
+    learning_rate: float = 5e-4
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    max_length: int = 1024
+    clip_norm: float = 1.0
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "seed": "seed", "epochs": "epochs", "batchSize": "batch_size", "learningRate": "learning_rate",
+        "lora": "lora", "maxLength": "max_length", "noiseMultiplier": "noise_multiplier",
+        "clipNorm": "clip_norm", "delta": "delta",
+    }
+
+    def __post_init__(self) -> None:
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_int("epochs", self.epochs, 1, 100)
+        _check_int("batchSize", self.batch_size, 1, 65_536)
+        _check_num("learningRate", self.learning_rate, 0, 1, lo_open=True)
+        _check_int("maxLength", self.max_length, 16, 32_768)
+        # σ = 0 is allowed only to show, in tests, that DP-SGD without noise is plain clipped SGD.
+        _check_num("noiseMultiplier", self.noise_multiplier, 0, 1000)
+        _check_num("clipNorm", self.clip_norm, 0, 1000, lo_open=True)
+        _check_num("delta", self.delta, 0, 1, lo_open=True, hi_open=True)
+        if not isinstance(self.lora, LoraConfig):
+            raise _fail("lora", "must be an object")
+
+
+@dataclass(frozen=True)
+class TargetTrainConfig(_StageConfig):
+    seed: int = 0
+    epochs: int = 3
+    batch_size: int = 16
+    learning_rate: float = 2e-4
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    max_length: int = 2048
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "seed": "seed", "epochs": "epochs", "batchSize": "batch_size", "learningRate": "learning_rate",
+        "lora": "lora", "maxLength": "max_length",
+    }
+
+    def __post_init__(self) -> None:
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_int("epochs", self.epochs, 1, 100)
+        _check_int("batchSize", self.batch_size, 1, 4096)
+        _check_num("learningRate", self.learning_rate, 0, 1, lo_open=True)
+        _check_int("maxLength", self.max_length, 16, 32_768)
+        if not isinstance(self.lora, LoraConfig):
+            raise _fail("lora", "must be an object")
+
+
+def _check_sampling(cfg: Any) -> None:
+    _check_int("seed", cfg.seed, 0, 2**31 - 1)
+    _check_num("temperature", cfg.temperature, 0, 5, lo_open=True)
+    _check_num("topP", cfg.top_p, 0, 1, lo_open=True)
+    _check_int("maxNewTokens", cfg.max_new_tokens, 1, 8192)
+
+
+@dataclass(frozen=True)
+class BuildPairsConfig(_StageConfig):
+    seed: int = 0
+    max_new_tokens: int = 512
+    max_length: int = 1024
+    batch_size: int = 8
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "seed": "seed", "maxNewTokens": "max_new_tokens", "maxLength": "max_length", "batchSize": "batch_size",
+    }
+
+    def __post_init__(self) -> None:
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_int("maxNewTokens", self.max_new_tokens, 1, 8192)
+        _check_int("maxLength", self.max_length, 16, 32_768)
+        _check_int("batchSize", self.batch_size, 1, 4096)
+
+
+@dataclass(frozen=True)
+class SynthesizeQueriesConfig(_StageConfig):
+    queries: int = _required()
+    seed: int = 0
+    temperature: float = 1.0
+    top_p: float = 0.7
+    max_new_tokens: int = 512
+    few_shot: int = 2
+    attempts_per_query: float = 4
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "seed": "seed", "queries": "queries", "temperature": "temperature", "topP": "top_p",
+        "maxNewTokens": "max_new_tokens", "fewShot": "few_shot", "attemptsPerQuery": "attempts_per_query",
+    }
+
+    def __post_init__(self) -> None:
+        _check_sampling(self)
+        _check_int("queries", self.queries, 1, 10_000_000)
+        _check_int("fewShot", self.few_shot, 0, 8)
+        _check_num("attemptsPerQuery", self.attempts_per_query, 1, 100)
+
+
+@dataclass(frozen=True)
+class SampleCandidatesConfig(_StageConfig):
+    seed: int = 0
+    candidates: int = 6
+    temperature: float = 1.0
+    top_p: float = 0.7
+    max_new_tokens: int = 512
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "seed": "seed", "candidates": "candidates", "temperature": "temperature", "topP": "top_p",
+        "maxNewTokens": "max_new_tokens",
+    }
+
+    def __post_init__(self) -> None:
+        _check_sampling(self)
+        _check_int("candidates", self.candidates, 1, 64)
+
+
+@dataclass(frozen=True)
+class ScoreConfig(_StageConfig):
+    batch_size: int = 8
+    max_length: int = 1024
+
+    KEYS: ClassVar[dict[str, str]] = {"batchSize": "batch_size", "maxLength": "max_length"}
+
+    def __post_init__(self) -> None:
+        _check_int("batchSize", self.batch_size, 1, 4096)
+        _check_int("maxLength", self.max_length, 16, 32_768)
+
+
+@dataclass(frozen=True)
+class RefineConfig(_StageConfig):
+    round: int = 1
+    seed: int = 0
+    candidates: int = 6
+    temperature: float = 1.0
+    top_p: float = 0.7
+    max_new_tokens: int = 512
+    critique_max_new_tokens: int = 256
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "seed": "seed", "round": "round", "candidates": "candidates", "temperature": "temperature",
+        "topP": "top_p", "maxNewTokens": "max_new_tokens", "critiqueMaxNewTokens": "critique_max_new_tokens",
+    }
+
+    def __post_init__(self) -> None:
+        _check_sampling(self)
+        _check_int("round", self.round, 1, 8)
+        _check_int("candidates", self.candidates, 1, 64)
+        _check_int("critiqueMaxNewTokens", self.critique_max_new_tokens, 1, 4096)
+
+
+@dataclass(frozen=True)
+class EvaluateConfig(_StageConfig):
+    seed: int = 0
+    max_new_tokens: int = 512
+    metrics: tuple[str, ...] = METRIC_NAMES
+
+    KEYS: ClassVar[dict[str, str]] = {"seed": "seed", "maxNewTokens": "max_new_tokens", "metrics": "metrics"}
+
+    def __post_init__(self) -> None:
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_int("maxNewTokens", self.max_new_tokens, 1, 8192)
+        if not isinstance(self.metrics, (list, tuple)) or not self.metrics:
+            raise _fail("metrics", "must be a non-empty list")
+        for i, name in enumerate(self.metrics):
+            if name not in METRIC_NAMES:
+                raise _fail(f"metrics[{i}]", f"must be one of {', '.join(METRIC_NAMES)}")
+        # Frozen: normalise a JSON list to a tuple without a second constructor.
+        object.__setattr__(self, "metrics", tuple(self.metrics))
+
+
+STAGE_CONFIGS: dict[str, type] = {
+    "train-generator": ProxyTrainConfig,
+    "train-reward": ProxyTrainConfig,
+    "train-target": TargetTrainConfig,
+    "build-pairs": BuildPairsConfig,
+    "synthesize-queries": SynthesizeQueriesConfig,
+    "sample-candidates": SampleCandidatesConfig,
+    "score": ScoreConfig,
+    "refine": RefineConfig,
+    "evaluate": EvaluateConfig,
+}
+
+
+def parse_stage_config(stage: str, raw: Any):
+    try:
+        cls = STAGE_CONFIGS[stage]
+    except KeyError:
+        raise JobInputError(CONFIG_FILE, None, None, f"no config for stage {stage!r}") from None
+    return cls.from_json(raw)
+
+
+def load_stage_config(stage: str, path: Path | None):
+    """Reads and validates `config.json`; no file means every key takes its default."""
+    if path is None or not path.exists():
+        return parse_stage_config(stage, {})
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise JobInputError(CONFIG_FILE, None, None, "not valid JSON") from None
+    return parse_stage_config(stage, raw)

@@ -1,0 +1,1 @@
+"""One module per stage; each exposes `run(job: Job) -> dict` returning its metrics."""
