@@ -21,6 +21,8 @@ export const privateKeys = {
   evalMetrics: (runId: string) => `${run(runId)}/eval/metrics.json`,
   /** Job configs written by start-job (the `config` input of private-zone jobs). */
   jobConfigPrefix: (runId: string, jobName: string) => `${run(runId)}/config/${jobName}/`,
+  /** Spot checkpoints of one training stage, shared by its attempts so a retry can resume. */
+  checkpointPrefix: (runId: string, stage: string) => `${run(runId)}/checkpoints/${stage}/`,
   quarantined: (uploadKey: string) => `${QUARANTINE_PREFIX}${uploadKey.replace(/^incoming\//, '')}`,
   quarantineReport: (uploadKey: string) =>
     `${QUARANTINE_PREFIX}${uploadKey.replace(/^incoming\//, '')}.error.json`,
@@ -46,6 +48,8 @@ export const synthesisKeys = {
   jobRecord: (runId: string, jobName: string) => `${run(runId)}/jobs/${jobName}.json`,
   jobRecordsPrefix: (runId: string) => `${run(runId)}/jobs/`,
   jobConfigPrefix: (runId: string, jobName: string) => `${run(runId)}/config/${jobName}/`,
+  /** Spot checkpoints of one training stage, shared by its attempts so a retry can resume. */
+  checkpointPrefix: (runId: string, stage: string) => `${run(runId)}/checkpoints/${stage}/`,
   failure: (runId: string) => `${run(runId)}/failure.json`,
   report: (runId: string) => `${run(runId)}/report/report.json`,
   reportHtml: (runId: string) => `${run(runId)}/report/report.html`,
