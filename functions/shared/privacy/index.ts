@@ -1,0 +1,32 @@
+/**
+ * Privacy accounting for a run (DESIGN §3; docs/privacy.md): the RDP accountant of the
+ * Poisson-subsampled Gaussian mechanism, composition of the two DP trainings, the
+ * conversion to (ε, δ) that Opacus uses, and the planner that picks σ_G and σ_R.
+ */
+export {
+  DEFAULT_ORDERS,
+  composeRdp,
+  logAdd,
+  logErfc,
+  logSub,
+  rdpCurve,
+  rdpOfSampledGaussian,
+  type Mechanism,
+} from './rdp.js';
+export {
+  composeEpsilon,
+  composePrivacy,
+  mechanismEpsilon,
+  rdpToEpsilon,
+  type EpsilonAtOrder,
+} from './conversion.js';
+export {
+  InfeasiblePlanError,
+  MAX_NOISE_MULTIPLIER,
+  MIN_NOISE_MULTIPLIER,
+  PLAN_TOLERANCE,
+  dpSgdSchedule,
+  planPrivacy,
+  type ModelPlan,
+  type PrivacyPlan,
+} from './planner.js';
