@@ -1,0 +1,264 @@
+"""DP-SGD with the private *record* as the unit: the one place it is wired.
+
+Both DP stages (train-generator, train-reward) call `train_dp`. The mechanism is Opacus'
+own: Poisson sampling by `UniformWithReplacementSampler`, per-example clipping and
+Gaussian noise by `DPOptimizer`, and `RDPAccountant` stepped by the optimizer's hook on
+every step really taken (empty batches included, which are pure-noise steps).
+
+Opacus clips per batch *row*. A record of the reward proxy is several rows (each pair's
+chosen and rejected sequence), so the rows' per-sample gradients from `GradSampleModule`
+are summed per record before `DPOptimizer` sees them: `p.grad_sample` holds exactly one
+gradient per record, and one record is clipped once to C however many rows it has
+(TOOLING.md, "Opacus clips per batch row").
+
+Sampling rate and step count follow docs/job-contract.md, the same two formulas the
+TypeScript privacy planner uses, so the plan and this job's accountant agree.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Generic, Sequence, TypeVar
+
+import torch
+from opacus.accountants import RDPAccountant
+from opacus.grad_sample import GradSampleModule
+from opacus.optimizers import DPOptimizer
+from opacus.utils.uniform_sampler import UniformWithReplacementSampler
+
+R = TypeVar("R")
+
+
+def sample_rate(batch_size: int, records: int) -> float:
+    """q = min(1, batchSize / records) (docs/job-contract.md)."""
+    if records < 1 or batch_size < 1:
+        raise ValueError("records and batch size must be positive")
+    return min(1.0, batch_size / records)
+
+
+def planned_steps(epochs: int, batch_size: int, records: int) -> int:
+    """steps = epochs · ceil(records / batchSize) (docs/job-contract.md)."""
+    if epochs < 1:
+        raise ValueError("epochs must be positive")
+    return epochs * math.ceil(records / batch_size)
+
+
+@dataclass(frozen=True)
+class RecordBatch:
+    """A Poisson batch of records laid out as model rows.
+
+    `row_record[j]` is the index (0..n_records-1) of the record that row j belongs to;
+    every record of the batch owns at least one row.
+    """
+
+    inputs: dict[str, torch.Tensor]
+    row_record: torch.Tensor
+    n_records: int
+    tokens: int
+    # Targets kept apart from `inputs` so the model is not asked to compute its own loss.
+    labels: torch.Tensor | None = None
+
+    def to(self, device: torch.device) -> "RecordBatch":
+        return RecordBatch(
+            inputs={k: v.to(device) for k, v in self.inputs.items()},
+            row_record=self.row_record.to(device),
+            n_records=self.n_records,
+            tokens=self.tokens,
+            labels=None if self.labels is None else self.labels.to(device),
+        )
+
+
+# The loss of each record of a batch, [n_records], computed by running the model's rows.
+RecordLosses = Callable[[torch.nn.Module, RecordBatch], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class DPSettings:
+    batch_size: int
+    epochs: int
+    learning_rate: float
+    noise_multiplier: float
+    clip_norm: float
+    delta: float
+    seed: int
+
+    def __post_init__(self) -> None:
+        if self.noise_multiplier < 0:
+            raise ValueError("noise multiplier must be >= 0")
+        if self.clip_norm <= 0:
+            raise ValueError("clip norm must be > 0")
+        if not 0 < self.delta < 1:
+            raise ValueError("delta must lie in (0, 1)")
+
+
+@dataclass
+class DPResult:
+    records: int
+    steps: int
+    sample_rate: float
+    epsilon: float
+    losses: list[float] = field(default_factory=list)
+    tokens: int = 0
+    seconds: float = 0.0
+
+
+def trainable_parameters(model: torch.nn.Module) -> list[torch.nn.Parameter]:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def sum_rows_per_record(row_grads: torch.Tensor, row_record: torch.Tensor, n_records: int) -> torch.Tensor:
+    """[rows, *shape] per-row gradients → [n_records, *shape] per-record gradients."""
+    out = torch.zeros((n_records, *row_grads.shape[1:]), dtype=row_grads.dtype, device=row_grads.device)
+    return out.index_add(0, row_record.to(row_grads.device), row_grads)
+
+
+class DPTrainer:
+    """One DP-SGD step at a time over record batches; `train_dp` drives it.
+
+    Kept as an object so tests can look at the per-record gradients and Opacus' clipped
+    sums between steps.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        *,
+        record_losses: RecordLosses,
+        settings: DPSettings,
+        records: int,
+        optimizer_factory: Callable[[list[torch.nn.Parameter], float], torch.optim.Optimizer] | None = None,
+    ):
+        self.params = trainable_parameters(model)
+        if not self.params:
+            raise ValueError("model has no trainable parameters (LoRA not attached?)")
+        self.sample_rate = sample_rate(settings.batch_size, records)
+        self.settings = settings
+        self.record_losses = record_losses
+        # loss_reduction="sum": the row gradients Opacus records are then exactly the
+        # gradients of each row's share of the summed per-record losses.
+        self.module = GradSampleModule(model, batch_first=True, loss_reduction="sum", strict=True)
+        make_optimizer = optimizer_factory or (lambda ps, lr: torch.optim.Adam(ps, lr=lr))
+        noise_generator = torch.Generator().manual_seed(settings.seed + 1)
+        self.optimizer = DPOptimizer(
+            make_optimizer(self.params, settings.learning_rate),
+            noise_multiplier=settings.noise_multiplier,
+            max_grad_norm=settings.clip_norm,
+            # Averaging by the *expected* batch keeps the noise scale independent of
+            # the sampled batch size, as Poisson sampling requires.
+            expected_batch_size=min(settings.batch_size, records),
+            loss_reduction="mean",
+            generator=noise_generator,
+        )
+        self.accountant = RDPAccountant()
+        self.optimizer.attach_step_hook(self.accountant.get_optimizer_hook_fn(sample_rate=self.sample_rate))
+        self.steps = 0
+
+    def record_gradients(self, batch: RecordBatch | None) -> torch.Tensor | None:
+        """Forward/backward one batch and leave one gradient per record in p.grad_sample.
+
+        Returns the per-record losses (detached), or None for an empty batch.
+        """
+        self.optimizer.zero_grad(set_to_none=True)
+        if batch is None or batch.n_records == 0:
+            for p in self.params:
+                p.grad_sample = torch.zeros((0, *p.shape), dtype=p.dtype, device=p.device)
+            return None
+        losses = self.record_losses(self.module, batch)
+        if losses.shape != (batch.n_records,):
+            raise ValueError(f"record_losses returned shape {tuple(losses.shape)}, want ({batch.n_records},)")
+        losses.sum().backward()
+        for p in self.params:
+            if p.grad_sample is None:
+                # A trainable tensor the batch never reached still needs a zero row per
+                # record so Opacus' per-record norm spans all parameters.
+                p.grad_sample = torch.zeros((batch.n_records, *p.shape), dtype=p.dtype, device=p.device)
+            elif isinstance(p.grad_sample, list):
+                raise RuntimeError("gradient accumulation across backward passes is not supported under DP")
+            else:
+                p.grad_sample = sum_rows_per_record(p.grad_sample, batch.row_record, batch.n_records)
+        return losses.detach()
+
+    def step(self, batch: RecordBatch | None) -> torch.Tensor | None:
+        losses = self.record_gradients(batch)
+        self.optimizer.step()
+        self.steps += 1
+        return losses
+
+    def epsilon(self, delta: float) -> float:
+        return float(self.accountant.get_epsilon(delta)) if self.steps else 0.0
+
+    def close(self) -> None:
+        """Remove Opacus' hooks so the wrapped model can be saved and used plainly."""
+        self.module._close()
+
+
+def train_dp(
+    model: torch.nn.Module,
+    records: Sequence[R],
+    *,
+    make_batch: Callable[[list[R]], RecordBatch],
+    record_losses: RecordLosses,
+    settings: DPSettings,
+    optimizer_factory: Callable[[list[torch.nn.Parameter], float], torch.optim.Optimizer] | None = None,
+) -> DPResult:
+    """DP-SGD over `records` for epochs·ceil(N/B) Poisson steps; returns ε and losses.
+
+    The model is trained in place (its trainable parameters only); Opacus' hooks are
+    removed before returning.
+    """
+    n = len(records)
+    steps = planned_steps(settings.epochs, settings.batch_size, n)
+    trainer = DPTrainer(
+        model, record_losses=record_losses, settings=settings, records=n, optimizer_factory=optimizer_factory
+    )
+    sampler = UniformWithReplacementSampler(
+        num_samples=n,
+        sample_rate=trainer.sample_rate,
+        generator=torch.Generator().manual_seed(settings.seed),
+        steps=steps,
+    )
+    result = DPResult(records=n, steps=0, sample_rate=trainer.sample_rate, epsilon=0.0)
+    device = trainer.params[0].device
+    model.train()
+    started = time.perf_counter()
+    try:
+        for indices in sampler:
+            batch = make_batch([records[i] for i in indices]).to(device) if indices else None
+            losses = trainer.step(batch)
+            if losses is not None:
+                result.losses.append(float(losses.mean()))
+                result.tokens += batch.tokens
+    finally:
+        trainer.close()
+    result.seconds = time.perf_counter() - started
+    result.steps = trainer.steps
+    result.epsilon = trainer.epsilon(settings.delta)
+    return result
+
+
+def dp_metrics(stage: str, settings: DPSettings, result: DPResult) -> dict:
+    """metrics.json of a DP training, exactly the keys of docs/job-contract.md.
+
+    `losses` are statistics of private data without DP: they stay in the private zone
+    (Release copies ε and the plan's figures, never these).
+    """
+    epsilon = result.epsilon if math.isfinite(result.epsilon) else None  # σ = 0: no guarantee
+    return {
+        "stage": stage,
+        "records": result.records,
+        "epochs": settings.epochs,
+        "steps": result.steps,
+        "sampleRate": result.sample_rate,
+        "noiseMultiplier": settings.noise_multiplier,
+        "clipNorm": settings.clip_norm,
+        "delta": settings.delta,
+        "epsilon": epsilon,
+        "accountant": "rdp",
+        "losses": result.losses,
+        "lossFirst": result.losses[0] if result.losses else None,
+        "lossLast": result.losses[-1] if result.losses else None,
+        "tokensPerSecond": result.tokens / result.seconds if result.seconds > 0 else 0.0,
+        "seconds": result.seconds,
+    }

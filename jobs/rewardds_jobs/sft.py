@@ -1,0 +1,126 @@
+"""Supervised fine-tuning pieces shared by train-generator (DP) and train-target (plain).
+
+An example becomes one row: the formatted prompt's tokens, then the response's tokens
+right after them, then EOS; labels are IGNORE_INDEX on the prompt and on padding, so the
+loss is on response tokens only (DESIGN §2.2 step 1, §2.3 step 9).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+from .dp import RecordBatch
+from .losses import IGNORE_INDEX, response_lm_loss_per_row
+
+
+@dataclass(frozen=True)
+class EncodedExample:
+    input_ids: list[int]
+    labels: list[int]
+
+
+def truncate_pair(prompt_ids: list[int], response_ids: list[int], max_length: int) -> tuple[list[int], list[int]]:
+    """Fits prompt + response into max_length tokens.
+
+    The prompt loses tokens from its *start* (its end holds the chat template's assistant
+    header, which the response must follow) and keeps at least half the budget when the
+    response is long; the response loses tokens from its end.
+    """
+    if len(prompt_ids) + len(response_ids) <= max_length:
+        return prompt_ids, response_ids
+    prompt_keep = min(len(prompt_ids), max(max_length - len(response_ids), max_length // 2))
+    response_keep = max_length - prompt_keep
+    return prompt_ids[len(prompt_ids) - prompt_keep :], response_ids[:response_keep]
+
+
+def encode_sft(tokenizer, prompt_text: str, response: str, max_length: int) -> EncodedExample:
+    """One training row; `prompt_text` is already formatted (prompts.format_prompt)."""
+    prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
+    response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
+    if tokenizer.eos_token_id is not None:
+        response_ids = response_ids + [tokenizer.eos_token_id]
+    prompt_ids, response_ids = truncate_pair(prompt_ids, response_ids, max_length)
+    return EncodedExample(
+        input_ids=prompt_ids + response_ids,
+        labels=[IGNORE_INDEX] * len(prompt_ids) + response_ids,
+    )
+
+
+def pad_right(rows: Sequence[list[int]], pad_id: int, fill: int | None = None) -> torch.Tensor:
+    width = max(len(r) for r in rows)
+    value = pad_id if fill is None else fill
+    return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
+
+
+def attention_mask(rows: Sequence[list[int]]) -> torch.Tensor:
+    width = max(len(r) for r in rows)
+    return torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], dtype=torch.long)
+
+
+def sft_batch(examples: Sequence[EncodedExample], pad_id: int) -> RecordBatch:
+    """One row per example, so for train-generator one row per private record."""
+    ids = [e.input_ids for e in examples]
+    return RecordBatch(
+        inputs={"input_ids": pad_right(ids, pad_id), "attention_mask": attention_mask(ids)},
+        labels=pad_right([e.labels for e in examples], pad_id, fill=IGNORE_INDEX),
+        row_record=torch.arange(len(examples)),
+        n_records=len(examples),
+        tokens=sum(len(r) for r in ids),
+    )
+
+
+def lm_record_losses(model: torch.nn.Module, batch: RecordBatch) -> torch.Tensor:
+    """Per-record response-only LM loss; rows are records here."""
+    logits = model(**batch.inputs).logits
+    per_row = response_lm_loss_per_row(logits, batch.labels)
+    out = torch.zeros(batch.n_records, dtype=per_row.dtype, device=per_row.device)
+    return out.index_add(0, batch.row_record, per_row)
+
+
+@dataclass
+class SFTResult:
+    steps: int = 0
+    losses: list[float] = field(default_factory=list)
+    tokens: int = 0
+    seconds: float = 0.0
+
+
+def train_sft(
+    model: torch.nn.Module,
+    examples: Sequence[EncodedExample],
+    *,
+    pad_id: int,
+    batch_size: int,
+    epochs: int,
+    learning_rate: float,
+    seed: int,
+) -> SFTResult:
+    """Plain (non-DP) LoRA SFT: seeded shuffles, mean of per-example losses, AdamW."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters (LoRA not attached?)")
+    optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=0.0)
+    order = list(range(len(examples)))
+    shuffler = random.Random(seed)
+    result = SFTResult()
+    device = params[0].device
+    model.train()
+    started = time.perf_counter()
+    for _ in range(epochs):
+        shuffler.shuffle(order)
+        for start in range(0, len(order), batch_size):
+            batch = sft_batch([examples[i] for i in order[start : start + batch_size]], pad_id).to(device)
+            optimizer.zero_grad(set_to_none=True)
+            loss = lm_record_losses(model, batch).mean()
+            loss.backward()
+            optimizer.step()
+            result.steps += 1
+            result.losses.append(float(loss.detach()))
+            result.tokens += batch.tokens
+    result.seconds = time.perf_counter() - started
+    return result
