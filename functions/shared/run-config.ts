@@ -38,7 +38,7 @@ export const RunConfigSchema = z.strictObject({
       /** A number, or "auto" = min(1e-5, 1/(10·N)). */
       delta: z.union([z.literal('auto'), z.number().gt(0).lt(1)]).default('auto'),
       clipNorm: z.number().positive().max(1000).default(1.0),
-      /** Share of the budget (in RDP terms, see the planner) given to the generation proxy. */
+      /** The generation proxy's share: the two proxies' own ε stand in ratio split : (1 − split) (docs/privacy.md). */
       split: z.number().gt(0).lt(1).default(0.5),
     })
     .prefault({}),
