@@ -62,7 +62,9 @@ export async function* readJsonl(
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new InputError(file, lineNo, undefined, `not JSON (${(error as Error).message})`);
+      // V8's message quotes the text it failed on (a private record): keep only the position.
+      const at = /at position (\d+)/.exec((error as Error).message);
+      throw new InputError(file, lineNo, undefined, at ? `not JSON (at character ${Number(at[1]) + 1})` : 'not JSON');
     }
     yield { line: lineNo, value };
   }
