@@ -1,0 +1,85 @@
+/**
+ * Where selection outputs go. A sink lands whole or not at all (`done` / `abort`), which
+ * S3 multipart uploads give for free and local files get by writing aside and renaming.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Source } from './records.js';
+
+export interface TextSink {
+  write(chunk: string): Promise<void>;
+  /** Flushes and makes the output visible. */
+  done(): Promise<void>;
+  /** Drops whatever was written; the output stays absent. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Gathers small writes into ~64 KiB chunks: one await per JSONL line would cost more than
+ * the selection itself on a million-candidate file.
+ */
+export function batched(sink: TextSink, chunkChars = 1 << 16): TextSink {
+  let buffer = '';
+  return {
+    async write(chunk) {
+      buffer += chunk;
+      if (buffer.length >= chunkChars) {
+        const full = buffer;
+        buffer = '';
+        await sink.write(full);
+      }
+    },
+    async done() {
+      if (buffer) await sink.write(buffer);
+      buffer = '';
+      await sink.done();
+    },
+    async abort() {
+      buffer = '';
+      await sink.abort();
+    },
+  };
+}
+
+/** A local file written under a temporary name and renamed into place by `done`. */
+export function fileSink(path: string): TextSink {
+  const partial = `${path}.partial-${process.pid}`;
+  const stream = createWriteStream(partial);
+  let failure: Error | undefined;
+  stream.on('error', (error) => {
+    failure = error;
+  });
+  return {
+    async write(chunk) {
+      if (failure) throw failure;
+      if (!stream.write(chunk)) await once(stream, 'drain');
+    },
+    async done() {
+      if (failure) throw failure;
+      stream.end();
+      await once(stream, 'finish');
+      await rename(partial, path);
+    },
+    async abort() {
+      stream.destroy();
+      await rm(partial, { force: true });
+    },
+  };
+}
+
+export function fileSource(path: string): Source {
+  return { file: path, open: async () => createReadStream(path, { highWaterMark: 1 << 20 }) };
+}
+
+/** Writes into sinks, aborting every one of them if `work` throws, so no partial output is left. */
+export async function withSinks<T>(sinks: TextSink[], work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work();
+    for (const sink of sinks) await sink.done();
+    return result;
+  } catch (error) {
+    await Promise.allSettled(sinks.map((sink) => sink.abort()));
+    throw error;
+  }
+}
