@@ -322,12 +322,11 @@ export class LocalSageMaker {
   /** S3Prefix semantics: every object under the prefix, laid out relative to the prefix's folder. */
   private async downloadPrefix(uri: string, target: string): Promise<boolean> {
     const { bucket, key: prefix } = parseS3Uri(uri);
-    const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
     let count = 0;
     mkdirSync(target, { recursive: true });
     for await (const object of listKeys(this.options.s3, bucket, prefix)) {
       if (object.key.endsWith('/')) continue;
-      const file = join(target, object.key.slice(base.length));
+      const file = join(target, channelRelativePath(prefix, object.key));
       if (!resolve(file).startsWith(resolve(target) + sep)) throw new Error(`object key escapes the channel folder: ${object.key}`);
       mkdirSync(dirname(file), { recursive: true });
       const out = await this.options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.key }));
@@ -485,6 +484,16 @@ export function stageOf(
   }
   if (environment?.REWARDDS_STAGE) return environment.REWARDDS_STAGE;
   throw new SageMakerLocalError('ValidationException', 'the request names no rewardds_jobs stage (HyperParameters.stage or ContainerArguments)');
+}
+
+/**
+ * Where an object of an S3Prefix input lands inside the channel folder: below the prefix
+ * when the prefix names a folder (with or without its trailing slash), else below the
+ * prefix's parent, so `…/input/train.jsonl` arrives as `train.jsonl`.
+ */
+export function channelRelativePath(prefix: string, key: string): string {
+  if (prefix !== '' && !prefix.endsWith('/') && key.startsWith(`${prefix}/`)) return key.slice(prefix.length + 1);
+  return key.slice(prefix.lastIndexOf('/') + 1);
 }
 
 /** Where SageMaker puts an uncompressed model: `<S3OutputPath>/<JobName>/output/model/`. */

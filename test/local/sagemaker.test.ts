@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson } from '../../functions/shared/s3-objects.js';
-import { LocalSageMaker, mapContainerPath, jobLayout, stageOf } from '../../local/sagemaker.js';
+import { channelRelativePath, LocalSageMaker, mapContainerPath, jobLayout, stageOf } from '../../local/sagemaker.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
 
 const FAKE_MAIN = `
@@ -239,6 +239,13 @@ describe('pure helpers', () => {
     const layout = jobLayout('/w/jobs/j');
     expect(mapContainerPath('/opt/ml/processing/input/train/', layout)).toBe('/w/jobs/j/processing/input/train');
     expect(mapContainerPath('/data/x', layout)).toBe('/w/jobs/j/fs/data/x');
+  });
+
+  it('lays S3Prefix objects out below the prefix folder', () => {
+    expect(channelRelativePath('runs/r/input/train.jsonl', 'runs/r/input/train.jsonl')).toBe('train.jsonl');
+    expect(channelRelativePath('models/proxy/', 'models/proxy/config.json')).toBe('config.json');
+    expect(channelRelativePath('models/proxy', 'models/proxy/sub/a.bin')).toBe('sub/a.bin');
+    expect(channelRelativePath('runs/r/gen/job/output/model/', 'runs/r/gen/job/output/model/adapter_config.json')).toBe('adapter_config.json');
   });
 
   it('finds the stage in hyperparameters, container arguments or environment', () => {
