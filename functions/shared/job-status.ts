@@ -1,0 +1,77 @@
+/**
+ * One shape for both Describe*Job outputs: status, the reason a job failed or stopped, its
+ * model and its timing. Used by describe-job (polling) and record-failure (is it running?).
+ */
+import {
+  DescribeProcessingJobCommand,
+  DescribeTrainingJobCommand,
+  type DescribeProcessingJobCommandOutput,
+  type DescribeTrainingJobCommandOutput,
+  type SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import type { JobRef } from './events.js';
+import { callSageMaker } from './sagemaker-errors.js';
+
+export interface JobDescription {
+  status: string;
+  failureReason: string | undefined;
+  modelUri: string | undefined;
+  start: Date | undefined;
+  end: Date | undefined;
+  billableSeconds: number | undefined;
+  instanceType: string | undefined;
+  instanceCount: number | undefined;
+  spot: boolean;
+}
+
+export function fromTraining(out: DescribeTrainingJobCommandOutput): JobDescription {
+  const status = out.TrainingJobStatus ?? 'Unknown';
+  let failureReason = out.FailureReason;
+  if (status === 'Stopped' && !failureReason) {
+    // SageMaker stops a job at MaxRuntimeInSeconds without a FailureReason; name the limit.
+    failureReason =
+      out.SecondaryStatus === 'MaxRuntimeExceeded' || out.SecondaryStatus === 'MaxWaitTimeExceeded'
+        ? `${out.SecondaryStatus} (MaxRuntimeInSeconds ${out.StoppingCondition?.MaxRuntimeInSeconds ?? '?'})`
+        : `stopped before it finished (${out.SecondaryStatus ?? 'no secondary status'})`;
+  }
+  return {
+    status,
+    failureReason,
+    modelUri: out.ModelArtifacts?.S3ModelArtifacts,
+    start: out.TrainingStartTime,
+    end: out.TrainingEndTime,
+    billableSeconds: out.BillableTimeInSeconds ?? seconds(out.TrainingStartTime, out.TrainingEndTime),
+    instanceType: out.ResourceConfig?.InstanceType,
+    instanceCount: out.ResourceConfig?.InstanceCount,
+    spot: out.EnableManagedSpotTraining ?? false,
+  };
+}
+
+export function fromProcessing(out: DescribeProcessingJobCommandOutput): JobDescription {
+  const status = out.ProcessingJobStatus ?? 'Unknown';
+  let failureReason = out.FailureReason ?? (status === 'Failed' ? out.ExitMessage : undefined);
+  if (status === 'Stopped' && !failureReason) {
+    failureReason = `stopped before it finished (MaxRuntimeInSeconds ${out.StoppingCondition?.MaxRuntimeInSeconds ?? '?'}, or a stop request)`;
+  }
+  return {
+    status,
+    failureReason,
+    modelUri: undefined,
+    start: out.ProcessingStartTime,
+    end: out.ProcessingEndTime,
+    // Processing jobs are billed for their run time; SageMaker reports no separate figure.
+    billableSeconds: seconds(out.ProcessingStartTime, out.ProcessingEndTime),
+    instanceType: out.ProcessingResources?.ClusterConfig?.InstanceType,
+    instanceCount: out.ProcessingResources?.ClusterConfig?.InstanceCount,
+    spot: false,
+  };
+}
+
+const seconds = (start?: Date, end?: Date) => (start && end ? Math.round((end.getTime() - start.getTime()) / 1000) : undefined);
+
+export async function describeJobStatus(sagemaker: Pick<SageMakerClient, 'send'>, job: Pick<JobRef, 'kind' | 'jobName'>): Promise<JobDescription> {
+  if (job.kind === 'training') {
+    return fromTraining(await callSageMaker(() => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.jobName }))));
+  }
+  return fromProcessing(await callSageMaker(() => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: job.jobName }))));
+}

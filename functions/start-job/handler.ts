@@ -1,0 +1,108 @@
+/**
+ * Start job Lambda: `{runId, stage, round?, run, models}` → `$.job`. Writes the stage's
+ * config.json, then starts the one SageMaker job the request builder describes. The job
+ * name is new on every attempt, so a retried or redriven state never collides.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CreateProcessingJobCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { parseEvent, StartJobInputSchema, type StartJobOutput } from '../shared/events.js';
+import { createS3Client, putJson } from '../shared/s3-objects.js';
+import { callSageMaker } from '../shared/sagemaker-errors.js';
+import { buildJobRequest, jobName, JobRequestError, type JobEnvironment } from '../shared/sagemaker-request.js';
+
+export interface StartJobConfig extends JobEnvironment {
+  /** Base models must lie under this S3 URI prefix: the only place the job roles may read models from. */
+  modelsPrefix: string;
+}
+
+export interface StartJobDeps {
+  sagemaker: Pick<SageMakerClient, 'send'>;
+  s3: S3Client;
+  config: StartJobConfig;
+  now?: () => number;
+  random?: () => number;
+  logger?: Pick<Logger, 'info'>;
+  metrics?: Pick<Metrics, 'addMetric' | 'addDimension' | 'publishStoredMetrics'>;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StartJobConfig {
+  const e = z
+    .object({
+      PRIVATE_BUCKET: z.string().min(3),
+      SYNTHESIS_BUCKET: z.string().min(3),
+      PRIVATE_KEY_ARN: z.string().min(1),
+      SYNTHESIS_KEY_ARN: z.string().min(1),
+      JOB_IMAGE_URI: z.string().min(1),
+      PRIVATE_JOB_ROLE_ARN: z.string().min(1),
+      SYNTHESIS_JOB_ROLE_ARN: z.string().min(1),
+      PROXY_BASE_MODEL_URI: z.string().startsWith('s3://'),
+      TARGET_BASE_MODEL_URI: z.string().startsWith('s3://'),
+      MODELS_PREFIX_URI: z.string().startsWith('s3://'),
+    })
+    .parse(env);
+  return {
+    imageUri: e.JOB_IMAGE_URI,
+    roleArns: { private: e.PRIVATE_JOB_ROLE_ARN, synthesis: e.SYNTHESIS_JOB_ROLE_ARN },
+    buckets: { private: e.PRIVATE_BUCKET, synthesis: e.SYNTHESIS_BUCKET },
+    kmsKeyArns: { private: e.PRIVATE_KEY_ARN, synthesis: e.SYNTHESIS_KEY_ARN },
+    baseModels: { proxy: e.PROXY_BASE_MODEL_URI, target: e.TARGET_BASE_MODEL_URI },
+    modelsPrefix: e.MODELS_PREFIX_URI,
+  };
+}
+
+/** A base model outside the models prefix would fail inside the job with AccessDenied; say so before it starts. */
+function checkBaseModels(input: { run: { config: { generator: { baseModel?: string }; reward: { baseModel?: string }; target: { baseModel?: string } } } }, prefix: string) {
+  const under = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  for (const key of ['generator', 'reward', 'target'] as const) {
+    const uri = input.run.config[key].baseModel;
+    if (uri !== undefined && !uri.startsWith(under)) {
+      throw new JobRequestError(`run.config.${key}.baseModel: must lie under ${under} (the models location the job roles can read)`);
+    }
+  }
+}
+
+export async function startJob(event: unknown, deps: StartJobDeps): Promise<StartJobOutput> {
+  const input = parseEvent(StartJobInputSchema, event, 'start-job');
+  if (input.run.runId !== input.runId) throw new JobRequestError(`start-job: runId '${input.runId}' does not match run.runId '${input.run.runId}'`);
+  checkBaseModels(input, deps.config.modelsPrefix);
+  const round = input.round ?? 0;
+  const name = jobName(input.runId, input.stage, round, (deps.now ?? Date.now)(), deps.random ?? Math.random);
+  const built = buildJobRequest({ runId: input.runId, stage: input.stage, round, jobName: name, run: input.run, models: input.models, env: deps.config });
+
+  // The job reads its config as an input, so it must exist before the job starts.
+  await putJson(deps.s3, built.config.bucket, built.config.key, built.config.body, built.config.kmsKeyArn);
+  if (built.kind === 'training') {
+    await callSageMaker(() => deps.sagemaker.send(new CreateTrainingJobCommand(built.request)));
+  } else {
+    await callSageMaker(() => deps.sagemaker.send(new CreateProcessingJobCommand(built.request)));
+  }
+  deps.logger?.info('job started', { runId: input.runId, stage: input.stage, round, jobName: name, kind: built.kind, zone: built.zone });
+  deps.metrics?.addDimension('stage', input.stage);
+  deps.metrics?.addMetric('JobsStarted', MetricUnit.Count, 1);
+  return { jobName: name, kind: built.kind, stage: input.stage, zone: built.zone, runId: input.runId, round: input.round ?? null };
+}
+
+export const createHandler =
+  (deps: StartJobDeps) =>
+  async (event: unknown): Promise<StartJobOutput> => {
+    try {
+      return await startJob(event, deps);
+    } finally {
+      deps.metrics?.publishStoredMetrics();
+    }
+  };
+
+const sagemaker = new SageMakerClient({});
+const s3 = createS3Client();
+const logger = new Logger({ serviceName: 'rewardds-start-job' });
+const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'start-job' });
+let wired: ((event: unknown) => Promise<StartJobOutput>) | undefined;
+
+export const handler = (event: unknown) => {
+  // Env is read on the first call, not at import, so local mode can import this module without it.
+  wired ??= createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics });
+  return wired(event);
+};
