@@ -1,0 +1,237 @@
+"""Text generation for every stage, behind one function.
+
+vLLM serves it when a CUDA GPU is present and vLLM imports (LoRA through LoRARequest);
+otherwise batched `transformers` generation runs it on whatever device there is. vLLM is
+never imported on a machine without CUDA. Prompts are user prompts: they go through
+`format_prompt`, the one template the trainings use, before the model sees them.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib.util
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from .models import load_causal_lm, load_tokenizer, pick_device
+from .prompts import format_prompt
+
+log = logging.getLogger(__name__)
+DEFAULT_BATCH = 16
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A base model folder, optionally with a LoRA adapter folder on top."""
+
+    base: Path
+    adapter: Path | None = None
+    name: str = "model"
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    # False when generation stopped at max_new_tokens instead of ending by itself.
+    finished: bool
+
+
+@dataclass
+class GenerationStats:
+    prompts: int = 0
+    sequences: int = 0
+    new_tokens: int = 0
+    seconds: float = 0.0
+
+    def as_metrics(self, prefix: str = "") -> dict:
+        rate = self.new_tokens / self.seconds if self.seconds > 0 else 0.0
+        return {f"{prefix}sequences": self.sequences, f"{prefix}newTokens": self.new_tokens,
+                f"{prefix}tokensPerSecond": round(rate, 2)}
+
+
+def use_vllm() -> bool:
+    """REWARDDS_GENERATION=transformers|vllm forces a backend; default: vLLM iff CUDA and vLLM are there."""
+    forced = os.environ.get("REWARDDS_GENERATION")
+    if forced:
+        return forced == "vllm"
+    return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None
+
+
+class Generator:
+    """A loaded model that generates; load once, call many times, `close()` to free the device."""
+
+    def __init__(self, spec: ModelSpec, *, batch_size: int | None = None):
+        self.spec = spec
+        self.batch_size = batch_size or int(os.environ.get("REWARDDS_GEN_BATCH", DEFAULT_BATCH))
+        self.tokenizer = load_tokenizer(spec.adapter or spec.base, fallback=spec.base)
+        self.stats = GenerationStats()
+        self._vllm = use_vllm()
+        if self._vllm:
+            self._llm, self._lora = _start_vllm(spec)
+            self._model = None
+        else:
+            self._model = load_causal_lm(spec.base, spec.adapter)
+            self.tokenizer.padding_side = "left"
+            self.tokenizer.truncation_side = "left"
+
+    def generate(self, prompts: Sequence[str], **kwargs) -> list[list[str]]:
+        """`n` completion texts for each user prompt, in prompt order. Same seed, same inputs → same texts."""
+        return [[c.text for c in row] for row in self.complete(prompts, **kwargs)]
+
+    def complete(self, prompts: Sequence[str], *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0,
+                 max_new_tokens: int = 128, seed: int = 0, greedy: bool = False,
+                 max_input_tokens: int | None = None, use_adapter: bool = True) -> list[list[Completion]]:
+        """Like `generate`, with whether each completion ended by itself.
+
+        `use_adapter=False` runs the bare base model of a spec that has an adapter, so one
+        loaded model serves both (build-pairs needs base and G answers).
+        """
+        if greedy and n != 1:
+            raise ValueError("greedy decoding gives one completion per prompt; ask for n=1")
+        if not prompts:
+            return []
+        started = time.perf_counter()
+        texts = [format_prompt(self.tokenizer, p) for p in prompts]
+        if self._vllm:
+            out = self._generate_vllm(texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens,
+                                      use_adapter)
+        else:
+            with self._adapter_switch(use_adapter):
+                out = self._generate_hf(texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens)
+        self.stats.prompts += len(prompts)
+        self.stats.sequences += len(prompts) * n
+        self.stats.seconds += time.perf_counter() - started
+        return out
+
+    def _adapter_switch(self, use_adapter: bool):
+        if use_adapter or self.spec.adapter is None:
+            return contextlib.nullcontext()
+        return self._model.disable_adapter()
+
+    def _generate_hf(self, texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens):
+        model, tok = self._model, self.tokenizer
+        device = next(model.parameters()).device
+        # One seed for the whole call, batches in a fixed order: reproducible on CPU.
+        torch.manual_seed(seed)
+        sampling = dict(do_sample=False) if greedy else dict(
+            do_sample=True, temperature=temperature, top_p=top_p, top_k=0, num_return_sequences=n)
+        results: list[list[str]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start:start + self.batch_size]
+            enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False,
+                      truncation=max_input_tokens is not None, max_length=max_input_tokens)
+            enc = {k: v.to(device) for k, v in enc.items()}
+            with torch.no_grad():
+                generated = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
+                                           **sampling)
+            new = generated[:, enc["input_ids"].shape[1]:]
+            self.stats.new_tokens += int((new != tok.pad_token_id).sum())
+            decoded = tok.batch_decode(new, skip_special_tokens=True)
+            finished = _ended(new, _stop_ids(model, tok))
+            per_prompt = 1 if greedy else n
+            for i in range(len(batch)):
+                rows = range(i * per_prompt, (i + 1) * per_prompt)
+                results.append([Completion(decoded[j].strip(), finished[j]) for j in rows])
+        return results
+
+    def _generate_vllm(self, texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens, use_adapter):
+        from vllm import SamplingParams
+
+        params = SamplingParams(
+            n=n, temperature=0.0 if greedy else temperature, top_p=1.0 if greedy else top_p,
+            max_tokens=max_new_tokens, seed=seed,
+            truncate_prompt_tokens=max_input_tokens,
+        )
+        lora = self._lora if use_adapter else None
+        outputs = self._llm.generate(texts, params, lora_request=lora, use_tqdm=False)
+        results = []
+        for output in outputs:
+            self.stats.new_tokens += sum(len(o.token_ids) for o in output.outputs)
+            results.append([Completion(o.text.strip(), o.finish_reason != "length") for o in output.outputs])
+        return results
+
+    def close(self) -> None:
+        """Frees the device so the next model of the stage fits (refine loads G, then T)."""
+        if self._vllm:
+            _stop_vllm(self._llm)
+            self._llm = None
+        self._model = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def __enter__(self) -> "Generator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _stop_ids(model, tokenizer) -> set[int]:
+    ids = model.generation_config.eos_token_id
+    stop = set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
+    if tokenizer.eos_token_id is not None:
+        stop.add(tokenizer.eos_token_id)
+    return stop
+
+
+def _ended(new_tokens: torch.Tensor, stop: set[int]) -> list[bool]:
+    """Whether each generated row contains a stop token (HF pads rows that stopped early)."""
+    if not stop:
+        return [False] * new_tokens.shape[0]
+    hit = torch.zeros(new_tokens.shape, dtype=torch.bool, device=new_tokens.device)
+    for token in stop:
+        hit |= new_tokens == token
+    return hit.any(dim=1).tolist()
+
+
+def _adapter_rank(adapter: Path) -> int:
+    try:
+        return int(json.loads((adapter / "adapter_config.json").read_text())["r"])
+    except (OSError, ValueError, KeyError):
+        return 64
+
+
+def _start_vllm(spec: ModelSpec):
+    from vllm import LLM
+    from vllm.lora.request import LoRARequest
+
+    kwargs = dict(model=str(spec.base), tokenizer=str(spec.adapter or spec.base), dtype="auto",
+                  gpu_memory_utilization=float(os.environ.get("REWARDDS_VLLM_GPU_FRACTION", "0.85")),
+                  enforce_eager=os.environ.get("REWARDDS_VLLM_EAGER", "0") == "1")
+    lora = None
+    if spec.adapter is not None:
+        rank = _adapter_rank(spec.adapter)
+        # vLLM supports a fixed set of ranks; round up to the next it accepts.
+        supported = [8, 16, 32, 64, 128, 256, 320, 512]
+        kwargs.update(enable_lora=True, max_lora_rank=next((s for s in supported if s >= rank), 512), max_loras=1)
+        lora = LoRARequest(spec.name, 1, str(spec.adapter))
+    log.info("vLLM engine for %s (adapter: %s)", spec.name, "yes" if lora else "no")
+    return LLM(**kwargs), lora
+
+
+def _stop_vllm(llm) -> None:
+    try:
+        from vllm.distributed.parallel_state import destroy_distributed_environment, destroy_model_parallel
+
+        destroy_model_parallel()
+        destroy_distributed_environment()
+    except Exception:  # noqa: BLE001 - best effort: older/newer vLLMs move these helpers
+        pass
+    del llm
+
+
+def generate(spec: ModelSpec, prompts: Sequence[str], *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0,
+             max_new_tokens: int = 128, seed: int = 0, greedy: bool = False,
+             batch_size: int | None = None) -> list[list[str]]:
+    """One-shot: load `spec`, generate, free it. Stages that call a model repeatedly keep a Generator."""
+    with Generator(spec, batch_size=batch_size) as generator:
+        return generator.generate(prompts, n=n, temperature=temperature, top_p=top_p,
+                                  max_new_tokens=max_new_tokens, seed=seed, greedy=greedy)

@@ -1,0 +1,51 @@
+"""Evaluate (private zone, DESIGN §2.3 step 11).
+
+Greedy answers of the base target and of each round's adapter on the test prompts,
+compared with the references. Only aggregate numbers are written: the metrics file
+leaves the private zone, the answers do not.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from ..generate import Generator, ModelSpec
+from ..metrics_text import score_all
+from ..records import read_records
+
+log = logging.getLogger(__name__)
+ROUND_CHANNEL = re.compile(r"^adapter-round-(\d+)$")
+
+
+def round_channels(job) -> list[tuple[int, str]]:
+    """(round, channel name) of every `adapter-round-<r>` input, in round order."""
+    names: set[str] = set()
+    inputs = job.processing_root / "input"
+    if inputs.is_dir():
+        names.update(p.name for p in inputs.iterdir() if p.is_dir() and ROUND_CHANNEL.match(p.name))
+    for var in job.env:
+        m = re.match(r"^SM_CHANNEL_ADAPTER_ROUND_(\d+)$", var)
+        if m:
+            names.add(f"adapter-round-{int(m.group(1))}")
+    return sorted((int(ROUND_CHANNEL.match(n).group(1)), n) for n in names)
+
+
+def run(job) -> dict:
+    cfg = job.config
+    tests = read_records(job.jsonl_path("test"))
+    prompts = [t["prompt"] for t in tests]
+    references = [t["response"] for t in tests]
+    target_base = job.model_path("target_base")
+    models: list[tuple[str, Path | None]] = [("base", None)]
+    models += [(f"round-{r}", job.model_path(name)) for r, name in round_channels(job)]
+    if len(models) == 1:
+        log.info("no adapter-round-<r> input: evaluating the base target only")
+    rows = []
+    for label, adapter in models:
+        with Generator(ModelSpec(target_base, adapter, name=label)) as model:
+            answers = model.generate(prompts, greedy=True, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
+        predictions = [a[0] for a in answers]
+        rows.append({"model": label, "n": len(tests), **score_all(cfg.metrics, predictions, references)})
+        log.info("evaluated %s on %d test records", label, len(tests))
+    return {"rows": rows}

@@ -1,0 +1,119 @@
+"""Score candidates (synthesis zone, DESIGN §2.3 step 7).
+
+For each candidate c of query q: reward r = R(q, c), the reward proxy's scalar score of
+the whole sequence, and perplexity p = exp(mean NLL of the response tokens) under G
+given format_prompt(q). Both use `encode_example`, the tokenisation the trainings use.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from typing import Sequence
+
+import torch
+
+from ..models import load_causal_lm, load_reward_model, load_tokenizer
+from ..prompts import encode_example
+from ..records import display_name, read_unique, write_jsonl
+from ..failure import JobInputError
+
+log = logging.getLogger(__name__)
+
+# exp(50) ≈ 5e21: a finite ceiling so a hopeless candidate still serialises as a number.
+MAX_MEAN_NLL = 50.0
+
+
+def _pad_right(rows: Sequence[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, :len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[i, :len(row)] = 1
+    return ids.to(device), mask.to(device)
+
+
+@torch.no_grad()
+def rewards(model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: int, batch_size: int) -> list[float]:
+    """R(q, c) for each (query, candidate), batched with right padding."""
+    device = next(model.parameters()).device
+    out: list[float] = []
+    for start in range(0, len(pairs), batch_size):
+        rows = [encode_example(tokenizer, q, c, max_length)[0] for q, c in pairs[start:start + batch_size]]
+        ids, mask = _pad_right(rows, tokenizer.pad_token_id, device)
+        logits = model(input_ids=ids, attention_mask=mask).logits
+        out.extend(float(v) for v in logits[:, 0].float().cpu())
+    return out
+
+
+@torch.no_grad()
+def perplexities(model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: int, batch_size: int) -> list[float]:
+    """exp(mean NLL) of each candidate's response tokens (with its end-of-sequence) given the query."""
+    device = next(model.parameters()).device
+    out: list[float] = []
+    for start in range(0, len(pairs), batch_size):
+        encoded = [encode_example(tokenizer, q, c, max_length) for q, c in pairs[start:start + batch_size]]
+        ids, mask = _pad_right([e[0] for e in encoded], tokenizer.pad_token_id, device)
+        logits = model(input_ids=ids, attention_mask=mask).logits.float()
+        # Token t is predicted by position t-1.
+        logprobs = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+        positions = torch.arange(1, ids.shape[1], device=device).unsqueeze(0)
+        for i, (row, n_prompt) in enumerate(encoded):
+            in_response = (positions[0] >= n_prompt) & (positions[0] < len(row))
+            nll = -logprobs[i][in_response].mean().item()
+            out.append(math.exp(min(nll, MAX_MEAN_NLL)))
+    return out
+
+
+def read_candidates(path) -> list[dict]:
+    label = display_name(path)
+    records = read_unique(path, {"prompt": str, "candidates": list}, name=label)
+    for line_no, record in enumerate(records, start=1):
+        if not record["candidates"]:
+            raise JobInputError(label, line_no, "candidates", "must not be empty")
+        for i, text in enumerate(record["candidates"]):
+            if not isinstance(text, str):
+                raise JobInputError(label, line_no, f"candidates[{i}]", "must be a string")
+    return records
+
+
+def run(job) -> dict:
+    cfg = job.config
+    path = job.jsonl_path("candidates")
+    records = read_candidates(path)
+    base = job.model_path("base")
+    flat = [(r["prompt"], c) for r in records for c in r["candidates"]]
+
+    generator_dir = job.model_path("generator")
+    tokenizer = load_tokenizer(generator_dir, fallback=base)
+    model = load_causal_lm(base, generator_dir)
+    ppl = perplexities(model, tokenizer, flat, max_length=cfg.max_length, batch_size=cfg.batch_size)
+    del model
+
+    reward_dir = job.model_path("reward")
+    reward_tokenizer = load_tokenizer(reward_dir, fallback=base)
+    reward_model = load_reward_model(base, reward_dir, pad_token_id=reward_tokenizer.pad_token_id)
+    reward = rewards(reward_model, reward_tokenizer, flat, max_length=cfg.max_length, batch_size=cfg.batch_size)
+    del reward_model
+
+    out, k = [], 0
+    for r in records:
+        scored = []
+        for text in r["candidates"]:
+            scored.append({"text": text, "reward": reward[k], "ppl": ppl[k]})
+            k += 1
+        out.append({"id": r["id"], "prompt": r["prompt"], "candidates": scored})
+    written = write_jsonl(job.output("scores") / "scores.jsonl", out)
+    log.info("scored %d candidates of %d queries", len(flat), written)
+    return {
+        "queries": written,
+        "candidates": len(flat),
+        "reward": _summary(reward),
+        "ppl": _summary(ppl),
+    }
+
+
+def _summary(values: list[float]) -> dict:
+    ordered = sorted(values)
+    n = len(ordered)
+    return {"min": ordered[0], "median": ordered[n // 2], "max": ordered[-1], "mean": sum(ordered) / n}

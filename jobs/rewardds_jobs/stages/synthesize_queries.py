@@ -1,0 +1,98 @@
+"""Synthesize queries (synthesis zone, DESIGN §2.3 step 5).
+
+G samples M new prompts, few-shot from random public seeds when a seeds channel is given,
+else zero-shot. Empty, over-long and duplicate prompts (after whitespace/case folding)
+are dropped; sampling continues until M unique prompts or ⌈M·attemptsPerQuery⌉ attempts.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import random
+from dataclasses import dataclass, field
+
+from ..generate import Generator, ModelSpec
+from ..prompts import clean_query, fold_for_dedup, query_synthesis_prompt
+from ..records import read_prompts, write_jsonl
+
+log = logging.getLogger(__name__)
+
+# A query longer than this is not a question a user would type; it is dropped as over-long.
+MAX_QUERY_CHARS = 2000
+
+
+@dataclass
+class QueryFilter:
+    """Keeps the first of each folded prompt; counts what it drops and why."""
+
+    max_tokens: int
+    max_chars: int = MAX_QUERY_CHARS
+    kept: list[str] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=lambda: {"empty": 0, "tooLong": 0, "duplicate": 0})
+    _seen: set[str] = field(default_factory=set)
+
+    def consider(self, text: str, n_tokens: int) -> str | None:
+        """Keeps `text` and returns None, or returns the reason it was dropped."""
+        query = clean_query(text)
+        reason = None
+        if not query:
+            reason = "empty"
+        elif n_tokens > self.max_tokens or len(query) > self.max_chars:
+            reason = "tooLong"
+        elif fold_for_dedup(query) in self._seen:
+            reason = "duplicate"
+        if reason:
+            self.dropped[reason] += 1
+            return reason
+        self._seen.add(fold_for_dedup(query))
+        self.kept.append(query)
+        return None
+
+
+def query_id(index: int) -> str:
+    return f"q-{index:06d}"
+
+
+def run(job) -> dict:
+    cfg = job.config
+    seeds_path = job.jsonl_path("seeds", optional=True)
+    seeds = [s["prompt"] for s in read_prompts(seeds_path)] if seeds_path else []
+    shots = min(cfg.few_shot, len(seeds))
+    rng = random.Random(cfg.seed)
+    limit = math.ceil(cfg.queries * cfg.attempts_per_query)
+    spec = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
+    keep = QueryFilter(max_tokens=cfg.max_new_tokens)
+    attempts = truncated = rounds = 0
+    with Generator(spec) as model:
+        tokenizer = model.tokenizer
+        while len(keep.kept) < cfg.queries and attempts < limit:
+            # Ask for what is missing (bounded by the attempts left); the round's seed keeps reruns identical.
+            want = min(cfg.queries - len(keep.kept), limit - attempts)
+            instructions = [query_synthesis_prompt(rng.sample(seeds, shots) if shots else []) for _ in range(want)]
+            completions = model.complete(instructions, n=1, temperature=cfg.temperature, top_p=cfg.top_p,
+                                         max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + rounds)
+            rounds += 1
+            attempts += want
+            for (completion,) in completions:
+                truncated += 0 if completion.finished else 1
+                n_tokens = len(tokenizer(completion.text, add_special_tokens=False)["input_ids"])
+                keep.consider(completion.text, n_tokens)
+                if len(keep.kept) == cfg.queries:
+                    break
+        stats = model.stats
+    if not keep.kept:
+        raise RuntimeError(f"no query survived {attempts} attempts (dropped: {keep.dropped})")
+    produced = write_jsonl(job.output("queries") / "queries.jsonl",
+                           ({"id": query_id(i), "prompt": q} for i, q in enumerate(keep.kept)))
+    log.info("kept %d of %d requested queries after %d attempts", produced, cfg.queries, attempts)
+    return {
+        "requested": cfg.queries,
+        "produced": produced,
+        "attempts": attempts,
+        "attemptLimit": limit,
+        "dropped": dict(keep.dropped),
+        "hitTokenLimit": truncated,
+        "fewShot": shots,
+        "seeds": len(seeds),
+        **stats.as_metrics(),
+    }
