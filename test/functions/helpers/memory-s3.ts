@@ -9,6 +9,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -33,8 +34,8 @@ async function bytesOf(body: Body): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Splits into small chunks so a line never arrives in one piece. */
-function chunked(bytes: Buffer, size = 7): Readable {
+/** Splits into small chunks (at most ~64 of them) so a line never arrives in one piece. */
+function chunked(bytes: Buffer, size = Math.max(7, Math.ceil(bytes.length / 64))): Readable {
   const parts: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
   return Readable.from(parts);
@@ -63,6 +64,10 @@ export function memoryS3() {
   mock.on(PutObjectCommand).callsFake(async (input) => {
     put(input.Bucket!, input.Key!, await bytesOf(input.Body as Body));
     return { ETag: '"put"' };
+  });
+  mock.on(DeleteObjectCommand).callsFake(async (input) => {
+    objects.delete(id(input.Bucket!, input.Key!));
+    return {};
   });
   mock.on(CopyObjectCommand).callsFake(async (input) => {
     const source = decodeURIComponent(input.CopySource!);

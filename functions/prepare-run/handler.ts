@@ -1,0 +1,52 @@
+/**
+ * Prepare run Lambda: `{runId, upload}` → `$.run`. The work is in prepare.ts; this file
+ * wires the environment, the S3 client and Powertools.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { parseEvent, PrepareRunInputSchema, type PrepareRunOutput } from '../shared/events.js';
+import { createS3Client } from '../shared/s3-objects.js';
+import { prepareRun, type PrepareConfig, type PrepareDeps } from './prepare.js';
+
+export { InputRejected } from './rejection.js';
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PrepareConfig {
+  const parsed = z
+    .object({
+      PRIVATE_BUCKET: z.string().min(1),
+      SYNTHESIS_BUCKET: z.string().min(1),
+      PRIVATE_KEY_ARN: z.string().min(1).optional(),
+      SYNTHESIS_KEY_ARN: z.string().min(1).optional(),
+    })
+    .parse(env);
+  return {
+    privateBucket: parsed.PRIVATE_BUCKET,
+    synthesisBucket: parsed.SYNTHESIS_BUCKET,
+    privateKeyArn: parsed.PRIVATE_KEY_ARN,
+    synthesisKeyArn: parsed.SYNTHESIS_KEY_ARN,
+  };
+}
+
+export type PrepareRunHandlerDeps = PrepareDeps & { metrics?: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'> };
+
+export const createHandler =
+  (deps: PrepareRunHandlerDeps) =>
+  async (event: unknown): Promise<PrepareRunOutput> => {
+    const input = parseEvent(PrepareRunInputSchema, event, 'prepare-run');
+    try {
+      return await prepareRun(input, deps);
+    } finally {
+      deps.metrics?.publishStoredMetrics();
+    }
+  };
+
+const s3 = createS3Client();
+const logger = new Logger({ serviceName: 'rewardds-prepare-run' });
+const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'prepare-run' });
+let wired: ((event: unknown) => Promise<PrepareRunOutput>) | undefined;
+
+export const handler = (event: unknown) => {
+  wired ??= createHandler({ s3, config: configFromEnv(), logger, metrics });
+  return wired(event);
+};

@@ -1,0 +1,168 @@
+/**
+ * Prepare run (DESIGN §8, first row): validate and normalize the upload and its siblings,
+ * resolve the run config, plan the privacy budget, and write what the jobs read. Every
+ * refusal happens here, before any job, and quarantines the upload.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { PrepareRunOutput, Upload } from '../shared/events.js';
+import { InputError } from '../shared/jsonl.js';
+import { privateKeys, synthesisKeys } from '../shared/layout.js';
+import { InfeasiblePlanError, planPrivacy, type PrivacyPlan } from '../shared/privacy/index.js';
+import { parseRunConfig, resolveDelta, RunConfigError, type RunConfig } from '../shared/run-config.js';
+import { uploadLayout } from '../shared/run-name.js';
+import { deleteObject, getJson, objectExists, putJson } from '../shared/s3-objects.js';
+import { normalizeFile } from './input-files.js';
+import { InputRejected, quarantine } from './rejection.js';
+
+export interface PrepareConfig {
+  privateBucket: string;
+  synthesisBucket: string;
+  privateKeyArn?: string;
+  synthesisKeyArn?: string;
+}
+
+export interface PrepareDeps {
+  s3: S3Client;
+  config: PrepareConfig;
+  logger?: Pick<Logger, 'info' | 'warn'>;
+  metrics?: Pick<Metrics, 'addMetric'>;
+  now?: () => Date;
+}
+
+/** The files of one upload: train is the trigger; the others sit beside it in the folder layout. */
+export interface UploadFiles {
+  train: string;
+  config?: string;
+  test?: string;
+  seeds?: string;
+}
+
+export function uploadFiles(key: string): UploadFiles {
+  const layout = uploadLayout(key);
+  if (layout?.kind !== 'folder') return { train: key };
+  return {
+    train: key,
+    config: `${layout.folder}config.json`,
+    test: `${layout.folder}test.jsonl`,
+    seeds: `${layout.folder}seeds.jsonl`,
+  };
+}
+
+/** The resolved config of docs/state-contract.md: δ a number, M set. */
+export function resolveConfig(config: RunConfig, records: number): RunConfig {
+  return {
+    ...config,
+    privacy: { ...config.privacy, delta: resolveDelta(config.privacy.delta, records) },
+    synthesis: { ...config.synthesis, queries: config.synthesis.queries ?? records },
+  };
+}
+
+async function readRunConfig(s3: S3Client, bucket: string, key: string | undefined): Promise<RunConfig> {
+  if (!key || !(await objectExists(s3, bucket, key))) return parseRunConfig({});
+  let value: unknown;
+  try {
+    value = await getJson(s3, bucket, key);
+  } catch (error) {
+    // JSON.parse quotes the text it failed on; say where, not what.
+    if (error instanceof SyntaxError) throw new InputError(key, undefined, undefined, 'not valid JSON');
+    throw error;
+  }
+  try {
+    return parseRunConfig(value, key);
+  } catch (error) {
+    if (!(error instanceof RunConfigError)) throw error;
+    const fields = error.issues.map((i) => i.path || '(root)');
+    const reasons = error.issues.map((i) => `${i.path || '(root)'}: ${i.message}`);
+    throw new InputError(key, undefined, fields.join(', '), reasons.join('; '));
+  }
+}
+
+function planFor(records: number, config: RunConfig, file: string): PrivacyPlan {
+  try {
+    return planPrivacy({ records, config });
+  } catch (error) {
+    if (error instanceof InfeasiblePlanError) throw new InputError(file, undefined, 'privacy', `infeasible privacy plan: ${error.message}`);
+    throw error;
+  }
+}
+
+interface Counts {
+  train: number;
+  test: number;
+  seeds: number;
+}
+
+/** Outputs written so far, removed again if the run is refused (a refused run leaves no outputs). */
+type Written = { bucket: string; key: string }[];
+
+async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written: Written): Promise<PrepareRunOutput> {
+  const { s3, config: env } = deps;
+  const bucket = upload.bucket;
+  const files = uploadFiles(upload.key);
+  const runConfig = await readRunConfig(s3, bucket, files.config);
+
+  const hasTest = files.test !== undefined && (await objectExists(s3, bucket, files.test));
+  const hasSeeds = files.seeds !== undefined && (await objectExists(s3, bucket, files.seeds));
+  const counts: Counts = { train: 0, test: 0, seeds: 0 };
+
+  // Small side files first, so a bad one is found before the long pass over train.
+  const normalize = async (from: string, to: { bucket: string; key: string; kmsKeyId?: string }, kind: 'records' | 'prompts') => {
+    const count = await normalizeFile(s3, { bucket, key: from }, to, kind);
+    written.push(to);
+    return count;
+  };
+  if (hasTest) {
+    counts.test = await normalize(files.test!, { bucket: env.privateBucket, key: privateKeys.input(runId, 'test'), kmsKeyId: env.privateKeyArn }, 'records');
+  }
+  if (hasSeeds) {
+    // Public by the owner's declaration: they go to the synthesis zone for few-shot prompts.
+    counts.seeds = await normalize(files.seeds!, { bucket: env.synthesisBucket, key: synthesisKeys.seeds(runId), kmsKeyId: env.synthesisKeyArn }, 'prompts');
+  }
+  counts.train = await normalize(files.train, { bucket: env.privateBucket, key: privateKeys.input(runId, 'train'), kmsKeyId: env.privateKeyArn }, 'records');
+
+  const plan = planFor(counts.train, runConfig, files.config ?? files.train);
+  const resolved = resolveConfig(runConfig, counts.train);
+  const run: PrepareRunOutput = {
+    runId,
+    records: counts.train,
+    rounds: resolved.refinement.rounds,
+    hasTest,
+    hasSeeds,
+    plan,
+    config: resolved,
+  };
+  const preparedAt = (deps.now?.() ?? new Date()).toISOString();
+  // Counts, config and plan only: nothing of a record crosses to the synthesis zone.
+  const summary = { ...run, counts, preparedAt };
+  await putJson(s3, env.synthesisBucket, synthesisKeys.runJson(runId), summary, env.synthesisKeyArn);
+  // Written last in the private zone: its presence means the inputs above are complete.
+  await putJson(s3, env.privateBucket, privateKeys.runJson(runId), { ...summary, upload }, env.privateKeyArn);
+
+  deps.metrics?.addMetric('RecordsAccepted', 'Count', counts.train);
+  deps.metrics?.addMetric('TestRecordsAccepted', 'Count', counts.test);
+  deps.metrics?.addMetric('SeedPromptsAccepted', 'Count', counts.seeds);
+  deps.metrics?.addMetric('PlannedEpsilon', 'None', plan.epsilon);
+  deps.logger?.info('run prepared', { runId, counts, epsilon: plan.epsilon, delta: plan.delta });
+  return run;
+}
+
+/** Runs Prepare run; bad input is quarantined and rethrown as InputRejected. */
+export async function prepareRun(input: { runId: string; upload: Upload }, deps: PrepareDeps): Promise<PrepareRunOutput> {
+  const written: Written = [];
+  try {
+    return await prepare(input.runId, input.upload, deps, written);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    for (const { bucket, key } of written) await deleteObject(deps.s3, bucket, key);
+    const report = await quarantine(deps.s3, input.upload, error, {
+      kmsKeyId: deps.config.privateKeyArn,
+      now: deps.now?.() ?? new Date(),
+    });
+    deps.metrics?.addMetric('RecordsRefused', 'Count', error.line === undefined ? 0 : 1);
+    deps.metrics?.addMetric('UploadsRejected', 'Count', 1);
+    deps.logger?.warn('upload rejected and quarantined', { runId: input.runId, file: report.file, line: report.line, field: report.field, reason: report.reason });
+    throw new InputRejected(error);
+  }
+}
