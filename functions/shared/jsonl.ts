@@ -42,36 +42,60 @@ export async function* readJsonl(
   const { maxLineBytes = Infinity, skipBlank = true } = options;
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let lineNo = 0;
-  for await (const raw of splitLines(stream)) {
-    lineNo += 1;
-    if (raw.byteLength > maxLineBytes) {
-      throw new InputError(file, lineNo, undefined, `line is ${raw.byteLength} bytes, over the ${maxLineBytes}-byte limit`);
+  const tooLong = () => new InputError(file, lineNo, undefined, `line is over the ${maxLineBytes}-byte limit`);
+  const lines = splitLines(stream, maxLineBytes);
+  // A manual loop so the limit error can carry the line number; closes the splitter on early exit.
+  try {
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await lines.next();
+      } catch (error) {
+        if (!(error instanceof LineTooLong)) throw error;
+        lineNo += 1;
+        throw tooLong();
+      }
+      if (next.done) break;
+      const raw = next.value;
+      lineNo += 1;
+      if (raw.byteLength > maxLineBytes) throw tooLong();
+      let text: string;
+      try {
+        text = decoder.decode(raw);
+      } catch {
+        throw new InputError(file, lineNo, undefined, 'not valid UTF-8');
+      }
+      if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.trim() === '') {
+        if (skipBlank) continue;
+        throw new InputError(file, lineNo, undefined, 'blank line');
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        // V8's message quotes the text it failed on (a private record): keep only the position.
+        const at = /at position (\d+)/.exec((error as Error).message);
+        throw new InputError(file, lineNo, undefined, at ? `not JSON (at character ${Number(at[1]) + 1})` : 'not JSON');
+      }
+      yield { line: lineNo, value };
     }
-    let text: string;
-    try {
-      text = decoder.decode(raw);
-    } catch {
-      throw new InputError(file, lineNo, undefined, 'not valid UTF-8');
-    }
-    if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.trim() === '') {
-      if (skipBlank) continue;
-      throw new InputError(file, lineNo, undefined, 'blank line');
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      // V8's message quotes the text it failed on (a private record): keep only the position.
-      const at = /at position (\d+)/.exec((error as Error).message);
-      throw new InputError(file, lineNo, undefined, at ? `not JSON (at character ${Number(at[1]) + 1})` : 'not JSON');
-    }
-    yield { line: lineNo, value };
+  } finally {
+    await lines.return(undefined);
   }
 }
 
-/** Splits a byte stream on \n (dropping a trailing \r), yielding raw bytes per line. */
-export async function* splitLines(stream: Readable | AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
+/** Thrown by splitLines once an unfinished line passes its limit, so it is never buffered whole. */
+export class LineTooLong extends Error {}
+
+/**
+ * Splits a byte stream on \n (dropping a trailing \r), yielding raw bytes per line.
+ * A line still growing past `maxLineBytes` (+1 for a \r) throws LineTooLong.
+ */
+export async function* splitLines(
+  stream: Readable | AsyncIterable<Uint8Array | string>,
+  maxLineBytes = Infinity,
+): AsyncGenerator<Uint8Array> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
@@ -88,6 +112,7 @@ export async function* splitLines(stream: Readable | AsyncIterable<Uint8Array | 
     if (buf.length) {
       pending.push(Buffer.from(buf));
       pendingBytes += buf.length;
+      if (pendingBytes > maxLineBytes + 1) throw new LineTooLong();
     }
   }
   if (pendingBytes) yield stripCr(Buffer.concat(pending, pendingBytes));

@@ -5,6 +5,7 @@
  */
 import {
   CopyObjectCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -106,6 +107,10 @@ export async function copyObject(client: S3Client, from: { bucket: string; key: 
       ...sse(kmsKeyId),
     }),
   );
+}
+
+export async function deleteObject(client: S3Client, bucket: string, key: string): Promise<void> {
+  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
 /** Every key under a prefix, following continuation tokens. */
