@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../functions/shared/jsonl.js';
 import { filterScores, keepCount } from '../../functions/shared/selection/filter.js';
@@ -140,7 +141,7 @@ describe('filterScores: bad input', () => {
     const pool = memorySink();
     try {
       await filterScores(
-        { scores: memorySource('scores.jsonl', text), working, pool, reopenWorking: async () => [] },
+        { scores: memorySource('scores.jsonl', text), working, pool, reopenWorking: async () => Readable.from([]) },
         { ...defaults, keepFraction },
       );
     } catch (error) {

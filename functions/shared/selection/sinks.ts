@@ -83,3 +83,19 @@ export async function withSinks<T>(sinks: TextSink[], work: () => Promise<T>): P
     throw error;
   }
 }
+
+/**
+ * A sink created on first use: the pool's upload is opened only once the pool is known,
+ * rather than idling through the whole first pass.
+ */
+export function lazySink(create: () => TextSink): TextSink {
+  let sink: TextSink | undefined;
+  const get = () => (sink ??= create());
+  return {
+    write: (chunk) => get().write(chunk),
+    done: () => get().done(),
+    abort: async () => {
+      if (sink) await sink.abort();
+    },
+  };
+}

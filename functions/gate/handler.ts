@@ -1,0 +1,77 @@
+/**
+ * Gate refined samples Lambda: `{runId, round, run}` → `$.selection`. Streams round r's
+ * scores with pool and working set r−1 through the refinement gate and writes pool and
+ * working set r.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GateInputSchema, parseEvent } from '../shared/events.js';
+import { s3Uri, synthesisKeys } from '../shared/layout.js';
+import { createS3Client } from '../shared/s3-objects.js';
+import { gateRound, type GateSummary } from '../shared/selection/gate.js';
+import { readSeedPrompts } from '../shared/selection/records.js';
+import { s3Sink, s3Source } from '../shared/selection/s3-io.js';
+import { selectionConfigFromEnv, type SelectionConfig } from '../shared/selection/lambda-config.js';
+
+export interface GateDeps {
+  s3: S3Client;
+  config: SelectionConfig;
+  logger?: Pick<Logger, 'info'>;
+  metrics?: Pick<Metrics, 'addMetric' | 'addDimension' | 'publishStoredMetrics'>;
+}
+
+export type GateOutput = GateSummary & { round: number; poolUri: string; workingUri: string };
+
+export async function gateRun(event: unknown, deps: GateDeps): Promise<GateOutput> {
+  const { runId, round, run } = parseEvent(GateInputSchema, event, 'gate');
+  const { s3, config } = deps;
+  const bucket = config.synthesisBucket;
+  const { method, alpha } = run.config.filter;
+  const poolKey = synthesisKeys.pool(runId, round);
+  const workingKey = synthesisKeys.working(runId, round);
+
+  const seedPrompts =
+    method === 'rouge-l' && run.hasSeeds ? await readSeedPrompts(s3Source(s3, bucket, synthesisKeys.seeds(runId))) : undefined;
+
+  const started = Date.now();
+  const summary = await gateRound(
+    {
+      scores: s3Source(s3, bucket, synthesisKeys.scores(runId, round)),
+      poolIn: s3Source(s3, bucket, synthesisKeys.pool(runId, round - 1)),
+      workingIn: s3Source(s3, bucket, synthesisKeys.working(runId, round - 1)),
+      pool: s3Sink(s3, bucket, poolKey, config.synthesisKeyArn),
+      working: s3Sink(s3, bucket, workingKey, config.synthesisKeyArn),
+    },
+    { method, alpha, seedPrompts },
+  );
+  const seconds = (Date.now() - started) / 1000;
+
+  deps.logger?.info('gated', { runId, round, seconds, ...summary });
+  deps.metrics?.addDimension('round', String(round));
+  deps.metrics?.addMetric('Refined', MetricUnit.Count, summary.refined);
+  deps.metrics?.addMetric('PoolAdded', MetricUnit.Count, summary.added);
+  deps.metrics?.addMetric('PoolReplaced', MetricUnit.Count, summary.replaced);
+  deps.metrics?.addMetric('PoolSize', MetricUnit.Count, summary.poolSize);
+  return { ...summary, round, poolUri: s3Uri(bucket, poolKey), workingUri: s3Uri(bucket, workingKey) };
+}
+
+export const createHandler =
+  (deps: GateDeps) =>
+  async (event: unknown): Promise<GateOutput> => {
+    try {
+      return await gateRun(event, deps);
+    } finally {
+      deps.metrics?.publishStoredMetrics();
+    }
+  };
+
+const s3 = createS3Client();
+const logger = new Logger({ serviceName: 'rewardds-gate' });
+const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'gate' });
+let wired: ((event: unknown) => Promise<GateOutput>) | undefined;
+
+export const handler = (event: unknown) => {
+  wired ??= createHandler({ s3, config: selectionConfigFromEnv(), logger, metrics });
+  return wired(event);
+};
