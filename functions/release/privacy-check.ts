@@ -1,0 +1,128 @@
+/**
+ * The release gate (DESIGN §2.2 step 4, §3): recompute each DP training's ε from what the
+ * job really did (q, steps, σ), check it against the job's own accountant, compose the two
+ * and refuse anything above the run's budget. Pure: metrics in, verdict or error out.
+ */
+import { z } from 'zod';
+import { composeEpsilon, mechanismEpsilon, type PrivacyPlan } from '../shared/privacy/index.js';
+
+/** The keys of a DP training's metrics.json that the gate reads (docs/job-contract.md). */
+export const DpMetricsSchema = z.looseObject({
+  stage: z.string(),
+  records: z.int().min(1),
+  epochs: z.int().min(0),
+  steps: z.int().min(0),
+  sampleRate: z.number().gt(0).max(1),
+  noiseMultiplier: z.number().positive(),
+  clipNorm: z.number().positive(),
+  delta: z.number().gt(0).lt(1),
+  /** null when the job ran without noise: such a model has no guarantee and never leaves. */
+  epsilon: z.number().min(0).nullable(),
+  accountant: z.literal('rdp'),
+});
+export type DpMetrics = z.infer<typeof DpMetricsSchema>;
+
+export type ModelName = 'generator' | 'reward';
+
+/** A figure of privacy.json for one mechanism. */
+export interface MechanismRecord {
+  stage: string;
+  sampleRate: number;
+  steps: number;
+  epochs: number;
+  noiseMultiplier: number;
+  clipNorm: number;
+  /** Recomputed here from sampleRate, steps and noiseMultiplier. */
+  epsilon: number;
+  /** What the job's own accountant (Opacus RDP) reported. */
+  selfReportedEpsilon: number;
+}
+
+export interface PrivacyVerdict {
+  epsilon: number;
+  delta: number;
+  accountant: 'rdp';
+  targetEpsilon: number;
+  plannedEpsilon: number;
+  records: number;
+  mechanisms: Record<ModelName, MechanismRecord>;
+}
+
+/** The job's accountant and ours must agree this closely (relative). */
+export const SELF_REPORT_TOLERANCE = 1e-6;
+
+export class PrivacyCheckFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PrivacyCheckFailed';
+  }
+}
+
+export class PrivacyBudgetExceeded extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PrivacyBudgetExceeded';
+  }
+}
+
+const close = (a: number, b: number, tolerance: number) => Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
+
+function checkMechanism(name: ModelName, metrics: DpMetrics, plan: PrivacyPlan, records: number): MechanismRecord {
+  if (metrics.epsilon === null) throw new PrivacyCheckFailed(`${name}: the job reports no ε (trained without noise); it cannot be released`);
+  if (!close(metrics.delta, plan.delta, 1e-12)) {
+    throw new PrivacyCheckFailed(`${name}: the job accounted at δ = ${metrics.delta}, the run's δ is ${plan.delta}`);
+  }
+  if (metrics.records !== records) {
+    throw new PrivacyCheckFailed(`${name}: the job trained on ${metrics.records} records, the run prepared ${records}`);
+  }
+  const epsilon = mechanismEpsilon(
+    { noiseMultiplier: metrics.noiseMultiplier, sampleRate: metrics.sampleRate, steps: metrics.steps },
+    plan.delta,
+  );
+  if (!close(metrics.epsilon, epsilon, SELF_REPORT_TOLERANCE)) {
+    throw new PrivacyCheckFailed(
+      `${name}: the job's accountant reports ε = ${metrics.epsilon}, but q = ${metrics.sampleRate}, ` +
+        `${metrics.steps} steps and σ = ${metrics.noiseMultiplier} give ε = ${epsilon} (relative tolerance ${SELF_REPORT_TOLERANCE})`,
+    );
+  }
+  return {
+    stage: metrics.stage,
+    sampleRate: metrics.sampleRate,
+    steps: metrics.steps,
+    epochs: metrics.epochs,
+    noiseMultiplier: metrics.noiseMultiplier,
+    clipNorm: metrics.clipNorm,
+    epsilon,
+    selfReportedEpsilon: metrics.epsilon,
+  };
+}
+
+/** Throws PrivacyCheckFailed on inconsistent metrics and PrivacyBudgetExceeded above the target. */
+export function checkRelease(
+  metrics: Record<ModelName, DpMetrics>,
+  plan: PrivacyPlan,
+  records: number,
+): PrivacyVerdict {
+  const mechanisms = {
+    generator: checkMechanism('generator', metrics.generator, plan, records),
+    reward: checkMechanism('reward', metrics.reward, plan, records),
+  };
+  const epsilon = composeEpsilon(
+    [metrics.generator, metrics.reward].map((m) => ({ noiseMultiplier: m.noiseMultiplier, sampleRate: m.sampleRate, steps: m.steps })),
+    plan.delta,
+  );
+  if (epsilon > plan.targetEpsilon) {
+    throw new PrivacyBudgetExceeded(
+      `the two DP trainings compose to ε = ${epsilon} at δ = ${plan.delta}, over the run's budget ε = ${plan.targetEpsilon}; nothing was released`,
+    );
+  }
+  return {
+    epsilon,
+    delta: plan.delta,
+    accountant: 'rdp',
+    targetEpsilon: plan.targetEpsilon,
+    plannedEpsilon: plan.epsilon,
+    records,
+    mechanisms,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Release (the only private → synthesis bridge): DP models after the privacy gate, and
+ * the evaluation's aggregate metrics after the aggregate check. The gate runs before the
+ * first byte is copied; privacy.json is written last, so its presence means the release
+ * is complete.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Models, ReleaseEvaluationOutput, ReleaseModelsOutput, RunState } from '../shared/events.js';
+import { parseS3Uri, privateKeys, s3Uri, synthesisKeys } from '../shared/layout.js';
+import type { PrivacyPlan } from '../shared/privacy/index.js';
+import { copyObject, getJson, getJsonIfExists, listKeys, putJson } from '../shared/s3-objects.js';
+import { checkEvaluation, EvaluationNotAggregate } from './evaluation.js';
+import { checkRelease, DpMetricsSchema, PrivacyCheckFailed, type DpMetrics, type ModelName } from './privacy-check.js';
+
+export interface ReleaseConfig {
+  privateBucket: string;
+  synthesisBucket: string;
+  synthesisKeyArn?: string;
+}
+
+export interface ReleaseDeps {
+  s3: S3Client;
+  config: ReleaseConfig;
+  logger?: Pick<Logger, 'info'>;
+  metrics?: Pick<Metrics, 'addMetric'>;
+  now?: () => Date;
+}
+
+/**
+ * Files of a model folder that never cross: the training metrics hold per-step losses,
+ * statistics of the private data computed without DP. Their privacy figures cross inside
+ * privacy.json instead.
+ */
+const STAYS_PRIVATE = new Set(['metrics.json']);
+
+/** A model folder URI in the private bucket, as `{bucket, prefix}` with a trailing slash. */
+function modelFolder(name: ModelName, uri: string | undefined, privateBucket: string) {
+  if (!uri) throw new PrivacyCheckFailed(`models.${name}: missing; both DP models are needed to release`);
+  const { bucket, key } = parseS3Uri(uri);
+  if (bucket !== privateBucket) throw new PrivacyCheckFailed(`models.${name}: ${uri} is not in the private bucket`);
+  return { bucket, prefix: key.endsWith('/') ? key : `${key}/` };
+}
+
+async function readDpMetrics(s3: S3Client, name: ModelName, folder: { bucket: string; prefix: string }): Promise<DpMetrics> {
+  const key = `${folder.prefix}metrics.json`;
+  const value = await getJsonIfExists(s3, folder.bucket, key);
+  if (value === undefined) throw new PrivacyCheckFailed(`models.${name}: no metrics.json in ${s3Uri(folder.bucket, folder.prefix)}`);
+  const parsed = DpMetricsSchema.safeParse(value);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new PrivacyCheckFailed(`${s3Uri(folder.bucket, key)}: ${fields}`);
+  }
+  return parsed.data;
+}
+
+/** Copies every file of the folder except the private-only ones; returns the relative names. */
+async function copyFolder(deps: ReleaseDeps, from: { bucket: string; prefix: string }, toPrefix: string): Promise<string[]> {
+  const copied: string[] = [];
+  for await (const { key } of listKeys(deps.s3, from.bucket, from.prefix)) {
+    const relative = key.slice(from.prefix.length);
+    if (!relative || relative.endsWith('/') || STAYS_PRIVATE.has(relative)) continue;
+    await copyObject(deps.s3, { bucket: from.bucket, key }, { bucket: deps.config.synthesisBucket, key: toPrefix + relative }, deps.config.synthesisKeyArn);
+    copied.push(relative);
+  }
+  if (copied.length === 0) throw new PrivacyCheckFailed(`${s3Uri(from.bucket, from.prefix)}: no model files to release`);
+  return copied;
+}
+
+export async function releaseModels(
+  runId: string,
+  run: RunState,
+  models: Models | undefined,
+  deps: ReleaseDeps,
+): Promise<ReleaseModelsOutput> {
+  const { config } = deps;
+  const folders = {
+    generator: modelFolder('generator', models?.generator, config.privateBucket),
+    reward: modelFolder('reward', models?.reward, config.privateBucket),
+  };
+  const metrics = {
+    generator: await readDpMetrics(deps.s3, 'generator', folders.generator),
+    reward: await readDpMetrics(deps.s3, 'reward', folders.reward),
+  };
+  // The gate: throws before anything is copied.
+  const verdict = checkRelease(metrics, run.plan as unknown as PrivacyPlan, run.records);
+
+  const released: Record<ModelName, string[]> = { generator: [], reward: [] };
+  for (const name of ['generator', 'reward'] as const) {
+    released[name] = await copyFolder(deps, folders[name], synthesisKeys.releasePrefix(runId, name));
+  }
+  const privacyKey = synthesisKeys.privacy(runId);
+  await putJson(
+    deps.s3,
+    config.synthesisBucket,
+    privacyKey,
+    { runId, ...verdict, released, releasedAt: (deps.now?.() ?? new Date()).toISOString() },
+    config.synthesisKeyArn,
+  );
+  deps.metrics?.addMetric('ReleasedEpsilon', 'None', verdict.epsilon);
+  deps.logger?.info('DP models released', { runId, epsilon: verdict.epsilon, delta: verdict.delta, target: verdict.targetEpsilon });
+  return { epsilon: verdict.epsilon, delta: verdict.delta, privacyUri: s3Uri(config.synthesisBucket, privacyKey) };
+}
+
+export async function releaseEvaluation(runId: string, deps: ReleaseDeps): Promise<ReleaseEvaluationOutput> {
+  const { config } = deps;
+  const from = privateKeys.evalMetrics(runId);
+  let value: unknown;
+  try {
+    value = await getJson(deps.s3, config.privateBucket, from);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new EvaluationNotAggregate(`${from}: not valid JSON`);
+    throw error;
+  }
+  // Re-serialized from the parsed value: exactly what the schema admitted crosses, nothing more.
+  const metrics = checkEvaluation(value, from);
+  const to = synthesisKeys.evalMetrics(runId);
+  await putJson(deps.s3, config.synthesisBucket, to, metrics, config.synthesisKeyArn);
+  deps.logger?.info('evaluation metrics released', { runId, rows: metrics.rows.length });
+  return { metricsUri: s3Uri(config.synthesisBucket, to) };
+}

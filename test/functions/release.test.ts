@@ -1,0 +1,221 @@
+import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createHandler } from '../../functions/release/handler.js';
+import { resolveConfig } from '../../functions/prepare-run/prepare.js';
+import { composeEpsilon, mechanismEpsilon, planPrivacy, type ModelPlan } from '../../functions/shared/privacy/index.js';
+import { parseRunConfig } from '../../functions/shared/run-config.js';
+import { memoryS3, recordingLogger, recordingMetrics } from './helpers/memory-s3.js';
+
+const PRIVATE = 'rewardds-private-111122223333';
+const SYNTHESIS = 'rewardds-synthesis-111122223333';
+const SYNTHESIS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/synthesis-0001';
+const config = { privateBucket: PRIVATE, synthesisBucket: SYNTHESIS, synthesisKeyArn: SYNTHESIS_KEY };
+const RUN_ID = 'clinic-qa-3f9a2c1d';
+const NOW = new Date('2026-03-02T11:00:00.000Z');
+const RECORDS = 500;
+
+const runConfig = parseRunConfig({ privacy: { epsilon: 6 }, generator: { batchSize: 50 }, reward: { batchSize: 25, epochs: 2 } });
+const plan = planPrivacy({ records: RECORDS, config: runConfig });
+const run = { runId: RUN_ID, records: RECORDS, rounds: 2, hasTest: true, hasSeeds: false, plan, config: resolveConfig(runConfig, RECORDS) };
+
+const folders = {
+  generator: `runs/${RUN_ID}/generator/rds-gen-1-a1/output/model/`,
+  reward: `runs/${RUN_ID}/reward/rds-rew-1-b2/output/model/`,
+};
+const models = { generator: `s3://${PRIVATE}/${folders.generator}`, reward: `s3://${PRIVATE}/${folders.reward}` };
+
+/** metrics.json as the DP job writes it, for the schedule it really ran. */
+function jobMetrics(stage: string, m: Pick<ModelPlan, 'noiseMultiplier' | 'sampleRate' | 'steps' | 'epochs' | 'clipNorm'>, selfReported?: number) {
+  const epsilon = selfReported ?? mechanismEpsilon(m, plan.delta);
+  return {
+    stage,
+    records: RECORDS,
+    epochs: m.epochs,
+    steps: m.steps,
+    sampleRate: m.sampleRate,
+    noiseMultiplier: m.noiseMultiplier,
+    clipNorm: m.clipNorm,
+    delta: plan.delta,
+    epsilon,
+    accountant: 'rdp',
+    losses: [2.31, 2.02, 1.87],
+    lossFirst: 2.31,
+    lossLast: 1.87,
+    tokensPerSecond: 812.5,
+    seconds: 41.2,
+  };
+}
+
+describe('release', () => {
+  let s3: ReturnType<typeof memoryS3>;
+  let metrics: ReturnType<typeof recordingMetrics>;
+  const handler = () => createHandler({ s3: s3.client, config, logger: recordingLogger(), metrics, now: () => NOW });
+
+  function putModels(generatorMetrics = jobMetrics('train-generator', plan.generator), rewardMetrics = jobMetrics('train-reward', plan.reward)) {
+    s3.put(PRIVATE, `${folders.generator}adapter_config.json`, '{"r":16}');
+    s3.put(PRIVATE, `${folders.generator}adapter_model.safetensors`, Buffer.from([1, 2, 3, 4]));
+    s3.put(PRIVATE, `${folders.generator}tokenizer.json`, '{"model":"bytes"}');
+    s3.put(PRIVATE, `${folders.generator}metrics.json`, JSON.stringify(generatorMetrics));
+    s3.put(PRIVATE, `${folders.reward}adapter_config.json`, '{"r":16}');
+    s3.put(PRIVATE, `${folders.reward}adapter_model.safetensors`, Buffer.from([5, 6]));
+    s3.put(PRIVATE, `${folders.reward}score_head.safetensors`, Buffer.from([7]));
+    s3.put(PRIVATE, `${folders.reward}metrics.json`, JSON.stringify(rewardMetrics));
+  }
+
+  beforeEach(() => {
+    s3 = memoryS3();
+    metrics = recordingMetrics();
+  });
+
+  describe('models', () => {
+    it('recomputes ε, copies both model folders with the synthesis key and writes privacy.json', async () => {
+      putModels();
+      const out = await handler()({ runId: RUN_ID, what: 'models', run, models });
+
+      const total = composeEpsilon([plan.generator, plan.reward], plan.delta);
+      expect(total).toBeLessThanOrEqual(6);
+      expect(out).toEqual({ epsilon: total, delta: plan.delta, privacyUri: `s3://${SYNTHESIS}/runs/${RUN_ID}/release/privacy.json` });
+
+      const sse = { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: SYNTHESIS_KEY, BucketKeyEnabled: true };
+      const copy = (folder: string, model: string, file: string) => ({
+        Bucket: SYNTHESIS,
+        Key: `runs/${RUN_ID}/release/${model}/${file}`,
+        CopySource: `${PRIVATE}/${folder}${file}`,
+        ...sse,
+      });
+      expect(s3.mock.commandCalls(CopyObjectCommand).map((c) => c.args[0].input)).toEqual([
+        copy(folders.generator, 'generator', 'adapter_config.json'),
+        copy(folders.generator, 'generator', 'adapter_model.safetensors'),
+        copy(folders.generator, 'generator', 'tokenizer.json'),
+        copy(folders.reward, 'reward', 'adapter_config.json'),
+        copy(folders.reward, 'reward', 'adapter_model.safetensors'),
+        copy(folders.reward, 'reward', 'score_head.safetensors'),
+      ]);
+
+      const mechanism = (stage: string, m: ModelPlan) => ({
+        stage,
+        sampleRate: m.sampleRate,
+        steps: m.steps,
+        epochs: m.epochs,
+        noiseMultiplier: m.noiseMultiplier,
+        clipNorm: m.clipNorm,
+        epsilon: mechanismEpsilon(m, plan.delta),
+        selfReportedEpsilon: mechanismEpsilon(m, plan.delta),
+      });
+      const privacy = {
+        runId: RUN_ID,
+        epsilon: total,
+        delta: plan.delta,
+        accountant: 'rdp',
+        targetEpsilon: 6,
+        plannedEpsilon: plan.epsilon,
+        records: RECORDS,
+        mechanisms: { generator: mechanism('train-generator', plan.generator), reward: mechanism('train-reward', plan.reward) },
+        released: {
+          generator: ['adapter_config.json', 'adapter_model.safetensors', 'tokenizer.json'],
+          reward: ['adapter_config.json', 'adapter_model.safetensors', 'score_head.safetensors'],
+        },
+        releasedAt: NOW.toISOString(),
+      };
+      expect(s3.mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([
+        { Bucket: SYNTHESIS, Key: `runs/${RUN_ID}/release/privacy.json`, Body: JSON.stringify(privacy, null, 2), ContentType: 'application/json', ...sse },
+      ]);
+      // The training losses (private statistics without DP) never cross.
+      expect(s3.keys(SYNTHESIS).some((k) => k.endsWith('metrics.json'))).toBe(false);
+      expect(s3.text(SYNTHESIS, `runs/${RUN_ID}/release/privacy.json`)).not.toContain('losses');
+      expect(metrics.added).toContainEqual({ name: 'ReleasedEpsilon', unit: 'None', value: total });
+    });
+
+    it('refuses over budget: a job that took more steps than planned releases nothing', async () => {
+      const longer = { ...plan.reward, steps: plan.reward.steps * 4 };
+      putModels(undefined, jobMetrics('train-reward', longer));
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toMatchObject({
+        name: 'PrivacyBudgetExceeded',
+        message: expect.stringMatching(/compose to ε = [\d.]+ .* over the run's budget ε = 6; nothing was released/),
+      });
+      expect(s3.mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+      expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    });
+
+    it('refuses when a job self-reports an ε that the steps, q and σ it took do not give', async () => {
+      const honest = mechanismEpsilon(plan.generator, plan.delta);
+      putModels(jobMetrics('train-generator', plan.generator, honest * (1 - 1e-4)));
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toMatchObject({
+        name: 'PrivacyCheckFailed',
+        message: expect.stringMatching(/^generator: the job's accountant reports ε = [\d.]+, but q = 0\.1, \d+ steps and σ = [\d.]+ give ε = [\d.]+/),
+      });
+      expect(s3.mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    });
+
+    it('accepts a self-report within the relative tolerance', async () => {
+      const honest = mechanismEpsilon(plan.reward, plan.delta);
+      putModels(undefined, jobMetrics('train-reward', plan.reward, honest * (1 + 5e-7)));
+      const out = await handler()({ runId: RUN_ID, what: 'models', run, models });
+      expect(out).toHaveProperty('privacyUri');
+    });
+
+    it('refuses a model trained without noise (no ε)', async () => {
+      putModels(undefined, { ...jobMetrics('train-reward', plan.reward), epsilon: null as unknown as number });
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(/reward: the job reports no ε/);
+    });
+
+    it('refuses a job accounted at another δ', async () => {
+      putModels({ ...jobMetrics('train-generator', plan.generator), delta: plan.delta * 10 });
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(/generator: the job accounted at δ/);
+    });
+
+    it('refuses a model folder outside the private bucket', async () => {
+      putModels();
+      const elsewhere = { ...models, reward: `s3://${SYNTHESIS}/${folders.reward}` };
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models: elsewhere })).rejects.toThrow(/models\.reward: .* is not in the private bucket/);
+    });
+
+    it('refuses when a metrics.json is missing', async () => {
+      putModels();
+      s3.objects.delete(`${PRIVATE}/${folders.generator}metrics.json`);
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(/models\.generator: no metrics\.json/);
+    });
+  });
+
+  describe('evaluation', () => {
+    const evalKey = `runs/${RUN_ID}/eval/metrics.json`;
+
+    it('copies aggregate metrics only, checked, to the synthesis zone', async () => {
+      const evaluation = {
+        rows: [
+          { model: 'base', n: 120, rougeL: 0.18, bleu: 4.2, exactMatch: 0 },
+          { model: 'round-0', n: 120, rougeL: 0.27, bleu: 9.8, exactMatch: 0.025 },
+          { model: 'round-2', n: 120, rougeL: 0.31 },
+        ],
+      };
+      s3.put(PRIVATE, evalKey, JSON.stringify(evaluation));
+      const out = await handler()({ runId: RUN_ID, what: 'evaluation', run });
+      expect(out).toEqual({ metricsUri: `s3://${SYNTHESIS}/${evalKey}` });
+      expect(s3.mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([
+        {
+          Bucket: SYNTHESIS,
+          Key: evalKey,
+          Body: JSON.stringify(evaluation, null, 2),
+          ContentType: 'application/json',
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: SYNTHESIS_KEY,
+          BucketKeyEnabled: true,
+        },
+      ]);
+    });
+
+    it.each([
+      [{ rows: [{ model: 'base', n: 3, rougeL: 0.2, samples: ['Jane Doe has angina'] }] }, /rows\.0: unexpected field\(s\) samples/],
+      [{ rows: [{ model: 'Jane Doe', n: 3 }] }, /rows\.0\.model: must be "base" or "round-<r>"/],
+      [{ rows: [{ model: 'base', n: 3, bleu: 'high' }] }, /rows\.0\.bleu/],
+      [{ rows: [], note: 'x' }, /\(root\): unexpected field\(s\) note/],
+      [{ rows: [{ model: 'base', n: 3, rougeL: 7 }] }, /rows\.0\.rougeL/],
+    ])('refuses anything but aggregate numbers: %j', async (evaluation, message) => {
+      s3.put(PRIVATE, evalKey, JSON.stringify(evaluation));
+      const error = await handler()({ runId: RUN_ID, what: 'evaluation', run }).catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'EvaluationNotAggregate', message: expect.stringMatching(message) });
+      expect((error as Error).message).not.toContain('Jane');
+      expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    });
+  });
+});
