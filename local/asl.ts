@@ -256,7 +256,7 @@ export function* walkStates(definition: AslDefinition): Generator<[string, AslSt
  */
 export function lambdaTasks(definition: AslDefinition): LambdaTask[] {
   const tasks: LambdaTask[] = [];
-  const jsonata = (d: { QueryLanguage?: unknown }) => d.QueryLanguage === 'JSONata';
+  const jsonata = (d: object) => (d as { QueryLanguage?: unknown }).QueryLanguage === 'JSONata';
   if (jsonata(definition)) throw new TemplateError('the definition uses JSONata, which the local engine ignores; write it in JSONPath');
   for (const [name, state] of walkStates(definition)) {
     if (jsonata(state) || 'Arguments' in state || 'Assign' in state) {

@@ -1,0 +1,105 @@
+/**
+ * `rewardds run --local <train.jsonl> [--test t.jsonl] [--seeds s.jsonl] [--config c.json]
+ * [--workdir dir] [--json]`: the whole pipeline on this machine (DESIGN §6). The exit code
+ * is 0 for a run that succeeded, 1 for one that failed, 2 for a command line that is wrong.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { FAIL_STAGE_ENV } from '../../local/sagemaker.js';
+import { runLocal, type LocalRunResult } from '../../local/runner.js';
+import { evaluationTable, summarizeRun } from '../../local/summary.js';
+
+const USAGE = `usage: rewardds run --local <train.jsonl> [--test test.jsonl] [--seeds seeds.jsonl]
+                    [--config config.json] [--workdir .rewardds] [--json]
+
+Runs the synthesized state machine locally: moto S3/KMS on loopback, the Lambda handlers
+in-process, each SageMaker job as a CPU subprocess on tiny models. Every object of the
+run is copied to <workdir>/runs/<run>/ at the end.
+
+  --json   print progress to stderr and, as the last line of stdout, one JSON object
+           {runId, status, epsilon, delta, poolSizes, evaluation, outputDir, reportPath, failure?, quarantine?}`;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        local: { type: 'boolean', default: false },
+        test: { type: 'string' },
+        seeds: { type: 'string' },
+        config: { type: 'string' },
+        workdir: { type: 'string', default: '.rewardds' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`rewardds run: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.local) {
+    console.error(
+      'rewardds run: only --local runs from this command. On AWS, upload the file to the private bucket under incoming/ ' +
+        '(aws s3 cp train.jsonl s3://<PrivateBucket>/incoming/<name>.jsonl); the upload starts the run.',
+    );
+    return 2;
+  }
+  if (positionals.length !== 1) {
+    console.error(`rewardds run: give exactly one training file\n\n${USAGE}`);
+    return 2;
+  }
+  const files = { train: positionals[0]!, test: values.test, seeds: values.seeds, config: values.config };
+  for (const [what, path] of Object.entries(files)) {
+    if (path !== undefined && !(existsSync(path) && statSync(path).isFile())) {
+      console.error(`rewardds run: --${what === 'train' ? 'train file' : what} ${path}: no such file`);
+      return 2;
+    }
+  }
+
+  // With --json, stdout carries only the result; progress goes to stderr.
+  const progress = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  const failStages = process.env[FAIL_STAGE_ENV]?.split(',').filter(Boolean);
+  const result = await runLocal({ ...files, workdir: values.workdir!, progress, failStages });
+  const summary = summarizeRun(result.outputDir);
+
+  if (values.json) {
+    console.log(JSON.stringify(jsonResult(result, summary)));
+  } else {
+    console.log(humanResult(result, summary));
+  }
+  return result.status === 'succeeded' ? 0 : 1;
+}
+
+export function jsonResult(result: LocalRunResult, summary: ReturnType<typeof summarizeRun>) {
+  return {
+    runId: result.runId,
+    status: result.status,
+    epsilon: summary.epsilon,
+    delta: summary.delta,
+    poolSizes: summary.poolSizes,
+    evaluation: summary.evaluation,
+    outputDir: result.outputDir,
+    reportPath: summary.reportPath,
+    ...(result.failure ? { failure: result.failure } : {}),
+    ...(result.quarantine ? { quarantine: result.quarantine } : {}),
+  };
+}
+
+function humanResult(result: LocalRunResult, summary: ReturnType<typeof summarizeRun>): string {
+  const lines = ['', `run        ${result.runId}: ${result.status}`];
+  if (summary.epsilon !== null) lines.push(`privacy    ε = ${summary.epsilon.toFixed(3)}, δ = ${summary.delta?.toExponential(2)}`);
+  if (summary.poolSizes.length) lines.push(`pool size  ${summary.poolSizes.map((n, r) => `round ${r}: ${n}`).join(', ')}`);
+  if (summary.evaluation?.rows.length) lines.push('', evaluationTable(summary.evaluation.rows), '');
+  if (result.failure) lines.push(`failed in  ${result.failure.state}: ${result.failure.reason}`);
+  if (result.quarantine) lines.push(`quarantine ${result.quarantine}`);
+  lines.push(`outputs    ${result.outputDir}`);
+  if (summary.reportPath) lines.push(`report     ${summary.reportPath}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,412 @@
+/**
+ * Runs one upload through the synthesized state machine on this machine. Only adapters
+ * are swapped: S3 (and KMS) is moto on loopback, SageMaker is the local backend, Step
+ * Functions is aws-local-stepfunctions, and the trigger's StartExecution lands in a local
+ * stand-in. Every handler, every state and every job body is the code that runs on AWS.
+ */
+import './polyfill.js';
+
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { appendFileSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { privateKeys } from '../functions/shared/layout.js';
+import { listKeys } from '../functions/shared/s3-objects.js';
+import {
+  findResources,
+  lambdaEnvironments,
+  localNames,
+  stateMachineOf,
+  type LambdaTask,
+  type StackTemplate,
+} from './asl.js';
+import { buildTinyModels, createBuckets, objectCreatedEvent, placeUpload, uploadFolder, uploadName, type LocalBucket } from './bootstrap.js';
+import { LocalSageMaker, defaultPython, type LocalJobEvent } from './sagemaker.js';
+import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from './s3-server.js';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The synthesized app as local mode needs it: templates, and each function's handler module. */
+export interface SynthesizedApp {
+  templates: StackTemplate[];
+  /** Function logical id → the TypeScript entry file of its handler (absolute or repo-relative). */
+  entries: Record<string, string>;
+}
+
+export interface LocalRunOptions {
+  train: string;
+  test?: string;
+  seeds?: string;
+  config?: string;
+  /** Jobs, model cache and copied outputs live here (default .rewardds). */
+  workdir: string;
+  /** Synthesizes the CDK app; default: local/app.ts. */
+  synthesize?: () => Promise<SynthesizedApp>;
+  /** One line of progress at a time (default: none). */
+  progress?: (line: string) => void;
+  /** Test-only: stages the local SageMaker fails on purpose. */
+  failStages?: string[];
+  /** Milliseconds each Wait state pauses (default 250: the job poll interval). */
+  waitMs?: number;
+  /** Extra environment for job processes. */
+  jobEnv?: Record<string, string>;
+}
+
+export interface LocalRunResult {
+  runId: string;
+  status: 'succeeded' | 'failed';
+  /** Where every object of the run was copied. */
+  outputDir: string;
+  failure?: { state: string; reason: string };
+  /** Local copy of the refused upload, when Prepare run refused it. */
+  quarantine?: string;
+  /** Per state: seconds spent, for the summary. */
+  stateSeconds: Record<string, number>;
+  jobs: ReturnType<LocalSageMaker['list']>;
+  executionOutput?: unknown;
+}
+
+/** A Lambda as the state machine invokes it: payload in, payload out. */
+type Invoke = (payload: unknown) => Promise<unknown>;
+
+interface HandlerModule {
+  createHandler: (deps: Record<string, unknown>) => (event: unknown) => Promise<unknown>;
+  configFromEnv?: (env: NodeJS.ProcessEnv) => unknown;
+}
+
+/** The error Step Functions records for a Lambda that threw: its type, and the runtime's JSON as the cause. */
+export class LambdaError extends Error {
+  constructor(errorType: string, errorMessage: string) {
+    super(JSON.stringify({ errorType, errorMessage, trace: [] }));
+    this.name = errorType;
+  }
+}
+
+/** Handler logs go to a file, not the terminal: the terminal shows progress only. */
+function fileLogger(path: string, service: string) {
+  const write = (level: string) => (message: string, ...extra: unknown[]) =>
+    appendFileSync(path, `${JSON.stringify({ level, service, message, ...Object.assign({}, ...extra.filter((e) => typeof e === 'object')) })}\n`);
+  return { info: write('INFO'), warn: write('WARN'), error: write('ERROR'), debug: write('DEBUG') };
+}
+
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  const workdir = resolve(options.workdir);
+  mkdirSync(workdir, { recursive: true });
+  const say = options.progress ?? (() => undefined);
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+
+  say('synthesizing the CDK app');
+  const app = await (options.synthesize ?? defaultSynthesize)();
+  const server = await startS3Server();
+  const backend: { sm?: LocalSageMaker } = {};
+  try {
+    const s3 = s3ClientFor(server);
+    const { names, buckets, machine, envs } = await bootstrapStack(server, s3, app.templates);
+    say(`moto S3/KMS on ${server.endpoint}; buckets: ${buckets.map((b) => b.name).join(', ')}`);
+
+    const roles = bucketRoles(envs);
+    await uploadBaseModels(s3, envs, workdir, say);
+
+    const sm = new LocalSageMaker({
+      s3,
+      workdir,
+      failStages: options.failStages,
+      env: options.jobEnv,
+      onJobEvent: (event) => say(jobLine(event)),
+    });
+    backend.sm = sm;
+
+    const logPath = join(workdir, 'lambda.log');
+    const executions = new Map<string, Promise<ExecutionOutcome>>();
+    const stateSeconds: Record<string, number> = {};
+    const handlers = await loadHandlers(app, envs, { s3, sagemaker: sm, logPath });
+    // Describe-job runs once per poll; its progress is the job lines, not a line per poll.
+    const pollFunctions = new Set(Object.keys(app.entries).filter((id) => /describe-job/.test(app.entries[id]!)));
+    const localSfn = {
+      async send(command: unknown) {
+        if (!(command instanceof StartExecutionCommand)) throw new Error('the local Step Functions stand-in only starts executions');
+        const name = command.input.name!;
+        if (executions.has(name)) {
+          throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${name}'`, $metadata: {} });
+        }
+        const input = JSON.parse(command.input.input ?? '{}');
+        executions.set(name, execute(machine.definition, machine.tasks, handlers, input, name, { say, stateSeconds, waitMs: options.waitMs ?? 250, elapsed, pollFunctions }));
+        return { executionArn: `${command.input.stateMachineArn}:${name}`.replace(':stateMachine:', ':execution:'), startDate: new Date() };
+      },
+    };
+
+    // The user's upload, and the EventBridge event it produces, into the real trigger.
+    const placed = await placeUpload(s3, roles.private, {
+      name: uploadName(options.train),
+      train: options.train,
+      test: options.test,
+      seeds: options.seeds,
+      config: options.config,
+    });
+    say(`uploaded s3://${placed.bucket}/${placed.key}`);
+    const trigger = triggerHandler(app, envs, machine.logicalId, names.attrs[machine.logicalId]!.Arn!, localSfn, logPath);
+    const event = objectCreatedEvent(placed);
+    const first = (await trigger(event)) as { started: boolean; runId: string };
+    if (!first.started) throw new Error(`the trigger started no run for ${placed.key}`);
+    // EventBridge delivers at least once; the repeat must start nothing.
+    const repeat = (await trigger(event)) as { started: boolean };
+    say(`run ${first.runId} started${repeat.started ? '' : ' (a repeated event started nothing)'}`);
+
+    const outcome = await executions.get(first.runId)!;
+    await sm.shutdown();
+
+    const outputDir = join(workdir, 'runs', first.runId);
+    await copyRun(s3, roles, first.runId, placed.key, outputDir, sm);
+    const result: LocalRunResult = {
+      runId: first.runId,
+      status: outcome.ok ? 'succeeded' : 'failed',
+      outputDir,
+      stateSeconds,
+      jobs: sm.list(),
+      executionOutput: outcome.ok ? outcome.output : undefined,
+    };
+    if (!outcome.ok) {
+      const recorded = readJsonIfExists<{ state?: string; cause?: string; error?: string }>(join(outputDir, 'synthesis', 'failure.json'));
+      result.failure = { state: recorded?.state ?? outcome.failedState ?? 'unknown', reason: recorded?.cause ?? outcome.reason };
+      const quarantined = join(outputDir, 'private', privateKeys.quarantined(placed.key));
+      if (existsSync(quarantined)) result.quarantine = quarantined;
+    }
+    say(`run ${result.status} after ${elapsed()}`);
+    return result;
+  } finally {
+    await backend.sm?.shutdown();
+    await server.stop();
+  }
+}
+
+// ---- set-up ------------------------------------------------------------------------------
+
+async function bootstrapStack(server: S3Server, s3: S3Client, templates: StackTemplate[]) {
+  const keyArns: Record<string, string> = {};
+  for (const { id } of findResources(templates, 'AWS::KMS::Key')) keyArns[id] = await createKmsKey(server, id);
+  const names = localNames(templates, keyArns);
+  const buckets: LocalBucket[] = findResources(templates, 'AWS::S3::Bucket').map(({ id, resource }) => {
+    const props = resource.Properties ?? {};
+    const rule = (props.BucketEncryption as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { KMSMasterKeyID?: unknown } }[] } | undefined)
+      ?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+    const keyRef = rule?.KMSMasterKeyID;
+    const kmsKeyArn = keyRef === undefined ? undefined : keyArnFor(keyRef, names, keyArns);
+    const versioned = (props.VersioningConfiguration as { Status?: string } | undefined)?.Status === 'Enabled';
+    return { logicalId: id, name: names.refs[id]!, kmsKeyArn, versioned };
+  });
+  await createBuckets(s3, buckets);
+  const machine = stateMachineOf(templates, names);
+  const envs = lambdaEnvironments(templates, names);
+  return { names, buckets, machine, envs };
+}
+
+/** A bucket's KMSMasterKeyID is a GetAtt Arn (or a Ref to the key id); either way, the moto ARN. */
+function keyArnFor(ref: unknown, names: ReturnType<typeof localNames>, keyArns: Record<string, string>): string | undefined {
+  const r = ref as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+  const id = r['Fn::GetAtt']?.[0] ?? r.Ref;
+  if (id && keyArns[id]) return keyArns[id];
+  return typeof ref === 'string' ? ref : names.attrs[id ?? '']?.Arn;
+}
+
+/** The private and synthesis bucket names, as the Lambdas are told them. */
+function bucketRoles(envs: Record<string, Record<string, string>>): { private: string; synthesis: string } {
+  for (const env of Object.values(envs)) {
+    if (env.PRIVATE_BUCKET && env.SYNTHESIS_BUCKET) return { private: env.PRIVATE_BUCKET, synthesis: env.SYNTHESIS_BUCKET };
+  }
+  throw new Error('no Lambda of the app names both PRIVATE_BUCKET and SYNTHESIS_BUCKET');
+}
+
+/** Builds the tiny bases once and puts them where the start-job Lambda's environment says they are. */
+async function uploadBaseModels(s3: S3Client, envs: Record<string, Record<string, string>>, workdir: string, say: (line: string) => void) {
+  const env = Object.values(envs).find((e) => e.PROXY_BASE_MODEL_URI && e.TARGET_BASE_MODEL_URI);
+  if (!env) throw new Error('no Lambda of the app names PROXY_BASE_MODEL_URI and TARGET_BASE_MODEL_URI');
+  const t0 = Date.now();
+  const folders = await buildTinyModels(join(workdir, 'models'), { python: defaultPython(), jobsDir: join(REPO_ROOT, 'jobs') });
+  for (const [name, uri] of [['proxy', env.PROXY_BASE_MODEL_URI!], ['target', env.TARGET_BASE_MODEL_URI!]] as const) {
+    const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri)!;
+    const prefix = match[2]!.endsWith('/') || match[2] === '' ? match[2]! : `${match[2]}/`;
+    await uploadFolder(s3, match[1]!, prefix, folders[name]!);
+  }
+  say(`tiny base models ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+}
+
+async function loadHandlers(
+  app: SynthesizedApp,
+  envs: Record<string, Record<string, string>>,
+  deps: { s3: S3Client; sagemaker: LocalSageMaker; logPath: string },
+): Promise<Record<string, Invoke>> {
+  const handlers: Record<string, Invoke> = {};
+  for (const [functionId, entry] of Object.entries(app.entries)) {
+    handlers[functionId] = await wireHandler(entry, envs[functionId] ?? {}, { s3: deps.s3, sagemaker: deps.sagemaker, logger: fileLogger(deps.logPath, functionId) });
+  }
+  return handlers;
+}
+
+/** Imports a handler module and wires it as its `handler` would, with local adapters and the function's own environment. */
+async function wireHandler(entry: string, env: Record<string, string>, deps: Record<string, unknown>): Promise<Invoke> {
+  const mod = (await import(resolve(REPO_ROOT, entry))) as HandlerModule;
+  if (typeof mod.createHandler !== 'function') throw new Error(`${entry} exports no createHandler(deps)`);
+  const config = mod.configFromEnv ? mod.configFromEnv({ ...env }) : undefined;
+  return mod.createHandler({ ...deps, config });
+}
+
+function triggerHandler(
+  app: SynthesizedApp,
+  envs: Record<string, Record<string, string>>,
+  machineId: string,
+  machineArn: string,
+  sfn: { send(command: unknown): Promise<unknown> },
+  logPath: string,
+): Invoke {
+  const id = Object.keys(envs).find((fn) => envs[fn]!.STATE_MACHINE_ARN === machineArn);
+  if (!id || !app.entries[id]) throw new Error(`no Lambda of the app starts state machine ${machineId} (STATE_MACHINE_ARN)`);
+  let wired: Invoke | undefined;
+  return async (event) => {
+    wired ??= await wireHandler(app.entries[id]!, envs[id]!, { sfn, logger: fileLogger(logPath, id) });
+    return wired(event);
+  };
+}
+
+async function defaultSynthesize(): Promise<SynthesizedApp> {
+  const appModule = './app.js'; // written against infra/ once it lands
+  const mod = (await import(appModule)) as { synthesizeApp: () => Promise<SynthesizedApp> };
+  return mod.synthesizeApp();
+}
+
+// ---- the execution -----------------------------------------------------------------------
+
+type ExecutionOutcome = { ok: true; output: unknown } | { ok: false; failedState?: string; reason: string };
+
+async function execute(
+  definition: unknown,
+  tasks: LambdaTask[],
+  handlers: Record<string, Invoke>,
+  input: unknown,
+  name: string,
+  ctx: { say: (line: string) => void; stateSeconds: Record<string, number>; waitMs: number; elapsed: () => string; pollFunctions: Set<string> },
+): Promise<ExecutionOutcome> {
+  const { pollFunctions } = ctx;
+  const localHandlers: Record<string, (input: any) => Promise<any>> = {};
+  const polls = new Set<string>();
+  for (const task of tasks) {
+    const invoke = handlers[task.functionId];
+    if (!invoke) throw new Error(`state '${task.state}' invokes ${task.functionId}, which has no handler entry`);
+    if (pollFunctions.has(task.functionId)) polls.add(task.state);
+    localHandlers[task.state] = async (stateInput: any) => {
+      const payload = task.integration === 'invoke' ? stateInput?.Payload : stateInput;
+      try {
+        const out = await invoke(payload);
+        return task.integration === 'invoke' ? { Payload: out ?? null } : out;
+      } catch (error) {
+        const e = error as Error;
+        throw new LambdaError(e.name && e.name !== 'Error' ? e.name : 'Error', e.message);
+      }
+    };
+  }
+  const waits: Record<string, number> = {};
+  const walk = (d: any) => {
+    for (const [stateName, state] of Object.entries<any>(d.States)) {
+      if (state.Type === 'Wait') waits[stateName] = ctx.waitMs;
+      for (const b of state.Branches ?? []) walk(b);
+      if (state.Iterator) walk(state.Iterator);
+      if (state.ItemProcessor) walk(state.ItemProcessor);
+    }
+  };
+  walk(definition);
+  const retries: Record<string, number> = {};
+  for (const task of tasks) retries[task.state] = 50;
+
+  const machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false, checkPaths: true } });
+  const execution = machine.run(input as any, {
+    overrides: { taskResourceLocalHandlers: localHandlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
+    context: { Execution: { Name: name, Id: name, Input: input as any, StartTime: new Date().toISOString() } },
+  });
+
+  let failedState: string | undefined;
+  const entered = new Map<string, number>();
+  const logs = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (!('state' in event)) continue;
+      const state = event.state.name;
+      const quiet = polls.has(state) || ['Wait', 'Choice', 'Pass', 'Succeed'].includes(event.state.type);
+      if (event.type === 'StateEntered') {
+        entered.set(state, event.timestamp);
+        if (!quiet) ctx.say(`[${ctx.elapsed()}] ▶ ${state}`);
+      } else if (event.type === 'StateExited') {
+        const seconds = (event.timestamp - (entered.get(state) ?? event.timestamp)) / 1000;
+        ctx.stateSeconds[state] = (ctx.stateSeconds[state] ?? 0) + seconds;
+        if (!quiet) ctx.say(`[${ctx.elapsed()}] ✓ ${state} (${seconds.toFixed(1)}s)`);
+      } else if (event.type === 'StateFailed') {
+        failedState ??= state;
+        ctx.say(`[${ctx.elapsed()}] ✗ ${state}: ${event.Error}`);
+      } else if (event.type === 'StateRetried') {
+        ctx.say(`[${ctx.elapsed()}] ↻ ${state} (retry ${event.retry.attempt})`);
+      } else if (event.type === 'StateCaught') {
+        ctx.say(`[${ctx.elapsed()}] ↪ ${state} caught → ${event.catch.catcher.Next}`);
+      }
+    }
+  })();
+  try {
+    const output = await execution.result;
+    await logs;
+    return { ok: true, output };
+  } catch (error) {
+    await logs.catch(() => undefined);
+    return { ok: false, failedState, reason: (error as Error).message };
+  }
+}
+
+function jobLine(event: LocalJobEvent): string {
+  switch (event.status) {
+    case 'InProgress':
+      return `    job ${event.jobName} (${event.stage}) running; log: ${event.logPath}`;
+    case 'Completed':
+      return `    job ${event.jobName} completed in ${event.seconds?.toFixed(1)}s`;
+    default:
+      return `    job ${event.jobName} ${event.status}: ${event.failureReason ?? ''}\n    log: ${event.logPath}`;
+  }
+}
+
+// ---- the outputs -------------------------------------------------------------------------
+
+/** Copies every object of the run (both buckets), its quarantined upload and the job logs to `outputDir`. */
+async function copyRun(
+  s3: S3Client,
+  roles: { private: string; synthesis: string },
+  runId: string,
+  uploadKey: string,
+  outputDir: string,
+  sm: LocalSageMaker,
+) {
+  rmSync(outputDir, { recursive: true, force: true });
+  const runPrefix = `runs/${runId}/`;
+  const copies: [string, string, string][] = [
+    ['private', roles.private, runPrefix],
+    ['synthesis', roles.synthesis, runPrefix],
+    ['private', roles.private, privateKeys.quarantined(uploadKey)],
+  ];
+  for (const [zone, bucket, prefix] of copies) {
+    for await (const { key } of listKeys(s3, bucket, prefix)) {
+      const local = join(outputDir, zone, key.startsWith(runPrefix) ? key.slice(runPrefix.length) : key);
+      mkdirSync(dirname(local), { recursive: true });
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      await pipeline(out.Body as Readable, createWriteStream(local));
+    }
+  }
+  for (const job of sm.list()) {
+    if (!existsSync(job.logPath)) continue;
+    mkdirSync(join(outputDir, 'logs'), { recursive: true });
+    copyFileSync(job.logPath, join(outputDir, 'logs', `${job.name}.log`));
+  }
+}
+
+function readJsonIfExists<T>(path: string): T | undefined {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
+}
+
