@@ -1,0 +1,53 @@
+"""One generation function: reproducible by seed on CPU, adapters on and off, shapes per request."""
+from __future__ import annotations
+
+import pytest
+
+from rewardds_jobs.generate import Generator, ModelSpec, generate, use_vllm
+
+PROMPTS = ["What helps a sore throat?", "How do bonds work?", "Define APR."]
+
+
+@pytest.fixture(scope="module")
+def g_model(tiny_base, generator_adapter):
+    with Generator(ModelSpec(tiny_base, generator_adapter), batch_size=2) as model:
+        yield model
+
+
+def test_cpu_never_picks_vllm(monkeypatch):
+    monkeypatch.delenv("REWARDDS_GENERATION", raising=False)
+    assert use_vllm() is False
+
+
+def test_same_seed_same_texts_other_seed_other_texts(g_model):
+    options = dict(n=2, temperature=1.0, top_p=0.9, max_new_tokens=8)
+    first = g_model.generate(PROMPTS, seed=11, **options)
+    again = g_model.generate(PROMPTS, seed=11, **options)
+    other = g_model.generate(PROMPTS, seed=12, **options)
+    assert [len(row) for row in first] == [2, 2, 2]
+    assert first == again
+    assert first != other
+
+
+def test_one_shot_function_matches_a_loaded_generator(tiny_base, generator_adapter, g_model):
+    options = dict(n=2, temperature=1.0, top_p=0.7, max_new_tokens=6, seed=3)
+    assert generate(ModelSpec(tiny_base, generator_adapter), PROMPTS, batch_size=2, **options) == \
+        g_model.generate(PROMPTS, **options)
+
+
+def test_adapter_changes_the_output_and_can_be_switched_off(tiny_base, g_model):
+    options = dict(n=3, temperature=1.0, top_p=1.0, max_new_tokens=8, seed=5)
+    with_adapter = g_model.generate(PROMPTS, **options)
+    without = g_model.generate(PROMPTS, use_adapter=False, **options)
+    plain = generate(ModelSpec(tiny_base), PROMPTS, batch_size=2, **options)
+    assert without == plain
+    assert with_adapter != without
+
+
+def test_greedy_gives_one_completion_and_refuses_more(g_model):
+    rows = g_model.complete(PROMPTS, greedy=True, max_new_tokens=4)
+    assert [len(r) for r in rows] == [1, 1, 1]
+    assert all(isinstance(r[0].finished, bool) for r in rows)
+    with pytest.raises(ValueError):
+        g_model.generate(PROMPTS, greedy=True, n=2)
+    assert g_model.stats.sequences > 0 and g_model.stats.new_tokens > 0
