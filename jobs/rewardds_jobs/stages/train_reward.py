@@ -1,0 +1,130 @@
+"""train-reward: DP-SGD LoRA fine-tuning of the reward proxy R (DESIGN §2.2 step 3).
+
+One private record is one DP example carrying all its pairs: its chosen and rejected
+sequences are rows of the same batch, their row gradients are summed into one per-record
+gradient (dp.py), and that gradient is clipped once. The loss of a record is
+−Σ_pairs log σ(r(chosen) − r(rejected)) (losses.pair_loss_per_record).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from ..config import ProxyTrainConfig
+from ..dp import RecordBatch, dp_metrics, train_dp
+from ..failure import JobInputError
+from ..lora import attach_lora
+from ..losses import pair_loss_per_record
+from ..models import load_reward_model, load_tokenizer, lora_target_modules
+from ..prompts import format_prompt
+from ..records import display_name, read_jsonl
+from ..sft import attention_mask, pad_right, truncate_pair
+from .train_generator import dp_settings
+
+STAGE = "train-reward"
+PAIR_FIELDS = ("prompt", "chosen", "rejected")
+
+
+@dataclass(frozen=True)
+class EncodedRecord:
+    """One private record's pairs as token rows: chosen[k] ≻ rejected[k]."""
+
+    chosen: list[list[int]]
+    rejected: list[list[int]]
+
+
+def read_pair_records(path: Path) -> list[dict]:
+    """`{id, pairs: [{prompt, chosen, rejected}, …]}` lines; errors name line and field only."""
+    label = display_name(path)
+    seen: set[str] = set()
+    out = []
+    for line_no, record in read_jsonl(path, {"id": str, "pairs": list}, name=label):
+        if record["id"] in seen:
+            raise JobInputError(label, line_no, "id", "repeats an earlier line's id")
+        seen.add(record["id"])
+        pairs = record["pairs"]
+        if not pairs:
+            raise JobInputError(label, line_no, "pairs", "must hold at least one pair")
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, dict):
+                raise JobInputError(label, line_no, f"pairs[{i}]", "must be an object")
+            for name in PAIR_FIELDS:
+                if name not in pair:
+                    raise JobInputError(label, line_no, f"pairs[{i}].{name}", "missing")
+                if not isinstance(pair[name], str):
+                    raise JobInputError(label, line_no, f"pairs[{i}].{name}", "must be a string")
+        out.append({"id": record["id"], "pairs": [{k: p[k] for k in PAIR_FIELDS} for p in pairs]})
+    if not out:
+        raise JobInputError(label, None, None, "holds no records")
+    return out
+
+
+def encode_scored(tokenizer, prompt: str, response: str, max_length: int) -> list[int]:
+    """The row the reward model scores: formatted prompt, then the response; no EOS.
+
+    No EOS because the score is read at the last non-pad token, and this tokenizer's EOS
+    may double as its pad token.
+    """
+    prompt_ids = tokenizer(format_prompt(tokenizer, prompt), add_special_tokens=False)["input_ids"]
+    response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
+    prompt_ids, response_ids = truncate_pair(prompt_ids, response_ids, max_length)
+    return prompt_ids + response_ids
+
+
+def encode_record(tokenizer, record: dict, max_length: int) -> EncodedRecord:
+    pairs = record["pairs"]
+    return EncodedRecord(
+        chosen=[encode_scored(tokenizer, p["prompt"], p["chosen"], max_length) for p in pairs],
+        rejected=[encode_scored(tokenizer, p["prompt"], p["rejected"], max_length) for p in pairs],
+    )
+
+
+def pair_batch(records: Sequence[EncodedRecord], pad_id: int) -> RecordBatch:
+    """Rows: every pair's chosen sequence, then every pair's rejected sequence, same order."""
+    chosen = [row for r in records for row in r.chosen]
+    rejected = [row for r in records for row in r.rejected]
+    pair_record = torch.tensor([i for i, r in enumerate(records) for _ in r.chosen], dtype=torch.long)
+    rows = chosen + rejected
+    return RecordBatch(
+        inputs={"input_ids": pad_right(rows, pad_id), "attention_mask": attention_mask(rows)},
+        row_record=torch.cat([pair_record, pair_record]),
+        n_records=len(records),
+        tokens=sum(len(r) for r in rows),
+    )
+
+
+def pair_record_losses(model: torch.nn.Module, batch: RecordBatch) -> torch.Tensor:
+    scores = model(**batch.inputs).logits.squeeze(-1)
+    n_pairs = scores.shape[0] // 2
+    return pair_loss_per_record(scores[:n_pairs], scores[n_pairs:], batch.row_record[:n_pairs], batch.n_records)
+
+
+def run(job) -> dict:
+    cfg: ProxyTrainConfig = job.config
+    torch.manual_seed(cfg.seed)
+    records = read_pair_records(job.jsonl_path("pairs"))
+    base = job.model_path("base")
+    tokenizer = load_tokenizer(base)
+    # Seeded before the fresh score head is initialised, so reruns start identically.
+    model = load_reward_model(base, pad_token_id=tokenizer.pad_token_id)
+    model = attach_lora(model, cfg.lora, lora_target_modules(model), reward=True)
+
+    encoded = [encode_record(tokenizer, r, cfg.max_length) for r in records]
+    settings = dp_settings(cfg)
+    result = train_dp(
+        model,
+        encoded,
+        make_batch=lambda batch: pair_batch(batch, tokenizer.pad_token_id),
+        record_losses=pair_record_losses,
+        settings=settings,
+    )
+
+    out = job.model_out
+    model.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
+    metrics = dp_metrics(STAGE, settings, result)
+    return metrics

@@ -1,0 +1,249 @@
+"""DP-SGD wiring (dp.py) on tiny real models: Opacus sampling, clipping, noise, accounting."""
+
+import copy
+import math
+
+import pytest
+import torch
+from opacus.accountants import RDPAccountant
+
+from rewardds_jobs.config import LoraConfig
+from rewardds_jobs.dp import DPSettings, DPTrainer, planned_steps, sample_rate, train_dp
+from rewardds_jobs.lora import attach_lora
+from rewardds_jobs.models import load_causal_lm, load_reward_model, load_tokenizer, lora_target_modules
+from rewardds_jobs.prompts import format_prompt
+from rewardds_jobs.sft import encode_sft, lm_record_losses, sft_batch
+from rewardds_jobs.stages.train_reward import encode_record, pair_batch, pair_record_losses
+from rewardds_jobs.tiny import make_tiny_model
+
+CPU = torch.device("cpu")
+NO_DROPOUT = LoraConfig(r=8, alpha=16, dropout=0.0)
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory):
+    return make_tiny_model(tmp_path_factory.mktemp("dp-base"), layers=2, hidden=64, seed=0)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(base_dir):
+    return load_tokenizer(base_dir)
+
+
+def lm_with_lora(base_dir, seed=0):
+    torch.manual_seed(seed)
+    model = load_causal_lm(base_dir, device=CPU)
+    return attach_lora(model, NO_DROPOUT, lora_target_modules(model))
+
+
+def reward_with_lora(base_dir, tokenizer, seed=0):
+    torch.manual_seed(seed)
+    model = load_reward_model(base_dir, device=CPU, pad_token_id=tokenizer.pad_token_id)
+    return attach_lora(model, NO_DROPOUT, lora_target_modules(model), reward=True)
+
+
+def learnable_examples(tokenizer, n=24):
+    # Every answer is the same short phrase: a random model can learn it in a few steps.
+    return [encode_sft(tokenizer, format_prompt(tokenizer, f"question {i}?"), "ok.", 64) for i in range(n)]
+
+
+def mean_loss(model, examples, pad_id):
+    model.eval()
+    with torch.no_grad():
+        return float(lm_record_losses(model, sft_batch(examples, pad_id)).mean())
+
+
+def lora_state(model):
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def frozen_state(model):
+    return {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
+
+
+def pair_records(tokenizer):
+    three = {
+        "pairs": [
+            {"prompt": "What helps a cold?", "chosen": "Rest and fluids.", "rejected": "Nothing."},
+            {"prompt": "What helps a cold?", "chosen": "Rest and fluids.", "rejected": "Eat sand."},
+            {"prompt": "What helps a cold?", "chosen": "Eat sand.", "rejected": "Nothing."},
+        ]
+    }
+    one = {"pairs": [{"prompt": "Is water wet?", "chosen": "Yes, it is.", "rejected": "Blue."}]}
+    return [encode_record(tokenizer, three, 64), encode_record(tokenizer, one, 64)]
+
+
+def test_sampling_formulas_match_the_job_contract():
+    assert sample_rate(64, 1000) == 0.064
+    assert sample_rate(64, 10) == 1.0
+    assert planned_steps(3, 64, 1000) == 3 * 16
+    assert planned_steps(2, 64, 10) == 2
+
+
+def test_dp_training_changes_lora_lowers_loss_and_keeps_base_frozen(base_dir, tokenizer):
+    model = lm_with_lora(base_dir)
+    examples = learnable_examples(tokenizer)
+    pad = tokenizer.pad_token_id
+    before_lora, before_base = lora_state(model), frozen_state(model)
+    loss_before = mean_loss(model, examples, pad)
+
+    settings = DPSettings(batch_size=8, epochs=6, learning_rate=5e-2, noise_multiplier=0.3, clip_norm=1.0,
+                          delta=1e-5, seed=0)
+    result = train_dp(model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses,
+                      settings=settings)
+
+    after_lora, after_base = lora_state(model), frozen_state(model)
+    assert before_lora.keys() == after_lora.keys() and any("lora_B" in n for n in after_lora)
+    # lora_B starts at zero: a working PEFT+Opacus update must move it (TOOLING.md trap).
+    for name, value in after_lora.items():
+        assert not torch.equal(value, before_lora[name]), f"{name} did not change"
+    for name, value in after_base.items():
+        assert torch.equal(value, before_base[name]), f"frozen {name} changed"
+    loss_after = mean_loss(model, examples, pad)
+    # The tiny random model's logits are bounded (tied embeddings of std 0.02), so even
+    # plain SGD only gets from ln(vocab) ≈ 5.56 to about 4.7 here; DP must get most of that.
+    assert loss_after < loss_before - 0.4
+    assert result.steps == planned_steps(6, 8, len(examples))
+    assert len(result.losses) <= result.steps and result.tokens > 0
+
+
+def test_reported_epsilon_is_opacus_rdp_for_the_steps_taken(base_dir, tokenizer):
+    model = lm_with_lora(base_dir)
+    examples = learnable_examples(tokenizer, n=12)
+    pad = tokenizer.pad_token_id
+    # q = 1/12: many Poisson batches are empty, and each must still count as a step.
+    settings = DPSettings(batch_size=1, epochs=2, learning_rate=1e-3, noise_multiplier=1.1, clip_norm=1.0,
+                          delta=1e-5, seed=3)
+    result = train_dp(model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses,
+                      settings=settings)
+
+    assert result.steps == 24 and result.sample_rate == pytest.approx(1 / 12)
+    independent = RDPAccountant()
+    for _ in range(24):
+        independent.step(noise_multiplier=1.1, sample_rate=1 / 12)
+    assert result.epsilon == pytest.approx(independent.get_epsilon(1e-5), rel=1e-12)
+    assert math.isfinite(result.epsilon) and result.epsilon > 0
+
+
+def test_an_empty_batch_is_a_noise_only_step_that_is_accounted(base_dir):
+    model = lm_with_lora(base_dir)
+    settings = DPSettings(batch_size=2, epochs=1, learning_rate=1e-2, noise_multiplier=1.0, clip_norm=1.0,
+                          delta=1e-5, seed=0)
+    trainer = DPTrainer(model, record_losses=lm_record_losses, settings=settings, records=10)
+    before = lora_state(model)
+    assert trainer.step(None) is None
+    assert any(not torch.equal(p, before[n]) for n, p in lora_state(model).items())
+    assert trainer.accountant.history == [(1.0, 0.2, 1)]
+    trainer.close()
+
+
+def plain_sgd_step(model, batch, record_losses, lr):
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr)
+    optimizer.zero_grad()
+    record_losses(model, batch).mean().backward()
+    optimizer.step()
+
+
+@pytest.mark.parametrize("kind", ["generator", "reward"])
+def test_no_noise_and_huge_clip_equals_plain_sgd(base_dir, tokenizer, kind):
+    pad = tokenizer.pad_token_id
+    if kind == "generator":
+        model = lm_with_lora(base_dir)
+        batch = sft_batch(learnable_examples(tokenizer, n=4), pad)
+        losses = lm_record_losses
+    else:
+        model = reward_with_lora(base_dir, tokenizer)
+        batch = pair_batch(pair_records(tokenizer), pad)
+        losses = pair_record_losses
+    # Give lora_B non-zero values so every trainable tensor gets a gradient.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05)
+    reference = copy.deepcopy(model)
+    initial = lora_state(model)
+    lr = 0.5
+    settings = DPSettings(batch_size=batch.n_records, epochs=1, learning_rate=lr, noise_multiplier=0.0,
+                          clip_norm=1e6, delta=1e-5, seed=0)
+    trainer = DPTrainer(model, record_losses=losses, settings=settings, records=batch.n_records,
+                        optimizer_factory=lambda ps, rate: torch.optim.SGD(ps, lr=rate))
+    model.train()
+    trainer.step(batch)
+    trainer.close()
+    reference.train()
+    plain_sgd_step(reference, batch, losses, lr)
+
+    dp_params = dict(model.named_parameters())
+    for name, p in reference.named_parameters():
+        if p.requires_grad:
+            assert torch.allclose(dp_params[name], p, atol=1e-6, rtol=1e-4), name
+    # The step really moved the adapter (and, for R, the score head).
+    changed = [n for n, v in lora_state(model).items() if not torch.equal(v, initial[n])]
+    assert any("lora_A" in n for n in changed) and any("lora_B" in n for n in changed)
+    if kind == "reward":
+        assert any("score" in n for n in changed)
+
+
+def record_gradient(model, encoded, pad):
+    """The gradient of one record's loss alone, by plain autograd (no Opacus)."""
+    model.zero_grad()
+    pair_record_losses(model, pair_batch([encoded], pad)).sum().backward()
+    return {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def test_reward_proxy_clips_one_gradient_per_record_whatever_its_pair_count(base_dir, tokenizer):
+    pad = tokenizer.pad_token_id
+    model = reward_with_lora(base_dir, tokenizer)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05)
+    records = pair_records(tokenizer)  # 3 pairs, then 1 pair
+    reference = copy.deepcopy(model)
+    expected = [record_gradient(reference, r, pad) for r in records]
+
+    clip = 1e-3  # far below the raw norms, so clipping is active for both records
+    settings = DPSettings(batch_size=2, epochs=1, learning_rate=1e-3, noise_multiplier=0.0, clip_norm=clip,
+                          delta=1e-5, seed=0)
+    trainer = DPTrainer(model, record_losses=pair_record_losses, settings=settings, records=2)
+    model.train()
+    trainer.record_gradients(pair_batch(records, pad))
+
+    names = {id(p): n for n, p in model.named_parameters()}
+    raw_norms = torch.zeros(2)
+    for p in trainer.params:
+        # One per-record gradient per record, not one per row (the batch has 8 rows).
+        assert p.grad_sample.shape == (2, *p.shape)
+        for i in range(2):
+            assert torch.allclose(p.grad_sample[i], expected[i][names[id(p)]], atol=1e-6, rtol=1e-4)
+        raw_norms += p.grad_sample.reshape(2, -1).pow(2).sum(dim=1)
+    raw_norms = raw_norms.sqrt()
+    assert (raw_norms > 10 * clip).all()
+
+    trainer.optimizer.step()
+    factors = (clip / (raw_norms + 1e-6)).clamp(max=1.0)
+    clipped = raw_norms * factors
+    assert (clipped <= clip * (1 + 1e-5)).all()
+    # Opacus' summed gradient is the sum of the two clipped record gradients: norm ≤ 2C.
+    summed = torch.sqrt(sum(p.summed_grad.pow(2).sum() for p in trainer.params))
+    assert summed <= 2 * clip * (1 + 1e-5)
+    trainer.close()
+
+
+def test_one_record_alone_contributes_at_most_the_clip_norm(base_dir, tokenizer):
+    pad = tokenizer.pad_token_id
+    model = reward_with_lora(base_dir, tokenizer)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05)
+    clip = 1e-3
+    settings = DPSettings(batch_size=1, epochs=1, learning_rate=1e-3, noise_multiplier=0.0, clip_norm=clip,
+                          delta=1e-5, seed=0)
+    trainer = DPTrainer(model, record_losses=pair_record_losses, settings=settings, records=2)
+    model.train()
+    for record in pair_records(tokenizer):
+        trainer.step(pair_batch([record], pad))
+        summed = torch.sqrt(sum(p.summed_grad.pow(2).sum() for p in trainer.params))
+        assert clip * 0.99 <= summed <= clip * (1 + 1e-5)
+    trainer.close()

@@ -1,0 +1,66 @@
+"""The per-record losses against numbers worked out by hand."""
+
+import math
+
+import pytest
+import torch
+
+from rewardds_jobs.losses import IGNORE_INDEX, pair_loss_per_record, response_lm_loss_per_row
+from rewardds_jobs.sft import truncate_pair
+
+LN3 = math.log(3.0)
+
+
+def test_pair_loss_sums_all_pairs_of_each_record():
+    # Record 0: margins 0 and ln 3 → log 2 + log(4/3) = log(8/3) (σ(ln 3) = 3/4).
+    # Record 1: margin −ln 3 → σ = 1/4 → log 4.
+    chosen = torch.tensor([1.0, LN3 + 2.0, 0.0])
+    rejected = torch.tensor([1.0, 2.0, LN3])
+    pair_record = torch.tensor([0, 0, 1])
+    got = pair_loss_per_record(chosen, rejected, pair_record, n_records=2)
+    assert got.tolist() == pytest.approx([math.log(8 / 3), math.log(4.0)], rel=1e-6)
+
+
+def test_pair_loss_of_a_record_with_no_pair_in_the_batch_is_zero():
+    got = pair_loss_per_record(torch.tensor([0.0]), torch.tensor([0.0]), torch.tensor([1]), n_records=3)
+    assert got.tolist() == pytest.approx([0.0, math.log(2.0), 0.0])
+
+
+def test_pair_loss_refuses_misaligned_inputs():
+    with pytest.raises(ValueError):
+        pair_loss_per_record(torch.zeros(2), torch.zeros(3), torch.zeros(2, dtype=torch.long), 1)
+
+
+def test_lm_loss_counts_response_tokens_only_and_shifts_by_one():
+    vocab = 4
+    # Row 0: tokens [p, p, r1, r2]; positions 0-1 are prompt. The logits at position t
+    # predict token t+1, so positions 1 and 2 predict r1 and r2.
+    logits = torch.zeros(2, 4, vocab)
+    logits[0, 0] = torch.tensor([50.0, -50.0, 0.0, 0.0])  # predicts a prompt token: ignored
+    logits[0, 1] = torch.tensor([0.0, LN3, 0.0, 0.0])  # p(target=1) = 3/6 → log 2
+    # logits[0, 2] uniform → log 4 for target 3
+    logits[0, 3] = torch.tensor([99.0, 0.0, 0.0, 0.0])  # last position predicts nothing
+    labels = torch.tensor(
+        [
+            [IGNORE_INDEX, IGNORE_INDEX, 1, 3],
+            [IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX],  # response truncated away
+        ]
+    )
+    got = response_lm_loss_per_row(logits, labels)
+    assert got.tolist() == pytest.approx([(math.log(2) + math.log(4)) / 2, 0.0], rel=1e-6)
+
+
+def test_lm_loss_gradient_is_finite_for_a_row_without_response():
+    logits = torch.zeros(1, 3, 5, requires_grad=True)
+    labels = torch.full((1, 3), IGNORE_INDEX)
+    response_lm_loss_per_row(logits, labels).sum().backward()
+    assert torch.isfinite(logits.grad).all()
+
+
+def test_truncation_keeps_the_end_of_the_prompt_and_the_start_of_the_response():
+    prompt, response = list(range(10)), list(range(100, 110))
+    assert truncate_pair(prompt, response, 30) == (prompt, response)
+    p, r = truncate_pair(prompt, response, 8)
+    assert p == [6, 7, 8, 9] and r == [100, 101, 102, 103]
+    p, r = truncate_pair(prompt, [100, 101], 8)
+    assert p == list(range(4, 10)) and r == [100, 101]
