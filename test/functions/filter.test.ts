@@ -95,7 +95,7 @@ describe('filter Lambda over S3', () => {
     const runId = 'bad-scores-0000abcd';
     const broken = JSON.stringify({ id: 'q-000001', prompt: 'q', candidates: [{ text: 'PRIVATE?', reward: 'x', ppl: 1 }] });
     await putText(env.s3, env.bucket, synthesisKeys.scores(runId, 0), scoresLine(0) + broken + '\n', 'application/x-ndjson', env.keyArn);
-    const error = await handlerFor()({ runId, run: runState(runId, 2) }).catch((e: unknown) => e as Error);
+    const error = (await handlerFor()({ runId, run: runState(runId, 2) }).catch((e: unknown) => e)) as Error;
     expect(error.name).toBe('InputError');
     expect(error.message).toBe(`s3://${env.bucket}/${synthesisKeys.scores(runId, 0)}:2:candidates[0].reward: not a number`);
     expect(await objectExists(env.s3, env.bucket, synthesisKeys.working(runId, 0))).toBe(false);
