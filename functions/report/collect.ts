@@ -1,0 +1,224 @@
+/**
+ * Gathers the report from the synthesis bucket only: run.json, privacy.json, each stage's
+ * metrics.json, the pool/working/scores files (streamed) and the job timing records.
+ * Missing pieces (a run that failed early, a stage not run) are reported as absent.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { JobRecordSchema, type JobRecord, type RunState } from '../shared/events.js';
+import { readJsonl, splitLines } from '../shared/jsonl.js';
+import { synthesisKeys } from '../shared/layout.js';
+import { getJsonIfExists, getObjectStream, isNotFound, listKeys } from '../shared/s3-objects.js';
+import { jobCost, PRICE_SOURCE, stageTotals } from './costs.js';
+import { DistributionAccumulator } from './distribution.js';
+import type { EvaluationRow, PoolRound, PrivacyFigures, ReportDocument, StageCount } from './report-document.js';
+
+export interface CollectDeps {
+  s3: S3Client;
+  synthesisBucket: string;
+  logger?: Pick<Logger, 'warn'>;
+  now?: () => Date;
+}
+
+type Reader = ReturnType<typeof reader>;
+
+/** Every read goes through here, bound to the synthesis bucket. */
+function reader(deps: CollectDeps) {
+  const bucket = deps.synthesisBucket;
+  return {
+    json: <T>(key: string) => getJsonIfExists<T>(deps.s3, bucket, key),
+    async stream(key: string): Promise<Readable | undefined> {
+      try {
+        return await getObjectStream(deps.s3, bucket, key);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    list: (prefix: string) => listKeys(deps.s3, bucket, prefix),
+  };
+}
+
+async function countLines(read: Reader, key: string): Promise<number | null> {
+  const stream = await read.stream(key);
+  if (!stream) return null;
+  let n = 0;
+  for await (const line of splitLines(stream)) if (line.byteLength > 0) n += 1;
+  return n;
+}
+
+/** Scalars only: a stage's metrics.json may hold lists (losses) that do not belong in a table. */
+function scalars(value: unknown): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  if (typeof value !== 'object' || value === null) return out;
+  for (const [k, v] of Object.entries(value)) {
+    if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
+interface ScoreLine {
+  id: string;
+  candidates: { text: string; reward: number; ppl: number }[];
+}
+
+/** Candidates of a candidates.jsonl or scores.jsonl: records and total candidates. */
+async function countCandidates(read: Reader, key: string, visit?: (record: ScoreLine) => void) {
+  const stream = await read.stream(key);
+  if (!stream) return null;
+  let records = 0;
+  let candidates = 0;
+  for await (const { value } of readJsonl(stream, key)) {
+    const record = value as ScoreLine;
+    records += 1;
+    candidates += Array.isArray(record.candidates) ? record.candidates.length : 0;
+    visit?.(record);
+  }
+  return { records, candidates };
+}
+
+interface PoolLine {
+  id: string;
+  response: string;
+  reward: number;
+}
+
+async function readPool(read: Reader, key: string, keep?: Map<string, string>) {
+  const stream = await read.stream(key);
+  if (!stream) return null;
+  const reward = new DistributionAccumulator();
+  let size = 0;
+  for await (const { value } of readJsonl(stream, key)) {
+    const entry = value as PoolLine;
+    size += 1;
+    reward.add(entry.reward);
+    keep?.set(entry.id, entry.response);
+  }
+  return { size, reward: reward.summary() };
+}
+
+async function readJobs(read: Reader, runId: string, deps: CollectDeps): Promise<JobRecord[]> {
+  const jobs: JobRecord[] = [];
+  for await (const { key } of read.list(synthesisKeys.jobRecordsPrefix(runId))) {
+    if (!key.endsWith('.json')) continue;
+    const parsed = JobRecordSchema.safeParse(await read.json(key));
+    if (parsed.success) jobs.push(parsed.data);
+    else deps.logger?.warn('skipped a job record that does not match the schema', { key });
+  }
+  return jobs.sort((a, b) => (a.start ?? '').localeCompare(b.start ?? '') || a.jobName.localeCompare(b.jobName));
+}
+
+/** The metrics.json of each round's finished target training, found through its job record. */
+async function targetMetrics(read: Reader, runId: string, jobs: JobRecord[], rounds: number) {
+  const out: ReportDocument['stageMetrics'] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const trainings = jobs.filter((j) => j.stage === 'train-target' && j.round === round);
+    const last = trainings[trainings.length - 1];
+    if (!last) continue;
+    const metrics = await read.json(`${synthesisKeys.targetPrefix(runId, round)}${last.jobName}/output/model/metrics.json`);
+    if (metrics) out.push({ state: last.state, round, metrics: scalars(metrics) });
+  }
+  return out;
+}
+
+export async function collectReport(runId: string, run: RunState, deps: CollectDeps): Promise<ReportDocument> {
+  const read = reader(deps);
+  const rounds = run.rounds;
+  const counts: StageCount[] = [{ state: 'Prepare run', round: null, what: 'private records (count only)', count: run.records }];
+  const stageMetrics: ReportDocument['stageMetrics'] = [];
+  const addMetrics = async (state: string, round: number | null, key: string) => {
+    const metrics = await read.json(key);
+    if (metrics) stageMetrics.push({ state, round, metrics: scalars(metrics) });
+  };
+
+  const prepared = await read.json<{ counts?: { test?: number; seeds?: number } }>(synthesisKeys.runJson(runId));
+  if (run.hasTest) counts.push({ state: 'Prepare run', round: null, what: 'test records (count only)', count: prepared?.counts?.test ?? null });
+  if (run.hasSeeds) counts.push({ state: 'Prepare run', round: null, what: 'public seed prompts', count: prepared?.counts?.seeds ?? null });
+  const privacy = (await read.json<PrivacyFigures>(synthesisKeys.privacy(runId))) ?? null;
+  const evaluation = (await read.json<{ rows: EvaluationRow[] }>(synthesisKeys.evalMetrics(runId)))?.rows ?? null;
+
+  counts.push({ state: 'Synthesize queries', round: null, what: 'queries', count: await countLines(read, synthesisKeys.queries(runId)) });
+  await addMetrics('Synthesize queries', null, `${synthesisKeys.queriesPrefix(runId)}metrics.json`);
+
+  // Pool round 0 first: its responses are matched to their scores for the "after" distribution.
+  const pool0Responses = new Map<string, string>();
+  const pools: PoolRound[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const pool = await readPool(read, synthesisKeys.pool(runId, round), round === 0 ? pool0Responses : undefined);
+    const working = await countLines(read, synthesisKeys.working(runId, round));
+    pools.push({ round, size: pool?.size ?? null, working, reward: pool?.reward ?? null });
+  }
+
+  const before = { reward: new DistributionAccumulator(), ppl: new DistributionAccumulator() };
+  const after = { reward: new DistributionAccumulator(), ppl: new DistributionAccumulator() };
+  for (let round = 0; round <= rounds; round++) {
+    const sampleState = round === 0 ? 'Sample candidates' : `Refine round ${round}`;
+    const candidates = await countCandidates(read, synthesisKeys.candidates(runId, round));
+    counts.push({ state: sampleState, round, what: 'candidates', count: candidates?.candidates ?? null });
+    await addMetrics(sampleState, round, `${synthesisKeys.candidatesPrefix(runId, round)}metrics.json`);
+
+    const visit =
+      round === 0
+        ? (record: ScoreLine) => {
+            const kept = pool0Responses.get(record.id);
+            for (const candidate of record.candidates ?? []) {
+              before.reward.add(candidate.reward);
+              before.ppl.add(candidate.ppl);
+            }
+            const chosen = kept === undefined ? undefined : record.candidates?.find((c) => c.text === kept);
+            if (chosen) {
+              after.reward.add(chosen.reward);
+              after.ppl.add(chosen.ppl);
+            }
+          }
+        : undefined;
+    const scores = await countCandidates(read, synthesisKeys.scores(runId, round), visit);
+    counts.push({ state: 'Score candidates', round, what: 'scored candidates', count: scores?.candidates ?? null });
+    await addMetrics('Score candidates', round, `${synthesisKeys.scoresPrefix(runId, round)}metrics.json`);
+
+    const pool = pools[round]!;
+    const selectState = round === 0 ? 'Filter by reward' : 'Gate refined samples';
+    counts.push({ state: selectState, round, what: 'pool', count: pool.size });
+    counts.push({ state: selectState, round, what: 'working set', count: pool.working });
+  }
+
+  const jobRecords = await readJobs(read, runId, deps);
+  stageMetrics.push(...(await targetMetrics(read, runId, jobRecords, rounds)));
+  const jobs = jobRecords.map((j) => jobCost(j));
+  const stages = stageTotals(jobs);
+  const priced = jobs.every((j) => j.estimatedUsd !== null);
+  const beforeSummary = { reward: before.reward.summary(), ppl: before.ppl.summary() };
+  const afterSummary = { reward: after.reward.summary(), ppl: after.ppl.summary() };
+
+  return {
+    runId,
+    generatedAt: (deps.now?.() ?? new Date()).toISOString(),
+    run: {
+      records: run.records,
+      rounds,
+      hasTest: run.hasTest,
+      hasSeeds: run.hasSeeds,
+      filterMethod: run.config.filter.method,
+      keepFraction: run.config.filter.keepFraction,
+      queries: run.config.synthesis.queries ?? null,
+      candidatesPerQuery: run.config.synthesis.candidates,
+    },
+    privacy,
+    counts,
+    distributions: {
+      before: beforeSummary.reward.count ? beforeSummary : null,
+      after: afterSummary.reward.count ? afterSummary : null,
+    },
+    pools,
+    stageMetrics,
+    evaluation,
+    jobs,
+    stages,
+    cost: {
+      estimatedUsd: jobs.length && priced ? jobs.reduce((sum, j) => sum + j.estimatedUsd!, 0) : null,
+      priceSource: PRICE_SOURCE,
+      note: 'Estimate only: billable seconds × on-demand price × instances. Spot discounts, storage, data transfer and Lambda/Step Functions charges are not included.',
+    },
+  };
+}

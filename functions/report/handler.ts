@@ -1,0 +1,52 @@
+/**
+ * Write report Lambda: `{runId, run, release}` → `{reportUri, htmlUri}`. Reads the
+ * synthesis bucket only (it is given no other), writes report.json and report.html there.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { parseEvent, ReportInputSchema, type ReportOutput } from '../shared/events.js';
+import { s3Uri, synthesisKeys } from '../shared/layout.js';
+import { renderReportHtml } from '../shared/report-html.js';
+import { createS3Client, putJson, putText } from '../shared/s3-objects.js';
+import { collectReport } from './collect.js';
+
+export interface ReportConfig {
+  synthesisBucket: string;
+  synthesisKeyArn?: string;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReportConfig {
+  const parsed = z.object({ SYNTHESIS_BUCKET: z.string().min(1), SYNTHESIS_KEY_ARN: z.string().min(1).optional() }).parse(env);
+  return { synthesisBucket: parsed.SYNTHESIS_BUCKET, synthesisKeyArn: parsed.SYNTHESIS_KEY_ARN };
+}
+
+export interface ReportDeps {
+  s3: S3Client;
+  config: ReportConfig;
+  logger?: Pick<Logger, 'info' | 'warn'>;
+  now?: () => Date;
+}
+
+export async function writeReport(event: unknown, deps: ReportDeps): Promise<ReportOutput> {
+  const { runId, run } = parseEvent(ReportInputSchema, event, 'report');
+  const { synthesisBucket: bucket, synthesisKeyArn } = deps.config;
+  const report = await collectReport(runId, run, { s3: deps.s3, synthesisBucket: bucket, logger: deps.logger, now: deps.now });
+  const jsonKey = synthesisKeys.report(runId);
+  const htmlKey = synthesisKeys.reportHtml(runId);
+  await putJson(deps.s3, bucket, jsonKey, report, synthesisKeyArn);
+  await putText(deps.s3, bucket, htmlKey, renderReportHtml(report), 'text/html; charset=utf-8', synthesisKeyArn);
+  deps.logger?.info('report written', { runId, jobs: report.jobs.length, estimatedUsd: report.cost.estimatedUsd });
+  return { reportUri: s3Uri(bucket, jsonKey), htmlUri: s3Uri(bucket, htmlKey) };
+}
+
+export const createHandler = (deps: ReportDeps) => (event: unknown) => writeReport(event, deps);
+
+const s3 = createS3Client();
+const logger = new Logger({ serviceName: 'rewardds-report' });
+let wired: ((event: unknown) => Promise<ReportOutput>) | undefined;
+
+export const handler = (event: unknown) => {
+  wired ??= createHandler({ s3, config: configFromEnv(), logger });
+  return wired(event);
+};
