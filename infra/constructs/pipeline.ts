@@ -1,0 +1,171 @@
+/**
+ * The pipeline: the Lambdas, each with a role scoped to the objects it touches, and the
+ * Standard state machine that runs them (infra/pipeline/definition.ts). Private-zone
+ * Lambdas (prepare-run, release) are the only ones with any grant on the private bucket or
+ * key; release is the only one that reads private data and writes the synthesis zone.
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { buildDefinition, type PipelineFunctions } from '../pipeline/definition.js';
+import type { DeploymentSettings } from '../settings.js';
+import { decryptWith, encryptWith, grantForJobVolumes, readObjects, writeObjects } from './grants.js';
+import type { JobRuntime } from './job-runtime.js';
+import { PipelineFunction } from './pipeline-function.js';
+import { stableId } from './stable-id.js';
+import type { ZoneStorage } from './zone-storage.js';
+
+export interface PipelineProps {
+  readonly privateZone: ZoneStorage;
+  readonly synthesisZone: ZoneStorage;
+  readonly jobs: JobRuntime;
+  readonly settings: DeploymentSettings;
+  /** Encrypts the Lambdas' and the state machine's log groups. */
+  readonly logsKey: kms.IKey;
+}
+
+/** The prefix SageMaker job names of this app start with (functions/shared/sagemaker-request.ts). */
+const JOB_NAME_PREFIX = 'rds-';
+
+export class Pipeline extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly functions: Record<keyof PipelineFunctions, PipelineFunction>;
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const { privateZone: priv, synthesisZone: synth, jobs, settings } = props;
+    const stack = Stack.of(this);
+    const zoneEnv = {
+      PRIVATE_BUCKET: priv.bucket.bucketName,
+      SYNTHESIS_BUCKET: synth.bucket.bucketName,
+      PRIVATE_KEY_ARN: priv.key.keyArn,
+      SYNTHESIS_KEY_ARN: synth.key.keyArn,
+    };
+    // Synthesis-zone Lambdas learn no private name at all: they have no use for it.
+    const synthesisEnv = { SYNTHESIS_BUCKET: synth.bucket.bucketName, SYNTHESIS_KEY_ARN: synth.key.keyArn };
+    const fn = (name: string, logicalName: string, description: string, environment: Record<string, string>, timeout = Duration.minutes(1), memorySize = 512) =>
+      new PipelineFunction(this, logicalName, { name, logicalName, description, environment, logsKey: props.logsKey, timeout, memorySize });
+
+    const defaults = {
+      privacy: { epsilon: settings.defaultEpsilon },
+      generator: { baseModel: settings.generatorBaseModel },
+      reward: { baseModel: settings.generatorBaseModel },
+      target: { baseModel: settings.targetBaseModel },
+      ...(Object.keys(settings.instanceTypes).length ? { compute: { instanceTypes: settings.instanceTypes } } : {}),
+    };
+    const f = {
+      prepareRun: fn('prepare-run', 'PrepareRun', 'RewardDS: validate and normalize an upload, plan the privacy budget', { ...zoneEnv, DEFAULT_RUN_CONFIG: JSON.stringify(defaults) }, Duration.minutes(15), 1024),
+      startJob: fn('start-job', 'StartJob', 'RewardDS: start one SageMaker job of a stage', {
+        ...zoneEnv,
+        JOB_IMAGE_URI: jobs.image.imageUri,
+        PRIVATE_JOB_ROLE_ARN: jobs.privateRole.roleArn,
+        SYNTHESIS_JOB_ROLE_ARN: jobs.synthesisRole.roleArn,
+        PROXY_BASE_MODEL_URI: settings.generatorBaseModel,
+        TARGET_BASE_MODEL_URI: settings.targetBaseModel,
+        MODELS_PREFIX_URI: settings.modelsPrefix,
+      }),
+      describeJob: fn('describe-job', 'DescribeJob', 'RewardDS: poll a SageMaker job, record its timing', synthesisEnv),
+      release: fn('release', 'Release', 'RewardDS: check the privacy budget and release the DP models (the only private-to-synthesis bridge)', zoneEnv, Duration.minutes(15), 1024),
+      filter: fn('filter', 'Filter', 'RewardDS: reward-guided filtering of scored candidates', synthesisEnv, Duration.minutes(15), 2048),
+      gate: fn('gate', 'Gate', 'RewardDS: refinement gate of a round', synthesisEnv, Duration.minutes(15), 2048),
+      report: fn('report', 'Report', 'RewardDS: write the run report', synthesisEnv, Duration.minutes(5), 1024),
+      recordFailure: fn('record-failure', 'RecordFailure', 'RewardDS: stop the running job and record why a run failed', synthesisEnv),
+    };
+    this.functions = f;
+
+    // prepare-run: reads the upload, writes the normalized run and quarantine; publishes seeds (declared public) and run.json (counts, config, plan).
+    readObjects(f.prepareRun.role, priv.bucket, ['incoming/*']);
+    writeObjects(f.prepareRun.role, priv.bucket, ['runs/*/input/*', 'runs/*/run.json', 'quarantine/*']);
+    encryptWith(f.prepareRun.role, priv.key);
+    writeObjects(f.prepareRun.role, synth.bucket, ['runs/*/input/seeds.jsonl', 'runs/*/run.json']);
+    encryptWith(f.prepareRun.role, synth.key);
+
+    // start-job: writes each job's config.json, starts jobs, passes the job roles to SageMaker.
+    writeObjects(f.startJob.role, priv.bucket, ['runs/*/config/*']);
+    writeObjects(f.startJob.role, synth.bucket, ['runs/*/config/*']);
+    for (const zone of [priv, synth]) {
+      encryptWith(f.startJob.role, zone.key);
+      grantForJobVolumes(f.startJob.role, zone.key);
+    }
+    const jobArns = (kind: 'training-job' | 'processing-job') => stack.formatArn({ service: 'sagemaker', resource: kind, resourceName: `${JOB_NAME_PREFIX}*` });
+    f.startJob.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob'],
+        resources: [jobArns('training-job'), jobArns('processing-job')],
+        // Defence in depth: a job started without network isolation is refused by IAM itself.
+        conditions: { Bool: { 'sagemaker:NetworkIsolation': 'true' } },
+      }),
+    );
+    f.startJob.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sagemaker:AddTags'], resources: [jobArns('training-job'), jobArns('processing-job')] }),
+    );
+    f.startJob.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [jobs.privateRole.roleArn, jobs.synthesisRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+      }),
+    );
+    f.describeJob.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeProcessingJob'], resources: [jobArns('training-job'), jobArns('processing-job')] }),
+    );
+    writeObjects(f.describeJob.role, synth.bucket, ['runs/*/jobs/*']);
+    encryptWith(f.describeJob.role, synth.key);
+
+    f.recordFailure.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopTrainingJob', 'sagemaker:StopProcessingJob'],
+        resources: [jobArns('training-job'), jobArns('processing-job')],
+      }),
+    );
+    writeObjects(f.recordFailure.role, synth.bucket, ['runs/*/failure.json']);
+    encryptWith(f.recordFailure.role, synth.key);
+
+    // release: the bridge. Reads the DP models, their metrics and the evaluation's aggregate metrics; writes release/ and eval/.
+    readObjects(f.release.role, priv.bucket, ['runs/*/generator/*', 'runs/*/reward/*', 'runs/*/eval/*', 'runs/*/run.json']);
+    decryptWith(f.release.role, priv.key);
+    writeObjects(f.release.role, synth.bucket, ['runs/*/release/*', 'runs/*/eval/*']);
+    encryptWith(f.release.role, synth.key);
+
+    for (const selection of [f.filter, f.gate]) {
+      readObjects(selection.role, synth.bucket, ['runs/*']);
+      writeObjects(selection.role, synth.bucket, ['runs/*/pool/*', 'runs/*/working/*']);
+      encryptWith(selection.role, synth.key);
+    }
+    readObjects(f.report.role, synth.bucket, ['runs/*']);
+    writeObjects(f.report.role, synth.bucket, ['runs/*/report/*']);
+    encryptWith(f.report.role, synth.key);
+
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      // Vended-log group names must start with /aws/vendedlogs/ for Step Functions.
+      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-pipeline`,
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logsKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const definition = buildDefinition(this, {
+      prepareRun: f.prepareRun.function,
+      startJob: f.startJob.function,
+      describeJob: f.describeJob.function,
+      release: f.release.function,
+      filter: f.filter.function,
+      gate: f.gate.function,
+      report: f.report.function,
+      recordFailure: f.recordFailure.function,
+    });
+    this.stateMachine = stableId(
+      new sfn.StateMachine(this, 'StateMachine', {
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        comment: 'RewardDS: DP proxies in the private zone, reward-guided synthesis and target fine-tuning in the synthesis zone',
+        definitionBody: sfn.DefinitionBody.fromChainable(definition),
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+        tracingEnabled: true,
+        timeout: Duration.days(14),
+      }),
+      'StateMachine',
+    );
+  }
+}

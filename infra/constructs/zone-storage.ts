@@ -1,0 +1,97 @@
+/**
+ * A zone's storage: its own KMS key and its own bucket. One instance per zone, so the two
+ * zones never share a key or a bucket and a grant on one can never reach the other.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { Zone } from '../../functions/shared/events.js';
+import { QUARANTINE_PREFIX } from '../../functions/shared/layout.js';
+import { stableId } from './stable-id.js';
+
+export interface AccessLogsBucketProps {
+  /** Days access logs are kept. */
+  readonly retentionDays: number;
+}
+
+/**
+ * Receives both zone buckets' server access logs. S3 log delivery cannot write with
+ * SSE-KMS, so this bucket uses SSE-S3; it holds request metadata, never objects.
+ */
+export class AccessLogsBucket extends Construct {
+  public readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: AccessLogsBucketProps) {
+    super(scope, id);
+    this.bucket = stableId(
+      new s3.Bucket(this, 'Bucket', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        versioned: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removalPolicy: RemovalPolicy.RETAIN,
+        lifecycleRules: [
+          { id: 'expire-logs', expiration: Duration.days(props.retentionDays), noncurrentVersionExpiration: Duration.days(7) },
+        ],
+      }),
+      'AccessLogsBucket',
+    );
+  }
+}
+
+export interface ZoneStorageProps {
+  readonly zone: Zone;
+  /** Where server access logs go. */
+  readonly accessLogs: s3.IBucket;
+  /** Days a noncurrent object version is kept. */
+  readonly oldVersionDays: number;
+  /** Days a rejected upload stays under quarantine/ (private zone only). */
+  readonly quarantineDays: number;
+  /** Send object events to EventBridge (the private zone's uploads start runs). Default false. */
+  readonly eventBridge?: boolean;
+}
+
+export class ZoneStorage extends Construct {
+  public readonly zone: Zone;
+  public readonly key: kms.Key;
+  public readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: ZoneStorageProps) {
+    super(scope, id);
+    this.zone = props.zone;
+    const title = props.zone === 'private' ? 'Private' : 'Synthesis';
+    this.key = stableId(
+      new kms.Key(this, 'Key', {
+        description: `RewardDS ${props.zone} zone: data at rest, job volumes and job outputs`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      }),
+      `${title}Key`,
+    );
+    this.bucket = stableId(
+      new s3.Bucket(this, 'Bucket', {
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: this.key,
+        bucketKeyEnabled: true,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        versioned: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        serverAccessLogsBucket: props.accessLogs,
+        serverAccessLogsPrefix: `${props.zone}/`,
+        eventBridgeEnabled: props.eventBridge ?? false,
+        removalPolicy: RemovalPolicy.RETAIN,
+        lifecycleRules: [
+          { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(props.oldVersionDays) },
+          { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(2) },
+          ...(props.zone === 'private'
+            ? [{ id: 'expire-quarantine', prefix: QUARANTINE_PREFIX, expiration: Duration.days(props.quarantineDays) }]
+            : []),
+        ],
+      }),
+      `${title}Bucket`,
+    );
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Deployment settings: what an operator chooses with `cdk deploy -c key=value` (or
+ * cdk.json's context). Each has a default so `cdk synth` works with no context at all.
+ */
+import type { Node } from 'constructs';
+
+export interface DeploymentSettings {
+  /** S3 URI prefix holding the public base models; the job roles may read only here. Default: the common prefix of the two base models. */
+  readonly modelsPrefix: string;
+  /** S3 URI of the small proxy base model's HF folder (G and R). Default: s3://rewardds-public-models/qwen2.5-0.5b-instruct/ */
+  readonly generatorBaseModel: string;
+  /** S3 URI of the target LLM's HF folder. Default: s3://rewardds-public-models/qwen2.5-7b-instruct/ */
+  readonly targetBaseModel: string;
+  /** Instance types a run uses when its config names none. Default: the run config's defaults. */
+  readonly instanceTypes: Partial<Record<'proxyTraining' | 'targetTraining' | 'generation' | 'evaluation', string>>;
+  /** Total ε a run gets when its config names none. Default 8. */
+  readonly defaultEpsilon: number;
+  /** Who hears about failed runs. Default: nobody subscribed (the topic still exists). */
+  readonly alarmEmail?: string;
+  /** Days the access logs and old object versions are kept. Default 365 / 30. */
+  readonly accessLogDays: number;
+  readonly oldVersionDays: number;
+  /** Days a rejected upload stays in quarantine/. Default 30. */
+  readonly quarantineDays: number;
+}
+
+export const DEFAULT_SETTINGS: DeploymentSettings = {
+  modelsPrefix: 's3://rewardds-public-models/',
+  generatorBaseModel: 's3://rewardds-public-models/qwen2.5-0.5b-instruct/',
+  targetBaseModel: 's3://rewardds-public-models/qwen2.5-7b-instruct/',
+  instanceTypes: {},
+  defaultEpsilon: 8,
+  accessLogDays: 365,
+  oldVersionDays: 30,
+  quarantineDays: 30,
+};
+
+const S3_URI = /^s3:\/\/[a-z0-9.-]{3,63}\/.*$/;
+
+export class SettingsError extends Error {
+  constructor(key: string, message: string) {
+    super(`context ${key}: ${message}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** The longest common `s3://bucket/…/` prefix of two URIs, ending at a slash. */
+function commonPrefix(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i += 1;
+  return a.slice(0, a.lastIndexOf('/', i - 1) + 1);
+}
+
+/** Reads and checks the settings; an overridden value wins over the context, the context over the default. */
+export function resolveSettings(node: Pick<Node, 'tryGetContext'>, overrides: Partial<DeploymentSettings> = {}): DeploymentSettings {
+  const ctx = (key: string) => node.tryGetContext(key) as unknown;
+  const str = (key: string, fallback: string) => {
+    const v = ctx(key);
+    return v === undefined ? fallback : String(v);
+  };
+  const num = (key: string, fallback: number) => {
+    const v = ctx(key);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new SettingsError(key, 'must be a positive number');
+    return n;
+  };
+  const generatorBaseModel = overrides.generatorBaseModel ?? str('generatorBaseModel', DEFAULT_SETTINGS.generatorBaseModel);
+  const targetBaseModel = overrides.targetBaseModel ?? str('targetBaseModel', DEFAULT_SETTINGS.targetBaseModel);
+  for (const [key, uri] of [['generatorBaseModel', generatorBaseModel], ['targetBaseModel', targetBaseModel]] as const) {
+    if (!S3_URI.test(uri)) throw new SettingsError(key, `must be an s3://bucket/prefix/ URI, got ${uri}`);
+  }
+  const modelsPrefix = overrides.modelsPrefix ?? str('modelsPrefix', commonPrefix(generatorBaseModel, targetBaseModel));
+  if (!/^s3:\/\/[a-z0-9.-]{3,63}\/(.*\/)?$/.test(modelsPrefix)) throw new SettingsError('modelsPrefix', `must be an s3://bucket/ or s3://bucket/prefix/ URI ending in /, got ${modelsPrefix}`);
+  for (const [key, uri] of [['generatorBaseModel', generatorBaseModel], ['targetBaseModel', targetBaseModel]] as const) {
+    if (!uri.startsWith(modelsPrefix)) throw new SettingsError(key, `must lie under modelsPrefix ${modelsPrefix}`);
+  }
+  const rawTypes = ctx('instanceTypes');
+  const instanceTypes = overrides.instanceTypes ?? (typeof rawTypes === 'string' ? JSON.parse(rawTypes) : (rawTypes ?? {}));
+  for (const [role, type] of Object.entries(instanceTypes as Record<string, unknown>)) {
+    if (!['proxyTraining', 'targetTraining', 'generation', 'evaluation'].includes(role)) throw new SettingsError('instanceTypes', `unknown role ${role}`);
+    if (typeof type !== 'string' || !/^ml\.[a-z0-9-]+\.[a-z0-9]+$/.test(type)) throw new SettingsError(`instanceTypes.${role}`, 'must be an ml.* instance type');
+  }
+  const alarmEmail = overrides.alarmEmail ?? (ctx('alarmEmail') as string | undefined);
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alarmEmail)) throw new SettingsError('alarmEmail', 'must be an e-mail address');
+  return {
+    modelsPrefix,
+    generatorBaseModel,
+    targetBaseModel,
+    instanceTypes,
+    defaultEpsilon: overrides.defaultEpsilon ?? num('defaultEpsilon', DEFAULT_SETTINGS.defaultEpsilon),
+    alarmEmail,
+    accessLogDays: overrides.accessLogDays ?? num('accessLogDays', DEFAULT_SETTINGS.accessLogDays),
+    oldVersionDays: overrides.oldVersionDays ?? num('oldVersionDays', DEFAULT_SETTINGS.oldVersionDays),
+    quarantineDays: overrides.quarantineDays ?? num('quarantineDays', DEFAULT_SETTINGS.quarantineDays),
+  };
+}
+
+/** `s3://bucket/prefix/` → bucket and key prefix, for IAM resources. */
+export function splitS3Prefix(uri: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!match) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: match[1]!, prefix: match[2]! };
+}
