@@ -5,9 +5,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { parseEvent, PrepareRunInputSchema, type PrepareRunOutput } from '../shared/events.js';
+import { parseEvent, PrepareRunInputSchema, type RunState } from '../shared/events.js';
 import { createS3Client } from '../shared/s3-objects.js';
-import { prepareRun, type PrepareConfig, type PrepareDeps } from './prepare.js';
+import { prepareRun, type MetricsSink, type PrepareConfig, type PrepareDeps } from './prepare.js';
 
 export { InputRejected } from './rejection.js';
 
@@ -28,11 +28,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PrepareConf
   };
 }
 
-export type PrepareRunHandlerDeps = PrepareDeps & { metrics?: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'> };
+export type PrepareRunHandlerDeps = PrepareDeps & { metrics?: MetricsSink & { publishStoredMetrics(): unknown } };
 
 export const createHandler =
   (deps: PrepareRunHandlerDeps) =>
-  async (event: unknown): Promise<PrepareRunOutput> => {
+  async (event: unknown): Promise<RunState> => {
     const input = parseEvent(PrepareRunInputSchema, event, 'prepare-run');
     try {
       return await prepareRun(input, deps);
@@ -44,7 +44,7 @@ export const createHandler =
 const s3 = createS3Client();
 const logger = new Logger({ serviceName: 'rewardds-prepare-run' });
 const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'prepare-run' });
-let wired: ((event: unknown) => Promise<PrepareRunOutput>) | undefined;
+let wired: ((event: unknown) => Promise<RunState>) | undefined;
 
 export const handler = (event: unknown) => {
   wired ??= createHandler({ s3, config: configFromEnv(), logger, metrics });

@@ -5,8 +5,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { PrepareRunOutput, Upload } from '../shared/events.js';
+import type { RunState, Upload } from '../shared/events.js';
 import { InputError } from '../shared/jsonl.js';
 import { privateKeys, synthesisKeys } from '../shared/layout.js';
 import { InfeasiblePlanError, planPrivacy, type PrivacyPlan } from '../shared/privacy/index.js';
@@ -23,11 +22,16 @@ export interface PrepareConfig {
   synthesisKeyArn?: string;
 }
 
+/** The part of Powertools Metrics used here (tests pass a recorder). */
+export interface MetricsSink {
+  addMetric(name: string, unit: 'Count' | 'None', value: number): unknown;
+}
+
 export interface PrepareDeps {
   s3: S3Client;
   config: PrepareConfig;
   logger?: Pick<Logger, 'info' | 'warn'>;
-  metrics?: Pick<Metrics, 'addMetric'>;
+  metrics?: MetricsSink;
   now?: () => Date;
 }
 
@@ -97,7 +101,7 @@ interface Counts {
 /** Outputs written so far, removed again if the run is refused (a refused run leaves no outputs). */
 type Written = { bucket: string; key: string }[];
 
-async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written: Written): Promise<PrepareRunOutput> {
+async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written: Written): Promise<RunState> {
   const { s3, config: env } = deps;
   const bucket = upload.bucket;
   const files = uploadFiles(upload.key);
@@ -124,13 +128,14 @@ async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written
 
   const plan = planFor(counts.train, runConfig, files.config ?? files.train);
   const resolved = resolveConfig(runConfig, counts.train);
-  const run: PrepareRunOutput = {
+  const run: RunState = {
     runId,
     records: counts.train,
     rounds: resolved.refinement.rounds,
     hasTest,
     hasSeeds,
-    plan,
+    // A plain copy: the state schema keeps unknown plan keys, which an interface type does not admit.
+    plan: { ...plan, generator: { ...plan.generator }, reward: { ...plan.reward } },
     config: resolved,
   };
   const preparedAt = (deps.now?.() ?? new Date()).toISOString();
@@ -149,7 +154,7 @@ async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written
 }
 
 /** Runs Prepare run; bad input is quarantined and rethrown as InputRejected. */
-export async function prepareRun(input: { runId: string; upload: Upload }, deps: PrepareDeps): Promise<PrepareRunOutput> {
+export async function prepareRun(input: { runId: string; upload: Upload }, deps: PrepareDeps): Promise<RunState> {
   const written: Written = [];
   try {
     return await prepare(input.runId, input.upload, deps, written);

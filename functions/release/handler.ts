@@ -6,6 +6,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { parseEvent, ReleaseInputSchema, type ReleaseEvaluationOutput, type ReleaseModelsOutput } from '../shared/events.js';
 import { createS3Client } from '../shared/s3-objects.js';
+import type { MetricsSink } from '../prepare-run/prepare.js';
 import { releaseEvaluation, releaseModels, type ReleaseConfig, type ReleaseDeps } from './release.js';
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReleaseConfig {
@@ -19,7 +20,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReleaseConf
   return { privateBucket: parsed.PRIVATE_BUCKET, synthesisBucket: parsed.SYNTHESIS_BUCKET, synthesisKeyArn: parsed.SYNTHESIS_KEY_ARN };
 }
 
-export type ReleaseHandlerDeps = ReleaseDeps & { metrics?: Pick<Metrics, 'addMetric' | 'publishStoredMetrics'> };
+export type ReleaseHandlerDeps = ReleaseDeps & { metrics?: MetricsSink & { publishStoredMetrics(): unknown } };
 type ReleaseOutput = ReleaseModelsOutput | ReleaseEvaluationOutput;
 
 export const createHandler =

@@ -5,9 +5,9 @@
  * is complete.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Models, ReleaseEvaluationOutput, ReleaseModelsOutput, RunState } from '../shared/events.js';
+import type { MetricsSink } from '../prepare-run/prepare.js';
 import { parseS3Uri, privateKeys, s3Uri, synthesisKeys } from '../shared/layout.js';
 import type { PrivacyPlan } from '../shared/privacy/index.js';
 import { copyObject, getJson, getJsonIfExists, listKeys, putJson } from '../shared/s3-objects.js';
@@ -24,7 +24,7 @@ export interface ReleaseDeps {
   s3: S3Client;
   config: ReleaseConfig;
   logger?: Pick<Logger, 'info'>;
-  metrics?: Pick<Metrics, 'addMetric'>;
+  metrics?: MetricsSink;
   now?: () => Date;
 }
 
