@@ -1,7 +1,17 @@
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { Readable } from 'node:stream';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
 import { createHandler, InputRejected } from '../../functions/prepare-run/handler.js';
 import { loadEvent } from '../fixtures/events/load.js';
 import { memoryS3, recordingLogger, recordingMetrics } from './helpers/memory-s3.js';
@@ -314,5 +324,60 @@ describe('prepare-run', () => {
       expect(error.message).toMatch(/^incoming\/bank-faq\/config\.json:privacy: infeasible privacy plan: ε = 0\.01 .* cannot be met with 20 records/);
       expectQuarantined(key, { file: 'incoming/bank-faq/config.json', line: null, field: 'privacy', reason: /cannot be met/ });
     });
+  });
+});
+
+describe("prepare-run against moto's S3 server (real S3 protocol, SSE-KMS)", () => {
+  let server: S3Server;
+  let client: S3Client;
+  let keys: { private: string; synthesis: string };
+
+  beforeAll(async () => {
+    server = await startS3Server();
+    client = s3ClientFor(server);
+    keys = { private: await createKmsKey(server, 'private'), synthesis: await createKmsKey(server, 'synthesis') };
+    for (const bucket of [PRIVATE, SYNTHESIS]) await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await server?.stop();
+  });
+
+  const motoHandler = () =>
+    createHandler({
+      s3: client,
+      config: { privateBucket: PRIVATE, synthesisBucket: SYNTHESIS, privateKeyArn: keys.private, synthesisKeyArn: keys.synthesis },
+      now: () => NOW,
+    });
+
+  it('normalizes a 10 MB upload through a real multipart upload, encrypted with the private key', async () => {
+    const records = Array.from({ length: 20_000 }, (_, i) => ({ id: `r${i}`, prompt: `question ${i} ${'p'.repeat(200)}`, response: `answer ${i} ${'r'.repeat(250)}` }));
+    const body = jsonl(records);
+    expect(body.length).toBeGreaterThan(9 * 1024 * 1024);
+    await client.send(new PutObjectCommand({ Bucket: PRIVATE, Key: 'incoming/big.jsonl', Body: body }));
+
+    const run = await motoHandler()({ runId: 'big-0a1b2c3d', upload: { bucket: PRIVATE, key: 'incoming/big.jsonl', etag: 'x' } });
+    expect(run.records).toBe(20_000);
+
+    const key = 'runs/big-0a1b2c3d/input/train.jsonl';
+    const head = await client.send(new HeadObjectCommand({ Bucket: PRIVATE, Key: key }));
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    expect(head.SSEKMSKeyId).toBe(keys.private);
+    const stored = await (await client.send(new GetObjectCommand({ Bucket: PRIVATE, Key: key }))).Body!.transformToString();
+    expect(stored).toBe(body); // already in the normalized shape, so normalization is the identity here
+    const summary = await client.send(new HeadObjectCommand({ Bucket: SYNTHESIS, Key: 'runs/big-0a1b2c3d/run.json' }));
+    expect(summary.SSEKMSKeyId).toBe(keys.synthesis);
+  });
+
+  it('quarantines a bad upload with CopyObject and keeps the original', async () => {
+    await client.send(new PutObjectCommand({ Bucket: PRIVATE, Key: 'incoming/bad file.jsonl', Body: jsonl([{ prompt: SECRET }]) }));
+    await expect(
+      motoHandler()({ runId: 'bad-file-0a1b2c3d', upload: { bucket: PRIVATE, key: 'incoming/bad file.jsonl', etag: 'x' } }),
+    ).rejects.toThrow('incoming/bad file.jsonl:1:response: missing response');
+    const read = async (key: string) => (await client.send(new GetObjectCommand({ Bucket: PRIVATE, Key: key }))).Body!.transformToString();
+    expect(await read('quarantine/bad file.jsonl')).toBe(await read('incoming/bad file.jsonl'));
+    expect(JSON.parse(await read('quarantine/bad file.jsonl.error.json'))).toMatchObject({ file: 'incoming/bad file.jsonl', line: 1, field: 'response', reason: 'missing response' });
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: PRIVATE, Prefix: 'runs/bad-file-0a1b2c3d/' }));
+    expect(listed.KeyCount ?? 0).toBe(0);
   });
 });
