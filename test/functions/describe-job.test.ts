@@ -1,0 +1,103 @@
+import { DescribeProcessingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { JobRef } from '../../functions/shared/events.js';
+import { createHandler } from '../../functions/describe-job/handler.js';
+import { MODELS, RUN_ID, SYNTHESIS_BUCKET, SYNTHESIS_KEY } from './job-fixtures.js';
+
+const sagemakerMock = mockClient(SageMakerClient);
+const s3Mock = mockClient(S3Client);
+
+const describeJob = createHandler({
+  sagemaker: new SageMakerClient({ region: 'us-east-1' }),
+  s3: new S3Client({ region: 'us-east-1' }),
+  config: { synthesisBucket: SYNTHESIS_BUCKET, synthesisKeyArn: SYNTHESIS_KEY },
+});
+
+const trainingJob = (stage: JobRef['stage'], round: number | null = null): JobRef => ({ jobName: 'rds-tt1-abcd1234-xyz', kind: 'training', stage, zone: 'synthesis', runId: RUN_ID, round });
+const processingJob: JobRef = { jobName: 'rds-sc-abcd1234-xyz', kind: 'processing', stage: 'sample-candidates', zone: 'synthesis', runId: RUN_ID, round: null };
+
+beforeEach(() => {
+  sagemakerMock.reset();
+  s3Mock.reset();
+  s3Mock.on(PutObjectCommand).resolves({});
+});
+
+describe('describe-job', () => {
+  it('reports a running job and writes nothing', async () => {
+    sagemakerMock.on(DescribeProcessingJobCommand).resolves({ ProcessingJobStatus: 'InProgress' });
+    const out = await describeJob({ job: processingJob, state: 'Sample candidates' });
+    expect(out).toEqual({ status: 'InProgress', failureReason: null, modelUri: null, models: {} });
+    expect(sagemakerMock.commandCalls(DescribeProcessingJobCommand)[0]!.args[0].input).toEqual({ ProcessingJobName: 'rds-sc-abcd1234-xyz' });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('adds a finished target round to the models and records the job’s timing', async () => {
+    const modelUri = `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/target/round-1/rds-tt1-abcd1234-xyz/output/model/`;
+    sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+      TrainingJobStatus: 'Completed',
+      ModelArtifacts: { S3ModelArtifacts: modelUri },
+      TrainingStartTime: new Date('2026-01-01T10:00:00Z'),
+      TrainingEndTime: new Date('2026-01-01T11:30:00Z'),
+      BillableTimeInSeconds: 5100,
+      ResourceConfig: { InstanceType: 'ml.g5.12xlarge', InstanceCount: 1, VolumeSizeInGB: 300 },
+      EnableManagedSpotTraining: true,
+    });
+    const out = await describeJob({ job: trainingJob('train-target', 1), state: 'Fine-tune target (round r)', models: { ...MODELS, target: [MODELS.target[0]!] } });
+    expect(out).toEqual({ status: 'Completed', failureReason: null, modelUri, models: { ...MODELS, target: [MODELS.target[0], modelUri] } });
+
+    const put = s3Mock.commandCalls(PutObjectCommand);
+    expect(put).toHaveLength(1);
+    expect(put[0]!.args[0].input).toMatchObject({ Bucket: SYNTHESIS_BUCKET, Key: `runs/${RUN_ID}/jobs/rds-tt1-abcd1234-xyz.json`, SSEKMSKeyId: SYNTHESIS_KEY });
+    expect(JSON.parse(put[0]!.args[0].input.Body as string)).toEqual({
+      jobName: 'rds-tt1-abcd1234-xyz',
+      stage: 'train-target',
+      round: 1,
+      state: 'Fine-tune target (round r)',
+      zone: 'synthesis',
+      kind: 'training',
+      start: '2026-01-01T10:00:00.000Z',
+      end: '2026-01-01T11:30:00.000Z',
+      billableSeconds: 5100,
+      instanceType: 'ml.g5.12xlarge',
+      instanceCount: 1,
+      spot: true,
+    });
+  });
+
+  it('keeps the first generator model in an empty model set', async () => {
+    sagemakerMock.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: MODELS.generator } });
+    const out = await describeJob({ job: { ...trainingJob('train-generator'), zone: 'private' }, state: 'DP-train generation proxy', models: {} });
+    expect(out.models).toEqual({ generator: MODELS.generator });
+  });
+
+  it('fails the state with the job’s FailureReason', async () => {
+    sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+      TrainingJobStatus: 'Failed',
+      FailureReason: 'AlgorithmError: train.jsonl:12: response: missing',
+    });
+    await expect(describeJob({ job: trainingJob('train-reward'), state: 'DP-train reward proxy', models: MODELS })).rejects.toMatchObject({
+      name: 'JobFailed',
+      message: 'DP-train reward proxy: rds-tt1-abcd1234-xyz Failed: AlgorithmError: train.jsonl:12: response: missing',
+    });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('fails a job stopped at its time limit, naming the limit', async () => {
+    sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+      TrainingJobStatus: 'Stopped',
+      SecondaryStatus: 'MaxRuntimeExceeded',
+      StoppingCondition: { MaxRuntimeInSeconds: 3600 },
+    });
+    await expect(describeJob({ job: trainingJob('train-target', 0), state: 'Fine-tune target (round 0)', models: MODELS })).rejects.toMatchObject({
+      name: 'JobFailed',
+      message: 'Fine-tune target (round 0): rds-tt1-abcd1234-xyz Stopped: MaxRuntimeExceeded (MaxRuntimeInSeconds 3600)',
+    });
+  });
+
+  it('uses a processing job’s exit message when it failed without a reason', async () => {
+    sagemakerMock.on(DescribeProcessingJobCommand).resolves({ ProcessingJobStatus: 'Failed', ExitMessage: 'queries.jsonl:3: prompt: empty' });
+    await expect(describeJob({ job: processingJob, state: 'Sample candidates' })).rejects.toThrow('Sample candidates: rds-sc-abcd1234-xyz Failed: queries.jsonl:3: prompt: empty');
+  });
+});
