@@ -41,6 +41,8 @@ class Completion:
     text: str
     # False when generation stopped at max_new_tokens instead of ending by itself.
     finished: bool
+    # Generated tokens up to (not counting) the stop token.
+    tokens: int = 0
 
 
 @dataclass
@@ -134,11 +136,11 @@ class Generator:
             new = generated[:, enc["input_ids"].shape[1]:]
             self.stats.new_tokens += int((new != tok.pad_token_id).sum())
             decoded = tok.batch_decode(new, skip_special_tokens=True)
-            finished = _ended(new, _stop_ids(model, tok))
+            finished, lengths = _ended(new, _stop_ids(model, tok))
             per_prompt = 1 if greedy else n
             for i in range(len(batch)):
                 rows = range(i * per_prompt, (i + 1) * per_prompt)
-                results.append([Completion(decoded[j].strip(), finished[j]) for j in rows])
+                results.append([Completion(decoded[j].strip(), finished[j], lengths[j]) for j in rows])
         return results
 
     def _generate_vllm(self, texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens, use_adapter):
@@ -154,7 +156,8 @@ class Generator:
         results = []
         for output in outputs:
             self.stats.new_tokens += sum(len(o.token_ids) for o in output.outputs)
-            results.append([Completion(o.text.strip(), o.finish_reason != "length") for o in output.outputs])
+            results.append([Completion(o.text.strip(), o.finish_reason != "length", len(o.token_ids))
+                            for o in output.outputs])
         return results
 
     def close(self) -> None:
@@ -182,14 +185,17 @@ def _stop_ids(model, tokenizer) -> set[int]:
     return stop
 
 
-def _ended(new_tokens: torch.Tensor, stop: set[int]) -> list[bool]:
-    """Whether each generated row contains a stop token (HF pads rows that stopped early)."""
-    if not stop:
-        return [False] * new_tokens.shape[0]
+def _ended(new_tokens: torch.Tensor, stop: set[int]) -> tuple[list[bool], list[int]]:
+    """Per generated row: whether it reached a stop token, and how many tokens came before it.
+
+    HF pads rows that stopped early, so a row's length is the position of its first stop.
+    """
     hit = torch.zeros(new_tokens.shape, dtype=torch.bool, device=new_tokens.device)
     for token in stop:
         hit |= new_tokens == token
-    return hit.any(dim=1).tolist()
+    finished = hit.any(dim=1)
+    first_stop = torch.where(finished, hit.int().argmax(dim=1), torch.full_like(finished, new_tokens.shape[1], dtype=torch.long))
+    return finished.tolist(), first_stop.tolist()
 
 
 def _adapter_rank(adapter: Path) -> int:

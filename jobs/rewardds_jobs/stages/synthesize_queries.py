@@ -64,7 +64,6 @@ def run(job) -> dict:
     keep = QueryFilter(max_tokens=cfg.max_new_tokens)
     attempts = truncated = rounds = 0
     with Generator(spec) as model:
-        tokenizer = model.tokenizer
         while len(keep.kept) < cfg.queries and attempts < limit:
             # Ask for what is missing (bounded by the attempts left); the round's seed keeps reruns identical.
             want = min(cfg.queries - len(keep.kept), limit - attempts)
@@ -75,8 +74,7 @@ def run(job) -> dict:
             attempts += want
             for (completion,) in completions:
                 truncated += 0 if completion.finished else 1
-                n_tokens = len(tokenizer(completion.text, add_special_tokens=False)["input_ids"])
-                keep.consider(completion.text, n_tokens)
+                keep.consider(completion.text, completion.tokens)
                 if len(keep.kept) == cfg.queries:
                     break
         stats = model.stats
