@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { parseEvent, PrepareRunInputSchema, type RunState } from '../shared/events.js';
+import { parseRunConfig } from '../shared/run-config.js';
 import { createS3Client } from '../shared/s3-objects.js';
 import { prepareRun, type MetricsSink, type PrepareConfig, type PrepareDeps } from './prepare.js';
 
@@ -18,9 +19,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PrepareConf
       SYNTHESIS_BUCKET: z.string().min(1),
       PRIVATE_KEY_ARN: z.string().min(1).optional(),
       SYNTHESIS_KEY_ARN: z.string().min(1).optional(),
+      DEFAULT_RUN_CONFIG: z.string().optional(),
     })
     .parse(env);
+  const defaults = parsed.DEFAULT_RUN_CONFIG ? (JSON.parse(parsed.DEFAULT_RUN_CONFIG) as Record<string, unknown>) : {};
+  // A bad deployment default fails the cold start, naming the key, not every upload.
+  parseRunConfig(defaults, 'DEFAULT_RUN_CONFIG');
   return {
+    defaultRunConfig: defaults,
     privateBucket: parsed.PRIVATE_BUCKET,
     synthesisBucket: parsed.SYNTHESIS_BUCKET,
     privateKeyArn: parsed.PRIVATE_KEY_ARN,

@@ -11,11 +11,16 @@ import { privateKeys, synthesisKeys } from '../shared/layout.js';
 import { InfeasiblePlanError, planPrivacy, type PrivacyPlan } from '../shared/privacy/index.js';
 import { parseRunConfig, resolveDelta, RunConfigError, type RunConfig } from '../shared/run-config.js';
 import { uploadLayout } from '../shared/run-name.js';
-import { deleteObject, getJson, objectExists, putJson } from '../shared/s3-objects.js';
+import { deleteObject, getJson, listKeys, putJson } from '../shared/s3-objects.js';
 import { normalizeFile } from './input-files.js';
 import { InputRejected, quarantine } from './rejection.js';
 
 export interface PrepareConfig {
+  /**
+   * The deployment's defaults (DEFAULT_RUN_CONFIG): an upload's config.json is laid over
+   * them key by key, and the run config's own defaults fill the rest.
+   */
+  defaultRunConfig?: Record<string, unknown>;
   privateBucket: string;
   synthesisBucket: string;
   privateKeyArn?: string;
@@ -63,8 +68,33 @@ export function resolveConfig(config: RunConfig, records: number): RunConfig {
   };
 }
 
-async function readRunConfig(s3: S3Client, bucket: string, key: string | undefined): Promise<RunConfig> {
-  if (!key || !(await objectExists(s3, bucket, key))) return parseRunConfig({});
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `over` wins key by key; nested objects merge, arrays and scalars replace. */
+export function layConfig(under: Record<string, unknown>, over: unknown): unknown {
+  if (!isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...under };
+  for (const [key, value] of Object.entries(over)) {
+    const base = out[key];
+    out[key] = isPlainObject(base) && isPlainObject(value) ? layConfig(base, value) : value;
+  }
+  return out;
+}
+
+/**
+ * Which of the side files exist, by one listing of the upload's folder: under a grant that
+ * lists only a prefix, S3 answers a HEAD or GET of a missing key with 403, not 404.
+ */
+async function presentFiles(s3: S3Client, bucket: string, files: UploadFiles): Promise<Set<string>> {
+  const present = new Set<string>([files.train]);
+  const layout = uploadLayout(files.train);
+  if (layout?.kind !== 'folder') return present;
+  for await (const { key } of listKeys(s3, bucket, layout.folder)) present.add(key);
+  return present;
+}
+
+async function readRunConfig(s3: S3Client, bucket: string, key: string | undefined, defaults: Record<string, unknown>): Promise<RunConfig> {
+  if (!key) return parseRunConfig(defaults, 'DEFAULT_RUN_CONFIG');
   let value: unknown;
   try {
     value = await getJson(s3, bucket, key);
@@ -74,7 +104,7 @@ async function readRunConfig(s3: S3Client, bucket: string, key: string | undefin
     throw error;
   }
   try {
-    return parseRunConfig(value, key);
+    return parseRunConfig(layConfig(defaults, value), key);
   } catch (error) {
     if (!(error instanceof RunConfigError)) throw error;
     const fields = error.issues.map((i) => i.path || '(root)');
@@ -105,10 +135,12 @@ async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written
   const { s3, config: env } = deps;
   const bucket = upload.bucket;
   const files = uploadFiles(upload.key);
-  const runConfig = await readRunConfig(s3, bucket, files.config);
+  const present = await presentFiles(s3, bucket, files);
+  const has = (key: string | undefined) => key !== undefined && present.has(key);
+  const runConfig = await readRunConfig(s3, bucket, has(files.config) ? files.config : undefined, env.defaultRunConfig ?? {});
 
-  const hasTest = files.test !== undefined && (await objectExists(s3, bucket, files.test));
-  const hasSeeds = files.seeds !== undefined && (await objectExists(s3, bucket, files.seeds));
+  const hasTest = has(files.test);
+  const hasSeeds = has(files.seeds);
   const counts: Counts = { train: 0, test: 0, seeds: 0 };
 
   // Small side files first, so a bad one is found before the long pass over train.
@@ -160,7 +192,12 @@ export async function prepareRun(input: { runId: string; upload: Upload }, deps:
     return await prepare(input.runId, input.upload, deps, written);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    for (const { bucket, key } of written) await deleteObject(deps.s3, bucket, key);
+    for (const { bucket, key } of written) {
+      // Best effort: the refusal below is what matters, a failed clean-up must not hide it.
+      await deleteObject(deps.s3, bucket, key).catch((cleanup: Error) =>
+        deps.logger?.warn('could not remove an output of the refused run', { bucket, key, error: cleanup.name }),
+      );
+    }
     const report = await quarantine(deps.s3, input.upload, error, {
       kmsKeyId: deps.config.privateKeyArn,
       now: deps.now?.() ?? new Date(),

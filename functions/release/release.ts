@@ -10,7 +10,7 @@ import type { Models, ReleaseEvaluationOutput, ReleaseModelsOutput, RunState } f
 import type { MetricsSink } from '../prepare-run/prepare.js';
 import { parseS3Uri, privateKeys, s3Uri, synthesisKeys } from '../shared/layout.js';
 import type { PrivacyPlan } from '../shared/privacy/index.js';
-import { copyObject, getJson, getJsonIfExists, listKeys, putJson } from '../shared/s3-objects.js';
+import { copyObject, getJson, listKeys, putJson } from '../shared/s3-objects.js';
 import { checkEvaluation, EvaluationNotAggregate } from './evaluation.js';
 import { checkRelease, DpMetricsSchema, PrivacyCheckFailed, type DpMetrics, type ModelName } from './privacy-check.js';
 
@@ -43,11 +43,21 @@ function modelFolder(name: ModelName, uri: string | undefined, privateBucket: st
   return { bucket, prefix: key.endsWith('/') ? key : `${key}/` };
 }
 
-async function readDpMetrics(s3: S3Client, name: ModelName, folder: { bucket: string; prefix: string }): Promise<DpMetrics> {
+/** The folder's files, relative to it, listed once: the gate and the copy use the same list. */
+async function listFolder(deps: ReleaseDeps, folder: { bucket: string; prefix: string }): Promise<string[]> {
+  const files: string[] = [];
+  for await (const { key } of listKeys(deps.s3, folder.bucket, folder.prefix)) {
+    const relative = key.slice(folder.prefix.length);
+    if (relative && !relative.endsWith('/')) files.push(relative);
+  }
+  return files;
+}
+
+async function readDpMetrics(s3: S3Client, name: ModelName, folder: { bucket: string; prefix: string }, files: string[]): Promise<DpMetrics> {
   const key = `${folder.prefix}metrics.json`;
-  const value = await getJsonIfExists(s3, folder.bucket, key);
-  if (value === undefined) throw new PrivacyCheckFailed(`models.${name}: no metrics.json in ${s3Uri(folder.bucket, folder.prefix)}`);
-  const parsed = DpMetricsSchema.safeParse(value);
+  // Checked against the listing, not by a GET: a role that may list only its prefixes gets 403 for a missing key.
+  if (!files.includes('metrics.json')) throw new PrivacyCheckFailed(`models.${name}: no metrics.json in ${s3Uri(folder.bucket, folder.prefix)}`);
+  const parsed = DpMetricsSchema.safeParse(await getJson(s3, folder.bucket, key));
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new PrivacyCheckFailed(`${s3Uri(folder.bucket, key)}: ${fields}`);
@@ -55,16 +65,14 @@ async function readDpMetrics(s3: S3Client, name: ModelName, folder: { bucket: st
   return parsed.data;
 }
 
-/** Copies every file of the folder except the private-only ones; returns the relative names. */
-async function copyFolder(deps: ReleaseDeps, from: { bucket: string; prefix: string }, toPrefix: string): Promise<string[]> {
+/** Copies every listed file except the private-only ones; returns the relative names. */
+async function copyFolder(deps: ReleaseDeps, from: { bucket: string; prefix: string }, files: string[], toPrefix: string): Promise<string[]> {
   const copied: string[] = [];
-  for await (const { key } of listKeys(deps.s3, from.bucket, from.prefix)) {
-    const relative = key.slice(from.prefix.length);
-    if (!relative || relative.endsWith('/') || STAYS_PRIVATE.has(relative)) continue;
-    await copyObject(deps.s3, { bucket: from.bucket, key }, { bucket: deps.config.synthesisBucket, key: toPrefix + relative }, deps.config.synthesisKeyArn);
+  for (const relative of files) {
+    if (STAYS_PRIVATE.has(relative)) continue;
+    await copyObject(deps.s3, { bucket: from.bucket, key: from.prefix + relative }, { bucket: deps.config.synthesisBucket, key: toPrefix + relative }, deps.config.synthesisKeyArn);
     copied.push(relative);
   }
-  if (copied.length === 0) throw new PrivacyCheckFailed(`${s3Uri(from.bucket, from.prefix)}: no model files to release`);
   return copied;
 }
 
@@ -79,16 +87,25 @@ export async function releaseModels(
     generator: modelFolder('generator', models?.generator, config.privateBucket),
     reward: modelFolder('reward', models?.reward, config.privateBucket),
   };
+  const files = {
+    generator: await listFolder(deps, folders.generator),
+    reward: await listFolder(deps, folders.reward),
+  };
+  for (const name of ['generator', 'reward'] as const) {
+    if (!files[name].some((f) => !STAYS_PRIVATE.has(f))) {
+      throw new PrivacyCheckFailed(`models.${name}: ${s3Uri(folders[name].bucket, folders[name].prefix)} holds no model files to release`);
+    }
+  }
   const metrics = {
-    generator: await readDpMetrics(deps.s3, 'generator', folders.generator),
-    reward: await readDpMetrics(deps.s3, 'reward', folders.reward),
+    generator: await readDpMetrics(deps.s3, 'generator', folders.generator, files.generator),
+    reward: await readDpMetrics(deps.s3, 'reward', folders.reward, files.reward),
   };
   // The gate: throws before anything is copied.
   const verdict = checkRelease(metrics, run.plan as unknown as PrivacyPlan, run.records);
 
   const released: Record<ModelName, string[]> = { generator: [], reward: [] };
   for (const name of ['generator', 'reward'] as const) {
-    released[name] = await copyFolder(deps, folders[name], synthesisKeys.releasePrefix(runId, name));
+    released[name] = await copyFolder(deps, folders[name], files[name], synthesisKeys.releasePrefix(runId, name));
   }
   const privacyKey = synthesisKeys.privacy(runId);
   await putJson(

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { JobRecordSchema, type JobRecord, type RunState } from '../shared/events.js';
 import { readJsonl, splitLines } from '../shared/jsonl.js';
 import { synthesisKeys } from '../shared/layout.js';
-import { getJsonIfExists, getObjectStream, isNotFound, listKeys } from '../shared/s3-objects.js';
+import { getJson, getObjectStream, listKeys } from '../shared/s3-objects.js';
 import { jobCost, PRICE_SOURCE, stageTotals } from './costs.js';
 import { DistributionAccumulator } from './distribution.js';
 import type { EvaluationRow, PoolRound, PrivacyFigures, ReportDocument, StageCount } from './report-document.js';
@@ -21,22 +21,21 @@ export interface CollectDeps {
   now?: () => Date;
 }
 
-type Reader = ReturnType<typeof reader>;
+type Reader = Awaited<ReturnType<typeof reader>>;
 
-/** Every read goes through here, bound to the synthesis bucket. */
-function reader(deps: CollectDeps) {
+/**
+ * Every read goes through here, bound to the synthesis bucket. The run's keys are listed
+ * once up front and only listed keys are read: a missing stage output is then simply
+ * absent, where a GET of it would be a 403 under a role that may list only `runs/*`.
+ */
+async function reader(deps: CollectDeps, runId: string) {
   const bucket = deps.synthesisBucket;
+  const present = new Set<string>();
+  for await (const { key } of listKeys(deps.s3, bucket, synthesisKeys.runPrefix(runId))) present.add(key);
   return {
-    json: <T>(key: string) => getJsonIfExists<T>(deps.s3, bucket, key),
-    async stream(key: string): Promise<Readable | undefined> {
-      try {
-        return await getObjectStream(deps.s3, bucket, key);
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
-    },
-    list: (prefix: string) => listKeys(deps.s3, bucket, prefix),
+    json: async <T>(key: string): Promise<T | undefined> => (present.has(key) ? getJson<T>(deps.s3, bucket, key) : undefined),
+    stream: async (key: string): Promise<Readable | undefined> => (present.has(key) ? getObjectStream(deps.s3, bucket, key) : undefined),
+    keys: (prefix: string) => [...present].filter((k) => k.startsWith(prefix)).sort(),
   };
 }
 
@@ -100,7 +99,7 @@ async function readPool(read: Reader, key: string, keep?: Map<string, string>) {
 
 async function readJobs(read: Reader, runId: string, deps: CollectDeps): Promise<JobRecord[]> {
   const jobs: JobRecord[] = [];
-  for await (const { key } of read.list(synthesisKeys.jobRecordsPrefix(runId))) {
+  for (const key of read.keys(synthesisKeys.jobRecordsPrefix(runId))) {
     if (!key.endsWith('.json')) continue;
     const parsed = JobRecordSchema.safeParse(await read.json(key));
     if (parsed.success) jobs.push(parsed.data);
@@ -123,7 +122,7 @@ async function targetMetrics(read: Reader, runId: string, jobs: JobRecord[], rou
 }
 
 export async function collectReport(runId: string, run: RunState, deps: CollectDeps): Promise<ReportDocument> {
-  const read = reader(deps);
+  const read = await reader(deps, runId);
   const rounds = run.rounds;
   const counts: StageCount[] = [{ state: 'Prepare run', round: null, what: 'private records (count only)', count: run.records }];
   const stageMetrics: ReportDocument['stageMetrics'] = [];

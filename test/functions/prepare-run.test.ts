@@ -12,7 +12,7 @@ import { sdkStreamMixin } from '@smithy/core/serde';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
-import { createHandler, InputRejected } from '../../functions/prepare-run/handler.js';
+import { configFromEnv, createHandler, InputRejected } from '../../functions/prepare-run/handler.js';
 import { loadEvent } from '../fixtures/events/load.js';
 import { memoryS3, recordingLogger, recordingMetrics } from './helpers/memory-s3.js';
 
@@ -138,6 +138,33 @@ describe('prepare-run', () => {
       expect(s3.keys(SYNTHESIS)).toEqual(['runs/bank-faq-0a1b2c3d/input/seeds.jsonl', 'runs/bank-faq-0a1b2c3d/run.json']);
       expect(s3.json(SYNTHESIS, 'runs/bank-faq-0a1b2c3d/run.json').counts).toEqual({ train: 40, test: 2, seeds: 2 });
       expect(s3.keys(SYNTHESIS).map((k) => s3.text(SYNTHESIS, k)).join('')).not.toMatch(/secret-/);
+    });
+
+    it('lays config.json over the deployment defaults, finding side files by one listing (no HEAD of missing keys)', async () => {
+      s3.put(PRIVATE, 'incoming/bank-faq/config.json', JSON.stringify({ privacy: { epsilon: 5 }, generator: { batchSize: 8 }, reward: { batchSize: 8 } }));
+      s3.put(PRIVATE, 'incoming/bank-faq/train.jsonl', jsonl(privateRecords(40)));
+      const env = {
+        PRIVATE_BUCKET: PRIVATE,
+        SYNTHESIS_BUCKET: SYNTHESIS,
+        DEFAULT_RUN_CONFIG: JSON.stringify({ privacy: { epsilon: 3, clipNorm: 0.5 }, generator: { baseModel: 's3://models-bucket/qwen-0.5b/' } }),
+      };
+      const run = await createHandler({ s3: s3.client, config: configFromEnv(env), now: () => NOW })({
+        runId: 'bank-faq-0a1b2c3d',
+        upload: { bucket: PRIVATE, key: 'incoming/bank-faq/train.jsonl', etag: 'e1' },
+      });
+      expect(run.config.privacy).toMatchObject({ epsilon: 5, clipNorm: 0.5 });
+      expect(run.config.generator).toMatchObject({ baseModel: 's3://models-bucket/qwen-0.5b/', batchSize: 8 });
+      expect(run).toMatchObject({ hasTest: false, hasSeeds: false });
+      expect(s3.mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input)).toEqual([
+        { Bucket: PRIVATE, Prefix: 'incoming/bank-faq/', ContinuationToken: undefined },
+      ]);
+      expect(s3.mock.commandCalls(HeadObjectCommand)).toHaveLength(0);
+    });
+
+    it('refuses a bad deployment default at start-up, naming the key', () => {
+      expect(() => configFromEnv({ PRIVATE_BUCKET: PRIVATE, SYNTHESIS_BUCKET: SYNTHESIS, DEFAULT_RUN_CONFIG: '{"privacy":{"epsilom":3}}' })).toThrow(
+        'DEFAULT_RUN_CONFIG: privacy.epsilom: unknown key',
+      );
     });
 
     it('refuses an input event without an upload, naming the field', async () => {

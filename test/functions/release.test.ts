@@ -1,4 +1,4 @@
-import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/release/handler.js';
 import { resolveConfig } from '../../functions/prepare-run/prepare.js';
@@ -170,10 +170,18 @@ describe('release', () => {
       await expect(handler()({ runId: RUN_ID, what: 'models', run, models: elsewhere })).rejects.toThrow(/models\.reward: .* is not in the private bucket/);
     });
 
-    it('refuses when a metrics.json is missing', async () => {
+    it('refuses a model folder with nothing but metrics', async () => {
+      putModels();
+      for (const file of ['adapter_config.json', 'adapter_model.safetensors', 'score_head.safetensors']) s3.objects.delete(`${PRIVATE}/${folders.reward}${file}`);
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(/models\.reward: .* holds no model files to release/);
+      expect(s3.mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    });
+
+    it('refuses when a metrics.json is missing, without a GET of the missing key', async () => {
       putModels();
       s3.objects.delete(`${PRIVATE}/${folders.generator}metrics.json`);
       await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(/models\.generator: no metrics\.json/);
+      expect(s3.mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).not.toContain(`${folders.generator}metrics.json`);
     });
   });
 

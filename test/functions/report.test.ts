@@ -1,4 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { jobCost, ON_DEMAND_USD_PER_HOUR, stageTotals } from '../../functions/report/costs.js';
 import { DistributionAccumulator, quantile } from '../../functions/report/distribution.js';
@@ -202,5 +202,17 @@ describe('report pieces', () => {
     expect(stageTotals([jobCost(record), jobCost({ ...record, jobName: 'k' })])).toEqual([
       { state: 'Fine-tune target (round 0)', jobs: 2, seconds: 7200, estimatedUsd: 2 * 0.5 * 7.09 * 4 },
     ]);
+  });
+});
+
+describe('report reads only what exists', () => {
+  it('lists the run once and never GETs a key that is not there', async () => {
+    const s3 = memoryS3();
+    s3.put(SYNTHESIS, `${R}/run.json`, JSON.stringify({ ...run, counts: { train: 400, test: 50, seeds: 12 } }));
+    s3.put(SYNTHESIS, `${R}/queries/queries.jsonl`, '{"id":"q-000000","prompt":"p"}\n');
+    await createHandler({ s3: s3.client, config: { synthesisBucket: SYNTHESIS } })({ runId: RUN_ID, run, release });
+    const gets = s3.mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key);
+    expect(gets.sort()).toEqual([`${R}/queries/queries.jsonl`, `${R}/run.json`]);
+    expect(s3.mock.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toEqual({ Bucket: SYNTHESIS, Prefix: `${R}/`, ContinuationToken: undefined });
   });
 });
