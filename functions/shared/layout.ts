@@ -30,6 +30,8 @@ export const privateKeys = {
 
 /** Keys in the synthesis bucket. */
 export const synthesisKeys = {
+  /** Everything of one run; the report lists it once to learn which outputs exist. */
+  runPrefix: (runId: string) => `${run(runId)}/`,
   runJson: (runId: string) => `${run(runId)}/run.json`,
   seeds: (runId: string) => `${run(runId)}/input/seeds.jsonl`,
   seedsPrefix: (runId: string) => `${run(runId)}/input/`,
