@@ -158,7 +158,8 @@ async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written
   }
   counts.train = await normalize(files.train, { bucket: env.privateBucket, key: privateKeys.input(runId, 'train'), kmsKeyId: env.privateKeyArn }, 'records');
 
-  const plan = planFor(counts.train, runConfig, files.config ?? files.train);
+  // The budget lives in config.json when there is one; otherwise the upload is what to change.
+  const plan = planFor(counts.train, runConfig, has(files.config) ? files.config! : files.train);
   const resolved = resolveConfig(runConfig, counts.train);
   const run: RunState = {
     runId,

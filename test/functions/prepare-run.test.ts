@@ -342,6 +342,13 @@ describe('prepare-run', () => {
       ]);
     });
 
+    it('an infeasible plan of a folder upload without config.json names train.jsonl', async () => {
+      const key = 'incoming/bank-faq/train.jsonl';
+      const error = await rejected({ [key]: jsonl(privateRecords(30)) }, { runId: 'bank-faq-0a1b2c3d', upload: { ...upload, key } });
+      expect(error.message).toMatch(/^incoming\/bank-faq\/train\.jsonl:privacy: infeasible privacy plan/);
+      expectQuarantined(key, { file: key, line: null, field: 'privacy', reason: /infeasible/ });
+    });
+
     it('an ε no noise level can meet, with the planner reason', async () => {
       const key = 'incoming/bank-faq/train.jsonl';
       const error = await rejected(
