@@ -12,6 +12,7 @@ import { Pipeline } from './constructs/pipeline.js';
 import { stableId } from './constructs/stable-id.js';
 import { TriggerWiring } from './constructs/trigger-wiring.js';
 import { AccessLogsBucket, ZoneStorage } from './constructs/zone-storage.js';
+import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 import { resolveSettings, type DeploymentSettings } from './settings.js';
 
 export interface RewardDsStackProps extends StackProps {
@@ -87,6 +88,8 @@ export class RewardDsStack extends Stack {
       topicKey: opsKey,
       alarmEmail: s.alarmEmail,
     });
+
+    acknowledgeNagFindings(this);
 
     new CfnOutput(this, 'PrivateBucketName', { value: this.privateZone.bucket.bucketName, description: 'Upload here under incoming/ to start a run' });
     new CfnOutput(this, 'SynthesisBucketName', { value: this.synthesisZone.bucket.bucketName, description: 'Runs write their outputs here under runs/<run>/' });
