@@ -9,8 +9,8 @@
  * the per-model budgets), so bracketing root finders are safe.
  */
 import { resolveDelta, type RunConfig } from '../run-config.js';
-import { composeEpsilon, mechanismEpsilon } from './conversion.js';
-import type { Mechanism } from './rdp.js';
+import { composeEpsilon, mechanismEpsilon, rdpToEpsilon } from './conversion.js';
+import { DEFAULT_ORDERS, type Mechanism } from './rdp.js';
 
 /** A noise multiplier above this trains nothing useful; a plan needing more is refused. */
 export const MAX_NOISE_MULTIPLIER = 50;
@@ -157,16 +157,20 @@ function allocate(t: number, split: number, models: Record<ModelName, ModelAccou
 }
 
 /**
- * The smallest composed ε the split allows: the proxy that reaches MAX_NOISE_MULTIPLIER
- * first sets the scale t, the other gets its share of it.
+ * The smallest scale t the split allows: the proxy that reaches MAX_NOISE_MULTIPLIER first
+ * sets it. Nudged up past the solver's tolerance so that this proxy lands at σ ≤ MAX.
  */
-function smallestTotal(split: number, models: Record<ModelName, ModelAccountant>, delta: number): number {
+function smallestScale(split: number, models: Record<ModelName, ModelAccountant>): number {
   const t = Math.max(
     models.generator.epsilon(MAX_NOISE_MULTIPLIER) / split,
     models.reward.epsilon(MAX_NOISE_MULTIPLIER) / (1 - split),
   );
-  // Nudge t up past the solver's tolerance so that the binding proxy lands at σ ≤ MAX.
-  return allocate(t * (1 + MODEL_TOLERANCE), split, models, delta)?.total ?? Infinity;
+  return t * (1 + MODEL_TOLERANCE);
+}
+
+/** The smallest composed ε the split allows, with the allocation that gives it. */
+function smallestTotal(split: number, models: Record<ModelName, ModelAccountant>, delta: number): Allocation | null {
+  return allocate(smallestScale(split, models), split, models, delta);
 }
 
 function schedules(records: number, config: RunConfig): Record<ModelName, Schedule> {
@@ -186,7 +190,7 @@ function accountants(records: number, config: RunConfig, delta: number): Record<
 function fewestRecordsFor(target: number, from: number, config: RunConfig): number | undefined {
   const feasible = (records: number) => {
     const delta = resolveDelta(config.privacy.delta, records);
-    return smallestTotal(config.privacy.split, accountants(records, config, delta), delta) <= target;
+    return (smallestTotal(config.privacy.split, accountants(records, config, delta), delta)?.total ?? Infinity) <= target;
   };
   let lo = from; // infeasible
   let hi = from * 2;
@@ -229,56 +233,62 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
   const delta = resolveDelta(config.privacy.delta, records);
   const models = accountants(records, config, delta);
 
-  const floor = smallestTotal(split, models, delta);
-  if (floor > target) {
+  const floorAllocation = smallestTotal(split, models, delta);
+  const floor = floorAllocation?.total ?? Infinity;
+  if (!floorAllocation || floor > target) {
     const binding: ModelName =
       models.generator.epsilon(MAX_NOISE_MULTIPLIER) / split >= models.reward.epsilon(MAX_NOISE_MULTIPLIER) / (1 - split)
         ? 'generator'
         : 'reward';
-    const minimumEpsilon = ceilSignificant(floor, 3);
-    const minimumRecords = fewestRecordsFor(target, records, config);
+    const minimumEpsilon = Number.isFinite(floor) ? ceilSignificant(floor, 3) : undefined;
+    // Even a mechanism that leaks nothing gets ε > 0 from the RDP→(ε, δ) conversion,
+    // because the accountant's orders stop at 63: below that, no N or σ helps.
+    const certifiable = rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: DEFAULT_ORDERS.map(() => 0), delta }).epsilon;
+    const minimumRecords = target > certifiable ? fewestRecordsFor(target, records, config) : undefined;
+    const allowed = minimumEpsilon === undefined ? 'no finite ε' : `ε ≥ ${fmt(minimumEpsilon)}`;
+    const remedy =
+      minimumRecords !== undefined
+        ? `; ε = ${target} works from ${minimumRecords.toLocaleString('en-US')} records`
+        : target <= certifiable
+          ? `; the RDP accountant cannot certify ε ≤ ${fmt(certifiable)} at this δ with any number of records`
+          : `; no number of records makes ε = ${target} work at this δ`;
     throw new InfeasiblePlanError(
       `ε = ${target} (δ = ${delta.toExponential(2)}) cannot be met with ${records} records: the ${LABEL[binding]} ` +
-        `would need a noise multiplier above ${MAX_NOISE_MULTIPLIER}. These settings allow ε ≥ ${fmt(minimumEpsilon)}` +
-        (minimumRecords ? `; ε = ${target} works from about ${fmt(minimumRecords, 4)} records` : '') +
-        '; fewer epochs or a smaller batch size also lower the ε a noise multiplier buys',
+        `would need a noise multiplier above ${MAX_NOISE_MULTIPLIER}. These settings allow ${allowed}${remedy}. ` +
+        'Fewer epochs or a smaller batch size also lower the ε that a noise multiplier buys',
       minimumEpsilon,
       minimumRecords,
     );
   }
 
-  // total(t) grows with t. At t = target / max(split, 1 − split) the larger share alone
-  // reaches the target, so the total is at least the target there (composition ≥ each part).
-  let hi = target / Math.max(split, 1 - split);
-  let best: Allocation | null = null;
-  const atHi = allocate(hi, split, models, delta);
-  if (atHi && atHi.total <= target) {
+  // total(t) grows with t. The floor's scale is the smallest feasible t; at
+  // t = target / max(split, 1 − split) the larger share alone reaches the target, so the
+  // total is at least the target there (composition ≥ each part). Regula falsi between.
+  let lo = smallestScale(split, models);
+  let best: Allocation = floorAllocation;
+  let hi = Math.max(target / Math.max(split, 1 - split), lo);
+  const atHi = allocate(hi, split, models, delta) ?? floorAllocation;
+  if (atHi.total <= target) {
     best = atHi; // only when σ hit MIN_NOISE_MULTIPLIER: no more ε can be spent
   } else {
-    let lo = hi / 2;
-    let atLo = allocate(lo, split, models, delta);
-    while (!atLo || atLo.total > target) {
-      hi = lo;
-      lo /= 2;
-      atLo = allocate(lo, split, models, delta);
-    }
-    best = atLo;
-    let fLo = atLo.total - target; // ≤ 0
-    let fHi = (atHi?.total ?? Infinity) - target; // > 0
+    let fLo = best.total - target; // ≤ 0
+    let fHi = atHi.total - target; // > 0
     let side = 0;
     for (let iteration = 0; iteration < 100 && best.total < (1 - TOTAL_TOLERANCE) * target; iteration++) {
       const secant = lo + ((hi - lo) * -fLo) / (fHi - fLo);
       const t = Number.isFinite(secant) && secant > lo && secant < hi ? secant : (lo + hi) / 2;
       const at = allocate(t, split, models, delta);
-      const f = (at?.total ?? -Infinity) - target;
-      if (at && f <= 0) {
+      if (!at) {
+        lo = t; // cannot happen above the floor's scale; kept so the loop always narrows
+        continue;
+      }
+      const f = at.total - target;
+      if (f <= 0) {
         best = at;
         lo = t;
         fLo = f;
         if (side === -1) fHi /= 2;
         side = -1;
-      } else if (!at) {
-        lo = t; // σ above the bound: t is too small (cannot happen once floor ≤ target, kept for safety)
       } else {
         hi = t;
         fHi = f;

@@ -1,0 +1,133 @@
+/**
+ * `rewardds plan`: the privacy plan a run would get, before anything is uploaded. The same
+ * planner runs in Prepare run, so what this prints is what the DP jobs will be given.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { InfeasiblePlanError, planPrivacy, type ModelPlan, type PrivacyPlan } from '../../functions/shared/privacy/index.js';
+import { parseRunConfig, RunConfigError } from '../../functions/shared/run-config.js';
+
+const HELP = `usage: rewardds plan --records N [--epsilon E] [--delta D] [--config run.json] [--json]
+
+Plans the DP-SGD noise of the two proxy trainings so that, composed, they spend the
+privacy budget (ε, δ) on N private records.
+
+options:
+  --records N       number of private training records (required)
+  --epsilon E       total ε for both DP models together (default: the config's, else 8)
+  --delta D         δ, a number or "auto" = min(1e-5, 1/(10·N)) (default: the config's, else auto)
+  --config FILE     a run config JSON (batch sizes, epochs, clipNorm, split are read from it)
+  --json            print one JSON object instead of a table
+  -h, --help        this text
+
+exit status: 0 planned, 1 infeasible request or bad config, 2 bad usage`;
+
+class UsageError extends Error {}
+
+function parsePositiveNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`${flag} must be a positive number, got '${text}'`);
+  }
+  return value;
+}
+
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new RunConfigError(path, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new RunConfigError(path, [{ path: '', message: `not valid JSON (${(error as Error).message})` }]);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RunConfigError(path, [{ path: '', message: 'must be a JSON object' }]);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The `--json` document: the composed total and what each DP job is given. */
+export function planSummary(plan: PrivacyPlan) {
+  const model = ({ noiseMultiplier, sampleRate, steps, epsilon }: ModelPlan) => ({ noiseMultiplier, sampleRate, steps, epsilon });
+  return { epsilon: plan.epsilon, delta: plan.delta, generator: model(plan.generator), reward: model(plan.reward) };
+}
+
+export function planTable(plan: PrivacyPlan, records: number): string {
+  const header = ['', 'noise σ', 'sample rate q', 'steps', 'batch', 'epochs', 'clip C', 'ε alone'];
+  const row = (label: string, m: ModelPlan) => [
+    label,
+    m.noiseMultiplier.toFixed(4),
+    m.sampleRate.toPrecision(4),
+    String(m.steps),
+    String(m.batchSize),
+    String(m.epochs),
+    String(m.clipNorm),
+    m.epsilon.toFixed(3),
+  ];
+  const rows = [header, row('generation proxy', plan.generator), row('reward proxy', plan.reward)];
+  const widths = header.map((_, k) => Math.max(...rows.map((r) => (r[k] ?? '').length)));
+  const lines = rows.map((r) => r.map((cell, k) => cell.padEnd(widths[k] ?? 0)).join('   ').trimEnd());
+  return [
+    `Privacy plan for ${records.toLocaleString('en-US')} records (RDP accountant, split ${plan.split})`,
+    '',
+    ...lines,
+    '',
+    `Both trainings together: ε = ${plan.epsilon.toFixed(3)} (target ${plan.targetEpsilon}), δ = ${plan.delta.toExponential(2)}`,
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        records: { type: 'string' },
+        epsilon: { type: 'string' },
+        delta: { type: 'string' },
+        config: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (values.records === undefined) throw new UsageError('--records is required');
+    const records = Number(values.records);
+    if (!/^\s*\d+\s*$/.test(values.records) || !Number.isSafeInteger(records) || records < 1) {
+      throw new UsageError(`--records must be a positive whole number, got '${values.records}'`);
+    }
+    const epsilon = parsePositiveNumber('--epsilon', values.epsilon);
+    const delta = values.delta === 'auto' ? 'auto' : parsePositiveNumber('--delta', values.delta);
+
+    const raw = values.config ? await readConfigFile(values.config) : {};
+    // Flags override the file before validation, so their range errors name the config key.
+    const privacy = { ...(raw.privacy as Record<string, unknown> | undefined) };
+    if (epsilon !== undefined) privacy.epsilon = epsilon;
+    if (delta !== undefined) privacy.delta = delta;
+    const config = parseRunConfig({ ...raw, privacy }, values.config ?? 'command line');
+
+    const plan = planPrivacy({ records, config });
+    console.log(values.json ? JSON.stringify(planSummary(plan)) : planTable(plan, records));
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`rewardds plan: ${(error as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+    if (error instanceof InfeasiblePlanError || error instanceof RunConfigError) {
+      console.error(`rewardds plan: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
