@@ -1,0 +1,60 @@
+/**
+ * One synthesized RewardDS stack for a test file. Lambda bundling is skipped (the bundles
+ * are measured by `cdk synth`, not here), so a synth takes seconds, not a minute.
+ */
+import { App, type IPolicyValidationPlugin, Validations } from 'aws-cdk-lib';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { JOBS_DIR } from '../../infra/constructs/job-runtime.js';
+import { RewardDsStack, type RewardDsStackProps } from '../../infra/rewardds-stack.js';
+
+/**
+ * jobs/Dockerfile belongs to the job engineers; until it lands, a stand-in folder lets the
+ * image asset synthesize (Docker is needed only at deploy time).
+ */
+function imageDirectory(): string | undefined {
+  if (existsSync(path.join(JOBS_DIR, 'Dockerfile'))) return undefined;
+  const dir = mkdtempSync(path.join(tmpdir(), 'rewardds-image-'));
+  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM public.ecr.aws/docker/library/python:3.11-slim\n');
+  return dir;
+}
+
+export function synthStack(options: { plugins?: (app: App) => IPolicyValidationPlugin[]; props?: RewardDsStackProps } = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  if (options.plugins) Validations.of(app).addPlugins(...options.plugins(app));
+  const stack = new RewardDsStack(app, 'RewardDS', {
+    env: { account: '111122223333', region: 'us-east-1' },
+    jobImageDirectory: imageDirectory(),
+    ...options.props,
+  });
+  return { app, stack };
+}
+
+/** Turns the definition's Fn::Join/Ref/GetAtt into plain text: `<LogicalId.Arn>`, `<AWS::Partition>`. */
+export function resolveDefinition(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if ('Fn::Join' in v) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(resolveDefinition).join(sep);
+  }
+  if ('Ref' in v) return `<${String(v.Ref)}>`;
+  if ('Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  throw new Error(`unexpected intrinsic in the definition: ${JSON.stringify(value)}`);
+}
+
+export interface AslState {
+  Type: string;
+  Next?: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+  Retry?: { ErrorEquals: string[] }[];
+  [key: string]: unknown;
+}
+export interface Asl {
+  StartAt: string;
+  States: Record<string, AslState>;
+  [key: string]: unknown;
+}
