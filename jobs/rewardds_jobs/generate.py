@@ -53,9 +53,10 @@ class GenerationStats:
     seconds: float = 0.0
 
     def as_metrics(self, prefix: str = "") -> dict:
+        """camelCase keys, e.g. `sequences`, or `critiqueSequences` with prefix `critique`."""
         rate = self.new_tokens / self.seconds if self.seconds > 0 else 0.0
-        return {f"{prefix}sequences": self.sequences, f"{prefix}newTokens": self.new_tokens,
-                f"{prefix}tokensPerSecond": round(rate, 2)}
+        values = {"sequences": self.sequences, "newTokens": self.new_tokens, "tokensPerSecond": round(rate, 2)}
+        return {(prefix + key[0].upper() + key[1:]) if prefix else key: v for key, v in values.items()}
 
 
 def use_vllm() -> bool:

@@ -1,0 +1,49 @@
+"""evaluate: metric functions on hand-worked cases, and the job's aggregate-only table."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from conftest import fixture_records, run_job, sagemaker_layout
+from rewardds_jobs.metrics_text import bleu, exact_match, rouge_l, score_all
+
+
+def test_exact_match_folds_whitespace_and_case():
+    assert exact_match(["Take  Rest.", "no"], ["take rest.", "yes"]) == 0.5
+
+
+def test_rouge_l_on_hand_worked_example():
+    # LCS of "the cat sat" and "the cat sat down" is 3 tokens: P = 1, R = 3/4, F = 6/7.
+    assert math.isclose(rouge_l(["the cat sat"], ["the cat sat down"]), 6 / 7)
+    assert rouge_l(["", "x"], ["a b", "x"]) == 0.5
+
+
+def test_bleu_is_100_for_identical_and_0_for_disjoint_corpora():
+    refs = ["the patient should rest and drink water", "a bond is a loan to an issuer"]
+    assert math.isclose(bleu(refs, refs), 100.0)
+    assert bleu(["zzz qqq", "www"], refs) == 0.0
+    assert set(score_all(["bleu"], refs, refs)) == {"bleu"}
+    with pytest.raises(ValueError):
+        exact_match(["a"], ["a", "b"])
+
+
+def test_evaluate_job_reports_base_and_each_round_in_order(tmp_path, tiny_target_base, target_adapter):
+    tests = fixture_records(3, prefix="t")
+    inputs = {"test": tests, "target_base": tiny_target_base,
+              "adapter-round-1": target_adapter, "adapter-round-0": target_adapter}
+    layout = sagemaker_layout(tmp_path, "evaluate", inputs, {"seed": 0, "maxNewTokens": 6, "metrics": ["rougeL", "exactMatch"]})
+    result = run_job(layout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = json.loads((layout.output("eval") / "metrics.json").read_text())
+    assert [row["model"] for row in table["rows"]] == ["base", "round-0", "round-1"]
+    for row in table["rows"]:
+        assert set(row) == {"model", "n", "rougeL", "exactMatch"} and row["n"] == 3
+        assert 0.0 <= row["rougeL"] <= 1.0 and 0.0 <= row["exactMatch"] <= 1.0
+    # Round 0 and 1 share the adapter here, so greedy decoding gives the same numbers.
+    assert table["rows"][1]["rougeL"] == table["rows"][2]["rougeL"]
+    # Aggregates only: no answer, prompt or reference text in what leaves the private zone.
+    text = json.dumps(table)
+    assert all(r["prompt"] not in text and r["response"] not in text for r in tests)
+    assert [p.name for p in layout.output("eval").iterdir()] == ["metrics.json"]
