@@ -3,7 +3,7 @@
  * acknowledged where it arises with the reason it is safe. IAM5 acknowledgements name the
  * exact wildcard resource, so a new wildcard fails the nag test until someone explains it.
  */
-import { Validations } from 'aws-cdk-lib';
+import { Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { RewardDsStack } from './rewardds-stack.js';
 
@@ -16,6 +16,9 @@ const JOB_NAMES = 'SageMaker job names are unique per attempt (functions/shared/
 
 export function acknowledgeNagFindings(stack: RewardDsStack): void {
   const { pipeline, jobs, trigger, privateZone, synthesisZone } = stack;
+  // cdk-nag prints a concrete region/account when the stack has one, else the pseudo parameter.
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   const f = pipeline.functions;
 
   // Systemic design choices, once for the stack.
@@ -61,7 +64,7 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
   }
 
   // Job execution roles.
-  const sagemakerLogs = 'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/*';
+  const sagemakerLogs = `arn:<AWS::Partition>:logs:${region}:${account}:log-group:/aws/sagemaker/*`;
   const models = `arn:<AWS::Partition>:s3:::${modelsResource(stack)}`;
   for (const role of [jobs.privateRole, jobs.synthesisRole]) {
     ack(role, 'ecr:GetAuthorizationToken has no resource-level permissions; cloudwatch:PutMetricData is limited by condition to the /aws/sagemaker/* namespaces.', iam5('*'));
@@ -75,7 +78,7 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
   // Lambda roles: X-Ray, plus the run objects each one touches.
   for (const fn of Object.values(f)) ack(fn.role, XRAY, iam5('*'));
   ack(trigger.trigger.role, XRAY, iam5('*'));
-  ack(trigger.trigger.role, 'A repeated upload event looks up the execution it already started, by name, among this state machine’s executions.', iam5('arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<StateMachine.Name>:*'));
+  ack(trigger.trigger.role, 'A repeated upload event looks up the execution it already started, by name, among this state machine’s executions.', iam5(`arn:<AWS::Partition>:states:${region}:${account}:execution:<StateMachine.Name>:*`));
 
   const objects = (fn: IConstruct, ...resources: string[]) => ack(fn, RUN_OBJECTS, ...resources.map(iam5));
   objects(f.prepareRun.role, '<PrivateBucket.Arn>/incoming/*', '<PrivateBucket.Arn>/quarantine/*', '<PrivateBucket.Arn>/runs/*/input/*', '<PrivateBucket.Arn>/runs/*/run.json', '<SynthesisBucket.Arn>/runs/*/input/seeds.jsonl', '<SynthesisBucket.Arn>/runs/*/run.json');
@@ -85,7 +88,7 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
   objects(f.release.role, '<PrivateBucket.Arn>/runs/*/generator/*', '<PrivateBucket.Arn>/runs/*/reward/*', '<PrivateBucket.Arn>/runs/*/eval/*', '<PrivateBucket.Arn>/runs/*/run.json', '<SynthesisBucket.Arn>/runs/*/release/*', '<SynthesisBucket.Arn>/runs/*/eval/*');
   for (const selection of [f.filter, f.gate]) objects(selection.role, '<SynthesisBucket.Arn>/runs/*', '<SynthesisBucket.Arn>/runs/*/pool/*', '<SynthesisBucket.Arn>/runs/*/working/*');
   objects(f.report.role, '<SynthesisBucket.Arn>/runs/*', '<SynthesisBucket.Arn>/runs/*/report/*');
-  const jobArns = ['training-job', 'processing-job'].map((k) => iam5(`arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:${k}/rds-*`));
+  const jobArns = ['training-job', 'processing-job'].map((k) => iam5(`arn:<AWS::Partition>:sagemaker:${region}:${account}:${k}/rds-*`));
   for (const fn of [f.startJob, f.describeJob, f.recordFailure]) ack(fn.role, JOB_NAMES, ...jobArns);
 
   // The state machine's role: invoking each Lambda (CDK grants the function and its versions), logging and tracing.
