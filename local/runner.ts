@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { privateKeys } from '../functions/shared/layout.js';
 import { listKeys } from '../functions/shared/s3-objects.js';
 import {
@@ -230,10 +230,21 @@ async function uploadBaseModels(s3: S3Client, envs: Record<string, Record<string
   const folders = await buildTinyModels(join(workdir, 'models'), { python: defaultPython(), jobsDir: join(REPO_ROOT, 'jobs') });
   for (const [name, uri] of [['proxy', env.PROXY_BASE_MODEL_URI!], ['target', env.TARGET_BASE_MODEL_URI!]] as const) {
     const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri)!;
+    // The models bucket is the operator's, not the stack's: make it as they would have.
+    if (!(await bucketExists(s3, match[1]!))) await createBuckets(s3, [{ logicalId: 'Models', name: match[1]!, versioned: true }]);
     const prefix = match[2]!.endsWith('/') || match[2] === '' ? match[2]! : `${match[2]}/`;
     await uploadFolder(s3, match[1]!, prefix, folders[name]!);
   }
   say(`tiny base models ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+}
+
+async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function loadHandlers(
@@ -252,8 +263,19 @@ async function loadHandlers(
 async function wireHandler(entry: string, env: Record<string, string>, deps: Record<string, unknown>): Promise<Invoke> {
   const mod = (await import(resolve(REPO_ROOT, entry))) as HandlerModule;
   if (typeof mod.createHandler !== 'function') throw new Error(`${entry} exports no createHandler(deps)`);
-  const config = mod.configFromEnv ? mod.configFromEnv({ ...env }) : undefined;
+  const readConfig = mod.configFromEnv ?? (await sharedConfigReader(entry));
+  const config = readConfig ? readConfig({ ...env }) : undefined;
   return mod.createHandler({ ...deps, config });
+}
+
+/**
+ * The filter and gate handlers read their environment with the selection module's shared
+ * reader instead of exporting configFromEnv; use the same reader they use.
+ */
+async function sharedConfigReader(entry: string): Promise<HandlerModule['configFromEnv']> {
+  if (!/functions\/(filter|gate)\/handler\.ts$/.test(entry)) return undefined;
+  const mod = (await import('../functions/shared/selection/lambda-config.js')) as { selectionConfigFromEnv: HandlerModule['configFromEnv'] };
+  return mod.selectionConfigFromEnv;
 }
 
 function triggerHandler(

@@ -1,0 +1,179 @@
+/**
+ * The whole pipeline, locally: the synthesized state machine, the real handlers, the real
+ * jobs on tiny models, moto S3/KMS. One full run is shared by every assertion about the
+ * outputs; a second run fails a job on purpose (through the local backend, never the job
+ * code) and checks that the execution stops there.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../cli/commands/run.js';
+import { generateExample } from '../../examples/generate.js';
+import { FAIL_STAGE_ENV } from '../../local/sagemaker.js';
+
+const SMALL_CONFIG = {
+  seed: 3,
+  privacy: { epsilon: 8 },
+  generator: { epochs: 1, batchSize: 4, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
+  reward: { epochs: 1, batchSize: 4, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
+  synthesis: { queries: 6, candidates: 2, maxNewTokens: 6, fewShot: 1, attemptsPerQuery: 4 },
+  filter: { keepFraction: 0.34 },
+  refinement: { rounds: 2, critiqueMaxNewTokens: 4 },
+  target: { epochs: 1, batchSize: 2, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
+  evaluation: { maxNewTokens: 6 },
+  compute: { maxRuntime: 600 },
+};
+
+let work: string;
+let files: { train: string; test: string; seeds: string; config: string };
+
+const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const readJsonl = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, any>);
+
+/** Runs the CLI in-process; returns the exit code and the parsed last line of stdout. */
+async function runCli(args: string[]) {
+  const out: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    const code = await run(args);
+    return { code, result: JSON.parse(out.at(-1)!) as Record<string, any> };
+  } finally {
+    log.mockRestore();
+    err.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'rewardds-e2e-'));
+  const example = generateExample({ seed: 11, train: 12, test: 3, seeds: 3 });
+  files = { train: join(work, 'clinic', 'train.jsonl'), test: join(work, 'test.jsonl'), seeds: join(work, 'seeds.jsonl'), config: join(work, 'config.json') };
+  mkdirSync(join(work, 'clinic'), { recursive: true });
+  writeFileSync(files.train, jsonl(example.train));
+  writeFileSync(files.test, jsonl(example.test));
+  writeFileSync(files.seeds, jsonl(example.seeds));
+  writeFileSync(files.config, JSON.stringify(SMALL_CONFIG));
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('a full local run', () => {
+  let code: number;
+  let result: Record<string, any>;
+  let out: string;
+  let priv: string;
+  let synth: string;
+
+  beforeAll(async () => {
+    ({ code, result } = await runCli(['--local', files.train, '--test', files.test, '--seeds', files.seeds, '--config', files.config, '--workdir', join(work, 'wd'), '--json']));
+    out = result.outputDir;
+    priv = join(out, 'private');
+    synth = join(out, 'synthesis');
+  }, 900_000);
+
+  it('succeeds and reports the run as the CLI promises', () => {
+    expect(code).toBe(0);
+    expect(result.status).toBe('succeeded');
+    expect(result.runId).toMatch(/^clinic-[0-9a-f]{8}$/);
+    expect(result.outputDir).toBe(join(work, 'wd', 'runs', result.runId));
+    expect(result.failure).toBeUndefined();
+    expect(result.reportPath).toBe(join(synth, 'report', 'report.html'));
+    expect(existsSync(join(synth, 'report', 'report.json'))).toBe(true);
+  });
+
+  it('carries the record ids through every stage', () => {
+    const train = readJsonl(join(priv, 'input', 'train.jsonl'));
+    expect(train).toHaveLength(12);
+    const pairs = readJsonl(join(priv, 'pairs', 'pairs.jsonl'));
+    expect(pairs.map((p) => p.id)).toEqual(train.map((t) => t.id));
+    for (const p of pairs) expect(p.pairs).toHaveLength(3);
+
+    const queries = readJsonl(join(synth, 'queries', 'queries.jsonl'));
+    expect(queries.length).toBeGreaterThan(0);
+    expect(queries.length).toBeLessThanOrEqual(6);
+    const queryIds = queries.map((q) => q.id);
+    const candidates = readJsonl(join(synth, 'candidates', 'round-0', 'candidates.jsonl'));
+    expect(candidates.map((c) => c.id)).toEqual(queryIds);
+    for (const c of candidates) expect(c.candidates).toHaveLength(2);
+    const scores = readJsonl(join(synth, 'scores', 'round-0', 'scores.jsonl'));
+    expect(scores.map((s) => s.id)).toEqual(queryIds);
+    for (const s of scores) for (const c of s.candidates) expect(Number.isFinite(c.reward) && Number.isFinite(c.ppl)).toBe(true);
+  });
+
+  it('keeps each round pool inside the queries, one entry per query, and reports its size', () => {
+    const queryIds = new Set(readJsonl(join(synth, 'queries', 'queries.jsonl')).map((q) => q.id));
+    const sizes: number[] = [];
+    for (let r = 0; r <= 2; r += 1) {
+      const pool = readJsonl(join(synth, 'pool', `round-${r}.jsonl`));
+      const ids = pool.map((p) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const id of ids) expect(queryIds.has(id)).toBe(true);
+      if (r > 0) expect(pool.length).toBeGreaterThanOrEqual(sizes[r - 1]!);
+      sizes.push(pool.length);
+      expect(existsSync(join(synth, 'working', `round-${r}.jsonl`))).toBe(true);
+    }
+    expect(sizes[0]).toBe(Math.floor(queryIds.size * 0.34));
+    expect(result.poolSizes).toEqual(sizes);
+  });
+
+  it('trains every model and releases only the DP ones within the budget', () => {
+    for (const zoneDir of [join(priv, 'generator'), join(priv, 'reward')]) {
+      const jobs = readdirSync(zoneDir);
+      expect(jobs).toHaveLength(1);
+      expect(existsSync(join(zoneDir, jobs[0]!, 'output', 'model', 'adapter_config.json'))).toBe(true);
+    }
+    for (let r = 0; r <= 2; r += 1) expect(readdirSync(join(synth, 'target', `round-${r}`)).length).toBeGreaterThan(0);
+    const privacy = JSON.parse(readFileSync(join(synth, 'release', 'privacy.json'), 'utf8'));
+    expect(privacy.epsilon).toBeGreaterThan(0);
+    expect(privacy.epsilon).toBeLessThanOrEqual(8);
+    expect(privacy.delta).toBeLessThanOrEqual(1e-5);
+    expect(result.epsilon).toBe(privacy.epsilon);
+    expect(result.delta).toBe(privacy.delta);
+    expect(existsSync(join(synth, 'release', 'generator'))).toBe(true);
+    expect(existsSync(join(synth, 'release', 'reward'))).toBe(true);
+    // Nothing private in the synthesis zone: no input copy of the training records.
+    expect(existsSync(join(synth, 'input', 'train.jsonl'))).toBe(false);
+  });
+
+  it('evaluates the base target and every round on the test set, aggregate numbers only', () => {
+    const rows = result.evaluation.rows as { model: string; n: number; rougeL: number; bleu: number; exactMatch: number }[];
+    expect(rows.map((r) => r.model)).toEqual(['base', 'round-0', 'round-1', 'round-2']);
+    for (const row of rows) {
+      expect(row.n).toBe(3);
+      for (const m of [row.rougeL, row.bleu, row.exactMatch]) expect(Number.isFinite(m)).toBe(true);
+    }
+  });
+});
+
+describe('a job that fails', () => {
+  it('fails the execution in that state with the job reason, records failure.json and runs nothing later', async () => {
+    process.env[FAIL_STAGE_ENV] = 'train-generator';
+    let code: number;
+    let result: Record<string, any>;
+    try {
+      ({ code, result } = await runCli(['--local', files.train, '--config', files.config, '--workdir', join(work, 'wd-fail'), '--json']));
+    } finally {
+      delete process.env[FAIL_STAGE_ENV];
+    }
+    expect(code).toBe(1);
+    expect(result.status).toBe('failed');
+    expect(result.failure.state).toBe('DP-train generation proxy');
+    expect(result.failure.reason).toContain('injected failure: REWARDDS_LOCAL_FAIL_STAGE names stage train-generator');
+    const failure = JSON.parse(readFileSync(join(result.outputDir, 'synthesis', 'failure.json'), 'utf8'));
+    expect(failure.state).toBe('DP-train generation proxy');
+    expect(failure.error).toBe('JobFailed');
+    // Prepare run happened; nothing after the failed job did.
+    expect(existsSync(join(result.outputDir, 'private', 'input', 'train.jsonl'))).toBe(true);
+    expect(existsSync(join(result.outputDir, 'private', 'generator'))).toBe(false);
+    expect(existsSync(join(result.outputDir, 'private', 'pairs'))).toBe(false);
+    expect(existsSync(join(result.outputDir, 'synthesis', 'release'))).toBe(false);
+    expect(existsSync(join(result.outputDir, 'synthesis', 'report'))).toBe(false);
+  }, 300_000);
+});
