@@ -80,27 +80,3 @@ def improvement_prompt(query: str, chosen: str, critique: str) -> str:
         "fixes what the notes point out. Reply with the answer only."
     )
 
-
-def encode_example(tokenizer, prompt: str, response: str, max_length: int, *, add_eos: bool = True) -> tuple[list[int], int]:
-    """Token ids of `format_prompt(prompt) + response (+ eos)` and how many of them are the prompt.
-
-    The one tokenisation shared by SFT (loss on ids[n_prompt:]), the reward model (score
-    of the whole sequence) and perplexity (NLL of ids[n_prompt:]). Prompt and response are
-    tokenised apart so the response tokens are exactly what the model would generate.
-    Over `max_length`: the response's tail goes first (it keeps at least one token),
-    then the prompt's head (its end holds the assistant cue).
-    """
-    prompt_ids = tokenizer(format_prompt(tokenizer, prompt), add_special_tokens=False)["input_ids"]
-    response_ids = tokenizer(response, add_special_tokens=False)["input_ids"] if response else []
-    if add_eos and tokenizer.eos_token_id is not None:
-        response_ids = response_ids + [tokenizer.eos_token_id]
-    if not response_ids:
-        raise ValueError("an example needs at least one response token; pass add_eos=True for empty responses")
-    overflow = len(prompt_ids) + len(response_ids) - max_length
-    if overflow > 0:
-        keep = max(1, len(response_ids) - overflow)
-        response_ids = response_ids[:keep]
-        overflow = len(prompt_ids) + len(response_ids) - max_length
-    if overflow > 0:
-        prompt_ids = prompt_ids[overflow:]
-    return prompt_ids + response_ids, len(prompt_ids)

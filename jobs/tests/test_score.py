@@ -7,7 +7,7 @@ import torch
 
 from conftest import run_job, sagemaker_layout
 from rewardds_jobs.models import load_causal_lm, load_reward_model, load_tokenizer
-from rewardds_jobs.prompts import encode_example
+from rewardds_jobs.prompts import format_prompt
 from rewardds_jobs.stages.score import perplexities, rewards
 
 CANDIDATES = [
@@ -23,7 +23,9 @@ def test_perplexity_is_exp_mean_nll_of_response_tokens_only(tiny_base, generator
     pairs = [("Is 38C a fever?", "Yes, mildly."), ("A much longer question about bonds and rates?", "")]
     batched = perplexities(model, tokenizer, pairs, max_length=256, batch_size=2)
     for (q, c), got in zip(pairs, batched):
-        ids, n_prompt = encode_example(tokenizer, q, c, 256)
+        prompt_ids = tokenizer(format_prompt(tokenizer, q), add_special_tokens=False)["input_ids"]
+        ids = prompt_ids + tokenizer(c, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        n_prompt = len(prompt_ids)
         with torch.no_grad():
             logits = model(input_ids=torch.tensor([ids])).logits[0]
         nll = torch.nn.functional.cross_entropy(logits[n_prompt - 1:-1], torch.tensor(ids[n_prompt:]))

@@ -9,7 +9,7 @@ import torch
 
 from conftest import make_tiny
 from rewardds_jobs.models import load_causal_lm, load_reward_model, load_tokenizer, lora_target_modules
-from rewardds_jobs.prompts import encode_example, format_prompt
+from rewardds_jobs.prompts import format_prompt
 from rewardds_jobs.tiny import byte_symbols
 
 
@@ -40,11 +40,7 @@ def test_tokenizer_is_bytes_plus_specials_with_no_merges(tiny_base):
 def test_chat_template_is_the_prompt_format(tiny_base):
     tokenizer = load_tokenizer(tiny_base)
     assert format_prompt(tokenizer, "Is it serious?") == "<|user|>\nIs it serious?\n<|assistant|>\n"
-    ids, n_prompt = encode_example(tokenizer, "Is it serious?", "No.", max_length=64)
-    assert tokenizer.decode(ids[n_prompt:]) == "No.<|eos|>"
-    # Over the limit: the response tail goes first, then the prompt head.
-    ids, n_prompt = encode_example(tokenizer, "Is it serious?", "No, it is not.", max_length=20)
-    assert len(ids) == 20 and len(ids) - n_prompt == 1
+    assert format_prompt(tokenizer, "") == "<|user|>\n\n<|assistant|>\n"
 
 
 def test_model_has_qwen2_module_names_and_llama_variant(tiny_base, tiny_target_base):

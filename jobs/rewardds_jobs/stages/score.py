@@ -2,7 +2,9 @@
 
 For each candidate c of query q: reward r = R(q, c), the reward proxy's scalar score of
 the whole sequence, and perplexity p = exp(mean NLL of the response tokens) under G
-given format_prompt(q). Both use `encode_example`, the tokenisation the trainings use.
+given format_prompt(q). Each reuses its training's own encoding — the reward row of
+train-reward, the SFT row of train-generator (response plus EOS) — so a model is scored
+on exactly the kind of sequence it was trained on.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from typing import Sequence
 import torch
 
 from ..models import load_causal_lm, load_reward_model, load_tokenizer
-from ..prompts import encode_example
+from ..prompts import format_prompt
+from ..sft import IGNORE_INDEX, encode_sft
+from .train_reward import encode_scored
 from ..records import display_name, read_unique, write_jsonl
 from ..failure import JobInputError
 
@@ -39,11 +43,18 @@ def rewards(model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: i
     device = next(model.parameters()).device
     out: list[float] = []
     for start in range(0, len(pairs), batch_size):
-        rows = [encode_example(tokenizer, q, c, max_length)[0] for q, c in pairs[start:start + batch_size]]
+        rows = [encode_scored(tokenizer, q, c, max_length) for q, c in pairs[start:start + batch_size]]
         ids, mask = _pad_right(rows, tokenizer.pad_token_id, device)
         logits = model(input_ids=ids, attention_mask=mask).logits
         out.extend(float(v) for v in logits[:, 0].float().cpu())
     return out
+
+
+def ppl_row(tokenizer, query: str, candidate: str, max_length: int) -> tuple[list[int], int]:
+    """Token ids of the SFT row and how many lead tokens are prompt (not scored)."""
+    example = encode_sft(tokenizer, format_prompt(tokenizer, query), candidate, max_length)
+    n_prompt = sum(1 for label in example.labels if label == IGNORE_INDEX)
+    return list(example.input_ids), n_prompt
 
 
 @torch.no_grad()
@@ -52,7 +63,7 @@ def perplexities(model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_leng
     device = next(model.parameters()).device
     out: list[float] = []
     for start in range(0, len(pairs), batch_size):
-        encoded = [encode_example(tokenizer, q, c, max_length) for q, c in pairs[start:start + batch_size]]
+        encoded = [ppl_row(tokenizer, q, c, max_length) for q, c in pairs[start:start + batch_size]]
         ids, mask = _pad_right([e[0] for e in encoded], tokenizer.pad_token_id, device)
         logits = model(input_ids=ids, attention_mask=mask).logits.float()
         # Token t is predicted by position t-1.
