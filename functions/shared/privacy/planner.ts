@@ -9,8 +9,8 @@
  * the per-model budgets), so bracketing root finders are safe.
  */
 import { resolveDelta, type RunConfig } from '../run-config.js';
-import { composeEpsilon, mechanismEpsilon, rdpToEpsilon } from './conversion.js';
-import { DEFAULT_ORDERS, type Mechanism } from './rdp.js';
+import { rdpToEpsilon } from './conversion.js';
+import { DEFAULT_ORDERS, rdpCurve, type Mechanism } from './rdp.js';
 
 /** A noise multiplier above this trains nothing useful; a plan needing more is refused. */
 export const MAX_NOISE_MULTIPLIER = 50;
@@ -85,25 +85,34 @@ interface Schedule {
   epochs: number;
 }
 
-/** ε of one schedule as a function of σ, memoized: the searches revisit the same σ. */
+/**
+ * ε of one schedule as a function of σ. RDP curves are memoized in a cache shared by both
+ * proxies (keyed by q, steps and σ): the searches revisit the same σ, and with the default
+ * config both proxies have the same schedule.
+ */
 class ModelAccountant {
-  private readonly cache = new Map<number, number>();
   constructor(
     readonly schedule: Schedule,
     readonly delta: number,
+    private readonly curves: Map<string, number[]>,
   ) {}
 
   mechanism(noiseMultiplier: number): Mechanism {
     return { noiseMultiplier, sampleRate: this.schedule.sampleRate, steps: this.schedule.steps };
   }
 
-  epsilon(noiseMultiplier: number): number {
-    let value = this.cache.get(noiseMultiplier);
-    if (value === undefined) {
-      value = mechanismEpsilon(this.mechanism(noiseMultiplier), this.delta);
-      this.cache.set(noiseMultiplier, value);
+  curve(noiseMultiplier: number): number[] {
+    const key = `${this.schedule.sampleRate}|${this.schedule.steps}|${noiseMultiplier}`;
+    let curve = this.curves.get(key);
+    if (curve === undefined) {
+      curve = rdpCurve(this.mechanism(noiseMultiplier));
+      this.curves.set(key, curve);
     }
-    return value;
+    return curve;
+  }
+
+  epsilon(noiseMultiplier: number): number {
+    return rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: this.curve(noiseMultiplier), delta: this.delta }).epsilon;
   }
 
   /**
@@ -152,7 +161,10 @@ function allocate(t: number, split: number, models: Record<ModelName, ModelAccou
   const generator = models.generator.noiseFor(split * t);
   const reward = models.reward.noiseFor((1 - split) * t);
   if (generator === null || reward === null) return null;
-  const total = composeEpsilon([models.generator.mechanism(generator), models.reward.mechanism(reward)], delta);
+  // RDP composition: the two curves add order by order (the same sums composeEpsilon makes).
+  const g = models.generator.curve(generator);
+  const r = models.reward.curve(reward);
+  const total = rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: g.map((value, k) => value + r[k]!), delta }).epsilon;
   return { noise: { generator, reward }, total };
 }
 
@@ -183,7 +195,11 @@ function schedules(records: number, config: RunConfig): Record<ModelName, Schedu
 
 function accountants(records: number, config: RunConfig, delta: number): Record<ModelName, ModelAccountant> {
   const s = schedules(records, config);
-  return { generator: new ModelAccountant(s.generator, delta), reward: new ModelAccountant(s.reward, delta) };
+  const curves = new Map<string, number[]>();
+  return {
+    generator: new ModelAccountant(s.generator, delta, curves),
+    reward: new ModelAccountant(s.reward, delta, curves),
+  };
 }
 
 /** The fewest records (≥ `from`) whose plan is feasible for `target`, searched by doubling then bisection. */
