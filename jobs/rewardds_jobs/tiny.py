@@ -42,7 +42,11 @@ def build_tokenizer():
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     core.decoder = decoders.ByteLevel()
     core.add_special_tokens([PAD, BOS, EOS])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token=PAD, bos_token=BOS, eos_token=EOS)
+    # A byte-level vocabulary never needs an unknown token; naming EOS here stops a
+    # model-specific tokenizer class (Qwen2Tokenizer) from adding its own default one,
+    # which would fall outside the embedding.
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token=PAD, bos_token=BOS, eos_token=EOS,
+                                        unk_token=EOS)
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 

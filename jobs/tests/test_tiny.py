@@ -37,6 +37,17 @@ def test_tokenizer_is_bytes_plus_specials_with_no_merges(tiny_base):
     assert {tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id} <= set(range(256, len(tokenizer)))
 
 
+@pytest.mark.parametrize("which", ["tiny_base", "tiny_target_base"])
+def test_every_token_id_fits_the_embedding(which, request):
+    """AutoTokenizer may pick an architecture's own class (Qwen2Tokenizer); it must not grow the vocabulary."""
+    folder = request.getfixturevalue(which)
+    tokenizer = load_tokenizer(folder)
+    vocab_size = json.loads((folder / "config.json").read_text())["vocab_size"]
+    assert len(tokenizer) == vocab_size == 259
+    text = "a<|endoftext|>b<unk>"
+    assert tokenizer(text, add_special_tokens=False)["input_ids"] == list(text.encode())
+
+
 def test_chat_template_is_the_prompt_format(tiny_base):
     tokenizer = load_tokenizer(tiny_base)
     assert format_prompt(tokenizer, "Is it serious?") == "<|user|>\nIs it serious?\n<|assistant|>\n"
