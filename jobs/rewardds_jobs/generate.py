@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import torch
 
@@ -70,17 +70,25 @@ def use_vllm() -> bool:
 class Generator:
     """A loaded model that generates; load once, call many times, `close()` to free the device."""
 
-    def __init__(self, spec: ModelSpec, *, batch_size: int | None = None):
+    def __init__(self, spec: ModelSpec, *, batch_size: int | None = None,
+                 adapters: Mapping[str, Path] | None = None):
+        """`adapters` adds named LoRA adapters on the same base (evaluate runs every round on one load)."""
         self.spec = spec
         self.batch_size = batch_size or int(os.environ.get("REWARDDS_GEN_BATCH", DEFAULT_BATCH))
         self.tokenizer = load_tokenizer(spec.adapter or spec.base, fallback=spec.base)
         self.stats = GenerationStats()
+        self._adapters: dict[str, Path] = {spec.name: spec.adapter} if spec.adapter is not None else {}
+        for name, path in (adapters or {}).items():
+            if name in self._adapters:
+                raise ValueError(f"adapter name {name!r} given twice")
+            self._adapters[name] = Path(path)
+        self._default = spec.name if spec.adapter is not None else None
         self._vllm = use_vllm()
         if self._vllm:
-            self._llm, self._lora = _start_vllm(spec)
+            self._llm, self._lora = _start_vllm(spec, self._adapters)
             self._model = None
         else:
-            self._model = load_causal_lm(spec.base, spec.adapter)
+            self._model = _load_hf(spec.base, self._adapters)
             self.tokenizer.padding_side = "left"
             self.tokenizer.truncation_side = "left"
 
@@ -90,12 +98,17 @@ class Generator:
 
     def complete(self, prompts: Sequence[str], *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0,
                  max_new_tokens: int = 128, seed: int = 0, greedy: bool = False,
-                 max_input_tokens: int | None = None, use_adapter: bool = True) -> list[list[Completion]]:
+                 max_input_tokens: int | None = None, use_adapter: bool = True,
+                 adapter: str | None = None) -> list[list[Completion]]:
         """Like `generate`, with whether each completion ended by itself.
 
-        `use_adapter=False` runs the bare base model of a spec that has an adapter, so one
-        loaded model serves both (build-pairs needs base and G answers).
+        `adapter` names which loaded adapter answers (default: the spec's own);
+        `use_adapter=False` runs the bare base model, so one loaded model serves both
+        (build-pairs needs base and G answers, evaluate the base and every round).
         """
+        name = (adapter or self._default) if use_adapter else None
+        if name is not None and name not in self._adapters:
+            raise ValueError(f"no adapter named {name!r} is loaded")
         if greedy and n != 1:
             raise ValueError("greedy decoding gives one completion per prompt; ask for n=1")
         if not prompts:
@@ -104,19 +117,22 @@ class Generator:
         texts = [format_prompt(self.tokenizer, p) for p in prompts]
         if self._vllm:
             out = self._generate_vllm(texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens,
-                                      use_adapter)
+                                      name)
         else:
-            with self._adapter_switch(use_adapter):
+            with self._adapter_switch(name):
                 out = self._generate_hf(texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens)
         self.stats.prompts += len(prompts)
         self.stats.sequences += len(prompts) * n
         self.stats.seconds += time.perf_counter() - started
         return out
 
-    def _adapter_switch(self, use_adapter: bool):
-        if use_adapter or self.spec.adapter is None:
+    def _adapter_switch(self, name: str | None):
+        if not self._adapters:
             return contextlib.nullcontext()
-        return self._model.disable_adapter()
+        if name is None:
+            return self._model.disable_adapter()
+        self._model.set_adapter(name)
+        return contextlib.nullcontext()
 
     def _generate_hf(self, texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens):
         model, tok = self._model, self.tokenizer
@@ -144,7 +160,7 @@ class Generator:
                 results.append([Completion(decoded[j].strip(), finished[j], lengths[j]) for j in rows])
         return results
 
-    def _generate_vllm(self, texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens, use_adapter):
+    def _generate_vllm(self, texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens, name):
         from vllm import SamplingParams
 
         params = SamplingParams(
@@ -152,7 +168,7 @@ class Generator:
             max_tokens=max_new_tokens, seed=seed,
             truncate_prompt_tokens=max_input_tokens,
         )
-        lora = self._lora if use_adapter else None
+        lora = self._lora[name] if name is not None else None
         outputs = self._llm.generate(texts, params, lora_request=lora, use_tqdm=False)
         results = []
         for output in outputs:
@@ -206,22 +222,37 @@ def _adapter_rank(adapter: Path) -> int:
         return 64
 
 
-def _start_vllm(spec: ModelSpec):
+def _load_hf(base: Path, adapters: Mapping[str, Path]):
+    model = load_causal_lm(base)
+    if not adapters:
+        return model
+    from peft import PeftModel
+
+    device = next(model.parameters()).device
+    (first, first_path), *rest = adapters.items()
+    model = PeftModel.from_pretrained(model, str(first_path), adapter_name=first, is_trainable=False)
+    for name, path in rest:
+        model.load_adapter(str(path), adapter_name=name, is_trainable=False)
+    model.set_adapter(first)
+    return model.to(device).eval()
+
+
+def _start_vllm(spec: ModelSpec, adapters: Mapping[str, Path]):
     from vllm import LLM
     from vllm.lora.request import LoRARequest
 
     kwargs = dict(model=str(spec.base), tokenizer=str(spec.adapter or spec.base), dtype="auto",
                   gpu_memory_utilization=float(os.environ.get("REWARDDS_VLLM_GPU_FRACTION", "0.85")),
                   enforce_eager=os.environ.get("REWARDDS_VLLM_EAGER", "0") == "1")
-    lora = None
-    if spec.adapter is not None:
-        rank = _adapter_rank(spec.adapter)
+    requests = {}
+    if adapters:
+        rank = max(_adapter_rank(path) for path in adapters.values())
         # vLLM supports a fixed set of ranks; round up to the next it accepts.
         supported = [8, 16, 32, 64, 128, 256, 320, 512]
         kwargs.update(enable_lora=True, max_lora_rank=next((s for s in supported if s >= rank), 512), max_loras=1)
-        lora = LoRARequest(spec.name, 1, str(spec.adapter))
-    log.info("vLLM engine for %s (adapter: %s)", spec.name, "yes" if lora else "no")
-    return LLM(**kwargs), lora
+        requests = {name: LoRARequest(name, i, str(path)) for i, (name, path) in enumerate(adapters.items(), start=1)}
+    log.info("vLLM engine with %d adapter(s)", len(requests))
+    return LLM(**kwargs), requests
 
 
 def _stop_vllm(llm) -> None:

@@ -51,3 +51,20 @@ def test_greedy_gives_one_completion_and_refuses_more(g_model):
     with pytest.raises(ValueError):
         g_model.generate(PROMPTS, greedy=True, n=2)
     assert g_model.stats.sequences > 0 and g_model.stats.new_tokens > 0
+
+
+def test_named_adapters_on_one_base_match_separate_loads(tiny_target_base, target_adapter, tmp_path):
+    from conftest import save_lora_adapter
+
+    other = save_lora_adapter(tiny_target_base, tmp_path / "other", seed=9)
+    options = dict(n=2, temperature=1.0, top_p=1.0, max_new_tokens=6, seed=2)
+    with Generator(ModelSpec(tiny_target_base, name="base"), batch_size=2,
+                   adapters={"round-0": target_adapter, "round-1": other}) as shared:
+        got = {label: shared.generate(PROMPTS, adapter=label, **options) for label in ("round-1", "round-0")}
+        got["base"] = shared.generate(PROMPTS, use_adapter=False, **options)
+        with pytest.raises(ValueError):
+            shared.generate(PROMPTS, adapter="round-7", **options)
+    assert got["round-0"] == generate(ModelSpec(tiny_target_base, target_adapter), PROMPTS, batch_size=2, **options)
+    assert got["round-1"] == generate(ModelSpec(tiny_target_base, other), PROMPTS, batch_size=2, **options)
+    assert got["base"] == generate(ModelSpec(tiny_target_base), PROMPTS, batch_size=2, **options)
+    assert got["round-0"] != got["round-1"]

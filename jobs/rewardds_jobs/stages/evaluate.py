@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
 from ..generate import Generator, ModelSpec
 from ..metrics_text import score_all
@@ -37,15 +36,16 @@ def run(job) -> dict:
     prompts = [t["prompt"] for t in tests]
     references = [t["response"] for t in tests]
     target_base = job.model_path("target_base")
-    models: list[tuple[str, Path | None]] = [("base", None)]
-    models += [(f"round-{r}", job.model_path(name)) for r, name in round_channels(job)]
-    if len(models) == 1:
+    adapters = {f"round-{r}": job.model_path(name) for r, name in round_channels(job)}
+    if not adapters:
         log.info("no adapter-round-<r> input: evaluating the base target only")
     rows = []
-    for label, adapter in models:
-        with Generator(ModelSpec(target_base, adapter, name=label)) as model:
-            answers = model.generate(prompts, greedy=True, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
-        predictions = [a[0] for a in answers]
-        rows.append({"model": label, "n": len(tests), **score_all(cfg.metrics, predictions, references)})
-        log.info("evaluated %s on %d test records", label, len(tests))
+    # One load of the target base; each round's adapter is switched in (no reload per round).
+    with Generator(ModelSpec(target_base, name="base"), adapters=adapters) as model:
+        for label in ["base", *adapters]:
+            answers = model.generate(prompts, greedy=True, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
+                                     use_adapter=label != "base", adapter=None if label == "base" else label)
+            predictions = [a[0] for a in answers]
+            rows.append({"model": label, "n": len(tests), **score_all(cfg.metrics, predictions, references)})
+            log.info("evaluated %s on %d test records", label, len(tests))
     return {"rows": rows}
