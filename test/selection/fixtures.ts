@@ -1,6 +1,5 @@
 /** Generators and runners shared by the filter and gate tests. */
 import fc from 'fast-check';
-import { Readable } from 'node:stream';
 import { filterScores, type FilterOptions } from '../../functions/shared/selection/filter.js';
 import { gateRound, type GateOptions } from '../../functions/shared/selection/gate.js';
 import { jsonl, memorySink, memorySource } from './memory-io.js';
@@ -28,7 +27,7 @@ export async function runFilter(lines: ScoresLine[] | string, options: FilterOpt
   const pool = memorySink();
   const text = typeof lines === 'string' ? lines : jsonl(lines);
   const summary = await filterScores(
-    { scores: memorySource('scores.jsonl', text), working, pool, reopenWorking: async () => Readable.from([working.text()]) },
+    { scores: memorySource('scores.jsonl', text), working, pool, reopenWorking: () => memorySource('working.jsonl', working.text()).open() },
     options,
   );
   return { summary, working: working.text(), pool: pool.text() };

@@ -10,7 +10,7 @@
  * Output order: both files list queries in the order of scores.jsonl, so a rerun on the
  * same input writes identical bytes.
  */
-import { InputError, splitLines, toJsonlLine } from '../jsonl.js';
+import { InputError, toJsonlLine } from '../jsonl.js';
 import { chooserFor, type FilterMethod } from './rank.js';
 import { readScores, type PoolRecord, type Source, type WorkingRecord } from './records.js';
 import { tokenize } from './rouge.js';
@@ -93,6 +93,34 @@ export function pickPool(scores: { length: number; get(i: number): number }, k: 
   return picked;
 }
 
+/**
+ * Calls `onLine` for the picked lines of a JSONL stream and returns the line count. Scans
+ * chunks for newlines itself rather than yielding every line, since seven lines in eight
+ * are only counted.
+ */
+async function forPickedLines(
+  stream: AsyncIterable<Uint8Array | string>,
+  picked: Uint8Array,
+  onLine: (index: number, line: Buffer) => Promise<void>,
+): Promise<number> {
+  let index = 0;
+  let pending: Buffer[] = [];
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let at = 0;
+    let nl: number;
+    while ((nl = buf.indexOf(0x0a, at)) !== -1) {
+      if (picked[index]) await onLine(index, pending.length ? Buffer.concat([...pending, buf.subarray(at, nl)]) : buf.subarray(at, nl));
+      pending = [];
+      index += 1;
+      at = nl + 1;
+    }
+    if (at < buf.length) pending.push(Buffer.from(buf.subarray(at)));
+  }
+  if (pending.length) throw new Error('working set re-read ended without a newline');
+  return index;
+}
+
 export async function filterScores(io: FilterIo, options: FilterOptions): Promise<FilterSummary> {
   const choose = chooserFor({
     method: options.method,
@@ -143,19 +171,15 @@ export async function filterScores(io: FilterIo, options: FilterOptions): Promis
   const poolRewards = new RunningSummary();
   let threshold = Infinity;
   try {
-    let index = 0;
     // W is our own output, one line per query in order: only the picked lines are parsed.
-    for await (const line of splitLines(await io.reopenWorking())) {
-      if (picked[index]) {
-        const working = JSON.parse(Buffer.from(line).toString('utf8')) as WorkingRecord;
-        const pool: PoolRecord = { id: working.id, prompt: working.prompt, response: working.chosen, reward: working.reward };
-        await io.pool.write(toJsonlLine(pool));
-        poolRewards.add(rewards.get(index));
-        threshold = Math.min(threshold, rewards.get(index));
-      }
-      index += 1;
-    }
-    if (index !== scores.length) throw new Error(`working set re-read found ${index} lines, wrote ${scores.length}`);
+    const lines = await forPickedLines(await io.reopenWorking(), picked, async (index, line) => {
+      const working = JSON.parse(line.toString('utf8')) as WorkingRecord;
+      const pool: PoolRecord = { id: working.id, prompt: working.prompt, response: working.chosen, reward: working.reward };
+      await io.pool.write(toJsonlLine(pool));
+      poolRewards.add(rewards.get(index));
+      threshold = Math.min(threshold, rewards.get(index));
+    });
+    if (lines !== scores.length) throw new Error(`working set re-read found ${lines} lines, wrote ${scores.length}`);
     await io.pool.done();
   } catch (error) {
     await io.pool.abort().catch(() => undefined);
