@@ -6,6 +6,7 @@ a log can never leak a private record.
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 
 DEFAULT_OUTPUT_DIR = "/opt/ml/output"
@@ -48,12 +49,26 @@ def write_failure(message: str) -> Path:
     return path
 
 
-def describe_unexpected(error: BaseException) -> str:
-    """A one-line reason for an error that is not a JobInputError.
+# Library errors whose messages describe the machine, never the data (OOM, a missing file).
+_SAFE_MESSAGE_TYPES = ("OutOfMemoryError", "MemoryError", "FileNotFoundError", "PermissionError", "IsADirectoryError")
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
-    Library exceptions can embed input text (a tokenizer error quoting a string, a JSON
-    error quoting a line), so only the exception type and a message that carries no
-    record content are kept: the first line, cut short.
+
+def describe_unexpected(error: BaseException) -> str:
+    """A one-line reason for an error that is not a JobInputError, free of record text.
+
+    Messages written by this package never quote records, so they are kept. A library's
+    message can quote its input (a tokenizer echoing a string, a parser echoing a line),
+    so for those only the type and where it was raised are kept, unless the type is one
+    that only ever describes the machine.
     """
-    first = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
+    kind = type(error).__name__
+    message = str(error).splitlines()[0][:300] if str(error) else ""
+    frames = traceback.extract_tb(error.__traceback__)
+    raised_here = bool(frames) and frames[-1].filename.startswith(_PACKAGE_DIR)
+    if message and (raised_here or kind in _SAFE_MESSAGE_TYPES):
+        return f"{kind}: {message}"
+    if frames:
+        last = frames[-1]
+        return f"{kind} raised in {Path(last.filename).name}:{last.lineno} ({last.name}); message withheld"
+    return kind

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,24 @@ def test_help_lists_every_stage(tmp_path):
     for stage in ("train-generator", "build-pairs", "train-reward", "synthesize-queries", "sample-candidates",
                   "score", "train-target", "refine", "evaluate", "make-tiny-model"):
         assert f"  {stage} " in result.stdout
+
+
+def test_unexpected_errors_keep_our_messages_and_withhold_library_ones():
+    from rewardds_jobs.failure import describe_unexpected
+
+    try:
+        json.loads('{"prompt": "' + SECRET)
+    except ValueError as error:
+        library = describe_unexpected(error)
+    assert library.startswith("JSONDecodeError raised in ") and library.endswith("message withheld")
+    assert SECRET not in library and "Alice" not in library
+    from rewardds_jobs.contract import Job
+
+    job = Job(stage="score", kind="processing", config=None, input_root=Path("."), processing_root=Path("."),
+              model_dir=Path("."), output_data_dir=Path("."))
+    try:
+        job.model_out  # raised inside the package: its own words are kept
+    except RuntimeError as error:
+        ours = describe_unexpected(error)
+    assert ours == "RuntimeError: stage score is a processing job and has no model folder"
+    assert describe_unexpected(MemoryError("CUDA out of memory")) == "MemoryError: CUDA out of memory"
