@@ -166,10 +166,17 @@ class Generator:
         params = SamplingParams(
             n=n, temperature=0.0 if greedy else temperature, top_p=1.0 if greedy else top_p,
             max_tokens=max_new_tokens, seed=seed,
-            truncate_prompt_tokens=max_input_tokens,
         )
+        # Token ids, not strings: vLLM would add special tokens (a second BOS after a chat
+        # template that has one), and the trainings tokenise without them.
+        prompts = []
+        for text in texts:
+            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+            if max_input_tokens is not None and len(ids) > max_input_tokens:
+                ids = ids[len(ids) - max_input_tokens:]
+            prompts.append({"prompt_token_ids": ids})
         lora = self._lora[name] if name is not None else None
-        outputs = self._llm.generate(texts, params, lora_request=lora, use_tqdm=False)
+        outputs = self._llm.generate(prompts, params, lora_request=lora, use_tqdm=False)
         results = []
         for output in outputs:
             self.stats.new_tokens += sum(len(o.token_ids) for o in output.outputs)
