@@ -18,6 +18,7 @@ TypeScript privacy planner uses, so the plan and this job's accountant agree.
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Generic, Sequence, TypeVar
@@ -82,7 +83,10 @@ class DPSettings:
     noise_multiplier: float
     clip_norm: float
     delta: float
-    seed: int
+    # The sampler's and the noise's randomness. None (what every job passes) draws it from
+    # the OS's entropy: the run config's `seed` is stored in the synthesis zone, and noise
+    # that can be replayed from it protects nothing. Only unit tests fix it.
+    mechanism_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.noise_multiplier < 0:
@@ -102,6 +106,12 @@ class DPResult:
     losses: list[float] = field(default_factory=list)
     tokens: int = 0
     seconds: float = 0.0
+
+
+def _mechanism_generator(seed: int | None, *, offset: int) -> torch.Generator:
+    if seed is None:
+        return torch.Generator().manual_seed(secrets.randbits(63))
+    return torch.Generator().manual_seed(seed + offset)
 
 
 def trainable_parameters(model: torch.nn.Module) -> list[torch.nn.Parameter]:
@@ -140,7 +150,7 @@ class DPTrainer:
         # gradients of each row's share of the summed per-record losses.
         self.module = GradSampleModule(model, batch_first=True, loss_reduction="sum", strict=True)
         make_optimizer = optimizer_factory or (lambda ps, lr: torch.optim.Adam(ps, lr=lr))
-        noise_generator = torch.Generator().manual_seed(settings.seed + 1)
+        noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1)
         self.optimizer = DPOptimizer(
             make_optimizer(self.params, settings.learning_rate),
             noise_multiplier=settings.noise_multiplier,
@@ -216,7 +226,7 @@ def train_dp(
     sampler = UniformWithReplacementSampler(
         num_samples=n,
         sample_rate=trainer.sample_rate,
-        generator=torch.Generator().manual_seed(settings.seed),
+        generator=_mechanism_generator(settings.mechanism_seed, offset=0),
         steps=steps,
     )
     result = DPResult(records=n, steps=0, sample_rate=trainer.sample_rate, epsilon=0.0)

@@ -88,7 +88,7 @@ def test_dp_training_changes_lora_lowers_loss_and_keeps_base_frozen(base_dir, to
     loss_before = mean_loss(model, examples, pad)
 
     settings = DPSettings(batch_size=8, epochs=6, learning_rate=5e-2, noise_multiplier=0.3, clip_norm=1.0,
-                          delta=1e-5, seed=0)
+                          delta=1e-5, mechanism_seed=0)
     result = train_dp(model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses,
                       settings=settings)
 
@@ -113,7 +113,7 @@ def test_reported_epsilon_is_opacus_rdp_for_the_steps_taken(base_dir, tokenizer)
     pad = tokenizer.pad_token_id
     # q = 1/12: many Poisson batches are empty, and each must still count as a step.
     settings = DPSettings(batch_size=1, epochs=2, learning_rate=1e-3, noise_multiplier=1.1, clip_norm=1.0,
-                          delta=1e-5, seed=3)
+                          delta=1e-5, mechanism_seed=3)
     result = train_dp(model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses,
                       settings=settings)
 
@@ -128,7 +128,7 @@ def test_reported_epsilon_is_opacus_rdp_for_the_steps_taken(base_dir, tokenizer)
 def test_an_empty_batch_is_a_noise_only_step_that_is_accounted(base_dir):
     model = lm_with_lora(base_dir)
     settings = DPSettings(batch_size=2, epochs=1, learning_rate=1e-2, noise_multiplier=1.0, clip_norm=1.0,
-                          delta=1e-5, seed=0)
+                          delta=1e-5, mechanism_seed=0)
     trainer = DPTrainer(model, record_losses=lm_record_losses, settings=settings, records=10)
     before = lora_state(model)
     assert trainer.step(None) is None
@@ -164,7 +164,7 @@ def test_no_noise_and_huge_clip_equals_plain_sgd(base_dir, tokenizer, kind):
     initial = lora_state(model)
     lr = 0.5
     settings = DPSettings(batch_size=batch.n_records, epochs=1, learning_rate=lr, noise_multiplier=0.0,
-                          clip_norm=1e6, delta=1e-5, seed=0)
+                          clip_norm=1e6, delta=1e-5, mechanism_seed=0)
     trainer = DPTrainer(model, record_losses=losses, settings=settings, records=batch.n_records,
                         optimizer_factory=lambda ps, rate: torch.optim.SGD(ps, lr=rate))
     model.train()
@@ -204,7 +204,7 @@ def test_reward_proxy_clips_one_gradient_per_record_whatever_its_pair_count(base
 
     clip = 1e-3  # far below the raw norms, so clipping is active for both records
     settings = DPSettings(batch_size=2, epochs=1, learning_rate=1e-3, noise_multiplier=0.0, clip_norm=clip,
-                          delta=1e-5, seed=0)
+                          delta=1e-5, mechanism_seed=0)
     trainer = DPTrainer(model, record_losses=pair_record_losses, settings=settings, records=2)
     model.train()
     trainer.record_gradients(pair_batch(records, pad))
@@ -239,7 +239,7 @@ def test_one_record_alone_contributes_at_most_the_clip_norm(base_dir, tokenizer)
                 p.normal_(0, 0.05)
     clip = 1e-3
     settings = DPSettings(batch_size=1, epochs=1, learning_rate=1e-3, noise_multiplier=0.0, clip_norm=clip,
-                          delta=1e-5, seed=0)
+                          delta=1e-5, mechanism_seed=0)
     trainer = DPTrainer(model, record_losses=pair_record_losses, settings=settings, records=2)
     model.train()
     for record in pair_records(tokenizer):

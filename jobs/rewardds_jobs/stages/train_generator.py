@@ -27,7 +27,7 @@ def dp_settings(cfg: ProxyTrainConfig) -> DPSettings:
         noise_multiplier=cfg.noise_multiplier,
         clip_norm=cfg.clip_norm,
         delta=cfg.delta,
-        seed=cfg.seed,
+        # mechanism_seed stays None: the DP noise and sampling come from OS entropy.
     )
 
 
