@@ -46,6 +46,26 @@ describe('rewardds select', () => {
     expect(JSON.parse(stdout.join('\n'))).toMatchObject({ round: 1, added: 1, replaced: 0, threshold: 0.9 });
   });
 
+  it('runs the baselines: rouge-l against --seeds, none from --seed', async () => {
+    await writeFile(
+      file('s.jsonl'),
+      scores([
+        ['q-1', [['unrelated', 0.9, 1], ['aspirin dose', 0.1, 1]]],
+        ['q-2', [['nothing', 0.9, 1], ['else', 0.9, 1]]],
+      ]),
+    );
+    await writeFile(file('seeds.jsonl'), '{"id":"s-1","prompt":"aspirin dose?"}\n');
+    const outs = ['--pool', file('p.jsonl'), '--working', file('w.jsonl'), '--keep-fraction', '0.5'];
+    expect(await run(['--in', file('s.jsonl'), ...outs, '--method', 'rouge-l', '--seeds', file('seeds.jsonl')])).toBe(0);
+    expect(lines(await readFile(file('p.jsonl'), 'utf8'))).toEqual([{ id: 'q-1', prompt: 'p-q-1', response: 'aspirin dose', reward: 0.1 }]);
+    expect(await run(['--in', file('s.jsonl'), ...outs, '--method', 'none', '--seed', '5'])).toBe(0);
+    const first = await readFile(file('p.jsonl'), 'utf8');
+    expect(lines(first)).toHaveLength(1);
+    expect(lines(await readFile(file('w.jsonl'), 'utf8')).map((w) => w.chosen)).toEqual(['unrelated', 'nothing']);
+    expect(await run(['--in', file('s.jsonl'), ...outs, '--method', 'none', '--seed', '5'])).toBe(0);
+    expect(await readFile(file('p.jsonl'), 'utf8')).toBe(first);
+  });
+
   it('exits 1 naming file, line and field on a bad line, leaving no outputs', async () => {
     await writeFile(file('bad.jsonl'), scores([['q-1', [['x', 0, 1]]]]) + '{"id":"q-2","prompt":"SECRET","candidates":[{"text":"SECRET","reward":0}]}\n');
     expect(await run(['--in', file('bad.jsonl'), '--pool', file('p.jsonl'), '--working', file('w.jsonl'), '--keep-fraction', '1'])).toBe(1);

@@ -132,6 +132,7 @@ export async function filterScores(io: FilterIo, options: FilterOptions): Promis
   const candidateRewards = new RunningSummary();
   const workingRewards = new RunningSummary();
   let candidates = 0;
+  let k = 0;
 
   try {
     for await (const { record } of readScores(io.scores)) {
@@ -151,7 +152,7 @@ export async function filterScores(io: FilterIo, options: FilterOptions): Promis
       for (const candidate of record.candidates) candidateRewards.add(candidate.reward);
       candidates += record.candidates.length;
     }
-    const k = keepCount(scores.length, options.keepFraction);
+    k = keepCount(scores.length, options.keepFraction);
     if (k === 0) {
       throw new InputError(
         io.scores.file,
@@ -166,7 +167,6 @@ export async function filterScores(io: FilterIo, options: FilterOptions): Promis
     throw error;
   }
 
-  const k = keepCount(scores.length, options.keepFraction);
   const picked = pickPool(scores, k, options.method, options.seed);
   const poolRewards = new RunningSummary();
   let threshold = Infinity;
