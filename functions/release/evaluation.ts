@@ -20,6 +20,9 @@ export const EvalMetricsSchema = z.strictObject({
       }),
     )
     .max(100),
+  /** The job's own bookkeeping (its name and wall time): no function of the records' text. */
+  stage: z.literal('evaluate').optional(),
+  seconds: z.number().min(0).optional(),
 });
 export type EvalMetrics = z.infer<typeof EvalMetricsSchema>;
 

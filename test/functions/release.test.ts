@@ -195,6 +195,9 @@ describe('release', () => {
           { model: 'round-0', n: 120, rougeL: 0.27, bleu: 9.8, exactMatch: 0.025 },
           { model: 'round-2', n: 120, rougeL: 0.31 },
         ],
+        // What the evaluate job really writes beside the rows: its name and wall time.
+        stage: 'evaluate',
+        seconds: 12.5,
       };
       s3.put(PRIVATE, evalKey, JSON.stringify(evaluation));
       const out = await handler()({ runId: RUN_ID, what: 'evaluation', run });
@@ -218,6 +221,7 @@ describe('release', () => {
       [{ rows: [{ model: 'base', n: 3, bleu: 'high' }] }, /rows\.0\.bleu/],
       [{ rows: [], note: 'x' }, /\(root\): unexpected field\(s\) note/],
       [{ rows: [{ model: 'base', n: 3, rougeL: 7 }] }, /rows\.0\.rougeL/],
+      [{ rows: [], stage: 'Jane Doe' }, /stage/],
     ])('refuses anything but aggregate numbers: %j', async (evaluation, message) => {
       s3.put(PRIVATE, evalKey, JSON.stringify(evaluation));
       const error = await handler()({ runId: RUN_ID, what: 'evaluation', run }).catch((e: Error) => e);
