@@ -16,7 +16,7 @@ demo: bootstrap
 
 test: bootstrap
 	npx vitest run
-	cd jobs && ../$(VENV)/bin/python -m pytest -q
+	cd jobs && ../$(VENV)/bin/python -m pytest
 
 bootstrap: node-deps python-deps
 
