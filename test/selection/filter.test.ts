@@ -163,6 +163,7 @@ describe('filterScores: bad input', () => {
     ['no candidates', { id: 'q-2', prompt: secret, candidates: [] }, 'candidates', /no candidates/],
     ['a missing perplexity', cand({ ppl: undefined }), 'candidates[0].ppl', /missing/],
     ['a reward written as "NaN"', cand({ reward: 'NaN' }), 'candidates[0].reward', /not a number/],
+    ["Python's bare NaN (json.dumps allow_nan)", `{"id": "q-2", "prompt": "${secret}", "candidates": [{"text": "x", "reward": NaN, "ppl": 2}]}`, undefined, /not JSON/],
     ['an infinite reward (1e999)', `{"id":"q-2","prompt":"${secret}","candidates":[{"text":"${secret}","reward":1e999,"ppl":2}]}`, 'candidates[0].reward', /finite/],
     ['an infinite perplexity', `{"id":"q-2","prompt":"x","candidates":[{"text":"y","reward":0,"ppl":-1e999}]}`, 'candidates[0].ppl', /finite/],
     ['a text that is not a string', cand({ text: 3 }), 'candidates[0].text', /not a string/],
