@@ -57,6 +57,9 @@ export async function filterRun(event: unknown, deps: FilterDeps): Promise<Filte
   return { ...summary, poolUri: s3Uri(bucket, poolKey), workingUri: s3Uri(bucket, workingKey) };
 }
 
+/** The environment reader, under the name every handler exports it by (local mode wires handlers with it). */
+export const configFromEnv = selectionConfigFromEnv;
+
 export const createHandler =
   (deps: FilterDeps) =>
   async (event: unknown): Promise<FilterOutput> => {

@@ -56,6 +56,9 @@ export async function gateRun(event: unknown, deps: GateDeps): Promise<GateOutpu
   return { ...summary, round, poolUri: s3Uri(bucket, poolKey), workingUri: s3Uri(bucket, workingKey) };
 }
 
+/** The environment reader, under the name every handler exports it by (local mode wires handlers with it). */
+export const configFromEnv = selectionConfigFromEnv;
+
 export const createHandler =
   (deps: GateDeps) =>
   async (event: unknown): Promise<GateOutput> => {
