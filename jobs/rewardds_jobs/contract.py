@@ -51,7 +51,9 @@ def read_stage_hyperparameter(env: Mapping[str, str] | None = None) -> str | Non
         raise JobInputError("hyperparameters.json", None, None, "not valid JSON") from None
     if not isinstance(raw, dict):
         raise JobInputError("hyperparameters.json", None, None, "must hold a JSON object")
-    unknown = sorted(set(raw) - {"stage"})
+    # Keys the SageMaker SDK injects (`sagemaker_*`) carry no job settings; anything else would
+    # be a setting smuggled past config.json, so it is refused.
+    unknown = sorted(k for k in raw if k != "stage" and not k.startswith("sagemaker_"))
     if unknown:
         raise JobInputError("hyperparameters.json", None, unknown[0], "unknown key (only stage is read)")
     stage = raw.get("stage")

@@ -169,7 +169,7 @@ def test_hyperparameters_may_only_hold_the_stage(tmp_path):
     config = tmp_path / "input/config"
     config.mkdir(parents=True)
     env = env_for(tmp_path)
-    (config / "hyperparameters.json").write_text(json.dumps({"stage": '"train-reward"'}))
+    (config / "hyperparameters.json").write_text(json.dumps({"stage": '"train-reward"', "sagemaker_region": '"x"'}))
     assert read_stage_hyperparameter(env) == "train-reward"
     (config / "hyperparameters.json").write_text(json.dumps({"stage": "train-reward", "epochs": "3"}))
     with pytest.raises(JobInputError, match="hyperparameters.json: epochs: unknown key"):

@@ -37,6 +37,8 @@ def test_evaluate_job_reports_base_and_each_round_in_order(tmp_path, tiny_target
     result = run_job(layout)
     assert result.returncode == 0, result.stderr[-2000:]
     table = json.loads((layout.output("eval") / "metrics.json").read_text())
+    # Exactly what the release Lambda's strict schema admits (functions/release/evaluation.ts).
+    assert set(table) == {"rows", "stage", "seconds"} and table["stage"] == "evaluate"
     assert [row["model"] for row in table["rows"]] == ["base", "round-0", "round-1"]
     for row in table["rows"]:
         assert set(row) == {"model", "n", "rougeL", "exactMatch"} and row["n"] == 3
