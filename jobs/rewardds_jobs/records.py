@@ -96,7 +96,7 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
     try:
         with tmp.open("w", encoding="utf-8") as handle:
             for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
                 count += 1
         os.replace(tmp, path)
     finally:
@@ -108,5 +108,5 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
 def write_json(path: Path, value: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -174,3 +174,13 @@ def test_hyperparameters_may_only_hold_the_stage(tmp_path):
     (config / "hyperparameters.json").write_text(json.dumps({"stage": "train-reward", "epochs": "3"}))
     with pytest.raises(JobInputError, match="hyperparameters.json: epochs: unknown key"):
         read_stage_hyperparameter(env)
+
+
+def test_write_jsonl_refuses_nan_and_leaves_no_file(tmp_path):
+    # A NaN reward would be written as the bare token NaN, which is not JSON: the filter
+    # would then fail far from the cause. The job fails here instead, and writes nothing.
+    out = tmp_path / "scores.jsonl"
+    with pytest.raises(ValueError):
+        write_jsonl(out, [{"id": "q-0", "reward": 1.0}, {"id": "q-1", "reward": float("nan")}])
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
