@@ -36,6 +36,16 @@ export function writeObjects(principal: iam.IGrantable, bucket: BucketRef, patte
   );
 }
 
+/**
+ * Delete objects whose keys match `patterns`. Buckets are versioned, so a delete only
+ * hides the current version; lifecycle rules expire it.
+ */
+export function deleteObjects(principal: iam.IGrantable, bucket: BucketRef, patterns: string[]): void {
+  principal.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: patterns.map((p) => `${bucket.bucketArn}/${p}`) }),
+  );
+}
+
 /** The list prefix that covers an object pattern: `runs/*\/generator/*` → `runs/*`. */
 function listPrefix(pattern: string): string {
   const star = pattern.indexOf('*');

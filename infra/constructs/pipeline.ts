@@ -12,7 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { buildDefinition, type PipelineFunctions } from '../pipeline/definition.js';
 import type { DeploymentSettings } from '../settings.js';
-import { decryptWith, encryptWith, grantForJobVolumes, readObjects, writeObjects } from './grants.js';
+import { decryptWith, deleteObjects, encryptWith, grantForJobVolumes, readObjects, writeObjects } from './grants.js';
 import type { JobRuntime } from './job-runtime.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { stableId } from './stable-id.js';
@@ -81,6 +81,9 @@ export class Pipeline extends Construct {
     writeObjects(f.prepareRun.role, priv.bucket, ['runs/*/input/*', 'runs/*/run.json', 'quarantine/*']);
     encryptWith(f.prepareRun.role, priv.key);
     writeObjects(f.prepareRun.role, synth.bucket, ['runs/*/input/seeds.jsonl', 'runs/*/run.json']);
+    // A refused upload takes back what prepare-run already wrote for it (never the upload itself).
+    deleteObjects(f.prepareRun.role, priv.bucket, ['runs/*/input/*']);
+    deleteObjects(f.prepareRun.role, synth.bucket, ['runs/*/input/seeds.jsonl']);
     encryptWith(f.prepareRun.role, synth.key);
 
     // start-job: writes each job's config.json, starts jobs, passes the job roles to SageMaker.

@@ -111,6 +111,16 @@ describe('the privacy boundary, read from the template', () => {
     expect(prepareWrites.sort()).toEqual(['/runs/*/input/seeds.jsonl', '/runs/*/run.json']);
   });
 
+  it('lets prepare-run delete only the outputs it wrote, never an upload or the quarantine', () => {
+    const deletable = Object.keys(resources)
+      .filter((id) => resources[id]!.Type === 'AWS::IAM::Role')
+      .flatMap((roleId) => statementsOf(roleId).filter((s) => asList(s.Action).includes('s3:DeleteObject')).map((s) => ({ roleId, s })));
+    expect(new Set(deletable.map((d) => d.roleId))).toEqual(new Set(['PrepareRunRole']));
+    const resourcesText = deletable.map((d) => JSON.stringify(d.s.Resource)).join(' ');
+    expect(resourcesText).toContain('/runs/*/input/*');
+    expect(resourcesText).not.toMatch(/incoming|quarantine/);
+  });
+
   it('lets start-job pass only the two job roles, only to SageMaker, and only for isolated jobs', () => {
     const statements = statementsOf('StartJobRole');
     expect(statements).toContainEqual(
