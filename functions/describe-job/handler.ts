@@ -9,6 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { DescribeJobInputSchema, parseEvent, type DescribeJobOutput, type JobRecord, type JobRef, type Models } from '../shared/events.js';
 import { synthesisKeys } from '../shared/layout.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
@@ -90,23 +91,10 @@ export async function describeJob(event: unknown, deps: DescribeJobDeps): Promis
   return { status: 'Completed', failureReason: null, modelUri, models: modelUri ? withModel(models, job, modelUri) : models };
 }
 
-export const createHandler =
-  (deps: DescribeJobDeps) =>
-  async (event: unknown): Promise<DescribeJobOutput> => {
-    try {
-      return await describeJob(event, deps);
-    } finally {
-      deps.metrics?.publishStoredMetrics();
-    }
-  };
+export const createHandler = flushingMetrics<DescribeJobDeps, DescribeJobOutput>(describeJob);
 
 const sagemaker = new SageMakerClient({});
 const s3 = createS3Client();
-const logger = new Logger({ serviceName: 'rewardds-describe-job' });
-const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'describe-job' });
-let wired: ((event: unknown) => Promise<DescribeJobOutput>) | undefined;
+const { logger, metrics } = powertools('describe-job');
 
-export const handler = (event: unknown) => {
-  wired ??= createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics });
-  return wired(event);
-};
+export const handler = wireOnFirstCall(() => createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }));

@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { FilterInputSchema, parseEvent } from '../shared/events.js';
 import { s3Uri, synthesisKeys } from '../shared/layout.js';
 import { createS3Client, getObjectStream } from '../shared/s3-objects.js';
@@ -60,22 +61,9 @@ export async function filterRun(event: unknown, deps: FilterDeps): Promise<Filte
 /** The environment reader, under the name every handler exports it by (local mode wires handlers with it). */
 export const configFromEnv = selectionConfigFromEnv;
 
-export const createHandler =
-  (deps: FilterDeps) =>
-  async (event: unknown): Promise<FilterOutput> => {
-    try {
-      return await filterRun(event, deps);
-    } finally {
-      deps.metrics?.publishStoredMetrics();
-    }
-  };
+export const createHandler = flushingMetrics<FilterDeps, FilterOutput>(filterRun);
 
 const s3 = createS3Client();
-const logger = new Logger({ serviceName: 'rewardds-filter' });
-const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'filter' });
-let wired: ((event: unknown) => Promise<FilterOutput>) | undefined;
+const { logger, metrics } = powertools('filter');
 
-export const handler = (event: unknown) => {
-  wired ??= createHandler({ s3, config: selectionConfigFromEnv(), logger, metrics });
-  return wired(event);
-};
+export const handler = wireOnFirstCall(() => createHandler({ s3, config: selectionConfigFromEnv(), logger, metrics }));

@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { GateInputSchema, parseEvent } from '../shared/events.js';
 import { s3Uri, synthesisKeys } from '../shared/layout.js';
 import { createS3Client } from '../shared/s3-objects.js';
@@ -59,22 +60,9 @@ export async function gateRun(event: unknown, deps: GateDeps): Promise<GateOutpu
 /** The environment reader, under the name every handler exports it by (local mode wires handlers with it). */
 export const configFromEnv = selectionConfigFromEnv;
 
-export const createHandler =
-  (deps: GateDeps) =>
-  async (event: unknown): Promise<GateOutput> => {
-    try {
-      return await gateRun(event, deps);
-    } finally {
-      deps.metrics?.publishStoredMetrics();
-    }
-  };
+export const createHandler = flushingMetrics<GateDeps, GateOutput>(gateRun);
 
 const s3 = createS3Client();
-const logger = new Logger({ serviceName: 'rewardds-gate' });
-const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'gate' });
-let wired: ((event: unknown) => Promise<GateOutput>) | undefined;
+const { logger, metrics } = powertools('gate');
 
-export const handler = (event: unknown) => {
-  wired ??= createHandler({ s3, config: selectionConfigFromEnv(), logger, metrics });
-  return wired(event);
-};
+export const handler = wireOnFirstCall(() => createHandler({ s3, config: selectionConfigFromEnv(), logger, metrics }));

@@ -2,9 +2,8 @@
  * Prepare run Lambda: `{runId, upload}` → `$.run`. The work is in prepare.ts; this file
  * wires the environment, the S3 client and Powertools.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
+import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { parseEvent, PrepareRunInputSchema, type RunState } from '../shared/events.js';
 import { parseRunConfig } from '../shared/run-config.js';
 import { createS3Client } from '../shared/s3-objects.js';
@@ -36,23 +35,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PrepareConf
 
 export type PrepareRunHandlerDeps = PrepareDeps & { metrics?: MetricsSink & { publishStoredMetrics(): unknown } };
 
-export const createHandler =
-  (deps: PrepareRunHandlerDeps) =>
-  async (event: unknown): Promise<RunState> => {
-    const input = parseEvent(PrepareRunInputSchema, event, 'prepare-run');
-    try {
-      return await prepareRun(input, deps);
-    } finally {
-      deps.metrics?.publishStoredMetrics();
-    }
-  };
+export const createHandler = flushingMetrics<PrepareRunHandlerDeps, RunState>((event, deps) =>
+  prepareRun(parseEvent(PrepareRunInputSchema, event, 'prepare-run'), deps),
+);
 
 const s3 = createS3Client();
-const logger = new Logger({ serviceName: 'rewardds-prepare-run' });
-const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'prepare-run' });
-let wired: ((event: unknown) => Promise<RunState>) | undefined;
+const { logger, metrics } = powertools('prepare-run');
 
-export const handler = (event: unknown) => {
-  wired ??= createHandler({ s3, config: configFromEnv(), logger, metrics });
-  return wired(event);
-};
+export const handler = wireOnFirstCall(() => createHandler({ s3, config: configFromEnv(), logger, metrics }));

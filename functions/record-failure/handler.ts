@@ -8,6 +8,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SageMakerClient, StopProcessingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { parseEvent, RecordFailureInputSchema, type JobRef, type RecordFailureOutput } from '../shared/events.js';
 import { synthesisKeys } from '../shared/layout.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
@@ -91,23 +92,10 @@ export async function recordFailure(event: unknown, deps: RecordFailureDeps): Pr
   return { error, cause: shown.slice(0, MAX_CAUSE) };
 }
 
-export const createHandler =
-  (deps: RecordFailureDeps) =>
-  async (event: unknown): Promise<RecordFailureOutput> => {
-    try {
-      return await recordFailure(event, deps);
-    } finally {
-      deps.metrics?.publishStoredMetrics();
-    }
-  };
+export const createHandler = flushingMetrics<RecordFailureDeps, RecordFailureOutput>(recordFailure);
 
 const sagemaker = new SageMakerClient({});
 const s3 = createS3Client();
-const logger = new Logger({ serviceName: 'rewardds-record-failure' });
-const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'record-failure' });
-let wired: ((event: unknown) => Promise<RecordFailureOutput>) | undefined;
+const { logger, metrics } = powertools('record-failure');
 
-export const handler = (event: unknown) => {
-  wired ??= createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics });
-  return wired(event);
-};
+export const handler = wireOnFirstCall(() => createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }));

@@ -1,9 +1,8 @@
 /**
  * Release Lambda: `{runId, what, run, models?}` → `$.release` (models) or `$.evaluation`.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
+import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { parseEvent, ReleaseInputSchema, type ReleaseEvaluationOutput, type ReleaseModelsOutput } from '../shared/events.js';
 import { createS3Client } from '../shared/s3-objects.js';
 import type { MetricsSink } from '../prepare-run/prepare.js';
@@ -23,28 +22,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReleaseConf
 export type ReleaseHandlerDeps = ReleaseDeps & { metrics?: MetricsSink & { publishStoredMetrics(): unknown } };
 type ReleaseOutput = ReleaseModelsOutput | ReleaseEvaluationOutput;
 
-export const createHandler =
-  (deps: ReleaseHandlerDeps) =>
-  async (event: unknown): Promise<ReleaseOutput> => {
-    const input = parseEvent(ReleaseInputSchema, event, 'release');
-    try {
-      return input.what === 'models'
-        ? await releaseModels(input.runId, input.run, input.models, deps)
-        : await releaseEvaluation(input.runId, deps);
-    } finally {
-      deps.metrics?.publishStoredMetrics();
-    }
-  };
+export const createHandler = flushingMetrics<ReleaseHandlerDeps, ReleaseOutput>(async (event, deps) => {
+  const input = parseEvent(ReleaseInputSchema, event, 'release');
+  return input.what === 'models'
+    ? releaseModels(input.runId, input.run, input.models, deps)
+    : releaseEvaluation(input.runId, deps);
+});
 
 const s3 = createS3Client();
-const logger = new Logger({ serviceName: 'rewardds-release' });
-const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'release' });
-let wired: ((event: unknown) => Promise<ReleaseOutput>) | undefined;
+const { logger, metrics } = powertools('release');
 
-export const handler = (event: unknown) => {
-  wired ??= createHandler({ s3, config: configFromEnv(), logger, metrics });
-  return wired(event);
-};
+export const handler = wireOnFirstCall(() => createHandler({ s3, config: configFromEnv(), logger, metrics }));
 
 export { PrivacyBudgetExceeded, PrivacyCheckFailed } from './privacy-check.js';
 export { EvaluationNotAggregate } from './evaluation.js';

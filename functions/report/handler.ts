@@ -5,6 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { parseEvent, ReportInputSchema, type ReportOutput } from '../shared/events.js';
 import { s3Uri, synthesisKeys } from '../shared/layout.js';
 import { renderReportHtml } from '../shared/report-html.js';
@@ -43,10 +44,6 @@ export async function writeReport(event: unknown, deps: ReportDeps): Promise<Rep
 export const createHandler = (deps: ReportDeps) => (event: unknown) => writeReport(event, deps);
 
 const s3 = createS3Client();
-const logger = new Logger({ serviceName: 'rewardds-report' });
-let wired: ((event: unknown) => Promise<ReportOutput>) | undefined;
+const { logger } = powertools('report');
 
-export const handler = (event: unknown) => {
-  wired ??= createHandler({ s3, config: configFromEnv(), logger });
-  return wired(event);
-};
+export const handler = wireOnFirstCall(() => createHandler({ s3, config: configFromEnv(), logger }));

@@ -8,6 +8,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CreateProcessingJobCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { parseEvent, StartJobInputSchema, type StartJobOutput } from '../shared/events.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
 import { callSageMaker } from '../shared/sagemaker-errors.js';
@@ -85,24 +86,10 @@ export async function startJob(event: unknown, deps: StartJobDeps): Promise<Star
   return { jobName: name, kind: built.kind, stage: input.stage, zone: built.zone, runId: input.runId, round: input.round ?? null };
 }
 
-export const createHandler =
-  (deps: StartJobDeps) =>
-  async (event: unknown): Promise<StartJobOutput> => {
-    try {
-      return await startJob(event, deps);
-    } finally {
-      deps.metrics?.publishStoredMetrics();
-    }
-  };
+export const createHandler = flushingMetrics<StartJobDeps, StartJobOutput>(startJob);
 
 const sagemaker = new SageMakerClient({});
 const s3 = createS3Client();
-const logger = new Logger({ serviceName: 'rewardds-start-job' });
-const metrics = new Metrics({ namespace: 'RewardDS', serviceName: 'start-job' });
-let wired: ((event: unknown) => Promise<StartJobOutput>) | undefined;
+const { logger, metrics } = powertools('start-job');
 
-export const handler = (event: unknown) => {
-  // Env is read on the first call, not at import, so local mode can import this module without it.
-  wired ??= createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics });
-  return wired(event);
-};
+export const handler = wireOnFirstCall(() => createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }));

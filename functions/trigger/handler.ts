@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { bareEtag, runName, uploadLayout } from '../shared/run-name.js';
 
 /** The fields of S3's EventBridge event that the trigger reads; the rest may vary. */
@@ -80,10 +81,6 @@ export async function startRun(event: unknown, deps: TriggerDeps): Promise<Trigg
 export const createHandler = (deps: TriggerDeps) => (event: unknown) => startRun(event, deps);
 
 const sfn = new SFNClient({});
-const logger = new Logger({ serviceName: 'rewardds-trigger' });
-let wired: ((event: unknown) => Promise<TriggerResult>) | undefined;
+const { logger } = powertools('trigger');
 
-export const handler = (event: unknown) => {
-  wired ??= createHandler({ sfn, config: configFromEnv(), logger });
-  return wired(event);
-};
+export const handler = wireOnFirstCall(() => createHandler({ sfn, config: configFromEnv(), logger }));
