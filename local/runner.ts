@@ -263,19 +263,9 @@ async function loadHandlers(
 async function wireHandler(entry: string, env: Record<string, string>, deps: Record<string, unknown>): Promise<Invoke> {
   const mod = (await import(resolve(REPO_ROOT, entry))) as HandlerModule;
   if (typeof mod.createHandler !== 'function') throw new Error(`${entry} exports no createHandler(deps)`);
-  const readConfig = mod.configFromEnv ?? (await sharedConfigReader(entry));
-  const config = readConfig ? readConfig({ ...env }) : undefined;
+  if (typeof mod.configFromEnv !== 'function') throw new Error(`${entry} exports no configFromEnv(env)`);
+  const config = mod.configFromEnv({ ...env });
   return mod.createHandler({ ...deps, config });
-}
-
-/**
- * The filter and gate handlers read their environment with the selection module's shared
- * reader instead of exporting configFromEnv; use the same reader they use.
- */
-async function sharedConfigReader(entry: string): Promise<HandlerModule['configFromEnv']> {
-  if (!/functions\/(filter|gate)\/handler\.ts$/.test(entry)) return undefined;
-  const mod = (await import('../functions/shared/selection/lambda-config.js')) as { selectionConfigFromEnv: HandlerModule['configFromEnv'] };
-  return mod.selectionConfigFromEnv;
 }
 
 function triggerHandler(
