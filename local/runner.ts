@@ -28,6 +28,7 @@ import {
 import { buildTinyModels, createBuckets, objectCreatedEvent, placeUpload, uploadFolder, uploadName, type LocalBucket } from './bootstrap.js';
 import { LocalSageMaker, defaultPython, type LocalJobEvent } from './sagemaker.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from './s3-server.js';
+import { STATE_NAMES } from '../infra/pipeline/definition.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -341,28 +342,39 @@ async function execute(
   });
 
   let failedState: string | undefined;
-  const entered = new Map<string, number>();
+  // A job step is several states ("X", "X · wait", "X · check status", "X · finished?"):
+  // the console shows it as one line from its first state until the next step begins.
+  let open: { step: string; label: string; at: number } | undefined;
+  const close = (at: number) => {
+    if (!open) return;
+    const seconds = (at - open.at) / 1000;
+    ctx.stateSeconds[open.step] = (ctx.stateSeconds[open.step] ?? 0) + seconds;
+    ctx.say(`[${ctx.elapsed()}] ✓ ${open.label} (${seconds.toFixed(1)}s)`);
+    open = undefined;
+  };
   const logs = (async () => {
     for await (const event of execution.eventLogs) {
       if (!('state' in event)) continue;
       const state = event.state.name;
-      const quiet = polls.has(state) || ['Wait', 'Choice', 'Pass', 'Succeed'].includes(event.state.type);
+      const step = stepOf(state);
       if (event.type === 'StateEntered') {
-        entered.set(state, event.timestamp);
-        if (!quiet) ctx.say(`[${ctx.elapsed()}] ▶ ${state}`);
-      } else if (event.type === 'StateExited') {
-        const seconds = (event.timestamp - (entered.get(state) ?? event.timestamp)) / 1000;
-        ctx.stateSeconds[state] = (ctx.stateSeconds[state] ?? 0) + seconds;
-        if (!quiet) ctx.say(`[${ctx.elapsed()}] ✓ ${state} (${seconds.toFixed(1)}s)`);
+        if (open && open.step !== step) close(event.timestamp);
+        const quiet = polls.has(state) || ['Wait', 'Choice', 'Pass', 'Succeed', 'Fail'].includes(event.state.type);
+        if (!open && !quiet && step === state) {
+          open = { step, label: withRound(state, event.state.input), at: event.timestamp };
+          ctx.say(`[${ctx.elapsed()}] ▶ ${open.label}`);
+        }
       } else if (event.type === 'StateFailed') {
-        failedState ??= state;
-        ctx.say(`[${ctx.elapsed()}] ✗ ${state}: ${event.Error}`);
+        failedState ??= step;
+        open = undefined;
+        ctx.say(`[${ctx.elapsed()}] ✗ ${step}: ${event.Error}`);
       } else if (event.type === 'StateRetried') {
         ctx.say(`[${ctx.elapsed()}] ↻ ${state} (retry ${event.retry.attempt})`);
       } else if (event.type === 'StateCaught') {
         ctx.say(`[${ctx.elapsed()}] ↪ ${state} caught → ${event.catch.catcher.Next}`);
       }
     }
+    close(Date.now());
   })();
   try {
     const output = await execution.result;
@@ -372,6 +384,18 @@ async function execute(
     await logs.catch(() => undefined);
     return { ok: false, failedState, reason: (error as Error).message };
   }
+}
+
+/** "X · check status" → "X": the step a state belongs to. */
+const stepOf = (state: string) => state.split(' · ')[0]!;
+
+const LOOP_STATES = new Set<string>([STATE_NAMES.refine, STATE_NAMES.scoreRefined, STATE_NAMES.gate, STATE_NAMES.fineTuneR]);
+
+/** Loop states run once per refinement round; the round in their input tells them apart. */
+function withRound(state: string, input: unknown): string {
+  const round = (input as { round?: unknown } | null)?.round;
+  if (!LOOP_STATES.has(state) || typeof round !== 'number') return state;
+  return `${state.replace(/ \(round r\)$/, '')} (round ${round})`;
 }
 
 function jobLine(event: LocalJobEvent): string {
