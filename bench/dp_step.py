@@ -95,7 +95,7 @@ def main() -> None:
         plain_optimizer.step()
 
     settings = DPSettings(batch_size=args.batch, epochs=1, learning_rate=1e-4, noise_multiplier=1.0, clip_norm=1.0,
-                          delta=1e-5, seed=0)
+                          delta=1e-5, mechanism_seed=0)
     trainer = DPTrainer(dp_model, record_losses=record_losses, settings=settings, records=args.batch * 10)
     dp_model.train()
 
