@@ -90,6 +90,8 @@ export class PipelineFunction extends Construct {
           target: 'node22',
           minify: true,
           sourceMap: true,
+          // Stack traces keep file and line; the map need not carry every dependency's source.
+          sourcesContent: false,
           // Bundle the pinned AWS SDK rather than the runtime's copy, so AWS runs what the tests ran.
           externalModules: [],
         },
