@@ -21,7 +21,7 @@ const proxyModel = z
     baseModel: s3Uri.optional(),
     epochs: z.int().min(1).max(100).default(3),
     batchSize: z.int().min(1).max(65_536).default(64),
-    /** LoRA under DP-SGD wants a larger step than full fine-tuning; see docs/privacy.md. */
+    /** LoRA under DP-SGD wants a larger step than full fine-tuning (docs/architecture.md, "Choices"). */
     learningRate: z.number().positive().max(1).default(5e-4),
     lora,
     maxLength: z.int().min(16).max(32_768).default(1024),
