@@ -15,6 +15,7 @@ demo: bootstrap
 		--seeds $(EXAMPLE)/seeds.jsonl --config examples/tiny.config.json --workdir $(WORKDIR)
 
 test: bootstrap
+	npx tsc --noEmit -p tsconfig.json
 	npx vitest run
 	cd jobs && ../$(VENV)/bin/python -m pytest
 
