@@ -142,6 +142,30 @@ describe('a full local run', () => {
     expect(existsSync(join(synth, 'input', 'train.jsonl'))).toBe(false);
   });
 
+  it('keeps every private text out of the synthesis zone and out of every log', () => {
+    // A distinctive piece of each private prompt and response, training and test alike.
+    const privateTexts = [...readJsonl(files.train), ...readJsonl(files.test)].flatMap((r) =>
+      Object.values(r)
+        .filter((t): t is string => typeof t === 'string' && t.length >= 40)
+        .map((t) => t.slice(8, 40)),
+    );
+    expect(privateTexts.length).toBeGreaterThan(10);
+    const filesUnder = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+    const leaks = (paths: string[]) =>
+      paths.filter((path) => {
+        const text = readFileSync(path).toString('utf8');
+        return privateTexts.some((t) => text.includes(t));
+      });
+    // The check can see private text: the private zone holds the normalized input.
+    expect(leaks(filesUnder(priv)).length).toBeGreaterThan(0);
+    expect(leaks(filesUnder(synth))).toEqual([]);
+    const wd = join(work, 'wd');
+    const logs = [join(wd, 'lambda.log'), ...readdirSync(join(wd, 'jobs')).map((job) => join(wd, 'jobs', job, 'job.log'))].filter((p) => existsSync(p));
+    expect(logs.length).toBeGreaterThan(10);
+    expect(leaks(logs)).toEqual([]);
+  });
+
   it('evaluates the base target and every round on the test set, aggregate numbers only', () => {
     const rows = result.evaluation.rows as { model: string; n: number; rougeL: number; bleu: number; exactMatch: number }[];
     expect(rows.map((r) => r.model)).toEqual(['base', 'round-0', 'round-1', 'round-2']);
