@@ -18,9 +18,11 @@ TypeScript privacy planner uses, so the plan and this job's accountant agree.
 from __future__ import annotations
 
 import math
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Generic, Sequence, TypeVar
 
 import torch
@@ -212,8 +214,13 @@ def train_dp(
     record_losses: RecordLosses,
     settings: DPSettings,
     optimizer_factory: Callable[[list[torch.nn.Parameter], float], torch.optim.Optimizer] | None = None,
+    checkpoint_dir: Path | None = None,
+    checkpoint_every: int = 50,
 ) -> DPResult:
     """DP-SGD over `records` for epochs·ceil(N/B) Poisson steps; returns ε and losses.
+
+    With `checkpoint_dir` (a managed-spot job), the state after every `checkpoint_every`
+    steps is kept there and a restarted job continues from it: see `_resume`.
 
     The model is trained in place (its trainable parameters only); Opacus' hooks are
     removed before returning.
@@ -223,13 +230,17 @@ def train_dp(
     trainer = DPTrainer(
         model, record_losses=record_losses, settings=settings, records=n, optimizer_factory=optimizer_factory
     )
+    result = DPResult(records=n, steps=0, sample_rate=trainer.sample_rate, epsilon=0.0)
+    fingerprint = {"records": n, "steps": steps, "sampleRate": trainer.sample_rate,
+                   "noiseMultiplier": settings.noise_multiplier, "clipNorm": settings.clip_norm}
+    if checkpoint_dir is not None:
+        _resume(checkpoint_dir, trainer, result, fingerprint)
     sampler = UniformWithReplacementSampler(
         num_samples=n,
         sample_rate=trainer.sample_rate,
         generator=_mechanism_generator(settings.mechanism_seed, offset=0),
-        steps=steps,
+        steps=steps - trainer.steps,
     )
-    result = DPResult(records=n, steps=0, sample_rate=trainer.sample_rate, epsilon=0.0)
     device = trainer.params[0].device
     model.train()
     started = time.perf_counter()
@@ -240,12 +251,74 @@ def train_dp(
             if losses is not None:
                 result.losses.append(float(losses.mean()))
                 result.tokens += batch.tokens
+            if checkpoint_dir is not None and trainer.steps % checkpoint_every == 0 and trainer.steps < steps:
+                _save_checkpoint(checkpoint_dir, trainer, result, fingerprint)
     finally:
         trainer.close()
     result.seconds = time.perf_counter() - started
     result.steps = trainer.steps
     result.epsilon = trainer.epsilon(settings.delta)
     return result
+
+
+CHECKPOINT_FILE = "dp-state.pt"
+
+
+def spot_checkpoint_dir(env: os._Environ | dict = os.environ) -> Path | None:
+    """SageMaker's checkpoint folder (CheckpointConfig.LocalPath) when the job has one.
+
+    SageMaker creates it only for jobs with a CheckpointConfig (managed spot here) and
+    syncs it to S3; SM_CHECKPOINT_DIR overrides the path, as the other SM_* roots do.
+    """
+    path = Path(env.get("SM_CHECKPOINT_DIR", "/opt/ml/checkpoints"))
+    return path if path.is_dir() else None
+
+
+def _save_checkpoint(directory: Path, trainer: DPTrainer, result: DPResult, fingerprint: dict) -> None:
+    """The state after `trainer.steps` steps, written whole (temporary name, then rename).
+
+    It holds the trainable weights, the optimizer's moments, the accountant's history and
+    the losses: private-zone data, synced by SageMaker to the private bucket only.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {
+        "fingerprint": fingerprint,
+        "steps": trainer.steps,
+        "trainable": [p.detach().cpu().clone() for p in trainer.params],
+        "optimizer": trainer.optimizer.original_optimizer.state_dict(),
+        "accountant": list(trainer.accountant.history),
+        "losses": list(result.losses),
+        "tokens": result.tokens,
+    }
+    tmp = directory / f".{CHECKPOINT_FILE}.tmp-{os.getpid()}"
+    torch.save(state, tmp)
+    os.replace(tmp, directory / CHECKPOINT_FILE)
+
+
+def _resume(directory: Path, trainer: DPTrainer, result: DPResult, fingerprint: dict) -> None:
+    """Continues an interrupted job from its last checkpoint, if it left one.
+
+    Privacy: the released model is a function of the checkpointed state and the steps
+    taken after it. Steps the interrupted attempt took after its last checkpoint are
+    lost and redone with fresh noise; their result never leaves the job, so the
+    accountant counts only the steps that the final model went through.
+    """
+    path = directory / CHECKPOINT_FILE
+    if not path.exists():
+        return
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if state["fingerprint"] != fingerprint:
+        raise ValueError(
+            f"checkpoint {path} belongs to another training ({state['fingerprint']}, this one is {fingerprint})"
+        )
+    with torch.no_grad():
+        for param, saved in zip(trainer.params, state["trainable"], strict=True):
+            param.copy_(saved.to(param.device))
+    trainer.optimizer.original_optimizer.load_state_dict(state["optimizer"])
+    trainer.accountant.history = list(state["accountant"])
+    trainer.steps = int(state["steps"])
+    result.losses = list(state["losses"])
+    result.tokens = int(state["tokens"])
 
 
 def dp_metrics(stage: str, settings: DPSettings, result: DPResult) -> dict:

@@ -125,6 +125,68 @@ def test_reported_epsilon_is_opacus_rdp_for_the_steps_taken(base_dir, tokenizer)
     assert math.isfinite(result.epsilon) and result.epsilon > 0
 
 
+class Interrupted(Exception):
+    """Stands in for a spot interruption in the middle of a training."""
+
+
+def test_an_interrupted_training_resumes_from_its_checkpoint_and_accounts_every_step_once(base_dir, tokenizer, tmp_path):
+    examples = learnable_examples(tokenizer, n=12)
+    pad = tokenizer.pad_token_id
+    settings = DPSettings(batch_size=3, epochs=3, learning_rate=1e-2, noise_multiplier=1.1, clip_norm=1.0,
+                          delta=1e-5)
+    planned = planned_steps(3, 3, 12)  # 12 steps
+    calls = {"n": 0}
+
+    def failing_after_seven(module, batch):
+        calls["n"] += 1
+        if calls["n"] > 7:
+            raise Interrupted()
+        return lm_record_losses(module, batch)
+
+    model = lm_with_lora(base_dir)
+    before = lora_state(model)
+    with pytest.raises(Interrupted):
+        train_dp(model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=failing_after_seven,
+                 settings=settings, checkpoint_dir=tmp_path, checkpoint_every=4)
+    saved = torch.load(tmp_path / "dp-state.pt", weights_only=False)
+    # Non-empty batches only reach record_losses, so the interruption fell after step 7 or later;
+    # the last checkpoint is at a multiple of 4 before it.
+    assert saved["steps"] in (4, 8)
+    # Opacus keeps (σ, q, consecutive steps) entries: together they hold every step taken.
+    assert sum(entry[2] for entry in saved["accountant"]) == saved["steps"]
+
+    # The restarted job: a fresh model from the same base, as SageMaker would start it.
+    resumed_model = lm_with_lora(base_dir)
+    taken = {"n": 0}
+
+    def counting(module, batch):
+        taken["n"] += 1
+        return lm_record_losses(module, batch)
+
+    result = train_dp(resumed_model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=counting,
+                      settings=settings, checkpoint_dir=tmp_path, checkpoint_every=4)
+    assert result.steps == planned
+    assert taken["n"] <= planned - saved["steps"]  # only the remaining steps ran
+    independent = RDPAccountant()
+    for _ in range(planned):
+        independent.step(noise_multiplier=1.1, sample_rate=3 / 12)
+    assert result.epsilon == pytest.approx(independent.get_epsilon(1e-5), rel=1e-12)
+    # The resumed run started from the checkpoint's weights, not from the fresh adapter.
+    assert any(not torch.equal(p, before[n]) for n, p in lora_state(resumed_model).items())
+
+
+def test_a_checkpoint_of_another_training_is_refused(base_dir, tokenizer, tmp_path):
+    examples = learnable_examples(tokenizer, n=12)
+    pad = tokenizer.pad_token_id
+    first = DPSettings(batch_size=3, epochs=2, learning_rate=1e-2, noise_multiplier=1.1, clip_norm=1.0, delta=1e-5)
+    train_dp(lm_with_lora(base_dir), examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses,
+             settings=first, checkpoint_dir=tmp_path, checkpoint_every=2)
+    other = DPSettings(batch_size=3, epochs=2, learning_rate=1e-2, noise_multiplier=0.9, clip_norm=1.0, delta=1e-5)
+    with pytest.raises(ValueError, match="belongs to another training"):
+        train_dp(lm_with_lora(base_dir), examples, make_batch=lambda b: sft_batch(b, pad),
+                 record_losses=lm_record_losses, settings=other, checkpoint_dir=tmp_path, checkpoint_every=2)
+
+
 def test_an_empty_batch_is_a_noise_only_step_that_is_accounted(base_dir):
     model = lm_with_lora(base_dir)
     settings = DPSettings(batch_size=2, epochs=1, learning_rate=1e-2, noise_multiplier=1.0, clip_norm=1.0,

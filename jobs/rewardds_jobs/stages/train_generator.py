@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..config import ProxyTrainConfig
-from ..dp import DPSettings, dp_metrics, train_dp
+from ..dp import DPSettings, dp_metrics, spot_checkpoint_dir, train_dp
 from ..lora import attach_lora
 from ..models import load_causal_lm, load_tokenizer, lora_target_modules
 from ..prompts import format_prompt
@@ -50,6 +50,7 @@ def run(job) -> dict:
         make_batch=lambda batch: sft_batch(batch, tokenizer.pad_token_id),
         record_losses=lm_record_losses,
         settings=settings,
+        checkpoint_dir=spot_checkpoint_dir(),
     )
 
     out = job.model_out

@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 
 from ..config import ProxyTrainConfig
-from ..dp import RecordBatch, dp_metrics, train_dp
+from ..dp import RecordBatch, dp_metrics, spot_checkpoint_dir, train_dp
 from ..failure import JobInputError
 from ..lora import attach_lora
 from ..losses import pair_loss_per_record
@@ -121,6 +121,7 @@ def run(job) -> dict:
         make_batch=lambda batch: pair_batch(batch, tokenizer.pad_token_id),
         record_losses=pair_record_losses,
         settings=settings,
+        checkpoint_dir=spot_checkpoint_dir(),
     )
 
     out = job.model_out
