@@ -18,7 +18,6 @@ TypeScript privacy planner uses, so the plan and this job's accountant agree.
 from __future__ import annotations
 
 import math
-import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -30,6 +29,8 @@ from opacus.accountants import RDPAccountant
 from opacus.grad_sample import GradSampleModule
 from opacus.optimizers import DPOptimizer
 from opacus.utils.uniform_sampler import UniformWithReplacementSampler
+
+from .checkpoints import load_state, restore_parameters, save_state
 
 R = TypeVar("R")
 
@@ -264,35 +265,17 @@ def train_dp(
 CHECKPOINT_FILE = "dp-state.pt"
 
 
-def spot_checkpoint_dir(env: os._Environ | dict = os.environ) -> Path | None:
-    """SageMaker's checkpoint folder (CheckpointConfig.LocalPath) when the job has one.
-
-    SageMaker creates it only for jobs with a CheckpointConfig (managed spot here) and
-    syncs it to S3; SM_CHECKPOINT_DIR overrides the path, as the other SM_* roots do.
-    """
-    path = Path(env.get("SM_CHECKPOINT_DIR", "/opt/ml/checkpoints"))
-    return path if path.is_dir() else None
-
-
 def _save_checkpoint(directory: Path, trainer: DPTrainer, result: DPResult, fingerprint: dict) -> None:
-    """The state after `trainer.steps` steps, written whole (temporary name, then rename).
-
-    It holds the trainable weights, the optimizer's moments, the accountant's history and
-    the losses: private-zone data, synced by SageMaker to the private bucket only.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    state = {
-        "fingerprint": fingerprint,
+    """The state after `trainer.steps` steps: trainable weights, optimizer moments, the
+    accountant's history and the losses. Private-zone data, synced to the private bucket only."""
+    save_state(directory, CHECKPOINT_FILE, fingerprint, {
         "steps": trainer.steps,
         "trainable": [p.detach().cpu().clone() for p in trainer.params],
         "optimizer": trainer.optimizer.original_optimizer.state_dict(),
         "accountant": list(trainer.accountant.history),
         "losses": list(result.losses),
         "tokens": result.tokens,
-    }
-    tmp = directory / f".{CHECKPOINT_FILE}.tmp-{os.getpid()}"
-    torch.save(state, tmp)
-    os.replace(tmp, directory / CHECKPOINT_FILE)
+    })
 
 
 def _resume(directory: Path, trainer: DPTrainer, result: DPResult, fingerprint: dict) -> None:
@@ -303,17 +286,10 @@ def _resume(directory: Path, trainer: DPTrainer, result: DPResult, fingerprint: 
     lost and redone with fresh noise; their result never leaves the job, so the
     accountant counts only the steps that the final model went through.
     """
-    path = directory / CHECKPOINT_FILE
-    if not path.exists():
+    state = load_state(directory, CHECKPOINT_FILE, fingerprint)
+    if state is None:
         return
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if state["fingerprint"] != fingerprint:
-        raise ValueError(
-            f"checkpoint {path} belongs to another training ({state['fingerprint']}, this one is {fingerprint})"
-        )
-    with torch.no_grad():
-        for param, saved in zip(trainer.params, state["trainable"], strict=True):
-            param.copy_(saved.to(param.device))
+    restore_parameters(trainer.params, state["trainable"])
     trainer.optimizer.original_optimizer.load_state_dict(state["optimizer"])
     trainer.accountant.history = list(state["accountant"])
     trainer.steps = int(state["steps"])

@@ -10,10 +10,12 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import torch
 
+from .checkpoints import load_state, restore_parameters, save_state
 from .dp import RecordBatch
 from .losses import IGNORE_INDEX, response_lm_loss_per_row
 
@@ -90,6 +92,9 @@ class SFTResult:
     seconds: float = 0.0
 
 
+SFT_CHECKPOINT_FILE = "sft-state.pt"
+
+
 def train_sft(
     model: torch.nn.Module,
     examples: Sequence[EncodedExample],
@@ -99,8 +104,14 @@ def train_sft(
     epochs: int,
     learning_rate: float,
     seed: int,
+    checkpoint_dir: Path | None = None,
+    checkpoint_every: int = 50,
 ) -> SFTResult:
-    """Plain (non-DP) LoRA SFT: seeded shuffles, mean of per-example losses, AdamW."""
+    """Plain (non-DP) LoRA SFT: seeded shuffles, mean of per-example losses, AdamW.
+
+    With `checkpoint_dir` (a managed-spot job) the state is kept every `checkpoint_every`
+    steps and a restarted job continues where the last one was kept.
+    """
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters (LoRA not attached?)")
@@ -108,12 +119,23 @@ def train_sft(
     order = list(range(len(examples)))
     shuffler = random.Random(seed)
     result = SFTResult()
+    fingerprint = {"examples": len(examples), "batchSize": batch_size, "epochs": epochs, "seed": seed}
+    first_epoch, first_start = 0, 0
+    saved = load_state(checkpoint_dir, SFT_CHECKPOINT_FILE, fingerprint) if checkpoint_dir else None
+    if saved is not None:
+        restore_parameters(params, saved["trainable"])
+        optimizer.load_state_dict(saved["optimizer"])
+        shuffler.setstate(saved["shuffler"])
+        order = list(saved["order"])
+        first_epoch, first_start = saved["epoch"], saved["start"]
+        result.steps, result.losses, result.tokens = saved["steps"], list(saved["losses"]), saved["tokens"]
     device = params[0].device
     model.train()
     started = time.perf_counter()
-    for _ in range(epochs):
-        shuffler.shuffle(order)
-        for start in range(0, len(order), batch_size):
+    for epoch in range(first_epoch, epochs):
+        if epoch != first_epoch or saved is None:
+            shuffler.shuffle(order)
+        for start in range(first_start if epoch == first_epoch else 0, len(order), batch_size):
             batch = sft_batch([examples[i] for i in order[start : start + batch_size]], pad_id).to(device)
             optimizer.zero_grad(set_to_none=True)
             loss = lm_record_losses(model, batch).mean()
@@ -122,5 +144,18 @@ def train_sft(
             result.steps += 1
             result.losses.append(float(loss.detach()))
             result.tokens += batch.tokens
+            if checkpoint_dir is not None and result.steps % checkpoint_every == 0:
+                save_state(checkpoint_dir, SFT_CHECKPOINT_FILE, fingerprint, {
+                    "trainable": [p.detach().cpu().clone() for p in params],
+                    "optimizer": optimizer.state_dict(),
+                    "shuffler": shuffler.getstate(),
+                    "order": list(order),
+                    # Where the next batch starts: this epoch's next slice.
+                    "epoch": epoch,
+                    "start": start + batch_size,
+                    "steps": result.steps,
+                    "losses": list(result.losses),
+                    "tokens": result.tokens,
+                })
     result.seconds = time.perf_counter() - started
     return result

@@ -15,7 +15,8 @@ from typing import Sequence
 import torch
 
 from ..config import ProxyTrainConfig
-from ..dp import RecordBatch, dp_metrics, spot_checkpoint_dir, train_dp
+from ..checkpoints import spot_checkpoint_dir
+from ..dp import RecordBatch, dp_metrics, train_dp
 from ..failure import JobInputError
 from ..lora import attach_lora
 from ..losses import pair_loss_per_record

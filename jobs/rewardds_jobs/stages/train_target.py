@@ -14,6 +14,7 @@ from ..lora import attach_lora, resume_lora
 from ..models import load_causal_lm, load_tokenizer, lora_target_modules
 from ..prompts import format_prompt
 from ..records import read_unique
+from ..checkpoints import spot_checkpoint_dir
 from ..sft import encode_sft, train_sft
 
 STAGE = "train-target"
@@ -43,6 +44,7 @@ def run(job) -> dict:
         epochs=cfg.epochs,
         learning_rate=cfg.learning_rate,
         seed=cfg.seed,
+        checkpoint_dir=spot_checkpoint_dir(),
     )
 
     out = job.model_out
