@@ -36,6 +36,9 @@ const cases: [string, () => unknown][] = [
         config: parseRunConfig({ privacy: { split: 0.3 }, generator: { batchSize: 32 }, reward: { batchSize: 128 } }),
       }),
   ],
-  ['one ε (151 orders), q 0.019, σ 0.64, 159 steps', () => mechanismEpsilon({ sampleRate: 64 / 3364, noiseMultiplier: 0.64, steps: 159 }, 1e-5)],
+  [
+    'one ε (151 orders), q 0.019, σ 0.64, 159 steps',
+    () => mechanismEpsilon({ sampleRate: 64 / 3364, noiseMultiplier: 0.64, steps: 159 }, 1e-5),
+  ],
 ];
 for (const [label, run] of cases) console.log(`${label.padEnd(52)} median ${time(run).toFixed(1)} ms over ${repeats}`);

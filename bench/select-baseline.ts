@@ -35,14 +35,28 @@ for (let start = 0, line = 1; start < bytes.length; line += 1) {
 const choose = chooserFor({ method: 'reward', alpha: Number(values.alpha) });
 const choices = records.map((r) => choose(r.candidates));
 const scores = Float64Array.from(choices, (c) => c.score);
-const picked = pickPool({ length: scores.length, get: (i) => scores[i]! }, keepCount(records.length, Number(values['keep-fraction'])), 'reward', 0);
+const picked = pickPool(
+  { length: scores.length, get: (i) => scores[i]! },
+  keepCount(records.length, Number(values['keep-fraction'])),
+  'reward',
+  0,
+);
 
 const working: string[] = [];
 const pool: string[] = [];
 records.forEach((r, i) => {
   const chosen = r.candidates[choices[i]!.chosen]!;
-  working.push(JSON.stringify({ id: r.id, prompt: r.prompt, chosen: chosen.text, rejected: r.candidates[choices[i]!.rejected]!.text, reward: chosen.reward }) + '\n');
-  if (picked[i]) pool.push(JSON.stringify({ id: r.id, prompt: r.prompt, response: chosen.text, reward: chosen.reward }) + '\n');
+  working.push(
+    JSON.stringify({
+      id: r.id,
+      prompt: r.prompt,
+      chosen: chosen.text,
+      rejected: r.candidates[choices[i]!.rejected]!.text,
+      reward: chosen.reward,
+    }) + '\n',
+  );
+  if (picked[i])
+    pool.push(JSON.stringify({ id: r.id, prompt: r.prompt, response: chosen.text, reward: chosen.reward }) + '\n');
 });
 writeFileSync(values.working!, working.join(''));
 writeFileSync(values.pool!, pool.join(''));

@@ -84,7 +84,8 @@ async function generate(path: string): Promise<void> {
       reward: (random() - 0.5) * 6,
       ppl: 1 + -Math.log(1 - random()) * 8,
     }));
-    buffer += JSON.stringify({ id: `q-${String(i).padStart(6, '0')}`, prompt: slice(300, 20, 1500), candidates }) + '\n';
+    buffer +=
+      JSON.stringify({ id: `q-${String(i).padStart(6, '0')}`, prompt: slice(300, 20, 1500), candidates }) + '\n';
     if (buffer.length > 1 << 20) {
       if (!out.write(buffer)) await once(out, 'drain');
       buffer = '';
@@ -129,7 +130,9 @@ async function main(): Promise<void> {
     console.log(`generated ${scores} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
   const size = (await stat(scores)).size;
-  console.log(`input: ${QUERIES} queries × ${CANDIDATES} = ${QUERIES * CANDIDATES} candidates, ${(size / 2 ** 20).toFixed(0)} MiB`);
+  console.log(
+    `input: ${QUERIES} queries × ${CANDIDATES} = ${QUERIES * CANDIDATES} candidates, ${(size / 2 ** 20).toFixed(0)} MiB`,
+  );
 
   const loadBefore = loadavg();
   const streamingOut = { pool: join(OUT, 'pool-streaming.jsonl'), working: join(OUT, 'working-streaming.jsonl') };
@@ -159,7 +162,17 @@ async function main(): Promise<void> {
     banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   });
   const bundledOut = { pool: join(OUT, 'pool-bundled.jsonl'), working: join(OUT, 'working-bundled.jsonl') };
-  rows.streamingBundled = await measure([process.execPath, bundle, 'select', '--in', scores, '--pool', bundledOut.pool, '--working', bundledOut.working]);
+  rows.streamingBundled = await measure([
+    process.execPath,
+    bundle,
+    'select',
+    '--in',
+    scores,
+    '--pool',
+    bundledOut.pool,
+    '--working',
+    bundledOut.working,
+  ]);
   if (streaming.exitCode === 0 && rows.streamingBundled.exitCode === 0) {
     for (const kind of ['pool', 'working'] as const) {
       if (!(await readFile(streamingOut[kind])).equals(await readFile(bundledOut[kind]))) {
@@ -194,16 +207,24 @@ async function main(): Promise<void> {
     }
   }
 
-  console.log(`\nload average before: ${loadBefore.map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs; after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `\nload average before: ${loadBefore.map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs; after: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log('\n| implementation | wall s | CPU s (user+sys) | peak RSS MiB |\n|---|---:|---:|---:|');
   for (const [name, m] of Object.entries(rows)) {
-    console.log(`| ${name} | ${m.wallSeconds.toFixed(2)} | ${m.cpuSeconds?.toFixed(2) ?? 'n/a'} | ${m.maxRssMiB?.toFixed(0) ?? 'n/a'} |`);
+    console.log(
+      `| ${name} | ${m.wallSeconds.toFixed(2)} | ${m.cpuSeconds?.toFixed(2) ?? 'n/a'} | ${m.maxRssMiB?.toFixed(0) ?? 'n/a'} |`,
+    );
   }
   const base = rows.loadEverything;
   if (base && base.maxRssMiB && streaming.maxRssMiB) {
     console.log(
       `\nload-everything / streaming: wall ×${(base.wallSeconds / streaming.wallSeconds).toFixed(2)}, ` +
-        (base.cpuSeconds && streaming.cpuSeconds ? `CPU ×${(base.cpuSeconds / streaming.cpuSeconds).toFixed(2)}, ` : '') +
+        (base.cpuSeconds && streaming.cpuSeconds
+          ? `CPU ×${(base.cpuSeconds / streaming.cpuSeconds).toFixed(2)}, `
+          : '') +
         `peak RSS ×${(base.maxRssMiB / streaming.maxRssMiB).toFixed(1)}`,
     );
   }
@@ -214,7 +235,11 @@ async function main(): Promise<void> {
   }
   await writeFile(
     join(OUT, 'select-results.json'),
-    JSON.stringify({ queries: QUERIES, candidates: CANDIDATES, inputBytes: size, node: process.version, loadBefore, rows }, null, 2),
+    JSON.stringify(
+      { queries: QUERIES, candidates: CANDIDATES, inputBytes: size, node: process.version, loadBefore, rows },
+      null,
+      2,
+    ),
   );
   if (streaming.exitCode !== 0 || rows.streamingBundled.exitCode !== 0) process.exitCode = 1;
 }

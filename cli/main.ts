@@ -2,15 +2,23 @@
  * `rewardds <command>`: one entry point for the local tools. Each command lives in
  * cli/commands/<command>.ts and exports `run(argv): Promise<number>` (the exit code).
  */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> }> = {
-  run: { summary: 'run the whole pipeline (--local) on a JSONL file', load: () => import('./commands/run.js') },
-  plan: { summary: 'plan the DP noise for a privacy budget', load: () => import('./commands/plan.js') },
-  select: { summary: 're-filter a scores.jsonl file without AWS', load: () => import('./commands/select.js') },
-};
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> }> =
+  {
+    run: { summary: 'run the whole pipeline (--local) on a JSONL file', load: () => import('./commands/run.js') },
+    plan: { summary: 'plan the DP noise for a privacy budget', load: () => import('./commands/plan.js') },
+    select: { summary: 're-filter a scores.jsonl file without AWS', load: () => import('./commands/select.js') },
+  };
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return ['usage: rewardds <command> [options]', '', 'commands:', ...lines, '', 'rewardds <command> --help for its options'].join('\n');
+  return [
+    'usage: rewardds <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'rewardds <command> --help for its options',
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

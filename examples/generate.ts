@@ -28,28 +28,107 @@ const CLINIC = 'Larkspur Valley Clinic';
 
 /** Invented medicines with an invented label: adult dose, interval, daily maximum, a caution. */
 const DRUGS = [
-  { name: 'Veltranol', use: 'seasonal allergies', dose: '10 mg', every: 24, max: '10 mg', caution: 'it can make you drowsy, so avoid driving until you know how it affects you' },
-  { name: 'Oxiprane', use: 'mild to moderate pain', dose: '250 mg', every: 6, max: '1000 mg', caution: 'take it with food to protect your stomach' },
-  { name: 'Dulcamorin', use: 'acid reflux', dose: '20 mg', every: 12, max: '40 mg', caution: 'take it thirty minutes before a meal' },
-  { name: 'Fenzitrel', use: 'high blood pressure', dose: '5 mg', every: 24, max: '10 mg', caution: 'stand up slowly, because it can make you light-headed' },
-  { name: 'Corvadine', use: 'a dry cough', dose: '15 ml', every: 8, max: '45 ml', caution: 'do not combine it with other cough syrups' },
-  { name: 'Minestrol', use: 'trouble sleeping', dose: '3 mg', every: 24, max: '3 mg', caution: 'take it only at bedtime and not for more than two weeks' },
+  {
+    name: 'Veltranol',
+    use: 'seasonal allergies',
+    dose: '10 mg',
+    every: 24,
+    max: '10 mg',
+    caution: 'it can make you drowsy, so avoid driving until you know how it affects you',
+  },
+  {
+    name: 'Oxiprane',
+    use: 'mild to moderate pain',
+    dose: '250 mg',
+    every: 6,
+    max: '1000 mg',
+    caution: 'take it with food to protect your stomach',
+  },
+  {
+    name: 'Dulcamorin',
+    use: 'acid reflux',
+    dose: '20 mg',
+    every: 12,
+    max: '40 mg',
+    caution: 'take it thirty minutes before a meal',
+  },
+  {
+    name: 'Fenzitrel',
+    use: 'high blood pressure',
+    dose: '5 mg',
+    every: 24,
+    max: '10 mg',
+    caution: 'stand up slowly, because it can make you light-headed',
+  },
+  {
+    name: 'Corvadine',
+    use: 'a dry cough',
+    dose: '15 ml',
+    every: 8,
+    max: '45 ml',
+    caution: 'do not combine it with other cough syrups',
+  },
+  {
+    name: 'Minestrol',
+    use: 'trouble sleeping',
+    dose: '3 mg',
+    every: 24,
+    max: '3 mg',
+    caution: 'take it only at bedtime and not for more than two weeks',
+  },
 ] as const;
 
 /** Invented clinic policies, one fact each. */
 const POLICIES = [
-  { topic: 'prescription refills', fact: 'refill requests sent through the patient portal are ready for pickup within two working days' },
-  { topic: 'fasting before a blood test', fact: 'patients should not eat for ten hours before a fasting blood test, but may drink plain water' },
-  { topic: 'missed appointments', fact: 'an appointment missed without a call 24 hours ahead is rebooked at the next open slot, with no fee for the first miss' },
+  {
+    topic: 'prescription refills',
+    fact: 'refill requests sent through the patient portal are ready for pickup within two working days',
+  },
+  {
+    topic: 'fasting before a blood test',
+    fact: 'patients should not eat for ten hours before a fasting blood test, but may drink plain water',
+  },
+  {
+    topic: 'missed appointments',
+    fact: 'an appointment missed without a call 24 hours ahead is rebooked at the next open slot, with no fee for the first miss',
+  },
   { topic: 'weekend care', fact: 'the Saturday walk-in hours are 9 am to 1 pm at the north entrance' },
-  { topic: 'test results', fact: 'results appear in the patient portal within five working days and a nurse calls if anything needs follow-up' },
-  { topic: 'new patient visits', fact: 'new patients should arrive fifteen minutes early with a photo ID and a list of current medicines' },
-  { topic: 'flu shots', fact: 'flu shots are given without an appointment on Tuesday and Thursday afternoons from October to December' },
-  { topic: 'medical records', fact: 'a copy of your records can be requested at the front desk and is ready within seven days' },
+  {
+    topic: 'test results',
+    fact: 'results appear in the patient portal within five working days and a nurse calls if anything needs follow-up',
+  },
+  {
+    topic: 'new patient visits',
+    fact: 'new patients should arrive fifteen minutes early with a photo ID and a list of current medicines',
+  },
+  {
+    topic: 'flu shots',
+    fact: 'flu shots are given without an appointment on Tuesday and Thursday afternoons from October to December',
+  },
+  {
+    topic: 'medical records',
+    fact: 'a copy of your records can be requested at the front desk and is ready within seven days',
+  },
 ] as const;
 
-const PATIENTS = ['I', 'My father', 'My mother', 'My husband', 'My wife', 'My son', 'My daughter', 'My grandmother'] as const;
-const SYMPTOMS = ['a headache', 'a sore back', 'sneezing every morning', 'heartburn after dinner', 'a tickly cough at night', 'trouble falling asleep'] as const;
+const PATIENTS = [
+  'I',
+  'My father',
+  'My mother',
+  'My husband',
+  'My wife',
+  'My son',
+  'My daughter',
+  'My grandmother',
+] as const;
+const SYMPTOMS = [
+  'a headache',
+  'a sore back',
+  'sneezing every morning',
+  'heartburn after dinner',
+  'a tickly cough at night',
+  'trouble falling asleep',
+] as const;
 
 /** mulberry32: tiny, seeded and good enough for picking examples. */
 export function prng(seed: number): () => number {
@@ -140,7 +219,8 @@ export function generateRecords(rand: () => number, count: number, exclude = new
   const out: InstructionRecord[] = [];
   const seen = new Set(exclude);
   for (let attempts = 0; out.length < count; attempts += 1) {
-    if (attempts > count * 200) throw new Error(`could only make ${out.length} distinct records of the ${count} asked for`);
+    if (attempts > count * 200)
+      throw new Error(`could only make ${out.length} distinct records of the ${count} asked for`);
     const record = pick(rand, templates)(rand);
     const key = `${record.instruction}\n${record.input}`;
     if (seen.has(key)) continue;
@@ -156,7 +236,10 @@ export function generateExample(options: { seed: number; train: number; test: nu
   const trainKeys = new Set(train.map((r) => `${r.instruction}\n${r.input}`));
   const test = generateRecords(rand, options.test, trainKeys);
   if (options.seeds > PUBLIC_SEEDS.length) throw new Error(`at most ${PUBLIC_SEEDS.length} public seeds`);
-  const seeds: SeedPrompt[] = PUBLIC_SEEDS.slice(0, options.seeds).map((prompt, i) => ({ id: `seed-${i + 1}`, prompt }));
+  const seeds: SeedPrompt[] = PUBLIC_SEEDS.slice(0, options.seeds).map((prompt, i) => ({
+    id: `seed-${i + 1}`,
+    prompt,
+  }));
   return { train, test, seeds };
 }
 

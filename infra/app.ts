@@ -9,7 +9,8 @@ import { RewardDsStack } from './rewardds-stack.js';
 const app = new App();
 // `cdk synth -c nag=true`: run the AwsSolutions and HIPAA packs; any unacknowledged finding fails synth.
 const nag = app.node.tryGetContext('nag');
-if (nag === true || nag === 'true') Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));
+if (nag === true || nag === 'true')
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));
 const stackName = (app.node.tryGetContext('rewardds:stackName') as string | undefined) ?? 'RewardDS';
 new RewardDsStack(app, stackName, {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

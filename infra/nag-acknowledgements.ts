@@ -7,12 +7,16 @@ import { Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { RewardDsStack } from './rewardds-stack.js';
 
-const ack = (scope: IConstruct, reason: string, ...ids: string[]) => Validations.of(scope).acknowledge(...ids.map((id) => ({ id, reason })));
+const ack = (scope: IConstruct, reason: string, ...ids: string[]) =>
+  Validations.of(scope).acknowledge(...ids.map((id) => ({ id, reason })));
 const iam5 = (resource: string) => `AwsSolutions-IAM5[Resource::${resource}]`;
 
-const XRAY = 'Resource::* is X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource-level permissions.';
-const RUN_OBJECTS = 'Run ids are chosen at upload time, so objects are granted by the fixed layout of functions/shared/layout.ts under runs/*/…; the prefix after the run id names the one kind of object this role needs.';
-const JOB_NAMES = 'SageMaker job names are unique per attempt (functions/shared/sagemaker-request.ts), so the grant covers this app’s rds-* jobs only.';
+const XRAY =
+  'Resource::* is X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource-level permissions.';
+const RUN_OBJECTS =
+  'Run ids are chosen at upload time, so objects are granted by the fixed layout of functions/shared/layout.ts under runs/*/…; the prefix after the run id names the one kind of object this role needs.';
+const JOB_NAMES =
+  'SageMaker job names are unique per attempt (functions/shared/sagemaker-request.ts), so the grant covers this app’s rds-* jobs only.';
 
 export function acknowledgeNagFindings(stack: RewardDsStack): void {
   const { pipeline, jobs, trigger, privateZone, synthesisZone } = stack;
@@ -50,8 +54,16 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
     );
   }
   const logs = stack.node.findChild('AccessLogs');
-  ack(logs, 'S3 server access log delivery writes only to buckets encrypted with SSE-S3; the logs hold request metadata, never objects.', 'HIPAA.Security-S3DefaultEncryptionKMS');
-  ack(logs, 'Access logs are request metadata that expire by lifecycle; replicating them adds no protection to the data.', 'HIPAA.Security-S3BucketReplicationEnabled');
+  ack(
+    logs,
+    'S3 server access log delivery writes only to buckets encrypted with SSE-S3; the logs hold request metadata, never objects.',
+    'HIPAA.Security-S3DefaultEncryptionKMS',
+  );
+  ack(
+    logs,
+    'Access logs are request metadata that expire by lifecycle; replicating them adds no protection to the data.',
+    'HIPAA.Security-S3BucketReplicationEnabled',
+  );
 
   // The CDK-provided handler that configures EventBridge notifications on the private bucket at deploy time.
   const notifications = stack.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
@@ -67,37 +79,91 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
   const sagemakerLogs = `arn:<AWS::Partition>:logs:${region}:${account}:log-group:/aws/sagemaker/*`;
   const models = `arn:<AWS::Partition>:s3:::${modelsResource(stack)}`;
   for (const role of [jobs.privateRole, jobs.synthesisRole]) {
-    ack(role, 'ecr:GetAuthorizationToken has no resource-level permissions; cloudwatch:PutMetricData is limited by condition to the /aws/sagemaker/* namespaces.', iam5('*'));
-    ack(role, 'SageMaker jobs create their own log streams under /aws/sagemaker/TrainingJobs and /aws/sagemaker/ProcessingJobs.', iam5(sagemakerLogs));
+    ack(
+      role,
+      'ecr:GetAuthorizationToken has no resource-level permissions; cloudwatch:PutMetricData is limited by condition to the /aws/sagemaker/* namespaces.',
+      iam5('*'),
+    );
+    ack(
+      role,
+      'SageMaker jobs create their own log streams under /aws/sagemaker/TrainingJobs and /aws/sagemaker/ProcessingJobs.',
+      iam5(sagemakerLogs),
+    );
     ack(role, 'Read-only access to the public base models under the configured models prefix.', iam5(models));
   }
-  ack(jobs.privateRole, `${RUN_OBJECTS} Private-zone jobs read and write their own zone's runs.`, iam5('<PrivateBucket.Arn>/runs/*'));
-  ack(jobs.privateRole, 'Evaluation (private zone) reads every round’s target adapter: read-only, synthesis → private, the direction that leaks nothing.', iam5('<SynthesisBucket.Arn>/runs/*/target/*'));
-  ack(jobs.synthesisRole, `${RUN_OBJECTS} Synthesis-zone jobs read and write their own zone's runs, including the released DP models.`, iam5('<SynthesisBucket.Arn>/runs/*'));
+  ack(
+    jobs.privateRole,
+    `${RUN_OBJECTS} Private-zone jobs read and write their own zone's runs.`,
+    iam5('<PrivateBucket.Arn>/runs/*'),
+  );
+  ack(
+    jobs.privateRole,
+    'Evaluation (private zone) reads every round’s target adapter: read-only, synthesis → private, the direction that leaks nothing.',
+    iam5('<SynthesisBucket.Arn>/runs/*/target/*'),
+  );
+  ack(
+    jobs.synthesisRole,
+    `${RUN_OBJECTS} Synthesis-zone jobs read and write their own zone's runs, including the released DP models.`,
+    iam5('<SynthesisBucket.Arn>/runs/*'),
+  );
 
   // Lambda roles: X-Ray, plus the run objects each one touches.
   for (const fn of Object.values(f)) ack(fn.role, XRAY, iam5('*'));
   ack(trigger.trigger.role, XRAY, iam5('*'));
-  ack(trigger.trigger.role, 'A repeated upload event looks up the execution it already started, by name, among this state machine’s executions.', iam5(`arn:<AWS::Partition>:states:${region}:${account}:execution:<StateMachine.Name>:*`));
+  ack(
+    trigger.trigger.role,
+    'A repeated upload event looks up the execution it already started, by name, among this state machine’s executions.',
+    iam5(`arn:<AWS::Partition>:states:${region}:${account}:execution:<StateMachine.Name>:*`),
+  );
 
   const objects = (fn: IConstruct, ...resources: string[]) => ack(fn, RUN_OBJECTS, ...resources.map(iam5));
-  objects(f.prepareRun.role, '<PrivateBucket.Arn>/incoming/*', '<PrivateBucket.Arn>/quarantine/*', '<PrivateBucket.Arn>/runs/*/input/*', '<PrivateBucket.Arn>/runs/*/run.json', '<SynthesisBucket.Arn>/runs/*/input/seeds.jsonl', '<SynthesisBucket.Arn>/runs/*/run.json');
+  objects(
+    f.prepareRun.role,
+    '<PrivateBucket.Arn>/incoming/*',
+    '<PrivateBucket.Arn>/quarantine/*',
+    '<PrivateBucket.Arn>/runs/*/input/*',
+    '<PrivateBucket.Arn>/runs/*/run.json',
+    '<SynthesisBucket.Arn>/runs/*/input/seeds.jsonl',
+    '<SynthesisBucket.Arn>/runs/*/run.json',
+  );
   objects(f.startJob.role, '<PrivateBucket.Arn>/runs/*/config/*', '<SynthesisBucket.Arn>/runs/*/config/*');
   objects(f.describeJob.role, '<SynthesisBucket.Arn>/runs/*/jobs/*');
   objects(f.recordFailure.role, '<SynthesisBucket.Arn>/runs/*/failure.json');
-  objects(f.release.role, '<PrivateBucket.Arn>/runs/*/generator/*', '<PrivateBucket.Arn>/runs/*/reward/*', '<PrivateBucket.Arn>/runs/*/eval/*', '<PrivateBucket.Arn>/runs/*/run.json', '<SynthesisBucket.Arn>/runs/*/release/*', '<SynthesisBucket.Arn>/runs/*/eval/*');
-  for (const selection of [f.filter, f.gate]) objects(selection.role, '<SynthesisBucket.Arn>/runs/*', '<SynthesisBucket.Arn>/runs/*/pool/*', '<SynthesisBucket.Arn>/runs/*/working/*');
+  objects(
+    f.release.role,
+    '<PrivateBucket.Arn>/runs/*/generator/*',
+    '<PrivateBucket.Arn>/runs/*/reward/*',
+    '<PrivateBucket.Arn>/runs/*/eval/*',
+    '<PrivateBucket.Arn>/runs/*/run.json',
+    '<SynthesisBucket.Arn>/runs/*/release/*',
+    '<SynthesisBucket.Arn>/runs/*/eval/*',
+  );
+  for (const selection of [f.filter, f.gate])
+    objects(
+      selection.role,
+      '<SynthesisBucket.Arn>/runs/*',
+      '<SynthesisBucket.Arn>/runs/*/pool/*',
+      '<SynthesisBucket.Arn>/runs/*/working/*',
+    );
   objects(f.report.role, '<SynthesisBucket.Arn>/runs/*', '<SynthesisBucket.Arn>/runs/*/report/*');
-  const jobArns = ['training-job', 'processing-job'].map((k) => iam5(`arn:<AWS::Partition>:sagemaker:${region}:${account}:${k}/rds-*`));
+  const jobArns = ['training-job', 'processing-job'].map((k) =>
+    iam5(`arn:<AWS::Partition>:sagemaker:${region}:${account}:${k}/rds-*`),
+  );
   for (const fn of [f.startJob, f.describeJob, f.recordFailure]) ack(fn.role, JOB_NAMES, ...jobArns);
 
   // The state machine's role: invoking each Lambda (CDK grants the function and its versions), logging and tracing.
   const smRole = pipeline.stateMachine.role;
-  ack(smRole, 'Step Functions log delivery (logs:*LogDelivery*, DescribeResourcePolicies…) and X-Ray have no resource-level permissions.', iam5('*'));
+  ack(
+    smRole,
+    'Step Functions log delivery (logs:*LogDelivery*, DescribeResourcePolicies…) and X-Ray have no resource-level permissions.',
+    iam5('*'),
+  );
   ack(
     smRole,
     'lambda:InvokeFunction on each pipeline function and its versions/aliases (<Arn>:*), as CDK grants for a LambdaInvoke task.',
-    ...['PrepareRun', 'StartJob', 'DescribeJob', 'Release', 'Filter', 'Gate', 'Report', 'RecordFailure'].map((n) => iam5(`<${n}Function.Arn>:*`)),
+    ...['PrepareRun', 'StartJob', 'DescribeJob', 'Release', 'Filter', 'Gate', 'Report', 'RecordFailure'].map((n) =>
+      iam5(`<${n}Function.Arn>:*`),
+    ),
   );
 }
 

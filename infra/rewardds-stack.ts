@@ -50,14 +50,33 @@ export class RewardDsStack extends Stack {
     opsKey.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:DescribeKey',
+        ],
         resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
       }),
     );
     opsKey.addToResourcePolicy(
       new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
+        principals: [
+          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+          new iam.ServicePrincipal('events.amazonaws.com'),
+        ],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
@@ -65,7 +84,11 @@ export class RewardDsStack extends Stack {
     );
 
     const accessLogs = new AccessLogsBucket(this, 'AccessLogs', { retentionDays: s.accessLogDays });
-    const zoneProps = { accessLogs: accessLogs.bucket, oldVersionDays: s.oldVersionDays, quarantineDays: s.quarantineDays };
+    const zoneProps = {
+      accessLogs: accessLogs.bucket,
+      oldVersionDays: s.oldVersionDays,
+      quarantineDays: s.quarantineDays,
+    };
     this.privateZone = new ZoneStorage(this, 'PrivateZone', { zone: 'private', eventBridge: true, ...zoneProps });
     this.synthesisZone = new ZoneStorage(this, 'SynthesisZone', { zone: 'synthesis', ...zoneProps });
     this.jobs = new JobRuntime(this, 'Jobs', {
@@ -81,7 +104,11 @@ export class RewardDsStack extends Stack {
       settings: s,
       logsKey: opsKey,
     });
-    this.trigger = new TriggerWiring(this, 'Trigger', { privateZone: this.privateZone, stateMachine: this.pipeline.stateMachine, logsKey: opsKey });
+    this.trigger = new TriggerWiring(this, 'Trigger', {
+      privateZone: this.privateZone,
+      stateMachine: this.pipeline.stateMachine,
+      logsKey: opsKey,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: this.pipeline.stateMachine,
       triggerDeadLetters: this.trigger.deadLetters,
@@ -91,8 +118,14 @@ export class RewardDsStack extends Stack {
 
     acknowledgeNagFindings(this);
 
-    new CfnOutput(this, 'PrivateBucketName', { value: this.privateZone.bucket.bucketName, description: 'Upload here under incoming/ to start a run' });
-    new CfnOutput(this, 'SynthesisBucketName', { value: this.synthesisZone.bucket.bucketName, description: 'Runs write their outputs here under runs/<run>/' });
+    new CfnOutput(this, 'PrivateBucketName', {
+      value: this.privateZone.bucket.bucketName,
+      description: 'Upload here under incoming/ to start a run',
+    });
+    new CfnOutput(this, 'SynthesisBucketName', {
+      value: this.synthesisZone.bucket.bucketName,
+      description: 'Runs write their outputs here under runs/<run>/',
+    });
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
   }

@@ -52,7 +52,10 @@ function commonPrefix(a: string, b: string): string {
 }
 
 /** Reads and checks the settings; an overridden value wins over the context, the context over the default. */
-export function resolveSettings(node: Pick<Node, 'tryGetContext'>, overrides: Partial<DeploymentSettings> = {}): DeploymentSettings {
+export function resolveSettings(
+  node: Pick<Node, 'tryGetContext'>,
+  overrides: Partial<DeploymentSettings> = {},
+): DeploymentSettings {
   const ctx = (key: string) => node.tryGetContext(key) as unknown;
   const str = (key: string, fallback: string) => {
     const v = ctx(key);
@@ -65,24 +68,39 @@ export function resolveSettings(node: Pick<Node, 'tryGetContext'>, overrides: Pa
     if (!Number.isFinite(n) || n <= 0) throw new SettingsError(key, 'must be a positive number');
     return n;
   };
-  const generatorBaseModel = overrides.generatorBaseModel ?? str('generatorBaseModel', DEFAULT_SETTINGS.generatorBaseModel);
+  const generatorBaseModel =
+    overrides.generatorBaseModel ?? str('generatorBaseModel', DEFAULT_SETTINGS.generatorBaseModel);
   const targetBaseModel = overrides.targetBaseModel ?? str('targetBaseModel', DEFAULT_SETTINGS.targetBaseModel);
-  for (const [key, uri] of [['generatorBaseModel', generatorBaseModel], ['targetBaseModel', targetBaseModel]] as const) {
+  for (const [key, uri] of [
+    ['generatorBaseModel', generatorBaseModel],
+    ['targetBaseModel', targetBaseModel],
+  ] as const) {
     if (!S3_URI.test(uri)) throw new SettingsError(key, `must be an s3://bucket/prefix/ URI, got ${uri}`);
   }
   const modelsPrefix = overrides.modelsPrefix ?? str('modelsPrefix', commonPrefix(generatorBaseModel, targetBaseModel));
-  if (!/^s3:\/\/[a-z0-9.-]{3,63}\/(.*\/)?$/.test(modelsPrefix)) throw new SettingsError('modelsPrefix', `must be an s3://bucket/ or s3://bucket/prefix/ URI ending in /, got ${modelsPrefix}`);
-  for (const [key, uri] of [['generatorBaseModel', generatorBaseModel], ['targetBaseModel', targetBaseModel]] as const) {
+  if (!/^s3:\/\/[a-z0-9.-]{3,63}\/(.*\/)?$/.test(modelsPrefix))
+    throw new SettingsError(
+      'modelsPrefix',
+      `must be an s3://bucket/ or s3://bucket/prefix/ URI ending in /, got ${modelsPrefix}`,
+    );
+  for (const [key, uri] of [
+    ['generatorBaseModel', generatorBaseModel],
+    ['targetBaseModel', targetBaseModel],
+  ] as const) {
     if (!uri.startsWith(modelsPrefix)) throw new SettingsError(key, `must lie under modelsPrefix ${modelsPrefix}`);
   }
   const rawTypes = ctx('instanceTypes');
-  const instanceTypes = overrides.instanceTypes ?? (typeof rawTypes === 'string' ? JSON.parse(rawTypes) : (rawTypes ?? {}));
+  const instanceTypes =
+    overrides.instanceTypes ?? (typeof rawTypes === 'string' ? JSON.parse(rawTypes) : (rawTypes ?? {}));
   for (const [role, type] of Object.entries(instanceTypes as Record<string, unknown>)) {
-    if (!['proxyTraining', 'targetTraining', 'generation', 'evaluation'].includes(role)) throw new SettingsError('instanceTypes', `unknown role ${role}`);
-    if (typeof type !== 'string' || !/^ml\.[a-z0-9-]+\.[a-z0-9]+$/.test(type)) throw new SettingsError(`instanceTypes.${role}`, 'must be an ml.* instance type');
+    if (!['proxyTraining', 'targetTraining', 'generation', 'evaluation'].includes(role))
+      throw new SettingsError('instanceTypes', `unknown role ${role}`);
+    if (typeof type !== 'string' || !/^ml\.[a-z0-9-]+\.[a-z0-9]+$/.test(type))
+      throw new SettingsError(`instanceTypes.${role}`, 'must be an ml.* instance type');
   }
   const alarmEmail = overrides.alarmEmail ?? (ctx('alarmEmail') as string | undefined);
-  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alarmEmail)) throw new SettingsError('alarmEmail', 'must be an e-mail address');
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alarmEmail))
+    throw new SettingsError('alarmEmail', 'must be an e-mail address');
   return {
     modelsPrefix,
     generatorBaseModel,

@@ -23,7 +23,8 @@ export const LOCAL_MODELS = {
 export function handlerEntries(templates: StackTemplate[]): Record<string, string> {
   const entries: Record<string, string> = {};
   for (const { id, resource } of findResources(templates, 'AWS::Lambda::Function')) {
-    const service = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME;
+    const service = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+      ?.POWERTOOLS_SERVICE_NAME;
     if (typeof service !== 'string' || !service.startsWith('rewardds-')) continue; // CDK's own helpers (auto-delete, log retention)
     entries[id] = join('functions', service.slice('rewardds-'.length), 'handler.ts');
   }

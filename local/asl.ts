@@ -130,7 +130,8 @@ export function localBucketName(logicalId: string, prefix = 'rewardds-local'): s
   return `${prefix}-${slug}`.slice(0, 63).replace(/-+$/, '');
 }
 
-const arn = (service: string, resource: string, region = LOCAL_REGION) => `arn:aws:${service}:${region}:${LOCAL_ACCOUNT}:${resource}`;
+const arn = (service: string, resource: string, region = LOCAL_REGION) =>
+  `arn:aws:${service}:${region}:${LOCAL_ACCOUNT}:${resource}`;
 
 /**
  * Local stand-ins for every resource of every template. `kmsKeyArns` comes from the keys
@@ -153,7 +154,9 @@ export function localNames(templates: StackTemplate[], kmsKeyArns: Record<string
     for (const output of Object.values(template.Outputs ?? {})) {
       if (!output.Export) continue;
       try {
-        names.exports[String(resolveIntrinsics(output.Export.Name, names))] = String(resolveIntrinsics(output.Value, names));
+        names.exports[String(resolveIntrinsics(output.Export.Name, names))] = String(
+          resolveIntrinsics(output.Value, names),
+        );
       } catch {
         // An export local mode never imports may use something it cannot resolve.
       }
@@ -162,14 +165,22 @@ export function localNames(templates: StackTemplate[], kmsKeyArns: Record<string
   return names;
 }
 
-function standIn(id: string, resource: TemplateResource, kmsKeyArns: Record<string, string>): { ref: string; attrs: Record<string, string> } {
+function standIn(
+  id: string,
+  resource: TemplateResource,
+  kmsKeyArns: Record<string, string>,
+): { ref: string; attrs: Record<string, string> } {
   const props = resource.Properties ?? {};
   switch (resource.Type) {
     case 'AWS::S3::Bucket': {
       const name = typeof props.BucketName === 'string' ? props.BucketName : localBucketName(id);
       return {
         ref: name,
-        attrs: { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${LOCAL_REGION}.amazonaws.com` },
+        attrs: {
+          Arn: `arn:aws:s3:::${name}`,
+          DomainName: `${name}.s3.amazonaws.com`,
+          RegionalDomainName: `${name}.s3.${LOCAL_REGION}.amazonaws.com`,
+        },
       };
     }
     case 'AWS::KMS::Key': {
@@ -179,24 +190,39 @@ function standIn(id: string, resource: TemplateResource, kmsKeyArns: Record<stri
     case 'AWS::Lambda::Function':
       return { ref: id, attrs: { Arn: arn('lambda', `function:${id}`) } };
     case 'AWS::StepFunctions::StateMachine':
-      return { ref: arn('states', `stateMachine:${id}`), attrs: { Arn: arn('states', `stateMachine:${id}`), Name: id } };
+      return {
+        ref: arn('states', `stateMachine:${id}`),
+        attrs: { Arn: arn('states', `stateMachine:${id}`), Name: id },
+      };
     case 'AWS::IAM::Role':
       return { ref: id, attrs: { Arn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${id}`, RoleId: id } };
     case 'AWS::SNS::Topic':
       return { ref: arn('sns', id), attrs: { TopicArn: arn('sns', id) } };
     case 'AWS::SQS::Queue':
-      return { ref: `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${id}`, attrs: { Arn: arn('sqs', id), QueueName: id } };
+      return {
+        ref: `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${id}`,
+        attrs: { Arn: arn('sqs', id), QueueName: id },
+      };
     case 'AWS::Logs::LogGroup':
       return { ref: id, attrs: { Arn: arn('logs', `log-group:${id}:*`) } };
     case 'AWS::ECR::Repository':
-      return { ref: id.toLowerCase(), attrs: { Arn: arn('ecr', `repository/${id.toLowerCase()}`), RepositoryUri: `${LOCAL_ACCOUNT}.dkr.ecr.${LOCAL_REGION}.amazonaws.com/${id.toLowerCase()}` } };
+      return {
+        ref: id.toLowerCase(),
+        attrs: {
+          Arn: arn('ecr', `repository/${id.toLowerCase()}`),
+          RepositoryUri: `${LOCAL_ACCOUNT}.dkr.ecr.${LOCAL_REGION}.amazonaws.com/${id.toLowerCase()}`,
+        },
+      };
     default:
       return { ref: id, attrs: { Arn: arn('local', id) } };
   }
 }
 
 /** The one resource of `type`, with its logical id; an error naming the count otherwise. */
-export function findResources(templates: StackTemplate[], type: string): { id: string; resource: TemplateResource; template: StackTemplate }[] {
+export function findResources(
+  templates: StackTemplate[],
+  type: string,
+): { id: string; resource: TemplateResource; template: StackTemplate }[] {
   const found: { id: string; resource: TemplateResource; template: StackTemplate }[] = [];
   for (const template of templates) {
     for (const [id, resource] of Object.entries(template.Resources ?? {})) {
@@ -257,7 +283,8 @@ export function* walkStates(definition: AslDefinition): Generator<[string, AslSt
 export function lambdaTasks(definition: AslDefinition): LambdaTask[] {
   const tasks: LambdaTask[] = [];
   const jsonata = (d: object) => (d as { QueryLanguage?: unknown }).QueryLanguage === 'JSONata';
-  if (jsonata(definition)) throw new TemplateError('the definition uses JSONata, which the local engine ignores; write it in JSONPath');
+  if (jsonata(definition))
+    throw new TemplateError('the definition uses JSONata, which the local engine ignores; write it in JSONPath');
   for (const [name, state] of walkStates(definition)) {
     if (jsonata(state) || 'Arguments' in state || 'Assign' in state) {
       throw new TemplateError(`state '${name}' uses JSONata or Assign, which the local engine does not run`);
@@ -266,12 +293,15 @@ export function lambdaTasks(definition: AslDefinition): LambdaTask[] {
     const resource = state.Resource ?? '';
     if (/^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource)) {
       const fn = state.Parameters?.FunctionName ?? state.Parameters?.['FunctionName.$'];
-      if (typeof fn !== 'string') throw new TemplateError(`state '${name}': lambda:invoke without a literal FunctionName`);
+      if (typeof fn !== 'string')
+        throw new TemplateError(`state '${name}': lambda:invoke without a literal FunctionName`);
       tasks.push({ state: name, functionId: functionIdOf(fn), integration: 'invoke' });
     } else if (/^arn:aws[a-z-]*:lambda:/.test(resource)) {
       tasks.push({ state: name, functionId: functionIdOf(resource), integration: 'direct' });
     } else {
-      throw new TemplateError(`state '${name}': task resource ${resource} has no local stand-in (only Lambda tasks run locally)`);
+      throw new TemplateError(
+        `state '${name}': task resource ${resource} has no local stand-in (only Lambda tasks run locally)`,
+      );
     }
   }
   return tasks;
@@ -296,10 +326,14 @@ export function stateMachineOf(templates: StackTemplate[], names: LocalNames): L
 }
 
 /** Each Lambda's environment variables as it has them on AWS, references resolved locally. */
-export function lambdaEnvironments(templates: StackTemplate[], names: LocalNames): Record<string, Record<string, string>> {
+export function lambdaEnvironments(
+  templates: StackTemplate[],
+  names: LocalNames,
+): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const { id, resource } of findResources(templates, 'AWS::Lambda::Function')) {
-    const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const variables =
+      (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const resolved = resolveIntrinsics(variables, names) as Record<string, unknown>;
     out[id] = Object.fromEntries(Object.entries(resolved).map(([k, v]) => [k, String(v)]));
   }

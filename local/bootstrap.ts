@@ -33,14 +33,21 @@ export async function createBuckets(s3: S3Client, buckets: LocalBucket[]): Promi
   for (const bucket of buckets) {
     await s3.send(new CreateBucketCommand({ Bucket: bucket.name }));
     if (bucket.versioned) {
-      await s3.send(new PutBucketVersioningCommand({ Bucket: bucket.name, VersioningConfiguration: { Status: 'Enabled' } }));
+      await s3.send(
+        new PutBucketVersioningCommand({ Bucket: bucket.name, VersioningConfiguration: { Status: 'Enabled' } }),
+      );
     }
     if (bucket.kmsKeyArn) {
       await s3.send(
         new PutBucketEncryptionCommand({
           Bucket: bucket.name,
           ServerSideEncryptionConfiguration: {
-            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: bucket.kmsKeyArn }, BucketKeyEnabled: true }],
+            Rules: [
+              {
+                ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: bucket.kmsKeyArn },
+                BucketKeyEnabled: true,
+              },
+            ],
           },
         }),
       );
@@ -93,7 +100,13 @@ export async function buildTinyModels(
 }
 
 /** Uploads every file of `folder` below `prefix` (the stamp file stays local). */
-export async function uploadFolder(s3: S3Client, bucket: string, prefix: string, folder: string, kmsKeyArn?: string): Promise<number> {
+export async function uploadFolder(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  folder: string,
+  kmsKeyArn?: string,
+): Promise<number> {
   let count = 0;
   for (const file of walk(folder)) {
     if (basename(file) === '.rewardds-tiny-model.json') continue;

@@ -2,7 +2,11 @@
  * aws-local-stepfunctions 3 declares Node ≥ 22 and calls Promise.withResolvers, which
  * Node 20 lacks. Import this module before the library (TOOLING.md).
  */
-type Resolvers<T> = { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
+type Resolvers<T> = {
+  promise: Promise<T>;
+  resolve: (value: T | PromiseLike<T>) => void;
+  reject: (reason?: unknown) => void;
+};
 
 const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> };
 P.withResolvers ??= <T>() => {

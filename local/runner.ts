@@ -25,7 +25,15 @@ import {
   type LambdaTask,
   type StackTemplate,
 } from './asl.js';
-import { buildTinyModels, createBuckets, objectCreatedEvent, placeUpload, uploadFolder, uploadName, type LocalBucket } from './bootstrap.js';
+import {
+  buildTinyModels,
+  createBuckets,
+  objectCreatedEvent,
+  placeUpload,
+  uploadFolder,
+  uploadName,
+  type LocalBucket,
+} from './bootstrap.js';
 import { LocalSageMaker, defaultPython, type LocalJobEvent } from './sagemaker.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from './s3-server.js';
 import { STATE_NAMES } from '../infra/pipeline/definition.js';
@@ -90,8 +98,13 @@ export class LambdaError extends Error {
 
 /** Handler logs go to a file, not the terminal: the terminal shows progress only. */
 function fileLogger(path: string, service: string) {
-  const write = (level: string) => (message: string, ...extra: unknown[]) =>
-    appendFileSync(path, `${JSON.stringify({ level, service, message, ...Object.assign({}, ...extra.filter((e) => typeof e === 'object')) })}\n`);
+  const write =
+    (level: string) =>
+    (message: string, ...extra: unknown[]) =>
+      appendFileSync(
+        path,
+        `${JSON.stringify({ level, service, message, ...Object.assign({}, ...extra.filter((e) => typeof e === 'object')) })}\n`,
+      );
   return { info: write('INFO'), warn: write('WARN'), error: write('ERROR'), debug: write('DEBUG') };
 }
 
@@ -131,14 +144,27 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const pollFunctions = new Set(Object.keys(app.entries).filter((id) => /describe-job/.test(app.entries[id]!)));
     const localSfn = {
       async send(command: unknown) {
-        if (!(command instanceof StartExecutionCommand)) throw new Error('the local Step Functions stand-in only starts executions');
+        if (!(command instanceof StartExecutionCommand))
+          throw new Error('the local Step Functions stand-in only starts executions');
         const name = command.input.name!;
         if (executions.has(name)) {
           throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${name}'`, $metadata: {} });
         }
         const input = JSON.parse(command.input.input ?? '{}');
-        executions.set(name, execute(machine.definition, machine.tasks, handlers, input, name, { say, stateSeconds, waitMs: options.waitMs ?? 250, elapsed, pollFunctions }));
-        return { executionArn: `${command.input.stateMachineArn}:${name}`.replace(':stateMachine:', ':execution:'), startDate: new Date() };
+        executions.set(
+          name,
+          execute(machine.definition, machine.tasks, handlers, input, name, {
+            say,
+            stateSeconds,
+            waitMs: options.waitMs ?? 250,
+            elapsed,
+            pollFunctions,
+          }),
+        );
+        return {
+          executionArn: `${command.input.stateMachineArn}:${name}`.replace(':stateMachine:', ':execution:'),
+          startDate: new Date(),
+        };
       },
     };
 
@@ -151,7 +177,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       config: options.config,
     });
     say(`uploaded s3://${placed.bucket}/${placed.key}`);
-    const trigger = triggerHandler(app, envs, machine.logicalId, names.attrs[machine.logicalId]!.Arn!, localSfn, logPath);
+    const trigger = triggerHandler(
+      app,
+      envs,
+      machine.logicalId,
+      names.attrs[machine.logicalId]!.Arn!,
+      localSfn,
+      logPath,
+    );
     const event = objectCreatedEvent(placed);
     const first = (await trigger(event)) as { started: boolean; runId: string };
     if (!first.started) throw new Error(`the trigger started no run for ${placed.key}`);
@@ -173,8 +206,13 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       executionOutput: outcome.ok ? outcome.output : undefined,
     };
     if (!outcome.ok) {
-      const recorded = readJsonIfExists<{ state?: string; cause?: string; error?: string }>(join(outputDir, 'synthesis', 'failure.json'));
-      result.failure = { state: recorded?.state ?? outcome.failedState ?? 'unknown', reason: recorded?.cause ?? outcome.reason };
+      const recorded = readJsonIfExists<{ state?: string; cause?: string; error?: string }>(
+        join(outputDir, 'synthesis', 'failure.json'),
+      );
+      result.failure = {
+        state: recorded?.state ?? outcome.failedState ?? 'unknown',
+        reason: recorded?.cause ?? outcome.reason,
+      };
       const quarantined = join(outputDir, 'private', privateKeys.quarantined(placed.key));
       if (existsSync(quarantined)) result.quarantine = quarantined;
     }
@@ -194,8 +232,11 @@ async function bootstrapStack(server: S3Server, s3: S3Client, templates: StackTe
   const names = localNames(templates, keyArns);
   const buckets: LocalBucket[] = findResources(templates, 'AWS::S3::Bucket').map(({ id, resource }) => {
     const props = resource.Properties ?? {};
-    const rule = (props.BucketEncryption as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { KMSMasterKeyID?: unknown } }[] } | undefined)
-      ?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+    const rule = (
+      props.BucketEncryption as
+        | { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { KMSMasterKeyID?: unknown } }[] }
+        | undefined
+    )?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
     const keyRef = rule?.KMSMasterKeyID;
     const kmsKeyArn = keyRef === undefined ? undefined : keyArnFor(keyRef, names, keyArns);
     const versioned = (props.VersioningConfiguration as { Status?: string } | undefined)?.Status === 'Enabled';
@@ -208,7 +249,11 @@ async function bootstrapStack(server: S3Server, s3: S3Client, templates: StackTe
 }
 
 /** A bucket's KMSMasterKeyID is a GetAtt Arn (or a Ref to the key id); either way, the moto ARN. */
-function keyArnFor(ref: unknown, names: ReturnType<typeof localNames>, keyArns: Record<string, string>): string | undefined {
+function keyArnFor(
+  ref: unknown,
+  names: ReturnType<typeof localNames>,
+  keyArns: Record<string, string>,
+): string | undefined {
   const r = ref as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
   const id = r['Fn::GetAtt']?.[0] ?? r.Ref;
   if (id && keyArns[id]) return keyArns[id];
@@ -218,21 +263,34 @@ function keyArnFor(ref: unknown, names: ReturnType<typeof localNames>, keyArns: 
 /** The private and synthesis bucket names, as the Lambdas are told them. */
 function bucketRoles(envs: Record<string, Record<string, string>>): { private: string; synthesis: string } {
   for (const env of Object.values(envs)) {
-    if (env.PRIVATE_BUCKET && env.SYNTHESIS_BUCKET) return { private: env.PRIVATE_BUCKET, synthesis: env.SYNTHESIS_BUCKET };
+    if (env.PRIVATE_BUCKET && env.SYNTHESIS_BUCKET)
+      return { private: env.PRIVATE_BUCKET, synthesis: env.SYNTHESIS_BUCKET };
   }
   throw new Error('no Lambda of the app names both PRIVATE_BUCKET and SYNTHESIS_BUCKET');
 }
 
 /** Builds the tiny bases once and puts them where the start-job Lambda's environment says they are. */
-async function uploadBaseModels(s3: S3Client, envs: Record<string, Record<string, string>>, workdir: string, say: (line: string) => void) {
+async function uploadBaseModels(
+  s3: S3Client,
+  envs: Record<string, Record<string, string>>,
+  workdir: string,
+  say: (line: string) => void,
+) {
   const env = Object.values(envs).find((e) => e.PROXY_BASE_MODEL_URI && e.TARGET_BASE_MODEL_URI);
   if (!env) throw new Error('no Lambda of the app names PROXY_BASE_MODEL_URI and TARGET_BASE_MODEL_URI');
   const t0 = Date.now();
-  const folders = await buildTinyModels(join(workdir, 'models'), { python: defaultPython(), jobsDir: join(REPO_ROOT, 'jobs') });
-  for (const [name, uri] of [['proxy', env.PROXY_BASE_MODEL_URI!], ['target', env.TARGET_BASE_MODEL_URI!]] as const) {
+  const folders = await buildTinyModels(join(workdir, 'models'), {
+    python: defaultPython(),
+    jobsDir: join(REPO_ROOT, 'jobs'),
+  });
+  for (const [name, uri] of [
+    ['proxy', env.PROXY_BASE_MODEL_URI!],
+    ['target', env.TARGET_BASE_MODEL_URI!],
+  ] as const) {
     const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri)!;
     // The models bucket is the operator's, not the stack's: make it as they would have.
-    if (!(await bucketExists(s3, match[1]!))) await createBuckets(s3, [{ logicalId: 'Models', name: match[1]!, versioned: true }]);
+    if (!(await bucketExists(s3, match[1]!)))
+      await createBuckets(s3, [{ logicalId: 'Models', name: match[1]!, versioned: true }]);
     const prefix = match[2]!.endsWith('/') || match[2] === '' ? match[2]! : `${match[2]}/`;
     await uploadFolder(s3, match[1]!, prefix, folders[name]!);
   }
@@ -255,7 +313,11 @@ async function loadHandlers(
 ): Promise<Record<string, Invoke>> {
   const handlers: Record<string, Invoke> = {};
   for (const [functionId, entry] of Object.entries(app.entries)) {
-    handlers[functionId] = await wireHandler(entry, envs[functionId] ?? {}, { s3: deps.s3, sagemaker: deps.sagemaker, logger: fileLogger(deps.logPath, functionId) });
+    handlers[functionId] = await wireHandler(entry, envs[functionId] ?? {}, {
+      s3: deps.s3,
+      sagemaker: deps.sagemaker,
+      logger: fileLogger(deps.logPath, functionId),
+    });
   }
   return handlers;
 }
@@ -278,7 +340,8 @@ function triggerHandler(
   logPath: string,
 ): Invoke {
   const id = Object.keys(envs).find((fn) => envs[fn]!.STATE_MACHINE_ARN === machineArn);
-  if (!id || !app.entries[id]) throw new Error(`no Lambda of the app starts state machine ${machineId} (STATE_MACHINE_ARN)`);
+  if (!id || !app.entries[id])
+    throw new Error(`no Lambda of the app starts state machine ${machineId} (STATE_MACHINE_ARN)`);
   let wired: Invoke | undefined;
   return async (event) => {
     wired ??= await wireHandler(app.entries[id]!, envs[id]!, { sfn, logger: fileLogger(logPath, id) });
@@ -302,7 +365,13 @@ async function execute(
   handlers: Record<string, Invoke>,
   input: unknown,
   name: string,
-  ctx: { say: (line: string) => void; stateSeconds: Record<string, number>; waitMs: number; elapsed: () => string; pollFunctions: Set<string> },
+  ctx: {
+    say: (line: string) => void;
+    stateSeconds: Record<string, number>;
+    waitMs: number;
+    elapsed: () => string;
+    pollFunctions: Set<string>;
+  },
 ): Promise<ExecutionOutcome> {
   const { pollFunctions } = ctx;
   const localHandlers: Record<string, (input: any) => Promise<any>> = {};
@@ -335,7 +404,9 @@ async function execute(
   const retries: Record<string, number> = {};
   for (const task of tasks) retries[task.state] = 50;
 
-  const machine = new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false, checkPaths: true } });
+  const machine = new StateMachine(definition as StateMachineDefinition, {
+    validationOptions: { checkArn: false, checkPaths: true },
+  });
   const execution = machine.run(input as any, {
     overrides: { taskResourceLocalHandlers: localHandlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
     context: { Execution: { Name: name, Id: name, Input: input as any, StartTime: new Date().toISOString() } },
@@ -389,7 +460,12 @@ async function execute(
 /** "X · check status" → "X": the step a state belongs to. */
 const stepOf = (state: string) => state.split(' · ')[0]!;
 
-const LOOP_STATES = new Set<string>([STATE_NAMES.refine, STATE_NAMES.scoreRefined, STATE_NAMES.gate, STATE_NAMES.fineTuneR]);
+const LOOP_STATES = new Set<string>([
+  STATE_NAMES.refine,
+  STATE_NAMES.scoreRefined,
+  STATE_NAMES.gate,
+  STATE_NAMES.fineTuneR,
+]);
 
 /** Loop states run once per refinement round; the round in their input tells them apart. */
 function withRound(state: string, input: unknown): string {
@@ -445,4 +521,3 @@ async function copyRun(
 function readJsonIfExists<T>(path: string): T | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
 }
-

@@ -150,14 +150,18 @@ async function stopChild(child: ChildProcess, hasExited: () => boolean): Promise
  * JSON protocol over fetch, because the project carries no KMS SDK client and needs only
  * this one call (moto does not check request signatures).
  */
-export async function createKmsKey(server: Pick<S3Server, 'endpoint'>, description = 'rewardds local key'): Promise<string> {
+export async function createKmsKey(
+  server: Pick<S3Server, 'endpoint'>,
+  description = 'rewardds local key',
+): Promise<string> {
   const response = await fetch(`${server.endpoint}/`, {
     method: 'POST',
     headers: {
       'Content-Type': 'application/x-amz-json-1.1',
       'X-Amz-Target': 'TrentService.CreateKey',
       // moto routes by the service named in the credential scope.
-      Authorization: 'AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0',
+      Authorization:
+        'AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0',
     },
     body: JSON.stringify({ Description: description, KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT' }),
   });

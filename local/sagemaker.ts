@@ -19,7 +19,18 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -118,7 +129,8 @@ export class LocalSageMaker {
     if (command instanceof CreateTrainingJobCommand) return this.createTraining(command.input);
     if (command instanceof CreateProcessingJobCommand) return this.createProcessing(command.input);
     if (command instanceof DescribeTrainingJobCommand) return this.describeTraining(command.input.TrainingJobName!);
-    if (command instanceof DescribeProcessingJobCommand) return this.describeProcessing(command.input.ProcessingJobName!);
+    if (command instanceof DescribeProcessingJobCommand)
+      return this.describeProcessing(command.input.ProcessingJobName!);
     if (command instanceof StopTrainingJobCommand) return this.stop(command.input.TrainingJobName!, 'training');
     if (command instanceof StopProcessingJobCommand) return this.stop(command.input.ProcessingJobName!, 'processing');
     throw new Error(`local SageMaker does not implement ${command.constructor.name}`);
@@ -152,7 +164,11 @@ export class LocalSageMaker {
   // ---- commands ------------------------------------------------------------------------
 
   private createTraining(request: CreateTrainingJobRequest) {
-    const stage = stageOf(request.HyperParameters, request.AlgorithmSpecification?.ContainerArguments, request.Environment);
+    const stage = stageOf(
+      request.HyperParameters,
+      request.AlgorithmSpecification?.ContainerArguments,
+      request.Environment,
+    );
     const job = this.register(request.TrainingJobName, 'training', stage, request);
     return { TrainingJobArn: job.arn };
   }
@@ -165,10 +181,16 @@ export class LocalSageMaker {
 
   private register(name: string | undefined, kind: JobKind, stage: string, request: LocalJob['request']): LocalJob {
     if (!name || !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name)) {
-      throw new SageMakerLocalError('ValidationException', `job name '${name}' must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
+      throw new SageMakerLocalError(
+        'ValidationException',
+        `job name '${name}' must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`,
+      );
     }
     if (this.jobs.has(name)) {
-      throw new SageMakerLocalError('ResourceInUse', `Job name must be unique within an AWS account and region, and a job with this name already exists (${name})`);
+      throw new SageMakerLocalError(
+        'ResourceInUse',
+        `Job name must be unique within an AWS account and region, and a job with this name already exists (${name})`,
+      );
     }
     const dir = join(this.options.workdir, 'jobs', name);
     rmSync(dir, { recursive: true, force: true });
@@ -278,7 +300,11 @@ export class LocalSageMaker {
     const exit = await this.runProcess(job, argv, env, maxRuntime);
     if (job.stopReason) return this.finish(job, 'Stopped', job.stopReason);
     if (exit !== 0) {
-      this.finish(job, 'Failed', readFailureFile(layout.output) ?? `AlgorithmError: the job exited with code ${exit}; see its log`);
+      this.finish(
+        job,
+        'Failed',
+        readFailureFile(layout.output) ?? `AlgorithmError: the job exited with code ${exit}; see its log`,
+      );
       return;
     }
     job.secondaryStatus = 'Uploading';
@@ -327,7 +353,8 @@ export class LocalSageMaker {
     for await (const object of listKeys(this.options.s3, bucket, prefix)) {
       if (object.key.endsWith('/')) continue;
       const file = join(target, channelRelativePath(prefix, object.key));
-      if (!resolve(file).startsWith(resolve(target) + sep)) throw new Error(`object key escapes the channel folder: ${object.key}`);
+      if (!resolve(file).startsWith(resolve(target) + sep))
+        throw new Error(`object key escapes the channel folder: ${object.key}`);
       mkdirSync(dirname(file), { recursive: true });
       const out = await this.options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.key }));
       await pipeline(out.Body as Readable, createWriteStream(file));
@@ -371,7 +398,14 @@ export class LocalSageMaker {
       job.child = child;
       const timer =
         maxRuntime !== undefined
-          ? setTimeout(() => this.kill(job, `MaxRuntimeExceeded: the job ran past StoppingCondition.MaxRuntimeInSeconds (${maxRuntime} s)`), maxRuntime * 1000)
+          ? setTimeout(
+              () =>
+                this.kill(
+                  job,
+                  `MaxRuntimeExceeded: the job ran past StoppingCondition.MaxRuntimeInSeconds (${maxRuntime} s)`,
+                ),
+              maxRuntime * 1000,
+            )
           : undefined;
       const settle = (code: number) => {
         if (timer) clearTimeout(timer);
@@ -462,7 +496,8 @@ export function jobLayout(dir: string): JobLayout {
 /** A container path of the request (`/opt/ml/processing/input/x`) → its place in the job folder. */
 export function mapContainerPath(containerPath: string, layout: JobLayout): string {
   const normalized = containerPath.replace(/\/+$/, '');
-  if (normalized === '/opt/ml' || normalized.startsWith('/opt/ml/')) return join(layout.root, normalized.slice('/opt/ml'.length));
+  if (normalized === '/opt/ml' || normalized.startsWith('/opt/ml/'))
+    return join(layout.root, normalized.slice('/opt/ml'.length));
   return join(layout.root, 'fs', normalized);
 }
 
@@ -483,7 +518,10 @@ export function stageOf(
     if (stage) return stage;
   }
   if (environment?.REWARDDS_STAGE) return environment.REWARDDS_STAGE;
-  throw new SageMakerLocalError('ValidationException', 'the request names no rewardds_jobs stage (HyperParameters.stage or ContainerArguments)');
+  throw new SageMakerLocalError(
+    'ValidationException',
+    'the request names no rewardds_jobs stage (HyperParameters.stage or ContainerArguments)',
+  );
 }
 
 /**
@@ -544,7 +582,14 @@ function baseEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'];
   const env: Record<string, string> = {};
   for (const name of keep) if (process.env[name] !== undefined) env[name] = process.env[name]!;
-  return { ...env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false' };
+  return {
+    ...env,
+    HF_HUB_OFFLINE: '1',
+    TRANSFORMERS_OFFLINE: '1',
+    HF_DATASETS_OFFLINE: '1',
+    PYTHONUNBUFFERED: '1',
+    TOKENIZERS_PARALLELISM: 'false',
+  };
 }
 
 export function defaultPython(repoRoot = REPO_ROOT): string {

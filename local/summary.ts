@@ -21,9 +21,13 @@ export interface RunSummary {
   reportPath: string | null;
 }
 
-const readJson = <T>(path: string): T | undefined => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined);
+const readJson = <T>(path: string): T | undefined =>
+  existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
 
-const countLines = (path: string) => readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '').length;
+const countLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '').length;
 
 /** `outputDir` is `<workdir>/runs/<run>/` as the runner lays it out (`private/`, `synthesis/`). */
 export function summarizeRun(outputDir: string): RunSummary {
@@ -56,8 +60,13 @@ export function summarizeRun(outputDir: string): RunSummary {
 export function evaluationTable(rows: EvaluationRow[]): string {
   const metrics = (['rougeL', 'bleu', 'exactMatch'] as const).filter((m) => rows.some((r) => typeof r[m] === 'number'));
   const header = ['model', 'n', ...metrics];
-  const body = rows.map((r) => [r.model, String(r.n ?? ''), ...metrics.map((m) => (typeof r[m] === 'number' ? r[m]!.toFixed(4) : '-'))]);
+  const body = rows.map((r) => [
+    r.model,
+    String(r.n ?? ''),
+    ...metrics.map((m) => (typeof r[m] === 'number' ? r[m]!.toFixed(4) : '-')),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), ...body.map(line)].join('\n');
 }

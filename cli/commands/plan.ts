@@ -4,7 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { InfeasiblePlanError, planPrivacy, type ModelPlan, type PrivacyPlan } from '../../functions/shared/privacy/index.js';
+import {
+  InfeasiblePlanError,
+  planPrivacy,
+  type ModelPlan,
+  type PrivacyPlan,
+} from '../../functions/shared/privacy/index.js';
 import { parseRunConfig, RunConfigError } from '../../functions/shared/run-config.js';
 
 const HELP = `usage: rewardds plan --records N [--epsilon E] [--delta D] [--config run.json] [--json]
@@ -38,7 +43,9 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new RunConfigError(path, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    throw new RunConfigError(path, [
+      { path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})` },
+    ]);
   }
   let value: unknown;
   try {
@@ -54,7 +61,12 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
 
 /** The `--json` document: the composed total and what each DP job is given. */
 export function planSummary(plan: PrivacyPlan) {
-  const model = ({ noiseMultiplier, sampleRate, steps, epsilon }: ModelPlan) => ({ noiseMultiplier, sampleRate, steps, epsilon });
+  const model = ({ noiseMultiplier, sampleRate, steps, epsilon }: ModelPlan) => ({
+    noiseMultiplier,
+    sampleRate,
+    steps,
+    epsilon,
+  });
   return { epsilon: plan.epsilon, delta: plan.delta, generator: model(plan.generator), reward: model(plan.reward) };
 }
 
@@ -72,7 +84,12 @@ export function planTable(plan: PrivacyPlan, records: number): string {
   ];
   const rows = [header, row('generation proxy', plan.generator), row('reward proxy', plan.reward)];
   const widths = header.map((_, k) => Math.max(...rows.map((r) => (r[k] ?? '').length)));
-  const lines = rows.map((r) => r.map((cell, k) => cell.padEnd(widths[k] ?? 0)).join('   ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((cell, k) => cell.padEnd(widths[k] ?? 0))
+      .join('   ')
+      .trimEnd(),
+  );
   return [
     `Privacy plan for ${records.toLocaleString('en-US')} records (RDP accountant, split ${plan.split})`,
     '',

@@ -94,8 +94,10 @@ export function jsonResult(result: LocalRunResult, summary: ReturnType<typeof su
 
 function humanResult(result: LocalRunResult, summary: ReturnType<typeof summarizeRun>): string {
   const lines = ['', `run        ${result.runId}: ${result.status}`];
-  if (summary.epsilon !== null) lines.push(`privacy    ε = ${summary.epsilon.toFixed(3)}, δ = ${summary.delta?.toExponential(2)}`);
-  if (summary.poolSizes.length) lines.push(`pool size  ${summary.poolSizes.map((n, r) => `round ${r}: ${n}`).join(', ')}`);
+  if (summary.epsilon !== null)
+    lines.push(`privacy    ε = ${summary.epsilon.toFixed(3)}, δ = ${summary.delta?.toExponential(2)}`);
+  if (summary.poolSizes.length)
+    lines.push(`pool size  ${summary.poolSizes.map((n, r) => `round ${r}: ${n}`).join(', ')}`);
   if (summary.evaluation?.rows.length) lines.push('', evaluationTable(summary.evaluation.rows), '');
   if (result.failure) lines.push(`failed in  ${result.failure.state}: ${result.failure.reason}`);
   if (result.quarantine) lines.push(`quarantine ${result.quarantine}`);

@@ -83,12 +83,16 @@ export async function run(argv: string[]): Promise<number> {
     };
     // The run config's schema checks ranges and fills defaults, as it does for a run.
     const config = parseRunConfig(
-      { seed: number('seed'), filter: { method: values.method, alpha: number('alpha'), keepFraction: number('keep-fraction') } },
+      {
+        seed: number('seed'),
+        filter: { method: values.method, alpha: number('alpha'), keepFraction: number('keep-fraction') },
+      },
       'command line',
     );
     const { method, alpha, keepFraction } = config.filter;
     const seedPrompts = values.seeds ? await readSeedPrompts(fileSource(values.seeds)) : undefined;
-    if (values.seeds && method !== 'rouge-l') console.error('rewardds select: --seeds is used by --method rouge-l only; ignored');
+    if (values.seeds && method !== 'rouge-l')
+      console.error('rewardds select: --seeds is used by --method rouge-l only; ignored');
 
     const round = number('round');
     let summary: object;
@@ -104,7 +108,8 @@ export async function run(argv: string[]): Promise<number> {
         { method, alpha, keepFraction, seed: config.seed, seedPrompts },
       );
     } else {
-      if (!Number.isInteger(round) || round < 1) throw new UsageError('--round must be an integer ≥ 1 (round 0 is the filter)');
+      if (!Number.isInteger(round) || round < 1)
+        throw new UsageError('--round must be an integer ≥ 1 (round 0 is the filter)');
       const poolIn = values['pool-in'];
       const workingIn = values['working-in'];
       if (!poolIn || !workingIn) throw new UsageError('--round needs --pool-in and --working-in (round R−1)');

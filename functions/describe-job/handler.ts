@@ -10,7 +10,14 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
-import { DescribeJobInputSchema, parseEvent, type DescribeJobOutput, type JobRecord, type JobRef, type Models } from '../shared/events.js';
+import {
+  DescribeJobInputSchema,
+  parseEvent,
+  type DescribeJobOutput,
+  type JobRecord,
+  type JobRef,
+  type Models,
+} from '../shared/events.js';
 import { synthesisKeys } from '../shared/layout.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
 import { describeJobStatus } from '../shared/job-status.js';
@@ -44,7 +51,8 @@ export function withModel(models: Models, job: JobRef, modelUri: string): Models
     case 'train-target': {
       const round = job.round ?? 0;
       const target = [...(models.target ?? [])];
-      if (round > target.length) throw new Error(`describe-job: models.target has ${target.length} rounds; cannot add round ${round}`);
+      if (round > target.length)
+        throw new Error(`describe-job: models.target has ${target.length} rounds; cannot add round ${round}`);
       target[round] = modelUri;
       return { ...models, target };
     }
@@ -67,7 +75,8 @@ export async function describeJob(event: unknown, deps: DescribeJobDeps): Promis
   }
   if (d.status !== 'Completed') throw new Error(`describe-job: ${job.jobName} has unknown status ${d.status}`);
 
-  if (job.kind === 'training' && !d.modelUri) throw new JobFailed(`${state}: ${job.jobName} Completed without ModelArtifacts`);
+  if (job.kind === 'training' && !d.modelUri)
+    throw new JobFailed(`${state}: ${job.jobName} Completed without ModelArtifacts`);
   const record: JobRecord = {
     jobName: job.jobName,
     stage: job.stage,
@@ -82,13 +91,25 @@ export async function describeJob(event: unknown, deps: DescribeJobDeps): Promis
     instanceCount: d.instanceCount ?? null,
     spot: d.spot,
   };
-  await putJson(deps.s3, deps.config.synthesisBucket, synthesisKeys.jobRecord(job.runId, job.jobName), record, deps.config.synthesisKeyArn);
+  await putJson(
+    deps.s3,
+    deps.config.synthesisBucket,
+    synthesisKeys.jobRecord(job.runId, job.jobName),
+    record,
+    deps.config.synthesisKeyArn,
+  );
   deps.logger?.info('job completed', { ...record });
   deps.metrics?.addDimension('stage', job.stage);
-  if (record.billableSeconds !== null) deps.metrics?.addMetric('JobBillableSeconds', MetricUnit.Seconds, record.billableSeconds);
+  if (record.billableSeconds !== null)
+    deps.metrics?.addMetric('JobBillableSeconds', MetricUnit.Seconds, record.billableSeconds);
 
   const modelUri = job.kind === 'training' ? d.modelUri! : null;
-  return { status: 'Completed', failureReason: null, modelUri, models: modelUri ? withModel(models, job, modelUri) : models };
+  return {
+    status: 'Completed',
+    failureReason: null,
+    modelUri,
+    models: modelUri ? withModel(models, job, modelUri) : models,
+  };
 }
 
 export const createHandler = flushingMetrics<DescribeJobDeps, DescribeJobOutput>(describeJob);
@@ -97,4 +118,6 @@ const sagemaker = new SageMakerClient({});
 const s3 = createS3Client();
 const { logger, metrics } = powertools('describe-job');
 
-export const handler = wireOnFirstCall(() => createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }));
+export const handler = wireOnFirstCall(() =>
+  createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }),
+);

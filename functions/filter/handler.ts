@@ -35,7 +35,9 @@ export async function filterRun(event: unknown, deps: FilterDeps): Promise<Filte
 
   // Seeds are public prompts written by Prepare run; only rouge-l reads them.
   const seedPrompts =
-    method === 'rouge-l' && run.hasSeeds ? await readSeedPrompts(s3Source(s3, bucket, synthesisKeys.seeds(runId))) : undefined;
+    method === 'rouge-l' && run.hasSeeds
+      ? await readSeedPrompts(s3Source(s3, bucket, synthesisKeys.seeds(runId)))
+      : undefined;
 
   const started = Date.now();
   const summary = await filterScores(

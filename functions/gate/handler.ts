@@ -33,7 +33,9 @@ export async function gateRun(event: unknown, deps: GateDeps): Promise<GateOutpu
   const workingKey = synthesisKeys.working(runId, round);
 
   const seedPrompts =
-    method === 'rouge-l' && run.hasSeeds ? await readSeedPrompts(s3Source(s3, bucket, synthesisKeys.seeds(runId))) : undefined;
+    method === 'rouge-l' && run.hasSeeds
+      ? await readSeedPrompts(s3Source(s3, bucket, synthesisKeys.seeds(runId)))
+      : undefined;
 
   const started = Date.now();
   const summary = await gateRound(

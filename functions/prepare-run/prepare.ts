@@ -68,7 +68,8 @@ export function resolveConfig(config: RunConfig, records: number): RunConfig {
   };
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `over` wins key by key; nested objects merge, arrays and scalars replace. */
 export function layConfig(under: Record<string, unknown>, over: unknown): unknown {
@@ -93,7 +94,12 @@ async function presentFiles(s3: S3Client, bucket: string, files: UploadFiles): P
   return present;
 }
 
-async function readRunConfig(s3: S3Client, bucket: string, key: string | undefined, defaults: Record<string, unknown>): Promise<RunConfig> {
+async function readRunConfig(
+  s3: S3Client,
+  bucket: string,
+  key: string | undefined,
+  defaults: Record<string, unknown>,
+): Promise<RunConfig> {
   if (!key) return parseRunConfig(defaults, 'DEFAULT_RUN_CONFIG');
   let value: unknown;
   try {
@@ -117,7 +123,8 @@ function planFor(records: number, config: RunConfig, file: string): PrivacyPlan 
   try {
     return planPrivacy({ records, config });
   } catch (error) {
-    if (error instanceof InfeasiblePlanError) throw new InputError(file, undefined, 'privacy', `infeasible privacy plan: ${error.message}`);
+    if (error instanceof InfeasiblePlanError)
+      throw new InputError(file, undefined, 'privacy', `infeasible privacy plan: ${error.message}`);
     throw error;
   }
 }
@@ -137,26 +144,47 @@ async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written
   const files = uploadFiles(upload.key);
   const present = await presentFiles(s3, bucket, files);
   const has = (key: string | undefined) => key !== undefined && present.has(key);
-  const runConfig = await readRunConfig(s3, bucket, has(files.config) ? files.config : undefined, env.defaultRunConfig ?? {});
+  const runConfig = await readRunConfig(
+    s3,
+    bucket,
+    has(files.config) ? files.config : undefined,
+    env.defaultRunConfig ?? {},
+  );
 
   const hasTest = has(files.test);
   const hasSeeds = has(files.seeds);
   const counts: Counts = { train: 0, test: 0, seeds: 0 };
 
   // Small side files first, so a bad one is found before the long pass over train.
-  const normalize = async (from: string, to: { bucket: string; key: string; kmsKeyId?: string }, kind: 'records' | 'prompts') => {
+  const normalize = async (
+    from: string,
+    to: { bucket: string; key: string; kmsKeyId?: string },
+    kind: 'records' | 'prompts',
+  ) => {
     const count = await normalizeFile(s3, { bucket, key: from }, to, kind);
     written.push(to);
     return count;
   };
   if (hasTest) {
-    counts.test = await normalize(files.test!, { bucket: env.privateBucket, key: privateKeys.input(runId, 'test'), kmsKeyId: env.privateKeyArn }, 'records');
+    counts.test = await normalize(
+      files.test!,
+      { bucket: env.privateBucket, key: privateKeys.input(runId, 'test'), kmsKeyId: env.privateKeyArn },
+      'records',
+    );
   }
   if (hasSeeds) {
     // Public by the owner's declaration: they go to the synthesis zone for few-shot prompts.
-    counts.seeds = await normalize(files.seeds!, { bucket: env.synthesisBucket, key: synthesisKeys.seeds(runId), kmsKeyId: env.synthesisKeyArn }, 'prompts');
+    counts.seeds = await normalize(
+      files.seeds!,
+      { bucket: env.synthesisBucket, key: synthesisKeys.seeds(runId), kmsKeyId: env.synthesisKeyArn },
+      'prompts',
+    );
   }
-  counts.train = await normalize(files.train, { bucket: env.privateBucket, key: privateKeys.input(runId, 'train'), kmsKeyId: env.privateKeyArn }, 'records');
+  counts.train = await normalize(
+    files.train,
+    { bucket: env.privateBucket, key: privateKeys.input(runId, 'train'), kmsKeyId: env.privateKeyArn },
+    'records',
+  );
 
   // The budget lives in config.json when there is one; otherwise the upload is what to change.
   const plan = planFor(counts.train, runConfig, has(files.config) ? files.config! : files.train);
@@ -205,7 +233,13 @@ export async function prepareRun(input: { runId: string; upload: Upload }, deps:
     });
     deps.metrics?.addMetric('RecordsRefused', 'Count', error.line === undefined ? 0 : 1);
     deps.metrics?.addMetric('UploadsRejected', 'Count', 1);
-    deps.logger?.warn('upload rejected and quarantined', { runId: input.runId, file: report.file, line: report.line, field: report.field, reason: report.reason });
+    deps.logger?.warn('upload rejected and quarantined', {
+      runId: input.runId,
+      file: report.file,
+      line: report.line,
+      field: report.field,
+      reason: report.reason,
+    });
     throw new InputRejected(error);
   }
 }

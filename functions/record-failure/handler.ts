@@ -74,7 +74,11 @@ export async function recordFailure(event: unknown, deps: RecordFailureDeps): Pr
       stopped = await stopIfRunning(deps.sagemaker, input.job);
     } catch (stopError) {
       // A job that cannot be stopped must not hide the run's own failure; the job still ends at MaxRuntime.
-      deps.logger?.warn('could not stop the job', { jobName: input.job.jobName, error: (stopError as Error).name, message: (stopError as Error).message });
+      deps.logger?.warn('could not stop the job', {
+        jobName: input.job.jobName,
+        error: (stopError as Error).name,
+        message: (stopError as Error).message,
+      });
     }
   }
   await putJson(
@@ -84,7 +88,13 @@ export async function recordFailure(event: unknown, deps: RecordFailureDeps): Pr
     { state: input.failedState, error, cause, at: (deps.now ?? (() => new Date()))().toISOString() },
     deps.config.synthesisKeyArn,
   );
-  deps.logger?.info('run failed', { runId: input.runId, state: input.failedState, error, jobName: input.job?.jobName, stopped });
+  deps.logger?.info('run failed', {
+    runId: input.runId,
+    state: input.failedState,
+    error,
+    jobName: input.job?.jobName,
+    stopped,
+  });
   deps.metrics?.addDimension('state', input.failedState);
   deps.metrics?.addMetric('RunsFailed', MetricUnit.Count, 1);
   // JobFailed messages already begin with the state's name; others get it in front.
@@ -98,4 +108,6 @@ const sagemaker = new SageMakerClient({});
 const s3 = createS3Client();
 const { logger, metrics } = powertools('record-failure');
 
-export const handler = wireOnFirstCall(() => createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }));
+export const handler = wireOnFirstCall(() =>
+  createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }),
+);

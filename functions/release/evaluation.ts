@@ -39,7 +39,9 @@ export function checkEvaluation(value: unknown, file: string): EvalMetrics {
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => {
     const path = i.path.join('.') || '(root)';
-    return i.code === 'unrecognized_keys' ? `${path}: unexpected field(s) ${i.keys.join(', ')}` : `${path}: ${i.message}`;
+    return i.code === 'unrecognized_keys'
+      ? `${path}: unexpected field(s) ${i.keys.join(', ')}`
+      : `${path}: ${i.message}`;
   });
   throw new EvaluationNotAggregate(`${file}: not aggregate metrics only: ${issues.join('; ')}`);
 }

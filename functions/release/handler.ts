@@ -3,7 +3,12 @@
  */
 import { z } from 'zod';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
-import { parseEvent, ReleaseInputSchema, type ReleaseEvaluationOutput, type ReleaseModelsOutput } from '../shared/events.js';
+import {
+  parseEvent,
+  ReleaseInputSchema,
+  type ReleaseEvaluationOutput,
+  type ReleaseModelsOutput,
+} from '../shared/events.js';
 import { createS3Client } from '../shared/s3-objects.js';
 import type { MetricsSink } from '../prepare-run/prepare.js';
 import { releaseEvaluation, releaseModels, type ReleaseConfig, type ReleaseDeps } from './release.js';
@@ -16,7 +21,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReleaseConf
       SYNTHESIS_KEY_ARN: z.string().min(1).optional(),
     })
     .parse(env);
-  return { privateBucket: parsed.PRIVATE_BUCKET, synthesisBucket: parsed.SYNTHESIS_BUCKET, synthesisKeyArn: parsed.SYNTHESIS_KEY_ARN };
+  return {
+    privateBucket: parsed.PRIVATE_BUCKET,
+    synthesisBucket: parsed.SYNTHESIS_BUCKET,
+    synthesisKeyArn: parsed.SYNTHESIS_KEY_ARN,
+  };
 }
 
 export type ReleaseHandlerDeps = ReleaseDeps & { metrics?: MetricsSink & { publishStoredMetrics(): unknown } };

@@ -65,10 +65,12 @@ export class PrivacyBudgetExceeded extends Error {
   }
 }
 
-const close = (a: number, b: number, tolerance: number) => Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
+const close = (a: number, b: number, tolerance: number) =>
+  Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
 
 function checkMechanism(name: ModelName, metrics: DpMetrics, plan: PrivacyPlan, records: number): MechanismRecord {
-  if (metrics.epsilon === null) throw new PrivacyCheckFailed(`${name}: the job reports no ε (trained without noise); it cannot be released`);
+  if (metrics.epsilon === null)
+    throw new PrivacyCheckFailed(`${name}: the job reports no ε (trained without noise); it cannot be released`);
   if (!close(metrics.delta, plan.delta, 1e-12)) {
     throw new PrivacyCheckFailed(`${name}: the job accounted at δ = ${metrics.delta}, the run's δ is ${plan.delta}`);
   }
@@ -108,7 +110,11 @@ export function checkRelease(
     reward: checkMechanism('reward', metrics.reward, plan, records),
   };
   const epsilon = composeEpsilon(
-    [metrics.generator, metrics.reward].map((m) => ({ noiseMultiplier: m.noiseMultiplier, sampleRate: m.sampleRate, steps: m.steps })),
+    [metrics.generator, metrics.reward].map((m) => ({
+      noiseMultiplier: m.noiseMultiplier,
+      sampleRate: m.sampleRate,
+      steps: m.steps,
+    })),
     plan.delta,
   );
   if (epsilon > plan.targetEpsilon) {

@@ -53,10 +53,16 @@ async function listFolder(deps: ReleaseDeps, folder: { bucket: string; prefix: s
   return files;
 }
 
-async function readDpMetrics(s3: S3Client, name: ModelName, folder: { bucket: string; prefix: string }, files: string[]): Promise<DpMetrics> {
+async function readDpMetrics(
+  s3: S3Client,
+  name: ModelName,
+  folder: { bucket: string; prefix: string },
+  files: string[],
+): Promise<DpMetrics> {
   const key = `${folder.prefix}metrics.json`;
   // Checked against the listing, not by a GET: a role that may list only its prefixes gets 403 for a missing key.
-  if (!files.includes('metrics.json')) throw new PrivacyCheckFailed(`models.${name}: no metrics.json in ${s3Uri(folder.bucket, folder.prefix)}`);
+  if (!files.includes('metrics.json'))
+    throw new PrivacyCheckFailed(`models.${name}: no metrics.json in ${s3Uri(folder.bucket, folder.prefix)}`);
   const parsed = DpMetricsSchema.safeParse(await getJson(s3, folder.bucket, key));
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -66,11 +72,21 @@ async function readDpMetrics(s3: S3Client, name: ModelName, folder: { bucket: st
 }
 
 /** Copies every listed file except the private-only ones; returns the relative names. */
-async function copyFolder(deps: ReleaseDeps, from: { bucket: string; prefix: string }, files: string[], toPrefix: string): Promise<string[]> {
+async function copyFolder(
+  deps: ReleaseDeps,
+  from: { bucket: string; prefix: string },
+  files: string[],
+  toPrefix: string,
+): Promise<string[]> {
   const copied: string[] = [];
   for (const relative of files) {
     if (STAYS_PRIVATE.has(relative)) continue;
-    await copyObject(deps.s3, { bucket: from.bucket, key: from.prefix + relative }, { bucket: deps.config.synthesisBucket, key: toPrefix + relative }, deps.config.synthesisKeyArn);
+    await copyObject(
+      deps.s3,
+      { bucket: from.bucket, key: from.prefix + relative },
+      { bucket: deps.config.synthesisBucket, key: toPrefix + relative },
+      deps.config.synthesisKeyArn,
+    );
     copied.push(relative);
   }
   return copied;
@@ -93,7 +109,9 @@ export async function releaseModels(
   };
   for (const name of ['generator', 'reward'] as const) {
     if (!files[name].some((f) => !STAYS_PRIVATE.has(f))) {
-      throw new PrivacyCheckFailed(`models.${name}: ${s3Uri(folders[name].bucket, folders[name].prefix)} holds no model files to release`);
+      throw new PrivacyCheckFailed(
+        `models.${name}: ${s3Uri(folders[name].bucket, folders[name].prefix)} holds no model files to release`,
+      );
     }
   }
   const metrics = {
@@ -116,7 +134,12 @@ export async function releaseModels(
     config.synthesisKeyArn,
   );
   deps.metrics?.addMetric('ReleasedEpsilon', 'None', verdict.epsilon);
-  deps.logger?.info('DP models released', { runId, epsilon: verdict.epsilon, delta: verdict.delta, target: verdict.targetEpsilon });
+  deps.logger?.info('DP models released', {
+    runId,
+    epsilon: verdict.epsilon,
+    delta: verdict.delta,
+    target: verdict.targetEpsilon,
+  });
   return { epsilon: verdict.epsilon, delta: verdict.delta, privacyUri: s3Uri(config.synthesisBucket, privacyKey) };
 }
 

@@ -33,8 +33,10 @@ async function reader(deps: CollectDeps, runId: string) {
   const present = new Set<string>();
   for await (const { key } of listKeys(deps.s3, bucket, synthesisKeys.runPrefix(runId))) present.add(key);
   return {
-    json: async <T>(key: string): Promise<T | undefined> => (present.has(key) ? getJson<T>(deps.s3, bucket, key) : undefined),
-    stream: async (key: string): Promise<Readable | undefined> => (present.has(key) ? getObjectStream(deps.s3, bucket, key) : undefined),
+    json: async <T>(key: string): Promise<T | undefined> =>
+      present.has(key) ? getJson<T>(deps.s3, bucket, key) : undefined,
+    stream: async (key: string): Promise<Readable | undefined> =>
+      present.has(key) ? getObjectStream(deps.s3, bucket, key) : undefined,
     keys: (prefix: string) => [...present].filter((k) => k.startsWith(prefix)).sort(),
   };
 }
@@ -115,7 +117,9 @@ async function targetMetrics(read: Reader, runId: string, jobs: JobRecord[], rou
     const trainings = jobs.filter((j) => j.stage === 'train-target' && j.round === round);
     const last = trainings[trainings.length - 1];
     if (!last) continue;
-    const metrics = await read.json(`${synthesisKeys.targetPrefix(runId, round)}${last.jobName}/output/model/metrics.json`);
+    const metrics = await read.json(
+      `${synthesisKeys.targetPrefix(runId, round)}${last.jobName}/output/model/metrics.json`,
+    );
     if (metrics) out.push({ state: last.state, round, metrics: scalars(metrics) });
   }
   return out;
@@ -124,7 +128,9 @@ async function targetMetrics(read: Reader, runId: string, jobs: JobRecord[], rou
 export async function collectReport(runId: string, run: RunState, deps: CollectDeps): Promise<ReportDocument> {
   const read = await reader(deps, runId);
   const rounds = run.rounds;
-  const counts: StageCount[] = [{ state: 'Prepare run', round: null, what: 'private records (count only)', count: run.records }];
+  const counts: StageCount[] = [
+    { state: 'Prepare run', round: null, what: 'private records (count only)', count: run.records },
+  ];
   const stageMetrics: ReportDocument['stageMetrics'] = [];
   const addMetrics = async (state: string, round: number | null, key: string) => {
     const metrics = await read.json(key);
@@ -132,12 +138,29 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
   };
 
   const prepared = await read.json<{ counts?: { test?: number; seeds?: number } }>(synthesisKeys.runJson(runId));
-  if (run.hasTest) counts.push({ state: 'Prepare run', round: null, what: 'test records (count only)', count: prepared?.counts?.test ?? null });
-  if (run.hasSeeds) counts.push({ state: 'Prepare run', round: null, what: 'public seed prompts', count: prepared?.counts?.seeds ?? null });
+  if (run.hasTest)
+    counts.push({
+      state: 'Prepare run',
+      round: null,
+      what: 'test records (count only)',
+      count: prepared?.counts?.test ?? null,
+    });
+  if (run.hasSeeds)
+    counts.push({
+      state: 'Prepare run',
+      round: null,
+      what: 'public seed prompts',
+      count: prepared?.counts?.seeds ?? null,
+    });
   const privacy = (await read.json<PrivacyFigures>(synthesisKeys.privacy(runId))) ?? null;
   const evaluation = (await read.json<{ rows: EvaluationRow[] }>(synthesisKeys.evalMetrics(runId)))?.rows ?? null;
 
-  counts.push({ state: 'Synthesize queries', round: null, what: 'queries', count: await countLines(read, synthesisKeys.queries(runId)) });
+  counts.push({
+    state: 'Synthesize queries',
+    round: null,
+    what: 'queries',
+    count: await countLines(read, synthesisKeys.queries(runId)),
+  });
   await addMetrics('Synthesize queries', null, `${synthesisKeys.queriesPrefix(runId)}metrics.json`);
 
   // Pool round 0 first: its responses are matched to their scores for the "after" distribution.

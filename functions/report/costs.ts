@@ -44,7 +44,8 @@ export function jobCost(record: JobRecord, prices: Readonly<Record<string, numbe
   const billedSeconds = record.billableSeconds ?? seconds;
   const price = record.instanceType ? prices[record.instanceType] : undefined;
   // SageMaker's billable time is per instance: a cluster is billed for each of its instances.
-  const estimatedUsd = price !== undefined && billedSeconds !== null ? (billedSeconds / 3600) * price * instanceCount : null;
+  const estimatedUsd =
+    price !== undefined && billedSeconds !== null ? (billedSeconds / 3600) * price * instanceCount : null;
   return {
     jobName: record.jobName,
     stage: record.stage,
@@ -74,7 +75,8 @@ export function stageTotals(jobs: JobCost[]): StageTotal[] {
     const total = totals.get(job.state) ?? { state: job.state, jobs: 0, seconds: 0, estimatedUsd: 0 };
     total.jobs += 1;
     total.seconds += job.seconds ?? 0;
-    total.estimatedUsd = total.estimatedUsd === null || job.estimatedUsd === null ? null : total.estimatedUsd + job.estimatedUsd;
+    total.estimatedUsd =
+      total.estimatedUsd === null || job.estimatedUsd === null ? null : total.estimatedUsd + job.estimatedUsd;
     totals.set(job.state, total);
   }
   return [...totals.values()];

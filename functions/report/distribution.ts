@@ -70,7 +70,19 @@ export class DistributionAccumulator {
 
   summary(): Summary {
     if (this.count === 0) {
-      return { count: 0, mean: null, min: null, p10: null, p25: null, median: null, p75: null, p90: null, max: null, sampled: false, histogram: { edges: [], counts: [] } };
+      return {
+        count: 0,
+        mean: null,
+        min: null,
+        p10: null,
+        p25: null,
+        median: null,
+        p75: null,
+        p90: null,
+        max: null,
+        sampled: false,
+        histogram: { edges: [], counts: [] },
+      };
     }
     const sorted = Float64Array.from(this.reservoir).sort();
     const q = (p: number) => quantile(sorted, p);

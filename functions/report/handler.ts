@@ -18,7 +18,9 @@ export interface ReportConfig {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReportConfig {
-  const parsed = z.object({ SYNTHESIS_BUCKET: z.string().min(1), SYNTHESIS_KEY_ARN: z.string().min(1).optional() }).parse(env);
+  const parsed = z
+    .object({ SYNTHESIS_BUCKET: z.string().min(1), SYNTHESIS_KEY_ARN: z.string().min(1).optional() })
+    .parse(env);
   return { synthesisBucket: parsed.SYNTHESIS_BUCKET, synthesisKeyArn: parsed.SYNTHESIS_KEY_ARN };
 }
 
@@ -32,7 +34,12 @@ export interface ReportDeps {
 export async function writeReport(event: unknown, deps: ReportDeps): Promise<ReportOutput> {
   const { runId, run } = parseEvent(ReportInputSchema, event, 'report');
   const { synthesisBucket: bucket, synthesisKeyArn } = deps.config;
-  const report = await collectReport(runId, run, { s3: deps.s3, synthesisBucket: bucket, logger: deps.logger, now: deps.now });
+  const report = await collectReport(runId, run, {
+    s3: deps.s3,
+    synthesisBucket: bucket,
+    logger: deps.logger,
+    now: deps.now,
+  });
   const jsonKey = synthesisKeys.report(runId);
   const htmlKey = synthesisKeys.reportHtml(runId);
   await putJson(deps.s3, bucket, jsonKey, report, synthesisKeyArn);

@@ -32,7 +32,9 @@ export const JobKindSchema = z.enum(['training', 'processing']);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
 /** Execution names allow 80 characters; the trigger builds `<name ≤ 40>-<8 hex>`. */
-export const RunIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/, 'must be lower-case [a-z0-9-], at most 80 characters');
+export const RunIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,79}$/, 'must be lower-case [a-z0-9-], at most 80 characters');
 
 export const S3UriSchema = z.string().regex(/^s3:\/\/[a-z0-9.-]{3,63}\/.*$/, 'must be an s3://bucket/key URI');
 

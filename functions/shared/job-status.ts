@@ -67,11 +67,19 @@ export function fromProcessing(out: DescribeProcessingJobCommandOutput): JobDesc
   };
 }
 
-const seconds = (start?: Date, end?: Date) => (start && end ? Math.round((end.getTime() - start.getTime()) / 1000) : undefined);
+const seconds = (start?: Date, end?: Date) =>
+  start && end ? Math.round((end.getTime() - start.getTime()) / 1000) : undefined;
 
-export async function describeJobStatus(sagemaker: Pick<SageMakerClient, 'send'>, job: Pick<JobRef, 'kind' | 'jobName'>): Promise<JobDescription> {
+export async function describeJobStatus(
+  sagemaker: Pick<SageMakerClient, 'send'>,
+  job: Pick<JobRef, 'kind' | 'jobName'>,
+): Promise<JobDescription> {
   if (job.kind === 'training') {
-    return fromTraining(await callSageMaker(() => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.jobName }))));
+    return fromTraining(
+      await callSageMaker(() => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.jobName }))),
+    );
   }
-  return fromProcessing(await callSageMaker(() => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: job.jobName }))));
+  return fromProcessing(
+    await callSageMaker(() => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: job.jobName }))),
+  );
 }

@@ -99,7 +99,10 @@ export async function* splitLines(
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const chunk of stream as AsyncIterable<Uint8Array | string>) {
-    let buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let nl: number;
     while ((nl = buf.indexOf(0x0a)) !== -1) {
       const head = buf.subarray(0, nl);
@@ -122,4 +125,3 @@ const stripCr = (line: Buffer) => (line.length && line[line.length - 1] === 0x0d
 
 /** Serializes one record as a JSONL line. */
 export const toJsonlLine = (record: unknown) => `${JSON.stringify(record)}\n`;
-

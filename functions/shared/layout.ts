@@ -24,8 +24,7 @@ export const privateKeys = {
   /** Spot checkpoints of one training stage, shared by its attempts so a retry can resume. */
   checkpointPrefix: (runId: string, stage: string) => `${run(runId)}/checkpoints/${stage}/`,
   quarantined: (uploadKey: string) => `${QUARANTINE_PREFIX}${uploadKey.replace(/^incoming\//, '')}`,
-  quarantineReport: (uploadKey: string) =>
-    `${QUARANTINE_PREFIX}${uploadKey.replace(/^incoming\//, '')}.error.json`,
+  quarantineReport: (uploadKey: string) => `${QUARANTINE_PREFIX}${uploadKey.replace(/^incoming\//, '')}.error.json`,
 };
 
 /** Keys in the synthesis bucket. */

@@ -42,7 +42,8 @@ export function recordId(record: Json, origin: Origin): string {
   const id = record.id;
   if (id === undefined || id === null) return `line-${String(origin.line).padStart(6, '0')}`;
   if (typeof id === 'number') {
-    if (!Number.isFinite(id)) throw new InputError(origin.file, origin.line, 'id', 'must be a finite number or a string');
+    if (!Number.isFinite(id))
+      throw new InputError(origin.file, origin.line, 'id', 'must be a finite number or a string');
     return String(id);
   }
   if (typeof id !== 'string') throw new InputError(origin.file, origin.line, 'id', 'must be a string or a number');
@@ -81,8 +82,10 @@ function readTurns(record: Json, origin: Origin): Turn[] {
   return messages.map((turn, i) => {
     const field = `messages[${i}]`;
     if (!isObject(turn)) throw new InputError(origin.file, origin.line, field, 'must be an object {role, content}');
-    if (typeof turn.role !== 'string') throw new InputError(origin.file, origin.line, `${field}.role`, 'must be a string');
-    if (typeof turn.content !== 'string') throw new InputError(origin.file, origin.line, `${field}.content`, 'must be a string');
+    if (typeof turn.role !== 'string')
+      throw new InputError(origin.file, origin.line, `${field}.role`, 'must be a string');
+    if (typeof turn.content !== 'string')
+      throw new InputError(origin.file, origin.line, `${field}.content`, 'must be a string');
     return { role: turn.role, content: turn.content };
   });
 }
@@ -105,7 +108,13 @@ function instructionPrompt(record: Json, origin: Origin): string {
   const instruction = optionalText(record, 'instruction', origin) ?? '';
   const input = optionalText(record, 'input', origin) ?? '';
   const parts = [instruction, input].filter((p) => !isBlank(p));
-  if (parts.length === 0) throw new InputError(origin.file, origin.line, 'instruction', 'blank prompt (instruction and input are both empty)');
+  if (parts.length === 0)
+    throw new InputError(
+      origin.file,
+      origin.line,
+      'instruction',
+      'blank prompt (instruction and input are both empty)',
+    );
   return parts.join('\n\n');
 }
 
@@ -122,7 +131,13 @@ export function normalizeRecord(value: unknown, origin: Origin): NormalizedRecor
       throw new InputError(origin.file, origin.line, `messages[${last}].content`, 'blank response');
     }
     const prompt = renderConversation(turns.slice(0, last));
-    if (isBlank(prompt)) throw new InputError(origin.file, origin.line, 'messages', 'blank prompt (nothing before the last assistant turn)');
+    if (isBlank(prompt))
+      throw new InputError(
+        origin.file,
+        origin.line,
+        'messages',
+        'blank prompt (nothing before the last assistant turn)',
+      );
     return { id, prompt, response: turns[last]!.content };
   }
   if ('instruction' in value) {
@@ -139,7 +154,12 @@ export function normalizeRecord(value: unknown, origin: Origin): NormalizedRecor
     const field = firstPresent(value, ['response', 'completion']) ?? 'response';
     return { id, prompt, response: requiredText(value, field, origin, 'response') };
   }
-  throw new InputError(origin.file, origin.line, undefined, `unrecognized record shape; expected one of ${ACCEPTED_SHAPES}`);
+  throw new InputError(
+    origin.file,
+    origin.line,
+    undefined,
+    `unrecognized record shape; expected one of ${ACCEPTED_SHAPES}`,
+  );
 }
 
 /**
@@ -159,7 +179,12 @@ export function normalizePrompt(value: unknown, origin: Origin): NormalizedPromp
   if ('instruction' in value) return { id, prompt: instructionPrompt(value, origin) };
   if ('question' in value) return { id, prompt: requiredText(value, 'question', origin, 'prompt') };
   if ('prompt' in value) return { id, prompt: requiredText(value, 'prompt', origin, 'prompt') };
-  throw new InputError(origin.file, origin.line, undefined, 'unrecognized seed shape; expected {prompt}, {instruction, input?}, {question} or {messages}');
+  throw new InputError(
+    origin.file,
+    origin.line,
+    undefined,
+    'unrecognized seed shape; expected {prompt}, {instruction, input?}, {question} or {messages}',
+  );
 }
 
 /**

@@ -41,7 +41,17 @@ function table(header: string[], rows: string[][], caption?: string): string {
 
 function summaryRow(label: string, s: Summary | null): string[] {
   if (!s) return [escapeHtml(label), ...new Array<string>(8).fill('–')];
-  return [escapeHtml(label), num(s.count), num(s.mean), num(s.min), num(s.p25), num(s.median), num(s.p75), num(s.max), s.sampled ? 'sampled' : 'exact'];
+  return [
+    escapeHtml(label),
+    num(s.count),
+    num(s.mean),
+    num(s.min),
+    num(s.p25),
+    num(s.median),
+    num(s.p75),
+    num(s.max),
+    s.sampled ? 'sampled' : 'exact',
+  ];
 }
 
 function section(title: string, body: string): string {
@@ -54,8 +64,28 @@ export function renderReportHtml(report: ReportDocument): string {
   const { run, privacy } = report;
 
   const overview = table(
-    ['private records', 'refinement rounds', 'filter', 'keep fraction', 'queries (M)', 'candidates per query', 'test set', 'public seeds'],
-    [[num(run.records), num(run.rounds), escapeHtml(run.filterMethod), num(run.keepFraction), num(run.queries), num(run.candidatesPerQuery), run.hasTest ? 'yes' : 'no', run.hasSeeds ? 'yes' : 'no']],
+    [
+      'private records',
+      'refinement rounds',
+      'filter',
+      'keep fraction',
+      'queries (M)',
+      'candidates per query',
+      'test set',
+      'public seeds',
+    ],
+    [
+      [
+        num(run.records),
+        num(run.rounds),
+        escapeHtml(run.filterMethod),
+        num(run.keepFraction),
+        num(run.queries),
+        num(run.candidatesPerQuery),
+        run.hasTest ? 'yes' : 'no',
+        run.hasSeeds ? 'yes' : 'no',
+      ],
+    ],
   );
 
   const counts = table(
@@ -65,7 +95,14 @@ export function renderReportHtml(report: ReportDocument): string {
 
   const pools = table(
     ['round', 'pool size', 'working set', 'lowest reward (τ)', 'mean reward', 'highest reward'],
-    report.pools.map((p) => [num(p.round), num(p.size), num(p.working), num(p.reward?.min), num(p.reward?.mean), num(p.reward?.max)]),
+    report.pools.map((p) => [
+      num(p.round),
+      num(p.size),
+      num(p.working),
+      num(p.reward?.min),
+      num(p.reward?.mean),
+      num(p.reward?.max),
+    ]),
   );
 
   const { before, after } = report.distributions;
@@ -82,7 +119,15 @@ export function renderReportHtml(report: ReportDocument): string {
   const privacySection = privacy
     ? table(
         ['ε (total)', 'δ', 'accountant', 'budget ε', 'records'],
-        [[num(privacy.epsilon), num(privacy.delta), escapeHtml(privacy.accountant), num(privacy.targetEpsilon), num(privacy.records)]],
+        [
+          [
+            num(privacy.epsilon),
+            num(privacy.delta),
+            escapeHtml(privacy.accountant),
+            num(privacy.targetEpsilon),
+            num(privacy.records),
+          ],
+        ],
       ) +
       '\n' +
       table(

@@ -30,7 +30,11 @@ const proxyModel = z
 
 export const RunConfigSchema = z.strictObject({
   /** Seeds every sampler and every job, so a rerun on the same data repeats itself. */
-  seed: z.int().min(0).max(2 ** 31 - 1).default(0),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0),
   privacy: z
     .strictObject({
       /** Total ε for everything that leaves the private zone: both DP models together. */
@@ -62,7 +66,11 @@ export const RunConfigSchema = z.strictObject({
     .strictObject({
       method: z.enum(['reward', 'ppl', 'none', 'rouge-l']).default('reward'),
       alpha: z.number().min(0).max(1).default(0.5),
-      keepFraction: z.number().gt(0).max(1).default(1 / 8),
+      keepFraction: z
+        .number()
+        .gt(0)
+        .max(1)
+        .default(1 / 8),
     })
     .prefault({}),
   refinement: z
@@ -103,7 +111,11 @@ export const RunConfigSchema = z.strictObject({
       spot: z.boolean().default(false),
       warmPoolSeconds: z.int().min(0).max(3600).default(0),
       /** Per job, in seconds; SageMaker stops a job that runs longer. */
-      maxRuntime: z.int().min(60).max(28 * 24 * 3600).default(24 * 3600),
+      maxRuntime: z
+        .int()
+        .min(60)
+        .max(28 * 24 * 3600)
+        .default(24 * 3600),
     })
     .prefault({}),
 });

@@ -9,9 +9,7 @@ import { INCOMING_PREFIX } from './layout.js';
 const MAX_NAME = 40;
 const HASH_CHARS = 8;
 
-export type UploadLayout =
-  | { kind: 'file'; name: string }
-  | { kind: 'folder'; name: string; folder: string };
+export type UploadLayout = { kind: 'file'; name: string } | { kind: 'folder'; name: string; folder: string };
 
 /**
  * `incoming/<name>.jsonl` or `incoming/<name>/train.jsonl`; undefined for anything else
@@ -48,7 +46,17 @@ export const bareEtag = (etag: string) => etag.replace(/^"|"$/g, '');
 /** `<readable name>-<first 8 hex of sha256(key + ETag)>`. */
 export function runName(key: string, etag: string): string {
   const layout = uploadLayout(key);
-  const base = readableName(layout ? layout.name : key.split('/').pop()!.replace(/\.jsonl$/, ''));
-  const hash = createHash('sha256').update(key + bareEtag(etag)).digest('hex').slice(0, HASH_CHARS);
+  const base = readableName(
+    layout
+      ? layout.name
+      : key
+          .split('/')
+          .pop()!
+          .replace(/\.jsonl$/, ''),
+  );
+  const hash = createHash('sha256')
+    .update(key + bareEtag(etag))
+    .digest('hex')
+    .slice(0, HASH_CHARS);
   return `${base}-${hash}`;
 }

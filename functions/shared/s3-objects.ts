@@ -43,7 +43,11 @@ export async function getJson<T = unknown>(client: S3Client, bucket: string, key
 }
 
 /** Returns undefined when the object does not exist. */
-export async function getJsonIfExists<T = unknown>(client: S3Client, bucket: string, key: string): Promise<T | undefined> {
+export async function getJsonIfExists<T = unknown>(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<T | undefined> {
   try {
     return await getJson<T>(client, bucket, key);
   } catch (error) {
@@ -52,7 +56,13 @@ export async function getJsonIfExists<T = unknown>(client: S3Client, bucket: str
   }
 }
 
-export async function putJson(client: S3Client, bucket: string, key: string, value: unknown, kmsKeyId?: string): Promise<void> {
+export async function putJson(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  value: unknown,
+  kmsKeyId?: string,
+): Promise<void> {
   await client.send(
     new PutObjectCommand({
       Bucket: bucket,
@@ -64,15 +74,30 @@ export async function putJson(client: S3Client, bucket: string, key: string, val
   );
 }
 
-export async function putText(client: S3Client, bucket: string, key: string, body: string, contentType: string, kmsKeyId?: string) {
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...sse(kmsKeyId) }));
+export async function putText(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  body: string,
+  contentType: string,
+  kmsKeyId?: string,
+) {
+  await client.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...sse(kmsKeyId) }),
+  );
 }
 
 /**
  * A writable stream that lands as one object when `done()` resolves. Multipart upload:
  * the object appears whole or not at all, so a retried stage never reads half a file.
  */
-export function uploadStream(client: S3Client, bucket: string, key: string, kmsKeyId?: string, contentType = 'application/x-ndjson') {
+export function uploadStream(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  kmsKeyId?: string,
+  contentType = 'application/x-ndjson',
+) {
   const body = new PassThrough();
   const upload = new Upload({
     client,
@@ -98,7 +123,12 @@ export function uploadStream(client: S3Client, bucket: string, key: string, kmsK
   };
 }
 
-export async function copyObject(client: S3Client, from: { bucket: string; key: string }, to: { bucket: string; key: string }, kmsKeyId?: string) {
+export async function copyObject(
+  client: S3Client,
+  from: { bucket: string; key: string },
+  to: { bucket: string; key: string },
+  kmsKeyId?: string,
+) {
   await client.send(
     new CopyObjectCommand({
       Bucket: to.bucket,
@@ -114,10 +144,16 @@ export async function deleteObject(client: S3Client, bucket: string, key: string
 }
 
 /** Every key under a prefix, following continuation tokens. */
-export async function* listKeys(client: S3Client, bucket: string, prefix: string): AsyncGenerator<{ key: string; size: number }> {
+export async function* listKeys(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncGenerator<{ key: string; size: number }> {
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const obj of page.Contents ?? []) yield { key: obj.Key!, size: obj.Size ?? 0 };
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -137,4 +173,3 @@ export function isNotFound(error: unknown): boolean {
   const name = (error as { name?: string })?.name;
   return error instanceof NoSuchKey || error instanceof NotFound || name === 'NoSuchKey' || name === 'NotFound';
 }
-

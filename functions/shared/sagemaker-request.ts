@@ -4,7 +4,14 @@
  * in decides its bucket, KMS key and execution role here and nowhere else, so the privacy
  * boundary is one table (STAGES) that a test can read.
  */
-import type { Channel, CreateProcessingJobCommandInput, CreateTrainingJobCommandInput, ProcessingInput, ProcessingInstanceType, TrainingInstanceType } from '@aws-sdk/client-sagemaker';
+import type {
+  Channel,
+  CreateProcessingJobCommandInput,
+  CreateTrainingJobCommandInput,
+  ProcessingInput,
+  ProcessingInstanceType,
+  TrainingInstanceType,
+} from '@aws-sdk/client-sagemaker';
 import { createHash } from 'node:crypto';
 import type { JobKind, Models, RunState, Stage, Zone } from './events.js';
 import { privateKeys, s3Uri, synthesisKeys } from './layout.js';
@@ -79,7 +86,8 @@ export class JobRequestError extends Error {
  * Instance families with local NVMe storage: SageMaker encrypts it in hardware and refuses
  * a VolumeKmsKeyId for them (ResourceConfig.VolumeKmsKeyId in the API reference).
  */
-const LOCAL_STORAGE_FAMILY = /^ml\.(g4dn|g5|g6|g6e|gr6|p3dn|p4d|p4de|p5|p5e|p5en|m5d|c5d|r5d|m6id|c6id|r6id|trn1|trn1n)\./;
+const LOCAL_STORAGE_FAMILY =
+  /^ml\.(g4dn|g5|g6|g6e|gr6|p3dn|p4d|p4de|p5|p5e|p5en|m5d|c5d|r5d|m6id|c6id|r6id|trn1|trn1n)\./;
 export const hasLocalStorage = (instanceType: string) => LOCAL_STORAGE_FAMILY.test(instanceType);
 
 /** SageMaker's own ceiling for MaxWaitTimeInSeconds and MaxRuntimeInSeconds (28 days). */
@@ -92,7 +100,9 @@ const MAX_SECONDS = 28 * 24 * 3600;
  */
 export function jobName(runId: string, stage: Stage, round: number, now: number, random: () => number): string {
   const runHash = createHash('sha256').update(runId).digest('hex').slice(0, 8);
-  const suffix = Math.floor(random() * 36 ** 4).toString(36).padStart(4, '0');
+  const suffix = Math.floor(random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0');
   const roundPart = stage === 'train-target' || stage === 'refine' || stage === 'score' ? String(round) : '';
   return `rds-${STAGE_TRAITS[stage].short}${roundPart}-${runHash}-${now.toString(36)}${suffix}`;
 }
@@ -111,24 +121,43 @@ function stageInputs(spec: StageSpec): Record<string, string> {
   const rewardBase = run.config.reward.baseModel ?? proxyBase;
   const targetBase = run.config.target.baseModel ?? env.baseModels.target;
   // Synthesis stages read the RELEASED copies, never the private job outputs.
-  const released = { generator: synth(synthesisKeys.releasePrefix(runId, 'generator')), reward: synth(synthesisKeys.releasePrefix(runId, 'reward')) };
+  const released = {
+    generator: synth(synthesisKeys.releasePrefix(runId, 'generator')),
+    reward: synth(synthesisKeys.releasePrefix(runId, 'reward')),
+  };
   const previousTarget = () => need(models.target?.[round - 1], `models.target[${round - 1}]`, stage);
 
   switch (stage) {
     case 'train-generator':
       return { train: priv(privateKeys.input(runId, 'train')), base: proxyBase };
     case 'build-pairs':
-      return { train: priv(privateKeys.input(runId, 'train')), base: proxyBase, generator: need(models.generator, 'models.generator', stage) };
+      return {
+        train: priv(privateKeys.input(runId, 'train')),
+        base: proxyBase,
+        generator: need(models.generator, 'models.generator', stage),
+      };
     case 'train-reward':
       return { pairs: priv(privateKeys.pairs(runId)), base: rewardBase };
     case 'synthesize-queries':
-      return { base: proxyBase, generator: released.generator, ...(run.hasSeeds ? { seeds: synth(synthesisKeys.seeds(runId)) } : {}) };
+      return {
+        base: proxyBase,
+        generator: released.generator,
+        ...(run.hasSeeds ? { seeds: synth(synthesisKeys.seeds(runId)) } : {}),
+      };
     case 'sample-candidates':
       return { base: proxyBase, generator: released.generator, queries: synth(synthesisKeys.queries(runId)) };
     case 'score':
       // One `base` channel carries both adapters, so they must share it.
-      if (rewardBase !== proxyBase) throw new JobRequestError('score: reward.baseModel must equal generator.baseModel (one base carries both adapters)');
-      return { base: proxyBase, generator: released.generator, reward: released.reward, candidates: synth(synthesisKeys.candidates(runId, round)) };
+      if (rewardBase !== proxyBase)
+        throw new JobRequestError(
+          'score: reward.baseModel must equal generator.baseModel (one base carries both adapters)',
+        );
+      return {
+        base: proxyBase,
+        generator: released.generator,
+        reward: released.reward,
+        candidates: synth(synthesisKeys.candidates(runId, round)),
+      };
     case 'train-target':
       return {
         pool: synth(synthesisKeys.pool(runId, round)),
@@ -145,7 +174,8 @@ function stageInputs(spec: StageSpec): Record<string, string> {
       };
     case 'evaluate': {
       const adapters: Record<string, string> = {};
-      for (let r = 0; r <= run.rounds; r += 1) adapters[`adapter-round-${r}`] = need(models.target?.[r], `models.target[${r}]`, stage);
+      for (let r = 0; r <= run.rounds; r += 1)
+        adapters[`adapter-round-${r}`] = need(models.target?.[r], `models.target[${r}]`, stage);
       return { test: priv(privateKeys.input(runId, 'test')), target_base: targetBase, ...adapters };
     }
   }
@@ -182,8 +212,10 @@ function checkSpec(spec: StageSpec): void {
   const { stage, round, run } = spec;
   const roundStage = stage === 'train-target' || stage === 'score' || stage === 'refine';
   if (!roundStage && round !== 0) throw new JobRequestError(`${stage}: has no rounds, got round ${round}`);
-  if (round > run.rounds) throw new JobRequestError(`${stage}: round ${round} is past the run's ${run.rounds} refinement rounds`);
-  if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(spec.jobName)) throw new JobRequestError(`${stage}: job name '${spec.jobName}' is not a valid SageMaker name`);
+  if (round > run.rounds)
+    throw new JobRequestError(`${stage}: round ${round} is past the run's ${run.rounds} refinement rounds`);
+  if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(spec.jobName))
+    throw new JobRequestError(`${stage}: job name '${spec.jobName}' is not a valid SageMaker name`);
 }
 
 /** Builds the one request that starts `spec.stage`, and the config.json it reads. */
@@ -195,7 +227,8 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
   const compute = run.config.compute;
   const instanceType = compute.instanceTypes[traits.instance];
   const kmsKeyArn = env.kmsKeyArns[zone];
-  const configPrefix = zone === 'private' ? privateKeys.jobConfigPrefix(runId, name) : synthesisKeys.jobConfigPrefix(runId, name);
+  const configPrefix =
+    zone === 'private' ? privateKeys.jobConfigPrefix(runId, name) : synthesisKeys.jobConfigPrefix(runId, name);
   const config: StageConfigObject = {
     bucket: env.buckets[zone],
     key: `${configPrefix}config.json`,
@@ -215,9 +248,14 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
   if (traits.kind === 'training') {
     if (!('training' in outputs)) throw new JobRequestError(`${stage}: no training output`);
     if (compute.spot && compute.warmPoolSeconds > 0) {
-      throw new JobRequestError(`${stage}: compute.spot and compute.warmPoolSeconds cannot be combined (SageMaker keeps no warm pool for spot jobs)`);
+      throw new JobRequestError(
+        `${stage}: compute.spot and compute.warmPoolSeconds cannot be combined (SageMaker keeps no warm pool for spot jobs)`,
+      );
     }
-    const checkpointKey = zone === 'private' ? privateKeys.checkpointPrefix(runId, stageLabel(stage, round)) : synthesisKeys.checkpointPrefix(runId, stageLabel(stage, round));
+    const checkpointKey =
+      zone === 'private'
+        ? privateKeys.checkpointPrefix(runId, stageLabel(stage, round))
+        : synthesisKeys.checkpointPrefix(runId, stageLabel(stage, round));
     const channels: Channel[] = Object.entries(inputs).map(([channel, uri]) => ({
       ChannelName: channel,
       InputMode: 'File',
@@ -248,7 +286,10 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
       },
       EnableNetworkIsolation: true,
       ...(compute.spot
-        ? { EnableManagedSpotTraining: true, CheckpointConfig: { S3Uri: s3Uri(env.buckets[zone], checkpointKey), LocalPath: '/opt/ml/checkpoints' } }
+        ? {
+            EnableManagedSpotTraining: true,
+            CheckpointConfig: { S3Uri: s3Uri(env.buckets[zone], checkpointKey), LocalPath: '/opt/ml/checkpoints' },
+          }
         : {}),
       Tags: tags,
     };

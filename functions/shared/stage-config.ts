@@ -32,7 +32,8 @@ function dpTraining(run: RunState, which: 'generator' | 'reward') {
   const model = run.config[which];
   const delta = run.config.privacy.delta;
   // Prepare run resolves "auto" against N; a job must never account with a placeholder.
-  if (typeof delta !== 'number') throw new StageConfigError(`run.config.privacy.delta: must be resolved to a number before train-${which}`);
+  if (typeof delta !== 'number')
+    throw new StageConfigError(`run.config.privacy.delta: must be resolved to a number before train-${which}`);
   return {
     seed: run.config.seed,
     epochs: model.epochs,
@@ -99,6 +100,10 @@ export function buildStageConfig({ stage, round, run }: StageConfigSpec): Record
         critiqueMaxNewTokens: config.refinement.critiqueMaxNewTokens,
       };
     case 'evaluate':
-      return { seed: config.seed, maxNewTokens: config.evaluation.maxNewTokens, metrics: [...config.evaluation.metrics] };
+      return {
+        seed: config.seed,
+        maxNewTokens: config.evaluation.maxNewTokens,
+        metrics: [...config.evaluation.metrics],
+      };
   }
 }

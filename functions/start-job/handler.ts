@@ -55,23 +55,41 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StartJobCon
 }
 
 /** A base model outside the models prefix would fail inside the job with AccessDenied; say so before it starts. */
-function checkBaseModels(input: { run: { config: { generator: { baseModel?: string }; reward: { baseModel?: string }; target: { baseModel?: string } } } }, prefix: string) {
+function checkBaseModels(
+  input: {
+    run: {
+      config: { generator: { baseModel?: string }; reward: { baseModel?: string }; target: { baseModel?: string } };
+    };
+  },
+  prefix: string,
+) {
   const under = prefix.endsWith('/') ? prefix : `${prefix}/`;
   for (const key of ['generator', 'reward', 'target'] as const) {
     const uri = input.run.config[key].baseModel;
     if (uri !== undefined && !uri.startsWith(under)) {
-      throw new JobRequestError(`run.config.${key}.baseModel: must lie under ${under} (the models location the job roles can read)`);
+      throw new JobRequestError(
+        `run.config.${key}.baseModel: must lie under ${under} (the models location the job roles can read)`,
+      );
     }
   }
 }
 
 export async function startJob(event: unknown, deps: StartJobDeps): Promise<StartJobOutput> {
   const input = parseEvent(StartJobInputSchema, event, 'start-job');
-  if (input.run.runId !== input.runId) throw new JobRequestError(`start-job: runId '${input.runId}' does not match run.runId '${input.run.runId}'`);
+  if (input.run.runId !== input.runId)
+    throw new JobRequestError(`start-job: runId '${input.runId}' does not match run.runId '${input.run.runId}'`);
   checkBaseModels(input, deps.config.modelsPrefix);
   const round = input.round ?? 0;
   const name = jobName(input.runId, input.stage, round, (deps.now ?? Date.now)(), deps.random ?? Math.random);
-  const built = buildJobRequest({ runId: input.runId, stage: input.stage, round, jobName: name, run: input.run, models: input.models, env: deps.config });
+  const built = buildJobRequest({
+    runId: input.runId,
+    stage: input.stage,
+    round,
+    jobName: name,
+    run: input.run,
+    models: input.models,
+    env: deps.config,
+  });
 
   // The job reads its config as an input, so it must exist before the job starts.
   await putJson(deps.s3, built.config.bucket, built.config.key, built.config.body, built.config.kmsKeyArn);
@@ -80,10 +98,24 @@ export async function startJob(event: unknown, deps: StartJobDeps): Promise<Star
   } else {
     await callSageMaker(() => deps.sagemaker.send(new CreateProcessingJobCommand(built.request)));
   }
-  deps.logger?.info('job started', { runId: input.runId, stage: input.stage, round, jobName: name, kind: built.kind, zone: built.zone });
+  deps.logger?.info('job started', {
+    runId: input.runId,
+    stage: input.stage,
+    round,
+    jobName: name,
+    kind: built.kind,
+    zone: built.zone,
+  });
   deps.metrics?.addDimension('stage', input.stage);
   deps.metrics?.addMetric('JobsStarted', MetricUnit.Count, 1);
-  return { jobName: name, kind: built.kind, stage: input.stage, zone: built.zone, runId: input.runId, round: input.round ?? null };
+  return {
+    jobName: name,
+    kind: built.kind,
+    stage: input.stage,
+    zone: built.zone,
+    runId: input.runId,
+    round: input.round ?? null,
+  };
 }
 
 export const createHandler = flushingMetrics<StartJobDeps, StartJobOutput>(startJob);
@@ -92,4 +124,6 @@ const sagemaker = new SageMakerClient({});
 const s3 = createS3Client();
 const { logger, metrics } = powertools('start-job');
 
-export const handler = wireOnFirstCall(() => createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }));
+export const handler = wireOnFirstCall(() =>
+  createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }),
+);

@@ -26,9 +26,7 @@ export interface TriggerConfig {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): TriggerConfig {
-  const parsed = z
-    .object({ PRIVATE_BUCKET: z.string().min(1), STATE_MACHINE_ARN: z.string().min(1) })
-    .parse(env);
+  const parsed = z.object({ PRIVATE_BUCKET: z.string().min(1), STATE_MACHINE_ARN: z.string().min(1) }).parse(env);
   return { privateBucket: parsed.PRIVATE_BUCKET, stateMachineArn: parsed.STATE_MACHINE_ARN };
 }
 
@@ -64,7 +62,11 @@ export async function startRun(event: unknown, deps: TriggerDeps): Promise<Trigg
   const input = { runId, upload: { bucket, key, etag } };
   try {
     const out = await deps.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: deps.config.stateMachineArn, name: runId, input: JSON.stringify(input) }),
+      new StartExecutionCommand({
+        stateMachineArn: deps.config.stateMachineArn,
+        name: runId,
+        input: JSON.stringify(input),
+      }),
     );
     deps.logger?.info('run started', { runId, key, executionArn: out.executionArn });
     return { started: true, runId, executionArn: out.executionArn! };

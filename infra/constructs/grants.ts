@@ -42,7 +42,10 @@ export function writeObjects(principal: iam.IGrantable, bucket: BucketRef, patte
  */
 export function deleteObjects(principal: iam.IGrantable, bucket: BucketRef, patterns: string[]): void {
   principal.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: patterns.map((p) => `${bucket.bucketArn}/${p}`) }),
+    new iam.PolicyStatement({
+      actions: ['s3:DeleteObject'],
+      resources: patterns.map((p) => `${bucket.bucketArn}/${p}`),
+    }),
   );
 }
 

@@ -58,7 +58,8 @@ export class JobRuntime extends Construct {
     this.synthesisRole = stableId(
       new iam.Role(this, 'SynthesisRole', {
         assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-        description: 'RewardDS synthesis-zone SageMaker jobs (query and candidate generation, scoring, refinement, target fine-tuning)',
+        description:
+          'RewardDS synthesis-zone SageMaker jobs (query and candidate generation, scoring, refinement, target fine-tuning)',
       }),
       'SynthesisJobRole',
     );
@@ -75,7 +76,14 @@ export class JobRuntime extends Construct {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          resources: [
+            stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '/aws/sagemaker/*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
         }),
       );
       role.addToPrincipalPolicy(

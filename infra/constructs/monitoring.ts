@@ -28,7 +28,10 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    this.topic = stableId(new sns.Topic(this, 'Topic', { displayName: 'RewardDS run alarms', masterKey: props.topicKey, enforceSSL: true }), 'AlarmTopic');
+    this.topic = stableId(
+      new sns.Topic(this, 'Topic', { displayName: 'RewardDS run alarms', masterKey: props.topicKey, enforceSSL: true }),
+      'AlarmTopic',
+    );
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     const period = Duration.minutes(5);
@@ -49,9 +52,21 @@ export class Monitoring extends Construct {
       return a;
     };
     this.alarms = [
-      alarm('FailedRunsAlarm', 'A RewardDS run failed: see runs/<run>/failure.json in the synthesis bucket', sm.metricFailed({ period, statistic: 'Sum' })),
-      alarm('TimedOutRunsAlarm', 'A RewardDS run hit the state machine timeout', sm.metricTimedOut({ period, statistic: 'Sum' })),
-      alarm('AbortedRunsAlarm', 'A RewardDS run was stopped by hand; its running job may need a look', sm.metricAborted({ period, statistic: 'Sum' })),
+      alarm(
+        'FailedRunsAlarm',
+        'A RewardDS run failed: see runs/<run>/failure.json in the synthesis bucket',
+        sm.metricFailed({ period, statistic: 'Sum' }),
+      ),
+      alarm(
+        'TimedOutRunsAlarm',
+        'A RewardDS run hit the state machine timeout',
+        sm.metricTimedOut({ period, statistic: 'Sum' }),
+      ),
+      alarm(
+        'AbortedRunsAlarm',
+        'A RewardDS run was stopped by hand; its running job may need a look',
+        sm.metricAborted({ period, statistic: 'Sum' }),
+      ),
       alarm(
         'UndeliveredUploadsAlarm',
         'An upload event could not start a run: see the trigger dead-letter queue',

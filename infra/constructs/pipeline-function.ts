@@ -48,7 +48,10 @@ export class PipelineFunction extends Construct {
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
     const entry = handlerEntry(props.name);
-    if (!existsSync(entry)) throw new Error(`${props.name}: ${path.relative(REPO_ROOT, entry)} does not exist (every pipeline Lambda exports \`handler\` from it)`);
+    if (!existsSync(entry))
+      throw new Error(
+        `${props.name}: ${path.relative(REPO_ROOT, entry)} does not exist (every pipeline Lambda exports \`handler\` from it)`,
+      );
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -57,7 +60,10 @@ export class PipelineFunction extends Construct {
     });
     // Our own role, so no managed policy: it may write only to its own log group.
     this.role = stableId(
-      new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `RewardDS ${props.name} Lambda` }),
+      new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `RewardDS ${props.name} Lambda`,
+      }),
       `${props.logicalName}Role`,
     );
     this.logGroup.grantWrite(this.role);

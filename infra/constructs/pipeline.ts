@@ -46,8 +46,23 @@ export class Pipeline extends Construct {
     };
     // Synthesis-zone Lambdas learn no private name at all: they have no use for it.
     const synthesisEnv = { SYNTHESIS_BUCKET: synth.bucket.bucketName, SYNTHESIS_KEY_ARN: synth.key.keyArn };
-    const fn = (name: string, logicalName: string, description: string, environment: Record<string, string>, timeout = Duration.minutes(1), memorySize = 512) =>
-      new PipelineFunction(this, logicalName, { name, logicalName, description, environment, logsKey: props.logsKey, timeout, memorySize });
+    const fn = (
+      name: string,
+      logicalName: string,
+      description: string,
+      environment: Record<string, string>,
+      timeout = Duration.minutes(1),
+      memorySize = 512,
+    ) =>
+      new PipelineFunction(this, logicalName, {
+        name,
+        logicalName,
+        description,
+        environment,
+        logsKey: props.logsKey,
+        timeout,
+        memorySize,
+      });
 
     const defaults = {
       privacy: { epsilon: settings.defaultEpsilon },
@@ -57,7 +72,14 @@ export class Pipeline extends Construct {
       ...(Object.keys(settings.instanceTypes).length ? { compute: { instanceTypes: settings.instanceTypes } } : {}),
     };
     const f = {
-      prepareRun: fn('prepare-run', 'PrepareRun', 'RewardDS: validate and normalize an upload, plan the privacy budget', { ...zoneEnv, DEFAULT_RUN_CONFIG: JSON.stringify(defaults) }, Duration.minutes(15), 1024),
+      prepareRun: fn(
+        'prepare-run',
+        'PrepareRun',
+        'RewardDS: validate and normalize an upload, plan the privacy budget',
+        { ...zoneEnv, DEFAULT_RUN_CONFIG: JSON.stringify(defaults) },
+        Duration.minutes(15),
+        1024,
+      ),
       startJob: fn('start-job', 'StartJob', 'RewardDS: start one SageMaker job of a stage', {
         ...zoneEnv,
         JOB_IMAGE_URI: jobs.image.imageUri,
@@ -68,11 +90,30 @@ export class Pipeline extends Construct {
         MODELS_PREFIX_URI: settings.modelsPrefix,
       }),
       describeJob: fn('describe-job', 'DescribeJob', 'RewardDS: poll a SageMaker job, record its timing', synthesisEnv),
-      release: fn('release', 'Release', 'RewardDS: check the privacy budget and release the DP models (the only private-to-synthesis bridge)', zoneEnv, Duration.minutes(15), 1024),
-      filter: fn('filter', 'Filter', 'RewardDS: reward-guided filtering of scored candidates', synthesisEnv, Duration.minutes(15), 2048),
+      release: fn(
+        'release',
+        'Release',
+        'RewardDS: check the privacy budget and release the DP models (the only private-to-synthesis bridge)',
+        zoneEnv,
+        Duration.minutes(15),
+        1024,
+      ),
+      filter: fn(
+        'filter',
+        'Filter',
+        'RewardDS: reward-guided filtering of scored candidates',
+        synthesisEnv,
+        Duration.minutes(15),
+        2048,
+      ),
       gate: fn('gate', 'Gate', 'RewardDS: refinement gate of a round', synthesisEnv, Duration.minutes(15), 2048),
       report: fn('report', 'Report', 'RewardDS: write the run report', synthesisEnv, Duration.minutes(5), 1024),
-      recordFailure: fn('record-failure', 'RecordFailure', 'RewardDS: stop the running job and record why a run failed', synthesisEnv),
+      recordFailure: fn(
+        'record-failure',
+        'RecordFailure',
+        'RewardDS: stop the running job and record why a run failed',
+        synthesisEnv,
+      ),
     };
     this.functions = f;
 
@@ -93,7 +134,8 @@ export class Pipeline extends Construct {
       encryptWith(f.startJob.role, zone.key);
       grantForJobVolumes(f.startJob.role, zone.key);
     }
-    const jobArns = (kind: 'training-job' | 'processing-job') => stack.formatArn({ service: 'sagemaker', resource: kind, resourceName: `${JOB_NAME_PREFIX}*` });
+    const jobArns = (kind: 'training-job' | 'processing-job') =>
+      stack.formatArn({ service: 'sagemaker', resource: kind, resourceName: `${JOB_NAME_PREFIX}*` });
     f.startJob.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob'],
@@ -103,7 +145,10 @@ export class Pipeline extends Construct {
       }),
     );
     f.startJob.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['sagemaker:AddTags'], resources: [jobArns('training-job'), jobArns('processing-job')] }),
+      new iam.PolicyStatement({
+        actions: ['sagemaker:AddTags'],
+        resources: [jobArns('training-job'), jobArns('processing-job')],
+      }),
     );
     f.startJob.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -113,14 +158,22 @@ export class Pipeline extends Construct {
       }),
     );
     f.describeJob.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeProcessingJob'], resources: [jobArns('training-job'), jobArns('processing-job')] }),
+      new iam.PolicyStatement({
+        actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeProcessingJob'],
+        resources: [jobArns('training-job'), jobArns('processing-job')],
+      }),
     );
     writeObjects(f.describeJob.role, synth.bucket, ['runs/*/jobs/*']);
     encryptWith(f.describeJob.role, synth.key);
 
     f.recordFailure.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeProcessingJob', 'sagemaker:StopTrainingJob', 'sagemaker:StopProcessingJob'],
+        actions: [
+          'sagemaker:DescribeTrainingJob',
+          'sagemaker:DescribeProcessingJob',
+          'sagemaker:StopTrainingJob',
+          'sagemaker:StopProcessingJob',
+        ],
         resources: [jobArns('training-job'), jobArns('processing-job')],
       }),
     );
@@ -128,7 +181,12 @@ export class Pipeline extends Construct {
     encryptWith(f.recordFailure.role, synth.key);
 
     // release: the bridge. Reads the DP models, their metrics and the evaluation's aggregate metrics; writes release/ and eval/.
-    readObjects(f.release.role, priv.bucket, ['runs/*/generator/*', 'runs/*/reward/*', 'runs/*/eval/*', 'runs/*/run.json']);
+    readObjects(f.release.role, priv.bucket, [
+      'runs/*/generator/*',
+      'runs/*/reward/*',
+      'runs/*/eval/*',
+      'runs/*/run.json',
+    ]);
     decryptWith(f.release.role, priv.key);
     writeObjects(f.release.role, synth.bucket, ['runs/*/release/*', 'runs/*/eval/*']);
     encryptWith(f.release.role, synth.key);
@@ -162,7 +220,8 @@ export class Pipeline extends Construct {
     this.stateMachine = stableId(
       new sfn.StateMachine(this, 'StateMachine', {
         stateMachineType: sfn.StateMachineType.STANDARD,
-        comment: 'RewardDS: DP proxies in the private zone, reward-guided synthesis and target fine-tuning in the synthesis zone',
+        comment:
+          'RewardDS: DP proxies in the private zone, reward-guided synthesis and target fine-tuning in the synthesis zone',
         definitionBody: sfn.DefinitionBody.fromChainable(definition),
         logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
         tracingEnabled: true,

@@ -7,7 +7,8 @@ import type { IConstruct } from 'constructs';
  */
 export function stableId<T extends IConstruct>(construct: T, logicalId: string): T {
   const resource = construct.node.defaultChild ?? construct;
-  if (!(resource instanceof CfnResource)) throw new Error(`${construct.node.path}: no CloudFormation resource to name ${logicalId}`);
+  if (!(resource instanceof CfnResource))
+    throw new Error(`${construct.node.path}: no CloudFormation resource to name ${logicalId}`);
   resource.overrideLogicalId(logicalId);
   return construct;
 }

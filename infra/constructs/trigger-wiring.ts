@@ -42,7 +42,10 @@ export class TriggerWiring extends Construct {
       name: 'trigger',
       logicalName: 'Trigger',
       description: 'RewardDS: start a run for an upload under incoming/ (idempotent per object and ETag)',
-      environment: { PRIVATE_BUCKET: props.privateZone.bucket.bucketName, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      environment: {
+        PRIVATE_BUCKET: props.privateZone.bucket.bucketName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+      },
       logsKey: props.logsKey,
       deadLetterQueue: this.deadLetters,
     });

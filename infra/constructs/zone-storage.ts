@@ -33,7 +33,11 @@ export class AccessLogsBucket extends Construct {
         objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         removalPolicy: RemovalPolicy.RETAIN,
         lifecycleRules: [
-          { id: 'expire-logs', expiration: Duration.days(props.retentionDays), noncurrentVersionExpiration: Duration.days(7) },
+          {
+            id: 'expire-logs',
+            expiration: Duration.days(props.retentionDays),
+            noncurrentVersionExpiration: Duration.days(7),
+          },
         ],
       }),
       'AccessLogsBucket',

@@ -101,7 +101,11 @@ export function buildDefinition(scope: Construct, fns: PipelineFunctions): sfn.I
     resultPath: '$.next',
   });
   // A Pass's Parameters make an object; this second Pass lifts the number to $.round.
-  const advanceRound = new sfn.Pass(scope, 'Advance round', { stateName: n.advanceRound, inputPath: '$.next.round', resultPath: '$.round' });
+  const advanceRound = new sfn.Pass(scope, 'Advance round', {
+    stateName: n.advanceRound,
+    inputPath: '$.next.round',
+    resultPath: '$.round',
+  });
   nextRound.next(advanceRound).next(roundLeft);
   const loopBody = sequence(
     [
@@ -119,7 +123,11 @@ export function buildDefinition(scope: Construct, fns: PipelineFunctions): sfn.I
     nextRound,
   );
   roundLeft.when(sfn.Condition.numberLessThanEqualsJsonPath('$.round', '$.run.rounds'), loopBody).otherwise(hasTest);
-  const startRefinement = new sfn.Pass(scope, 'Start refinement', { stateName: n.startRefinement, result: sfn.Result.fromNumber(1), resultPath: '$.round' });
+  const startRefinement = new sfn.Pass(scope, 'Start refinement', {
+    stateName: n.startRefinement,
+    result: sfn.Result.fromNumber(1),
+    resultPath: '$.round',
+  });
   startRefinement.next(roundLeft);
 
   const main: Step[] = [
@@ -143,7 +151,13 @@ export function buildDefinition(scope: Construct, fns: PipelineFunctions): sfn.I
     job(n.synthesize, 'synthesize-queries'),
     job(n.sample, 'sample-candidates'),
     job(n.score, 'score', 0),
-    lambdaTask({ name: n.filter, fn: fns.filter, payload: sfn.TaskInput.fromObject(run), resultPath: '$.selection', resultKeys: keys(SelectionOutputSchema) }),
+    lambdaTask({
+      name: n.filter,
+      fn: fns.filter,
+      payload: sfn.TaskInput.fromObject(run),
+      resultPath: '$.selection',
+      resultKeys: keys(SelectionOutputSchema),
+    }),
     job(n.fineTune0, 'train-target', 0),
   ];
   return sequence(main, startRefinement);

@@ -40,7 +40,8 @@ export function runJob(scope: Construct, props: JobStepProps): Step {
   const training = STAGE_TRAITS[props.stage].kind === 'training';
   // The first job of a run comes before any model exists, so `$.models` is not there yet.
   const first = props.stage === 'train-generator';
-  const round = props.round === undefined ? {} : props.round === '$.round' ? { 'round.$': '$.round' } : { round: props.round };
+  const round =
+    props.round === undefined ? {} : props.round === '$.round' ? { 'round.$': '$.round' } : { round: props.round };
 
   const start = invokeLambda(scope, {
     name: names.start,
@@ -55,7 +56,10 @@ export function runJob(scope: Construct, props: JobStepProps): Step {
     resultPath: '$.job',
     resultKeys: Object.keys(StartJobOutputSchema.shape),
   });
-  const wait = new sfn.Wait(scope, `${props.name} wait`, { stateName: names.wait, time: sfn.WaitTime.duration(Duration.seconds(POLL_SECONDS)) });
+  const wait = new sfn.Wait(scope, `${props.name} wait`, {
+    stateName: names.wait,
+    time: sfn.WaitTime.duration(Duration.seconds(POLL_SECONDS)),
+  });
   const check = invokeLambda(scope, {
     name: names.check,
     fn: props.describeJob,
@@ -78,7 +82,11 @@ export function runJob(scope: Construct, props: JobStepProps): Step {
   const completed = sfn.Condition.stringEquals('$.jobStatus.status', 'Completed');
 
   if (training) {
-    const keep = new sfn.Pass(scope, `${props.name} keep model`, { stateName: names.keep, inputPath: '$.jobStatus.models', resultPath: '$.models' });
+    const keep = new sfn.Pass(scope, `${props.name} keep model`, {
+      stateName: names.keep,
+      inputPath: '$.jobStatus.models',
+      resultPath: '$.models',
+    });
     done.when(completed, keep);
     return { start, then: (next) => void keep.next(next) };
   }

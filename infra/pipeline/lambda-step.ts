@@ -35,7 +35,8 @@ export const LAMBDA_TRANSIENT_ERRORS = [
 /** Raised by the job-control Lambdas when SageMaker throttles (functions/shared/sagemaker-errors.ts). */
 export const THROTTLING_ERRORS = ['ThrottlingException'];
 
-export const payloadSelector = (keys: string[]) => Object.fromEntries(keys.map((key) => [`${key}.$`, `$.Payload.${key}`]));
+export const payloadSelector = (keys: string[]) =>
+  Object.fromEntries(keys.map((key) => [`${key}.$`, `$.Payload.${key}`]));
 
 const constructId = (name: string) => name.replace(/[^A-Za-z0-9 ()-]/g, '');
 
@@ -49,7 +50,20 @@ export function invokeLambda(scope: Construct, props: InvokeProps): tasks.Lambda
     resultSelector: props.resultKeys ? payloadSelector(props.resultKeys) : undefined,
     resultPath: props.resultPath === null ? sfn.JsonPath.DISCARD : props.resultPath,
   });
-  task.addRetry({ errors: LAMBDA_TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
-  task.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(5), maxAttempts: 8, backoffRate: 2, maxDelay: Duration.minutes(2), jitterStrategy: sfn.JitterType.FULL });
+  task.addRetry({
+    errors: LAMBDA_TRANSIENT_ERRORS,
+    interval: Duration.seconds(2),
+    maxAttempts: 6,
+    backoffRate: 2,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  task.addRetry({
+    errors: THROTTLING_ERRORS,
+    interval: Duration.seconds(5),
+    maxAttempts: 8,
+    backoffRate: 2,
+    maxDelay: Duration.minutes(2),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
   return task;
 }

@@ -15,8 +15,22 @@ const describeJob = createHandler({
   config: { synthesisBucket: SYNTHESIS_BUCKET, synthesisKeyArn: SYNTHESIS_KEY },
 });
 
-const trainingJob = (stage: JobRef['stage'], round: number | null = null): JobRef => ({ jobName: 'rds-tt1-abcd1234-xyz', kind: 'training', stage, zone: 'synthesis', runId: RUN_ID, round });
-const processingJob: JobRef = { jobName: 'rds-sc-abcd1234-xyz', kind: 'processing', stage: 'sample-candidates', zone: 'synthesis', runId: RUN_ID, round: null };
+const trainingJob = (stage: JobRef['stage'], round: number | null = null): JobRef => ({
+  jobName: 'rds-tt1-abcd1234-xyz',
+  kind: 'training',
+  stage,
+  zone: 'synthesis',
+  runId: RUN_ID,
+  round,
+});
+const processingJob: JobRef = {
+  jobName: 'rds-sc-abcd1234-xyz',
+  kind: 'processing',
+  stage: 'sample-candidates',
+  zone: 'synthesis',
+  runId: RUN_ID,
+  round: null,
+};
 
 beforeEach(() => {
   sagemakerMock.reset();
@@ -29,7 +43,9 @@ describe('describe-job', () => {
     sagemakerMock.on(DescribeProcessingJobCommand).resolves({ ProcessingJobStatus: 'InProgress' });
     const out = await describeJob({ job: processingJob, state: 'Sample candidates' });
     expect(out).toEqual({ status: 'InProgress', failureReason: null, modelUri: null, models: {} });
-    expect(sagemakerMock.commandCalls(DescribeProcessingJobCommand)[0]!.args[0].input).toEqual({ ProcessingJobName: 'rds-sc-abcd1234-xyz' });
+    expect(sagemakerMock.commandCalls(DescribeProcessingJobCommand)[0]!.args[0].input).toEqual({
+      ProcessingJobName: 'rds-sc-abcd1234-xyz',
+    });
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
@@ -44,12 +60,25 @@ describe('describe-job', () => {
       ResourceConfig: { InstanceType: 'ml.g5.12xlarge', InstanceCount: 1, VolumeSizeInGB: 300 },
       EnableManagedSpotTraining: true,
     });
-    const out = await describeJob({ job: trainingJob('train-target', 1), state: 'Fine-tune target (round r)', models: { ...MODELS, target: [MODELS.target[0]!] } });
-    expect(out).toEqual({ status: 'Completed', failureReason: null, modelUri, models: { ...MODELS, target: [MODELS.target[0], modelUri] } });
+    const out = await describeJob({
+      job: trainingJob('train-target', 1),
+      state: 'Fine-tune target (round r)',
+      models: { ...MODELS, target: [MODELS.target[0]!] },
+    });
+    expect(out).toEqual({
+      status: 'Completed',
+      failureReason: null,
+      modelUri,
+      models: { ...MODELS, target: [MODELS.target[0], modelUri] },
+    });
 
     const put = s3Mock.commandCalls(PutObjectCommand);
     expect(put).toHaveLength(1);
-    expect(put[0]!.args[0].input).toMatchObject({ Bucket: SYNTHESIS_BUCKET, Key: `runs/${RUN_ID}/jobs/rds-tt1-abcd1234-xyz.json`, SSEKMSKeyId: SYNTHESIS_KEY });
+    expect(put[0]!.args[0].input).toMatchObject({
+      Bucket: SYNTHESIS_BUCKET,
+      Key: `runs/${RUN_ID}/jobs/rds-tt1-abcd1234-xyz.json`,
+      SSEKMSKeyId: SYNTHESIS_KEY,
+    });
     expect(JSON.parse(put[0]!.args[0].input.Body as string)).toEqual({
       jobName: 'rds-tt1-abcd1234-xyz',
       stage: 'train-target',
@@ -67,8 +96,14 @@ describe('describe-job', () => {
   });
 
   it('keeps the first generator model in an empty model set', async () => {
-    sagemakerMock.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: MODELS.generator } });
-    const out = await describeJob({ job: { ...trainingJob('train-generator'), zone: 'private' }, state: 'DP-train generation proxy', models: {} });
+    sagemakerMock
+      .on(DescribeTrainingJobCommand)
+      .resolves({ TrainingJobStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: MODELS.generator } });
+    const out = await describeJob({
+      job: { ...trainingJob('train-generator'), zone: 'private' },
+      state: 'DP-train generation proxy',
+      models: {},
+    });
     expect(out.models).toEqual({ generator: MODELS.generator });
   });
 
@@ -77,7 +112,9 @@ describe('describe-job', () => {
       TrainingJobStatus: 'Failed',
       FailureReason: 'AlgorithmError: train.jsonl:12: response: missing',
     });
-    await expect(describeJob({ job: trainingJob('train-reward'), state: 'DP-train reward proxy', models: MODELS })).rejects.toMatchObject({
+    await expect(
+      describeJob({ job: trainingJob('train-reward'), state: 'DP-train reward proxy', models: MODELS }),
+    ).rejects.toMatchObject({
       name: 'JobFailed',
       message: 'DP-train reward proxy: rds-tt1-abcd1234-xyz Failed: AlgorithmError: train.jsonl:12: response: missing',
     });
@@ -90,14 +127,21 @@ describe('describe-job', () => {
       SecondaryStatus: 'MaxRuntimeExceeded',
       StoppingCondition: { MaxRuntimeInSeconds: 3600 },
     });
-    await expect(describeJob({ job: trainingJob('train-target', 0), state: 'Fine-tune target (round 0)', models: MODELS })).rejects.toMatchObject({
+    await expect(
+      describeJob({ job: trainingJob('train-target', 0), state: 'Fine-tune target (round 0)', models: MODELS }),
+    ).rejects.toMatchObject({
       name: 'JobFailed',
-      message: 'Fine-tune target (round 0): rds-tt1-abcd1234-xyz Stopped: MaxRuntimeExceeded (MaxRuntimeInSeconds 3600)',
+      message:
+        'Fine-tune target (round 0): rds-tt1-abcd1234-xyz Stopped: MaxRuntimeExceeded (MaxRuntimeInSeconds 3600)',
     });
   });
 
   it('uses a processing job’s exit message when it failed without a reason', async () => {
-    sagemakerMock.on(DescribeProcessingJobCommand).resolves({ ProcessingJobStatus: 'Failed', ExitMessage: 'queries.jsonl:3: prompt: empty' });
-    await expect(describeJob({ job: processingJob, state: 'Sample candidates' })).rejects.toThrow('Sample candidates: rds-sc-abcd1234-xyz Failed: queries.jsonl:3: prompt: empty');
+    sagemakerMock
+      .on(DescribeProcessingJobCommand)
+      .resolves({ ProcessingJobStatus: 'Failed', ExitMessage: 'queries.jsonl:3: prompt: empty' });
+    await expect(describeJob({ job: processingJob, state: 'Sample candidates' })).rejects.toThrow(
+      'Sample candidates: rds-sc-abcd1234-xyz Failed: queries.jsonl:3: prompt: empty',
+    );
   });
 });

@@ -63,7 +63,13 @@ describe('filter Lambda over S3', () => {
 
     const result = await handlerFor()({ runId, run: runState(runId, M) });
     const k = Math.floor(M / 8);
-    expect(result).toMatchObject({ method: 'reward', queries: M, candidates: M * CANDIDATES, poolSize: k, workingSize: M });
+    expect(result).toMatchObject({
+      method: 'reward',
+      queries: M,
+      candidates: M * CANDIDATES,
+      poolSize: k,
+      workingSize: M,
+    });
     expect(result.threshold).toBe((M - k) / M);
     expect(result.poolUri).toBe(`s3://${env.bucket}/${synthesisKeys.pool(runId, 0)}`);
 
@@ -77,10 +83,15 @@ describe('filter Lambda over S3', () => {
       expect(record.reward).toBe(queryScore(i));
     }
 
-    const pool = (await readText(env.s3, env.bucket, synthesisKeys.pool(runId, 0))).trimEnd().split('\n').map((l) => JSON.parse(l));
+    const pool = (await readText(env.s3, env.bucket, synthesisKeys.pool(runId, 0)))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const expected = Array.from({ length: M }, (_, i) => i).filter((i) => queryScore(i) >= (M - k) / M);
     expect(pool.map((p) => p.id)).toEqual(expected.map((i) => `q-${String(i).padStart(6, '0')}`));
-    expect(pool.every((p, n) => p.reward === queryScore(expected[n]!) && p.response.startsWith(`best ${expected[n]} `))).toBe(true);
+    expect(
+      pool.every((p, n) => p.reward === queryScore(expected[n]!) && p.response.startsWith(`best ${expected[n]} `)),
+    ).toBe(true);
 
     for (const key of [synthesisKeys.pool(runId, 0), synthesisKeys.working(runId, 0)]) {
       const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: key }));
@@ -93,11 +104,24 @@ describe('filter Lambda over S3', () => {
 
   it('fails on a malformed line naming the object, line and field, and writes nothing', async () => {
     const runId = 'bad-scores-0000abcd';
-    const broken = JSON.stringify({ id: 'q-000001', prompt: 'q', candidates: [{ text: 'PRIVATE?', reward: 'x', ppl: 1 }] });
-    await putText(env.s3, env.bucket, synthesisKeys.scores(runId, 0), scoresLine(0) + broken + '\n', 'application/x-ndjson', env.keyArn);
+    const broken = JSON.stringify({
+      id: 'q-000001',
+      prompt: 'q',
+      candidates: [{ text: 'PRIVATE?', reward: 'x', ppl: 1 }],
+    });
+    await putText(
+      env.s3,
+      env.bucket,
+      synthesisKeys.scores(runId, 0),
+      scoresLine(0) + broken + '\n',
+      'application/x-ndjson',
+      env.keyArn,
+    );
     const error = (await handlerFor()({ runId, run: runState(runId, 2) }).catch((e: unknown) => e)) as Error;
     expect(error.name).toBe('InputError');
-    expect(error.message).toBe(`s3://${env.bucket}/${synthesisKeys.scores(runId, 0)}:2:candidates[0].reward: not a number`);
+    expect(error.message).toBe(
+      `s3://${env.bucket}/${synthesisKeys.scores(runId, 0)}:2:candidates[0].reward: not a number`,
+    );
     expect(await objectExists(env.s3, env.bucket, synthesisKeys.working(runId, 0))).toBe(false);
     expect(await objectExists(env.s3, env.bucket, synthesisKeys.pool(runId, 0))).toBe(false);
   });
@@ -105,14 +129,50 @@ describe('filter Lambda over S3', () => {
   it('runs the rouge-l baseline against the run’s public seeds', async () => {
     const runId = 'seeded-run-12345678';
     const lines = [
-      { id: 'q-0', prompt: 'a', candidates: [{ text: 'nothing relevant', reward: 1, ppl: 1 }, { text: 'aspirin dose', reward: 0, ppl: 1 }] },
-      { id: 'q-1', prompt: 'b', candidates: [{ text: 'no overlap', reward: 1, ppl: 1 }, { text: 'none either', reward: 1, ppl: 1 }] },
+      {
+        id: 'q-0',
+        prompt: 'a',
+        candidates: [
+          { text: 'nothing relevant', reward: 1, ppl: 1 },
+          { text: 'aspirin dose', reward: 0, ppl: 1 },
+        ],
+      },
+      {
+        id: 'q-1',
+        prompt: 'b',
+        candidates: [
+          { text: 'no overlap', reward: 1, ppl: 1 },
+          { text: 'none either', reward: 1, ppl: 1 },
+        ],
+      },
     ];
-    await putText(env.s3, env.bucket, synthesisKeys.scores(runId, 0), lines.map((l) => JSON.stringify(l) + '\n').join(''), 'application/x-ndjson', env.keyArn);
-    await putText(env.s3, env.bucket, synthesisKeys.seeds(runId), '{"id":"s-0","prompt":"What aspirin dose?"}\n', 'application/x-ndjson', env.keyArn);
-    const result = await handlerFor()({ runId, run: runState(runId, 2, { filter: { method: 'rouge-l', keepFraction: 0.5 } }, true) });
+    await putText(
+      env.s3,
+      env.bucket,
+      synthesisKeys.scores(runId, 0),
+      lines.map((l) => JSON.stringify(l) + '\n').join(''),
+      'application/x-ndjson',
+      env.keyArn,
+    );
+    await putText(
+      env.s3,
+      env.bucket,
+      synthesisKeys.seeds(runId),
+      '{"id":"s-0","prompt":"What aspirin dose?"}\n',
+      'application/x-ndjson',
+      env.keyArn,
+    );
+    const result = await handlerFor()({
+      runId,
+      run: runState(runId, 2, { filter: { method: 'rouge-l', keepFraction: 0.5 } }, true),
+    });
     expect(result).toMatchObject({ method: 'rouge-l', poolSize: 1, threshold: 0 });
-    expect(JSON.parse(await readText(env.s3, env.bucket, synthesisKeys.pool(runId, 0)))).toEqual({ id: 'q-0', prompt: 'a', response: 'aspirin dose', reward: 0 });
+    expect(JSON.parse(await readText(env.s3, env.bucket, synthesisKeys.pool(runId, 0)))).toEqual({
+      id: 'q-0',
+      prompt: 'a',
+      response: 'aspirin dose',
+      reward: 0,
+    });
   });
 
   it('refuses an event without a run, naming the field', async () => {

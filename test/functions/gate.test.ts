@@ -17,7 +17,11 @@ afterAll(async () => {
 
 const deps = () => ({ s3: env.s3, config: { synthesisBucket: env.bucket, synthesisKeyArn: env.keyArn } });
 const jsonl = (records: unknown[]) => records.map((r) => JSON.stringify(r) + '\n').join('');
-const parse = (text: string) => text.trimEnd().split('\n').map((l) => JSON.parse(l));
+const parse = (text: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 /** Two candidates: `good` wins on reward and perplexity, `bad` loses on both. */
 const query = (id: string, good: [string, number], bad: [string, number]) => ({
   id,
@@ -33,7 +37,14 @@ describe('gate Lambda over S3', () => {
     const runId = 'gate-run-a1b2c3d4';
     // Round 0: chosen rewards 0.1…0.8; keepFraction 1/4 of 8 pools q-6 and q-7, so τ = 0.7.
     const round0 = Array.from({ length: 8 }, (_, i) => query(`q-${i}`, [`g0-${i}`, (i + 1) / 10], [`b0-${i}`, 0]));
-    await putText(env.s3, env.bucket, synthesisKeys.scores(runId, 0), jsonl(round0), 'application/x-ndjson', env.keyArn);
+    await putText(
+      env.s3,
+      env.bucket,
+      synthesisKeys.scores(runId, 0),
+      jsonl(round0),
+      'application/x-ndjson',
+      env.keyArn,
+    );
     const quarter = runState(runId, 8, { filter: { keepFraction: 0.25 } });
     const filtered = await createFilter(deps())({ runId, run: quarter });
     expect(filtered).toMatchObject({ poolSize: 2, threshold: 0.7 });
@@ -44,9 +55,24 @@ describe('gate Lambda over S3', () => {
       query('q-6', ['g1-6', 0.65], ['b1-6', 0]), // pooled, lower: pool keeps g0-6
       query('q-7', ['g1-7', 0.95], ['b1-7', 0]), // pooled, higher: replaced
     ];
-    await putText(env.s3, env.bucket, synthesisKeys.scores(runId, 1), jsonl(round1), 'application/x-ndjson', env.keyArn);
+    await putText(
+      env.s3,
+      env.bucket,
+      synthesisKeys.scores(runId, 1),
+      jsonl(round1),
+      'application/x-ndjson',
+      env.keyArn,
+    );
     const gated = await createGate(deps())({ runId, round: 1, run: quarter });
-    expect(gated).toMatchObject({ round: 1, refined: 4, threshold: 0.7, added: 1, replaced: 1, poolSize: 3, workingSize: 8 });
+    expect(gated).toMatchObject({
+      round: 1,
+      refined: 4,
+      threshold: 0.7,
+      added: 1,
+      replaced: 1,
+      poolSize: 3,
+      workingSize: 8,
+    });
 
     expect(parse(await readText(env.s3, env.bucket, synthesisKeys.pool(runId, 1)))).toEqual([
       { id: 'q-0', prompt: 'prompt q-0', response: 'g1-0', reward: 0.75 },
@@ -64,19 +90,42 @@ describe('gate Lambda over S3', () => {
     }
 
     // Round 2 chains from round 1: τ is now 0.7 again (g0-6), and nothing clears it.
-    await putText(env.s3, env.bucket, synthesisKeys.scores(runId, 2), jsonl([query('q-1', ['g2-1', 0.3], ['b2-1', 0])]), 'application/x-ndjson', env.keyArn);
-    expect(await createGate(deps())({ runId, round: 2, run: quarter })).toMatchObject({ threshold: 0.7, added: 0, replaced: 0, poolSize: 3 });
+    await putText(
+      env.s3,
+      env.bucket,
+      synthesisKeys.scores(runId, 2),
+      jsonl([query('q-1', ['g2-1', 0.3], ['b2-1', 0])]),
+      'application/x-ndjson',
+      env.keyArn,
+    );
+    expect(await createGate(deps())({ runId, round: 2, run: quarter })).toMatchObject({
+      threshold: 0.7,
+      added: 0,
+      replaced: 0,
+      poolSize: 3,
+    });
   });
 
   it('fails when the previous round is missing and leaves round r absent', async () => {
     const runId = 'gate-missing-00000001';
-    await putText(env.s3, env.bucket, synthesisKeys.scores(runId, 1), jsonl([query('q-0', ['g', 1], ['b', 0])]), 'application/x-ndjson', env.keyArn);
-    await expect(createGate(deps())({ runId, round: 1, run: runState(runId, 1) })).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await putText(
+      env.s3,
+      env.bucket,
+      synthesisKeys.scores(runId, 1),
+      jsonl([query('q-0', ['g', 1], ['b', 0])]),
+      'application/x-ndjson',
+      env.keyArn,
+    );
+    await expect(createGate(deps())({ runId, round: 1, run: runState(runId, 1) })).rejects.toMatchObject({
+      name: 'NoSuchKey',
+    });
     expect(await objectExists(env.s3, env.bucket, synthesisKeys.pool(runId, 1))).toBe(false);
     expect(await objectExists(env.s3, env.bucket, synthesisKeys.working(runId, 1))).toBe(false);
   });
 
   it('refuses round 0, which is the filter’s', async () => {
-    await expect(createGate(deps())({ runId: 'r-0', round: 0, run: runState('r-0', 1) })).rejects.toThrow(/gate: invalid input: round: /);
+    await expect(createGate(deps())({ runId: 'r-0', round: 0, run: runState('r-0', 1) })).rejects.toThrow(
+      /gate: invalid input: round: /,
+    );
   });
 });

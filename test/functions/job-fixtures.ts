@@ -11,13 +11,18 @@ export const SYNTHESIS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/synthesis-0
 
 export const ENV: JobEnvironment = {
   imageUri: '111122223333.dkr.ecr.us-east-1.amazonaws.com/cdk-assets:abc',
-  roleArns: { private: 'arn:aws:iam::111122223333:role/PrivateJobRole', synthesis: 'arn:aws:iam::111122223333:role/SynthesisJobRole' },
+  roleArns: {
+    private: 'arn:aws:iam::111122223333:role/PrivateJobRole',
+    synthesis: 'arn:aws:iam::111122223333:role/SynthesisJobRole',
+  },
   buckets: { private: PRIVATE_BUCKET, synthesis: SYNTHESIS_BUCKET },
   kmsKeyArns: { private: PRIVATE_KEY, synthesis: SYNTHESIS_KEY },
   baseModels: { proxy: 's3://rds-models/qwen-0.5b/', target: 's3://rds-models/qwen-7b/' },
 };
 
-export function runState(overrides: { config?: Record<string, unknown>; rounds?: number; hasTest?: boolean; hasSeeds?: boolean } = {}): RunState {
+export function runState(
+  overrides: { config?: Record<string, unknown>; rounds?: number; hasTest?: boolean; hasSeeds?: boolean } = {},
+): RunState {
   const config = parseRunConfig({ privacy: { delta: 2.5e-6 }, synthesis: { queries: 400 }, ...overrides.config });
   return {
     runId: RUN_ID,

@@ -16,7 +16,9 @@ function refusal(value: unknown): InputError {
 
 describe('normalizeRecord: the accepted shapes', () => {
   it('instruction/input/output: prompt is instruction, a blank line, input', () => {
-    expect(normalizeRecord({ id: 'r1', instruction: 'Summarize.', input: 'BP 120/80.', output: 'Normal.' }, at)).toEqual({
+    expect(
+      normalizeRecord({ id: 'r1', instruction: 'Summarize.', input: 'BP 120/80.', output: 'Normal.' }, at),
+    ).toEqual({
       id: 'r1',
       prompt: 'Summarize.\n\nBP 120/80.',
       response: 'Normal.',
@@ -24,9 +26,13 @@ describe('normalizeRecord: the accepted shapes', () => {
   });
 
   it('instruction/input/output with either part empty or absent', () => {
-    expect(normalizeRecord({ instruction: 'Define angina.', input: '', output: 'Chest pain.' }, at).prompt).toBe('Define angina.');
+    expect(normalizeRecord({ instruction: 'Define angina.', input: '', output: 'Chest pain.' }, at).prompt).toBe(
+      'Define angina.',
+    );
     expect(normalizeRecord({ instruction: 'Define angina.', output: 'Chest pain.' }, at).prompt).toBe('Define angina.');
-    expect(normalizeRecord({ instruction: '', input: 'What is a bond?', output: 'A loan.' }, at).prompt).toBe('What is a bond?');
+    expect(normalizeRecord({ instruction: '', input: 'What is a bond?', output: 'A loan.' }, at).prompt).toBe(
+      'What is a bond?',
+    );
   });
 
   it.each([
@@ -39,7 +45,12 @@ describe('normalizeRecord: the accepted shapes', () => {
   });
 
   it('messages: a single user turn before the last assistant turn is the prompt as is', () => {
-    const record = { messages: [{ role: 'user', content: 'Is 38.5°C a fever?' }, { role: 'assistant', content: 'Yes.' }] };
+    const record = {
+      messages: [
+        { role: 'user', content: 'Is 38.5°C a fever?' },
+        { role: 'assistant', content: 'Yes.' },
+      ],
+    };
     expect(normalizeRecord(record, at)).toEqual({ id: 'line-000007', prompt: 'Is 38.5°C a fever?', response: 'Yes.' });
   });
 
@@ -61,7 +72,11 @@ describe('normalizeRecord: the accepted shapes', () => {
   });
 
   it('ignores extra fields', () => {
-    expect(normalizeRecord({ id: 'x', prompt: 'P', response: 'R', source: 'ward 3', score: 5 }, at)).toEqual({ id: 'x', prompt: 'P', response: 'R' });
+    expect(normalizeRecord({ id: 'x', prompt: 'P', response: 'R', source: 'ward 3', score: 5 }, at)).toEqual({
+      id: 'x',
+      prompt: 'P',
+      response: 'R',
+    });
   });
 
   it('derives a stable id from the line when the record has none', () => {
@@ -83,7 +98,16 @@ describe('normalizeRecord: refusals name file, line and field, never the text', 
     [{ prompt: '  ', response: secret }, 'prompt', /blank prompt/],
     [{ instruction: '', input: '', output: secret }, 'instruction', /blank prompt/],
     [{ messages: [{ role: 'user', content: secret }] }, 'messages', /no assistant turn/],
-    [{ messages: [{ role: 'user', content: secret }, { role: 'assistant', content: ' ' }] }, 'messages[1].content', /blank response/],
+    [
+      {
+        messages: [
+          { role: 'user', content: secret },
+          { role: 'assistant', content: ' ' },
+        ],
+      },
+      'messages[1].content',
+      /blank response/,
+    ],
     [{ messages: [{ role: 'user', content: secret }, 'hi'] }, 'messages[1]', /must be an object/],
     [{ messages: secret }, 'messages', /must be an array/],
     [{ id: { nested: secret }, prompt: 'p', response: 'r' }, 'id', /string or a number/],
@@ -113,8 +137,14 @@ describe('normalizeRecord: refusals name file, line and field, never the text', 
 
 describe('normalizePrompt (public seeds)', () => {
   it('takes the prompt part of any shape and ignores responses', () => {
-    expect(normalizePrompt({ prompt: 'Ask about fees.' }, at)).toEqual({ id: 'line-000007', prompt: 'Ask about fees.' });
-    expect(normalizePrompt({ id: 's1', instruction: 'Explain', input: 'APR', output: 'x' }, at)).toEqual({ id: 's1', prompt: 'Explain\n\nAPR' });
+    expect(normalizePrompt({ prompt: 'Ask about fees.' }, at)).toEqual({
+      id: 'line-000007',
+      prompt: 'Ask about fees.',
+    });
+    expect(normalizePrompt({ id: 's1', instruction: 'Explain', input: 'APR', output: 'x' }, at)).toEqual({
+      id: 's1',
+      prompt: 'Explain\n\nAPR',
+    });
     expect(normalizePrompt({ question: 'What is APR?' }, at).prompt).toBe('What is APR?');
     expect(normalizePrompt({ messages: [{ role: 'user', content: 'Hi?' }] }, at).prompt).toBe('Hi?');
   });

@@ -20,7 +20,12 @@ const PRIVATE = 'rewardds-private-111122223333';
 const SYNTHESIS = 'rewardds-synthesis-111122223333';
 const PRIVATE_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/private-0001';
 const SYNTHESIS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/synthesis-0001';
-const config = { privateBucket: PRIVATE, synthesisBucket: SYNTHESIS, privateKeyArn: PRIVATE_KEY, synthesisKeyArn: SYNTHESIS_KEY };
+const config = {
+  privateBucket: PRIVATE,
+  synthesisBucket: SYNTHESIS,
+  privateKeyArn: PRIVATE_KEY,
+  synthesisKeyArn: SYNTHESIS_KEY,
+};
 const NOW = new Date('2026-03-02T09:15:00.000Z');
 const SECRET = 'Jane Doe, MRN 448812';
 
@@ -89,12 +94,23 @@ describe('prepare-run', () => {
       // Writes are SSE-KMS with each zone's own key; the run summary goes to both zones.
       const puts = s3.mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
       const byKey = Object.fromEntries(puts.map((p) => [`${p.Bucket}/${p.Key}`, p]));
-      expect(byKey[`${PRIVATE}/runs/clinic-qa-3f9a2c1d/input/train.jsonl`]).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: PRIVATE_KEY, BucketKeyEnabled: true });
-      expect(byKey[`${SYNTHESIS}/runs/clinic-qa-3f9a2c1d/run.json`]).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: SYNTHESIS_KEY });
+      expect(byKey[`${PRIVATE}/runs/clinic-qa-3f9a2c1d/input/train.jsonl`]).toMatchObject({
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: PRIVATE_KEY,
+        BucketKeyEnabled: true,
+      });
+      expect(byKey[`${SYNTHESIS}/runs/clinic-qa-3f9a2c1d/run.json`]).toMatchObject({
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: SYNTHESIS_KEY,
+      });
       expect(byKey[`${PRIVATE}/runs/clinic-qa-3f9a2c1d/run.json`]).toMatchObject({ SSEKMSKeyId: PRIVATE_KEY });
 
       const summary = s3.json(SYNTHESIS, 'runs/clinic-qa-3f9a2c1d/run.json');
-      expect(summary).toEqual({ ...JSON.parse(JSON.stringify(run)), counts: { train: 200, test: 0, seeds: 0 }, preparedAt: NOW.toISOString() });
+      expect(summary).toEqual({
+        ...JSON.parse(JSON.stringify(run)),
+        counts: { train: 200, test: 0, seeds: 0 },
+        preparedAt: NOW.toISOString(),
+      });
       expect(s3.json(PRIVATE, 'runs/clinic-qa-3f9a2c1d/run.json')).toEqual({ ...summary, upload: event.upload });
 
       // Nothing of a record reaches the synthesis zone or the logs.
@@ -115,11 +131,35 @@ describe('prepare-run', () => {
     });
 
     it('folder layout: applies config.json, keeps test.jsonl private and sends public seeds to synthesis', async () => {
-      s3.put(PRIVATE, 'incoming/bank-faq/config.json', JSON.stringify({ privacy: { epsilon: 4, delta: 1e-6 }, generator: { batchSize: 8 }, reward: { batchSize: 8, epochs: 2 }, refinement: { rounds: 1 }, synthesis: { queries: 50 } }));
-      s3.put(PRIVATE, 'incoming/bank-faq/test.jsonl', jsonl([{ question: 'secret-test-q', answer: 'secret-test-a' }, { prompt: 'secret-test-q2', response: 'secret-test-a2' }]));
-      s3.put(PRIVATE, 'incoming/bank-faq/seeds.jsonl', jsonl([{ prompt: 'How do I open an account?' }, { id: 'fee', prompt: 'What fees apply?' }]));
+      s3.put(
+        PRIVATE,
+        'incoming/bank-faq/config.json',
+        JSON.stringify({
+          privacy: { epsilon: 4, delta: 1e-6 },
+          generator: { batchSize: 8 },
+          reward: { batchSize: 8, epochs: 2 },
+          refinement: { rounds: 1 },
+          synthesis: { queries: 50 },
+        }),
+      );
+      s3.put(
+        PRIVATE,
+        'incoming/bank-faq/test.jsonl',
+        jsonl([
+          { question: 'secret-test-q', answer: 'secret-test-a' },
+          { prompt: 'secret-test-q2', response: 'secret-test-a2' },
+        ]),
+      );
+      s3.put(
+        PRIVATE,
+        'incoming/bank-faq/seeds.jsonl',
+        jsonl([{ prompt: 'How do I open an account?' }, { id: 'fee', prompt: 'What fees apply?' }]),
+      );
       s3.put(PRIVATE, 'incoming/bank-faq/train.jsonl', jsonl(privateRecords(40)));
-      const run = await handler()({ runId: 'bank-faq-0a1b2c3d', upload: { bucket: PRIVATE, key: 'incoming/bank-faq/train.jsonl', etag: 'e1' } });
+      const run = await handler()({
+        runId: 'bank-faq-0a1b2c3d',
+        upload: { bucket: PRIVATE, key: 'incoming/bank-faq/train.jsonl', etag: 'e1' },
+      });
 
       expect(run).toMatchObject({ records: 40, rounds: 1, hasTest: true, hasSeeds: true });
       expect(run.config.privacy).toMatchObject({ epsilon: 4, delta: 1e-6 });
@@ -135,18 +175,33 @@ describe('prepare-run', () => {
         { id: 'line-000001', prompt: 'How do I open an account?' },
         { id: 'fee', prompt: 'What fees apply?' },
       ]);
-      expect(s3.keys(SYNTHESIS)).toEqual(['runs/bank-faq-0a1b2c3d/input/seeds.jsonl', 'runs/bank-faq-0a1b2c3d/run.json']);
+      expect(s3.keys(SYNTHESIS)).toEqual([
+        'runs/bank-faq-0a1b2c3d/input/seeds.jsonl',
+        'runs/bank-faq-0a1b2c3d/run.json',
+      ]);
       expect(s3.json(SYNTHESIS, 'runs/bank-faq-0a1b2c3d/run.json').counts).toEqual({ train: 40, test: 2, seeds: 2 });
-      expect(s3.keys(SYNTHESIS).map((k) => s3.text(SYNTHESIS, k)).join('')).not.toMatch(/secret-/);
+      expect(
+        s3
+          .keys(SYNTHESIS)
+          .map((k) => s3.text(SYNTHESIS, k))
+          .join(''),
+      ).not.toMatch(/secret-/);
     });
 
     it('lays config.json over the deployment defaults, finding side files by one listing (no HEAD of missing keys)', async () => {
-      s3.put(PRIVATE, 'incoming/bank-faq/config.json', JSON.stringify({ privacy: { epsilon: 5 }, generator: { batchSize: 8 }, reward: { batchSize: 8 } }));
+      s3.put(
+        PRIVATE,
+        'incoming/bank-faq/config.json',
+        JSON.stringify({ privacy: { epsilon: 5 }, generator: { batchSize: 8 }, reward: { batchSize: 8 } }),
+      );
       s3.put(PRIVATE, 'incoming/bank-faq/train.jsonl', jsonl(privateRecords(40)));
       const env = {
         PRIVATE_BUCKET: PRIVATE,
         SYNTHESIS_BUCKET: SYNTHESIS,
-        DEFAULT_RUN_CONFIG: JSON.stringify({ privacy: { epsilon: 3, clipNorm: 0.5 }, generator: { baseModel: 's3://models-bucket/qwen-0.5b/' } }),
+        DEFAULT_RUN_CONFIG: JSON.stringify({
+          privacy: { epsilon: 3, clipNorm: 0.5 },
+          generator: { baseModel: 's3://models-bucket/qwen-0.5b/' },
+        }),
       };
       const run = await createHandler({ s3: s3.client, config: configFromEnv(env), now: () => NOW })({
         runId: 'bank-faq-0a1b2c3d',
@@ -162,9 +217,13 @@ describe('prepare-run', () => {
     });
 
     it('refuses a bad deployment default at start-up, naming the key', () => {
-      expect(() => configFromEnv({ PRIVATE_BUCKET: PRIVATE, SYNTHESIS_BUCKET: SYNTHESIS, DEFAULT_RUN_CONFIG: '{"privacy":{"epsilom":3}}' })).toThrow(
-        'DEFAULT_RUN_CONFIG: privacy.epsilom: unknown key',
-      );
+      expect(() =>
+        configFromEnv({
+          PRIVATE_BUCKET: PRIVATE,
+          SYNTHESIS_BUCKET: SYNTHESIS,
+          DEFAULT_RUN_CONFIG: '{"privacy":{"epsilom":3}}',
+        }),
+      ).toThrow('DEFAULT_RUN_CONFIG: privacy.epsilom: unknown key');
     });
 
     it('refuses an input event without an upload, naming the field', async () => {
@@ -190,7 +249,10 @@ describe('prepare-run', () => {
     }
 
     /** The exact CopyObject and error-report PutObject, and nothing left half-written. */
-    function expectQuarantined(uploadKey: string, report: { file: string; line: number | null; field: string | null; reason: string | RegExp }) {
+    function expectQuarantined(
+      uploadKey: string,
+      report: { file: string; line: number | null; field: string | null; reason: string | RegExp },
+    ) {
       const name = uploadKey.replace(/^incoming\//, '');
       const copies = s3.mock.commandCalls(CopyObjectCommand).map((c) => c.args[0].input);
       expect(copies).toEqual([
@@ -222,7 +284,9 @@ describe('prepare-run', () => {
       expect(body.reason).toMatch(reason);
       expect(body.upload.key).toBe(uploadKey);
       // The upload is kept, the quarantined copy is byte-identical, and no run output exists.
-      expect(s3.objects.get(`${PRIVATE}/quarantine/${name}`)!.equals(s3.objects.get(`${PRIVATE}/${uploadKey}`)!)).toBe(true);
+      expect(s3.objects.get(`${PRIVATE}/quarantine/${name}`)!.equals(s3.objects.get(`${PRIVATE}/${uploadKey}`)!)).toBe(
+        true,
+      );
       expect(s3.keys(PRIVATE).filter((k) => k.startsWith('runs/'))).toEqual([]);
       expect(s3.keys(SYNTHESIS).filter((k) => !k.endsWith('seeds.jsonl'))).toEqual([]);
       expect(JSON.stringify(body) + logger.lines.join('\n')).not.toContain('Jane');
@@ -246,21 +310,28 @@ describe('prepare-run', () => {
         }
       }
       s3.put(PRIVATE, upload.key, 'placeholder');
-      s3.mock.on(GetObjectCommand, { Key: upload.key }).callsFake(async () => ({ Body: sdkStreamMixin(Readable.from(endlessLine())) }));
+      s3.mock
+        .on(GetObjectCommand, { Key: upload.key })
+        .callsFake(async () => ({ Body: sdkStreamMixin(Readable.from(endlessLine())) }));
       const error = await rejected({});
       expect(error.message).toBe('incoming/clinic-qa.jsonl:1: line is over the 1048576-byte limit');
       expect(pulled).toBeLessThan(20);
     });
 
     it('bytes that are not UTF-8', async () => {
-      const bad = Buffer.concat([Buffer.from(jsonl(privateRecords(2))), Buffer.from('{"prompt": "Jane \xff", "response": "r"}\n', 'latin1')]);
+      const bad = Buffer.concat([
+        Buffer.from(jsonl(privateRecords(2))),
+        Buffer.from('{"prompt": "Jane \xff", "response": "r"}\n', 'latin1'),
+      ]);
       const error = await rejected({ 'incoming/clinic-qa.jsonl': bad });
       expect(error.message).toBe('incoming/clinic-qa.jsonl:3: not valid UTF-8');
       expectQuarantined(upload.key, { file: upload.key, line: 3, field: null, reason: 'not valid UTF-8' });
     });
 
     it('a line that is not JSON, without quoting it', async () => {
-      const error = await rejected({ 'incoming/clinic-qa.jsonl': `${jsonl(privateRecords(1))}{"prompt": ${SECRET}}\n` });
+      const error = await rejected({
+        'incoming/clinic-qa.jsonl': `${jsonl(privateRecords(1))}{"prompt": ${SECRET}}\n`,
+      });
       expect(error.message).toMatch(/^incoming\/clinic-qa\.jsonl:2: not JSON/);
       expectQuarantined(upload.key, { file: upload.key, line: 2, field: null, reason: /^not JSON/ });
     });
@@ -284,13 +355,20 @@ describe('prepare-run', () => {
     });
 
     it('a blank response', async () => {
-      const error = await rejected({ 'incoming/clinic-qa.jsonl': jsonl([{ instruction: SECRET, input: '', output: '  ' }]) });
+      const error = await rejected({
+        'incoming/clinic-qa.jsonl': jsonl([{ instruction: SECRET, input: '', output: '  ' }]),
+      });
       expect(error.message).toBe('incoming/clinic-qa.jsonl:1:output: blank response');
       expectQuarantined(upload.key, { file: upload.key, line: 1, field: 'output', reason: 'blank response' });
     });
 
     it('a duplicate id', async () => {
-      const error = await rejected({ 'incoming/clinic-qa.jsonl': jsonl([{ id: 7, prompt: 'a', response: 'b' }, { id: '7', prompt: SECRET, response: 'c' }]) });
+      const error = await rejected({
+        'incoming/clinic-qa.jsonl': jsonl([
+          { id: 7, prompt: 'a', response: 'b' },
+          { id: '7', prompt: SECRET, response: 'c' },
+        ]),
+      });
       expect(error.message).toBe('incoming/clinic-qa.jsonl:2:id: duplicate id (first used on line 1)');
       expectQuarantined(upload.key, { file: upload.key, line: 2, field: 'id', reason: /duplicate id/ });
     });
@@ -304,11 +382,19 @@ describe('prepare-run', () => {
     it('an unknown config key, naming the key', async () => {
       const key = 'incoming/bank-faq/train.jsonl';
       const error = await rejected(
-        { 'incoming/bank-faq/config.json': JSON.stringify({ privacy: { epsilon: 4, epsilonn: 2 } }), [key]: jsonl(privateRecords(100)) },
+        {
+          'incoming/bank-faq/config.json': JSON.stringify({ privacy: { epsilon: 4, epsilonn: 2 } }),
+          [key]: jsonl(privateRecords(100)),
+        },
         { runId: 'bank-faq-0a1b2c3d', upload: { ...upload, key } },
       );
       expect(error.message).toBe('incoming/bank-faq/config.json:privacy.epsilonn: privacy.epsilonn: unknown key');
-      expectQuarantined(key, { file: 'incoming/bank-faq/config.json', line: null, field: 'privacy.epsilonn', reason: /unknown key/ });
+      expectQuarantined(key, {
+        file: 'incoming/bank-faq/config.json',
+        line: null,
+        field: 'privacy.epsilonn',
+        reason: /unknown key/,
+      });
     });
 
     it('a config that is not JSON', async () => {
@@ -318,7 +404,12 @@ describe('prepare-run', () => {
         { runId: 'bank-faq-0a1b2c3d', upload: { ...upload, key } },
       );
       expect(error.message).toBe('incoming/bank-faq/config.json: not valid JSON');
-      expectQuarantined(key, { file: 'incoming/bank-faq/config.json', line: null, field: null, reason: 'not valid JSON' });
+      expectQuarantined(key, {
+        file: 'incoming/bank-faq/config.json',
+        line: null,
+        field: null,
+        reason: 'not valid JSON',
+      });
     });
 
     it('a bad line in test.jsonl names that file', async () => {
@@ -328,13 +419,25 @@ describe('prepare-run', () => {
         { runId: 'bank-faq-0a1b2c3d', upload: { ...upload, key } },
       );
       expect(error.message).toBe('incoming/bank-faq/test.jsonl:1:response: missing response');
-      expectQuarantined(key, { file: 'incoming/bank-faq/test.jsonl', line: 1, field: 'response', reason: 'missing response' });
+      expectQuarantined(key, {
+        file: 'incoming/bank-faq/test.jsonl',
+        line: 1,
+        field: 'response',
+        reason: 'missing response',
+      });
     });
 
     it('an infeasible privacy plan, with its reason, before any job', async () => {
       const error = await rejected({ 'incoming/clinic-qa.jsonl': jsonl(privateRecords(10)) });
-      expect(error.message).toMatch(/^incoming\/clinic-qa\.jsonl:privacy: infeasible privacy plan: generator\.batchSize 64 is larger than the 10 training records/);
-      expectQuarantined(upload.key, { file: upload.key, line: null, field: 'privacy', reason: /infeasible privacy plan/ });
+      expect(error.message).toMatch(
+        /^incoming\/clinic-qa\.jsonl:privacy: infeasible privacy plan: generator\.batchSize 64 is larger than the 10 training records/,
+      );
+      expectQuarantined(upload.key, {
+        file: upload.key,
+        line: null,
+        field: 'privacy',
+        reason: /infeasible privacy plan/,
+      });
       expect(metrics.added.find((m) => m.name === 'RecordsAccepted')).toBeUndefined();
       // The normalized copy written before the count was known is removed again.
       expect(s3.mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([
@@ -344,7 +447,10 @@ describe('prepare-run', () => {
 
     it('an infeasible plan of a folder upload without config.json names train.jsonl', async () => {
       const key = 'incoming/bank-faq/train.jsonl';
-      const error = await rejected({ [key]: jsonl(privateRecords(30)) }, { runId: 'bank-faq-0a1b2c3d', upload: { ...upload, key } });
+      const error = await rejected(
+        { [key]: jsonl(privateRecords(30)) },
+        { runId: 'bank-faq-0a1b2c3d', upload: { ...upload, key } },
+      );
       expect(error.message).toMatch(/^incoming\/bank-faq\/train\.jsonl:privacy: infeasible privacy plan/);
       expectQuarantined(key, { file: key, line: null, field: 'privacy', reason: /infeasible/ });
     });
@@ -352,11 +458,25 @@ describe('prepare-run', () => {
     it('an ε no noise level can meet, with the planner reason', async () => {
       const key = 'incoming/bank-faq/train.jsonl';
       const error = await rejected(
-        { 'incoming/bank-faq/config.json': JSON.stringify({ privacy: { epsilon: 0.01 }, generator: { batchSize: 10 }, reward: { batchSize: 10 } }), [key]: jsonl(privateRecords(20)) },
+        {
+          'incoming/bank-faq/config.json': JSON.stringify({
+            privacy: { epsilon: 0.01 },
+            generator: { batchSize: 10 },
+            reward: { batchSize: 10 },
+          }),
+          [key]: jsonl(privateRecords(20)),
+        },
         { runId: 'bank-faq-0a1b2c3d', upload: { ...upload, key } },
       );
-      expect(error.message).toMatch(/^incoming\/bank-faq\/config\.json:privacy: infeasible privacy plan: ε = 0\.01 .* cannot be met with 20 records/);
-      expectQuarantined(key, { file: 'incoming/bank-faq/config.json', line: null, field: 'privacy', reason: /cannot be met/ });
+      expect(error.message).toMatch(
+        /^incoming\/bank-faq\/config\.json:privacy: infeasible privacy plan: ε = 0\.01 .* cannot be met with 20 records/,
+      );
+      expectQuarantined(key, {
+        file: 'incoming/bank-faq/config.json',
+        line: null,
+        field: 'privacy',
+        reason: /cannot be met/,
+      });
     });
   });
 });
@@ -380,37 +500,62 @@ describe("prepare-run against moto's S3 server (real S3 protocol, SSE-KMS)", () 
   const motoHandler = () =>
     createHandler({
       s3: client,
-      config: { privateBucket: PRIVATE, synthesisBucket: SYNTHESIS, privateKeyArn: keys.private, synthesisKeyArn: keys.synthesis },
+      config: {
+        privateBucket: PRIVATE,
+        synthesisBucket: SYNTHESIS,
+        privateKeyArn: keys.private,
+        synthesisKeyArn: keys.synthesis,
+      },
       now: () => NOW,
     });
 
   it('normalizes a 10 MB upload through a real multipart upload, encrypted with the private key', async () => {
-    const records = Array.from({ length: 20_000 }, (_, i) => ({ id: `r${i}`, prompt: `question ${i} ${'p'.repeat(200)}`, response: `answer ${i} ${'r'.repeat(250)}` }));
+    const records = Array.from({ length: 20_000 }, (_, i) => ({
+      id: `r${i}`,
+      prompt: `question ${i} ${'p'.repeat(200)}`,
+      response: `answer ${i} ${'r'.repeat(250)}`,
+    }));
     const body = jsonl(records);
     expect(body.length).toBeGreaterThan(9 * 1024 * 1024);
     await client.send(new PutObjectCommand({ Bucket: PRIVATE, Key: 'incoming/big.jsonl', Body: body }));
 
-    const run = await motoHandler()({ runId: 'big-0a1b2c3d', upload: { bucket: PRIVATE, key: 'incoming/big.jsonl', etag: 'x' } });
+    const run = await motoHandler()({
+      runId: 'big-0a1b2c3d',
+      upload: { bucket: PRIVATE, key: 'incoming/big.jsonl', etag: 'x' },
+    });
     expect(run.records).toBe(20_000);
 
     const key = 'runs/big-0a1b2c3d/input/train.jsonl';
     const head = await client.send(new HeadObjectCommand({ Bucket: PRIVATE, Key: key }));
     expect(head.ServerSideEncryption).toBe('aws:kms');
     expect(head.SSEKMSKeyId).toBe(keys.private);
-    const stored = await (await client.send(new GetObjectCommand({ Bucket: PRIVATE, Key: key }))).Body!.transformToString();
+    const stored = await (
+      await client.send(new GetObjectCommand({ Bucket: PRIVATE, Key: key }))
+    ).Body!.transformToString();
     expect(stored).toBe(body); // already in the normalized shape, so normalization is the identity here
     const summary = await client.send(new HeadObjectCommand({ Bucket: SYNTHESIS, Key: 'runs/big-0a1b2c3d/run.json' }));
     expect(summary.SSEKMSKeyId).toBe(keys.synthesis);
   });
 
   it('quarantines a bad upload with CopyObject and keeps the original', async () => {
-    await client.send(new PutObjectCommand({ Bucket: PRIVATE, Key: 'incoming/bad file.jsonl', Body: jsonl([{ prompt: SECRET }]) }));
+    await client.send(
+      new PutObjectCommand({ Bucket: PRIVATE, Key: 'incoming/bad file.jsonl', Body: jsonl([{ prompt: SECRET }]) }),
+    );
     await expect(
-      motoHandler()({ runId: 'bad-file-0a1b2c3d', upload: { bucket: PRIVATE, key: 'incoming/bad file.jsonl', etag: 'x' } }),
+      motoHandler()({
+        runId: 'bad-file-0a1b2c3d',
+        upload: { bucket: PRIVATE, key: 'incoming/bad file.jsonl', etag: 'x' },
+      }),
     ).rejects.toThrow('incoming/bad file.jsonl:1:response: missing response');
-    const read = async (key: string) => (await client.send(new GetObjectCommand({ Bucket: PRIVATE, Key: key }))).Body!.transformToString();
+    const read = async (key: string) =>
+      (await client.send(new GetObjectCommand({ Bucket: PRIVATE, Key: key }))).Body!.transformToString();
     expect(await read('quarantine/bad file.jsonl')).toBe(await read('incoming/bad file.jsonl'));
-    expect(JSON.parse(await read('quarantine/bad file.jsonl.error.json'))).toMatchObject({ file: 'incoming/bad file.jsonl', line: 1, field: 'response', reason: 'missing response' });
+    expect(JSON.parse(await read('quarantine/bad file.jsonl.error.json'))).toMatchObject({
+      file: 'incoming/bad file.jsonl',
+      line: 1,
+      field: 'response',
+      reason: 'missing response',
+    });
     const listed = await client.send(new ListObjectsV2Command({ Bucket: PRIVATE, Prefix: 'runs/bad-file-0a1b2c3d/' }));
     expect(listed.KeyCount ?? 0).toBe(0);
   });

@@ -23,8 +23,16 @@ const recordFailure = createHandler({
   now: () => AT,
 });
 
-const trainingJob: JobRef = { jobName: 'rds-tg-abcd1234-xyz', kind: 'training', stage: 'train-generator', zone: 'private', runId: RUN_ID, round: null };
-const lambdaCause = (message: string) => JSON.stringify({ errorType: 'Error', errorMessage: message, trace: ['at x (/var/task/index.js:1:1)'] });
+const trainingJob: JobRef = {
+  jobName: 'rds-tg-abcd1234-xyz',
+  kind: 'training',
+  stage: 'train-generator',
+  zone: 'private',
+  runId: RUN_ID,
+  round: null,
+};
+const lambdaCause = (message: string) =>
+  JSON.stringify({ errorType: 'Error', errorMessage: message, trace: ['at x (/var/task/index.js:1:1)'] });
 
 beforeEach(() => {
   sagemakerMock.reset();
@@ -35,7 +43,11 @@ beforeEach(() => {
 function failureJson() {
   const put = s3Mock.commandCalls(PutObjectCommand);
   expect(put).toHaveLength(1);
-  expect(put[0]!.args[0].input).toMatchObject({ Bucket: SYNTHESIS_BUCKET, Key: `runs/${RUN_ID}/failure.json`, SSEKMSKeyId: SYNTHESIS_KEY });
+  expect(put[0]!.args[0].input).toMatchObject({
+    Bucket: SYNTHESIS_BUCKET,
+    Key: `runs/${RUN_ID}/failure.json`,
+    SSEKMSKeyId: SYNTHESIS_KEY,
+  });
   return JSON.parse(put[0]!.args[0].input.Body as string) as unknown;
 }
 
@@ -51,8 +63,15 @@ describe('record-failure', () => {
       failedState: 'DP-train generation proxy',
       error: { Error: 'Lambda.Unknown', Cause: 'The Lambda function timed out' },
     });
-    expect(sagemakerMock.commandCalls(StopTrainingJobCommand).map((c) => c.args[0].input)).toEqual([{ TrainingJobName: 'rds-tg-abcd1234-xyz' }]);
-    expect(failureJson()).toEqual({ state: 'DP-train generation proxy', error: 'Lambda.Unknown', cause: 'The Lambda function timed out', at: '2026-02-03T04:05:06.000Z' });
+    expect(sagemakerMock.commandCalls(StopTrainingJobCommand).map((c) => c.args[0].input)).toEqual([
+      { TrainingJobName: 'rds-tg-abcd1234-xyz' },
+    ]);
+    expect(failureJson()).toEqual({
+      state: 'DP-train generation proxy',
+      error: 'Lambda.Unknown',
+      cause: 'The Lambda function timed out',
+      at: '2026-02-03T04:05:06.000Z',
+    });
     expect(out).toEqual({ error: 'Lambda.Unknown', cause: 'DP-train generation proxy: The Lambda function timed out' });
   });
 
@@ -62,7 +81,14 @@ describe('record-failure', () => {
     const out = await recordFailure({
       runId: RUN_ID,
       failedState: 'Score candidates',
-      job: { ...trainingJob, jobName: 'rds-ss0-abcd1234-xyz', kind: 'processing', stage: 'score', zone: 'synthesis', round: 0 },
+      job: {
+        ...trainingJob,
+        jobName: 'rds-ss0-abcd1234-xyz',
+        kind: 'processing',
+        stage: 'score',
+        zone: 'synthesis',
+        round: 0,
+      },
       error: { Error: 'JobFailed', Cause: lambdaCause(message) },
     });
     expect(sagemakerMock.commandCalls(StopProcessingJobCommand)).toHaveLength(0);
@@ -71,7 +97,11 @@ describe('record-failure', () => {
   });
 
   it('touches no job when the run failed before its first one', async () => {
-    const out = await recordFailure({ runId: RUN_ID, failedState: 'Prepare run', error: { Error: 'InputRejected', Cause: lambdaCause('train.jsonl:7: output: missing') } });
+    const out = await recordFailure({
+      runId: RUN_ID,
+      failedState: 'Prepare run',
+      error: { Error: 'InputRejected', Cause: lambdaCause('train.jsonl:7: output: missing') },
+    });
     expect(sagemakerMock.calls()).toHaveLength(0);
     expect(out).toEqual({ error: 'InputRejected', cause: 'Prepare run: train.jsonl:7: output: missing' });
     expect(failureJson()).toMatchObject({ cause: 'train.jsonl:7: output: missing' });
@@ -80,7 +110,12 @@ describe('record-failure', () => {
   it('still records the failure when the job cannot be stopped', async () => {
     sagemakerMock.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'InProgress' });
     sagemakerMock.on(StopTrainingJobCommand).rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
-    await recordFailure({ runId: RUN_ID, failedState: 'DP-train generation proxy', job: trainingJob, error: { Error: 'States.Timeout' } });
+    await recordFailure({
+      runId: RUN_ID,
+      failedState: 'DP-train generation proxy',
+      job: trainingJob,
+      error: { Error: 'States.Timeout' },
+    });
     expect(failureJson()).toMatchObject({ error: 'States.Timeout', cause: '' });
   });
 });

@@ -14,9 +14,21 @@ const RUN_ID = 'clinic-qa-3f9a2c1d';
 const NOW = new Date('2026-03-02T11:00:00.000Z');
 const RECORDS = 500;
 
-const runConfig = parseRunConfig({ privacy: { epsilon: 6 }, generator: { batchSize: 50 }, reward: { batchSize: 25, epochs: 2 } });
+const runConfig = parseRunConfig({
+  privacy: { epsilon: 6 },
+  generator: { batchSize: 50 },
+  reward: { batchSize: 25, epochs: 2 },
+});
 const plan = planPrivacy({ records: RECORDS, config: runConfig });
-const run = { runId: RUN_ID, records: RECORDS, rounds: 2, hasTest: true, hasSeeds: false, plan, config: resolveConfig(runConfig, RECORDS) };
+const run = {
+  runId: RUN_ID,
+  records: RECORDS,
+  rounds: 2,
+  hasTest: true,
+  hasSeeds: false,
+  plan,
+  config: resolveConfig(runConfig, RECORDS),
+};
 
 const folders = {
   generator: `runs/${RUN_ID}/generator/rds-gen-1-a1/output/model/`,
@@ -25,7 +37,11 @@ const folders = {
 const models = { generator: `s3://${PRIVATE}/${folders.generator}`, reward: `s3://${PRIVATE}/${folders.reward}` };
 
 /** metrics.json as the DP job writes it, for the schedule it really ran. */
-function jobMetrics(stage: string, m: Pick<ModelPlan, 'noiseMultiplier' | 'sampleRate' | 'steps' | 'epochs' | 'clipNorm'>, selfReported?: number) {
+function jobMetrics(
+  stage: string,
+  m: Pick<ModelPlan, 'noiseMultiplier' | 'sampleRate' | 'steps' | 'epochs' | 'clipNorm'>,
+  selfReported?: number,
+) {
   const epsilon = selfReported ?? mechanismEpsilon(m, plan.delta);
   return {
     stage,
@@ -51,7 +67,10 @@ describe('release', () => {
   let metrics: ReturnType<typeof recordingMetrics>;
   const handler = () => createHandler({ s3: s3.client, config, logger: recordingLogger(), metrics, now: () => NOW });
 
-  function putModels(generatorMetrics = jobMetrics('train-generator', plan.generator), rewardMetrics = jobMetrics('train-reward', plan.reward)) {
+  function putModels(
+    generatorMetrics = jobMetrics('train-generator', plan.generator),
+    rewardMetrics = jobMetrics('train-reward', plan.reward),
+  ) {
     s3.put(PRIVATE, `${folders.generator}adapter_config.json`, '{"r":16}');
     s3.put(PRIVATE, `${folders.generator}adapter_model.safetensors`, Buffer.from([1, 2, 3, 4]));
     s3.put(PRIVATE, `${folders.generator}tokenizer.json`, '{"model":"bytes"}');
@@ -74,7 +93,11 @@ describe('release', () => {
 
       const total = composeEpsilon([plan.generator, plan.reward], plan.delta);
       expect(total).toBeLessThanOrEqual(6);
-      expect(out).toEqual({ epsilon: total, delta: plan.delta, privacyUri: `s3://${SYNTHESIS}/runs/${RUN_ID}/release/privacy.json` });
+      expect(out).toEqual({
+        epsilon: total,
+        delta: plan.delta,
+        privacyUri: `s3://${SYNTHESIS}/runs/${RUN_ID}/release/privacy.json`,
+      });
 
       const sse = { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: SYNTHESIS_KEY, BucketKeyEnabled: true };
       const copy = (folder: string, model: string, file: string) => ({
@@ -110,7 +133,10 @@ describe('release', () => {
         targetEpsilon: 6,
         plannedEpsilon: plan.epsilon,
         records: RECORDS,
-        mechanisms: { generator: mechanism('train-generator', plan.generator), reward: mechanism('train-reward', plan.reward) },
+        mechanisms: {
+          generator: mechanism('train-generator', plan.generator),
+          reward: mechanism('train-reward', plan.reward),
+        },
         released: {
           generator: ['adapter_config.json', 'adapter_model.safetensors', 'tokenizer.json'],
           reward: ['adapter_config.json', 'adapter_model.safetensors', 'score_head.safetensors'],
@@ -118,7 +144,13 @@ describe('release', () => {
         releasedAt: NOW.toISOString(),
       };
       expect(s3.mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([
-        { Bucket: SYNTHESIS, Key: `runs/${RUN_ID}/release/privacy.json`, Body: JSON.stringify(privacy, null, 2), ContentType: 'application/json', ...sse },
+        {
+          Bucket: SYNTHESIS,
+          Key: `runs/${RUN_ID}/release/privacy.json`,
+          Body: JSON.stringify(privacy, null, 2),
+          ContentType: 'application/json',
+          ...sse,
+        },
       ]);
       // The training losses (private statistics without DP) never cross.
       expect(s3.keys(SYNTHESIS).some((k) => k.endsWith('metrics.json'))).toBe(false);
@@ -142,7 +174,9 @@ describe('release', () => {
       putModels(jobMetrics('train-generator', plan.generator, honest * (1 - 1e-4)));
       await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toMatchObject({
         name: 'PrivacyCheckFailed',
-        message: expect.stringMatching(/^generator: the job's accountant reports ε = [\d.]+, but q = 0\.1, \d+ steps and σ = [\d.]+ give ε = [\d.]+/),
+        message: expect.stringMatching(
+          /^generator: the job's accountant reports ε = [\d.]+, but q = 0\.1, \d+ steps and σ = [\d.]+ give ε = [\d.]+/,
+        ),
       });
       expect(s3.mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
     });
@@ -156,32 +190,45 @@ describe('release', () => {
 
     it('refuses a model trained without noise (no ε)', async () => {
       putModels(undefined, { ...jobMetrics('train-reward', plan.reward), epsilon: null as unknown as number });
-      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(/reward: the job reports no ε/);
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(
+        /reward: the job reports no ε/,
+      );
     });
 
     it('refuses a job accounted at another δ', async () => {
       putModels({ ...jobMetrics('train-generator', plan.generator), delta: plan.delta * 10 });
-      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(/generator: the job accounted at δ/);
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(
+        /generator: the job accounted at δ/,
+      );
     });
 
     it('refuses a model folder outside the private bucket', async () => {
       putModels();
       const elsewhere = { ...models, reward: `s3://${SYNTHESIS}/${folders.reward}` };
-      await expect(handler()({ runId: RUN_ID, what: 'models', run, models: elsewhere })).rejects.toThrow(/models\.reward: .* is not in the private bucket/);
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models: elsewhere })).rejects.toThrow(
+        /models\.reward: .* is not in the private bucket/,
+      );
     });
 
     it('refuses a model folder with nothing but metrics', async () => {
       putModels();
-      for (const file of ['adapter_config.json', 'adapter_model.safetensors', 'score_head.safetensors']) s3.objects.delete(`${PRIVATE}/${folders.reward}${file}`);
-      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(/models\.reward: .* holds no model files to release/);
+      for (const file of ['adapter_config.json', 'adapter_model.safetensors', 'score_head.safetensors'])
+        s3.objects.delete(`${PRIVATE}/${folders.reward}${file}`);
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(
+        /models\.reward: .* holds no model files to release/,
+      );
       expect(s3.mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
     });
 
     it('refuses when a metrics.json is missing, without a GET of the missing key', async () => {
       putModels();
       s3.objects.delete(`${PRIVATE}/${folders.generator}metrics.json`);
-      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(/models\.generator: no metrics\.json/);
-      expect(s3.mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).not.toContain(`${folders.generator}metrics.json`);
+      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toThrow(
+        /models\.generator: no metrics\.json/,
+      );
+      expect(s3.mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).not.toContain(
+        `${folders.generator}metrics.json`,
+      );
     });
   });
 
@@ -216,7 +263,10 @@ describe('release', () => {
     });
 
     it.each([
-      [{ rows: [{ model: 'base', n: 3, rougeL: 0.2, samples: ['Jane Doe has angina'] }] }, /rows\.0: unexpected field\(s\) samples/],
+      [
+        { rows: [{ model: 'base', n: 3, rougeL: 0.2, samples: ['Jane Doe has angina'] }] },
+        /rows\.0: unexpected field\(s\) samples/,
+      ],
       [{ rows: [{ model: 'Jane Doe', n: 3 }] }, /rows\.0\.model: must be "base" or "round-<r>"/],
       [{ rows: [{ model: 'base', n: 3, bleu: 'high' }] }, /rows\.0\.bleu/],
       [{ rows: [], note: 'x' }, /\(root\): unexpected field\(s\) note/],

@@ -16,9 +16,22 @@ const RUN_ID = 'clinic-qa-3f9a2c1d';
 const NOW = new Date('2026-03-02T18:00:00.000Z');
 const R = `runs/${RUN_ID}`;
 
-const runConfig = parseRunConfig({ generator: { batchSize: 40 }, reward: { batchSize: 40 }, refinement: { rounds: 1 }, synthesis: { candidates: 3 } });
+const runConfig = parseRunConfig({
+  generator: { batchSize: 40 },
+  reward: { batchSize: 40 },
+  refinement: { rounds: 1 },
+  synthesis: { candidates: 3 },
+});
 const plan = planPrivacy({ records: 400, config: runConfig });
-const run = { runId: RUN_ID, records: 400, rounds: 1, hasTest: true, hasSeeds: true, plan, config: resolveConfig({ ...runConfig, synthesis: { ...runConfig.synthesis, queries: 8 } }, 400) };
+const run = {
+  runId: RUN_ID,
+  records: 400,
+  rounds: 1,
+  hasTest: true,
+  hasSeeds: true,
+  plan,
+  config: resolveConfig({ ...runConfig, synthesis: { ...runConfig.synthesis, queries: 8 } }, 400),
+};
 const release = { epsilon: plan.epsilon, delta: plan.delta, privacyUri: `s3://${SYNTHESIS}/${R}/release/privacy.json` };
 
 const jsonl = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -32,38 +45,171 @@ function scores() {
   }));
 }
 
-function jobRecord(jobName: string, stage: string, state: string, round: number | null, start: string, end: string, billableSeconds: number | null, instanceType: string, instanceCount = 1) {
-  return { jobName, stage, round, state, zone: stage.startsWith('train-') && stage !== 'train-target' ? 'private' : 'synthesis', kind: stage.startsWith('train-') ? 'training' : 'processing', start, end, billableSeconds, instanceType, instanceCount, spot: false };
+function jobRecord(
+  jobName: string,
+  stage: string,
+  state: string,
+  round: number | null,
+  start: string,
+  end: string,
+  billableSeconds: number | null,
+  instanceType: string,
+  instanceCount = 1,
+) {
+  return {
+    jobName,
+    stage,
+    round,
+    state,
+    zone: stage.startsWith('train-') && stage !== 'train-target' ? 'private' : 'synthesis',
+    kind: stage.startsWith('train-') ? 'training' : 'processing',
+    start,
+    end,
+    billableSeconds,
+    instanceType,
+    instanceCount,
+    spot: false,
+  };
 }
 
 function putRun(s3: ReturnType<typeof memoryS3>) {
   s3.put(SYNTHESIS, `${R}/run.json`, JSON.stringify({ ...run, counts: { train: 400, test: 50, seeds: 12 } }));
-  s3.put(SYNTHESIS, `${R}/release/privacy.json`, JSON.stringify({
-    runId: RUN_ID, epsilon: 7.91, delta: 1e-5, accountant: 'rdp', targetEpsilon: 8, records: 400,
-    mechanisms: {
-      generator: { stage: 'train-generator', sampleRate: 0.1, steps: 30, noiseMultiplier: 1.21, clipNorm: 1, epsilon: 5.6, selfReportedEpsilon: 5.6 },
-      reward: { stage: 'train-reward', sampleRate: 0.1, steps: 30, noiseMultiplier: 1.21, clipNorm: 1, epsilon: 5.6, selfReportedEpsilon: 5.6 },
-    },
-  }));
+  s3.put(
+    SYNTHESIS,
+    `${R}/release/privacy.json`,
+    JSON.stringify({
+      runId: RUN_ID,
+      epsilon: 7.91,
+      delta: 1e-5,
+      accountant: 'rdp',
+      targetEpsilon: 8,
+      records: 400,
+      mechanisms: {
+        generator: {
+          stage: 'train-generator',
+          sampleRate: 0.1,
+          steps: 30,
+          noiseMultiplier: 1.21,
+          clipNorm: 1,
+          epsilon: 5.6,
+          selfReportedEpsilon: 5.6,
+        },
+        reward: {
+          stage: 'train-reward',
+          sampleRate: 0.1,
+          steps: 30,
+          noiseMultiplier: 1.21,
+          clipNorm: 1,
+          epsilon: 5.6,
+          selfReportedEpsilon: 5.6,
+        },
+      },
+    }),
+  );
   s3.put(SYNTHESIS, `${R}/queries/queries.jsonl`, jsonl(scores().map(({ id, prompt }) => ({ id, prompt }))));
-  s3.put(SYNTHESIS, `${R}/queries/metrics.json`, JSON.stringify({ queries: 8, attempts: 11, duplicatesDropped: 3, note: '<script>alert(1)</script>' }));
-  s3.put(SYNTHESIS, `${R}/candidates/round-0/candidates.jsonl`, jsonl(scores().map(({ id, prompt, candidates }) => ({ id, prompt, candidates: candidates.map((c) => c.text) }))));
+  s3.put(
+    SYNTHESIS,
+    `${R}/queries/metrics.json`,
+    JSON.stringify({ queries: 8, attempts: 11, duplicatesDropped: 3, note: '<script>alert(1)</script>' }),
+  );
+  s3.put(
+    SYNTHESIS,
+    `${R}/candidates/round-0/candidates.jsonl`,
+    jsonl(scores().map(({ id, prompt, candidates }) => ({ id, prompt, candidates: candidates.map((c) => c.text) }))),
+  );
   s3.put(SYNTHESIS, `${R}/scores/round-0/scores.jsonl`, jsonl(scores()));
-  s3.put(SYNTHESIS, `${R}/scores/round-0/metrics.json`, JSON.stringify({ records: 8, candidates: 24, seconds: 12.5, perRecord: [1, 2] }));
+  s3.put(
+    SYNTHESIS,
+    `${R}/scores/round-0/metrics.json`,
+    JSON.stringify({ records: 8, candidates: 24, seconds: 12.5, perRecord: [1, 2] }),
+  );
   // Pool round 0 keeps ⌊8/8⌋ = 1 query: the best, q7's top candidate.
-  s3.put(SYNTHESIS, `${R}/pool/round-0.jsonl`, jsonl([{ id: 'q-000007', prompt: 'synthetic prompt 7', response: 'answer 7.2', reward: 23 }]));
-  s3.put(SYNTHESIS, `${R}/working/round-0.jsonl`, jsonl(scores().map((s) => ({ id: s.id, prompt: s.prompt, chosen: 'c', rejected: 'r', reward: 0 }))));
-  s3.put(SYNTHESIS, `${R}/candidates/round-1/candidates.jsonl`, jsonl(scores().slice(0, 2).map(({ id, prompt }) => ({ id, prompt, candidates: ['a', 'b', 'c'] }))));
+  s3.put(
+    SYNTHESIS,
+    `${R}/pool/round-0.jsonl`,
+    jsonl([{ id: 'q-000007', prompt: 'synthetic prompt 7', response: 'answer 7.2', reward: 23 }]),
+  );
+  s3.put(
+    SYNTHESIS,
+    `${R}/working/round-0.jsonl`,
+    jsonl(scores().map((s) => ({ id: s.id, prompt: s.prompt, chosen: 'c', rejected: 'r', reward: 0 }))),
+  );
+  s3.put(
+    SYNTHESIS,
+    `${R}/candidates/round-1/candidates.jsonl`,
+    jsonl(
+      scores()
+        .slice(0, 2)
+        .map(({ id, prompt }) => ({ id, prompt, candidates: ['a', 'b', 'c'] })),
+    ),
+  );
   s3.put(SYNTHESIS, `${R}/scores/round-1/scores.jsonl`, jsonl(scores().slice(0, 2)));
-  s3.put(SYNTHESIS, `${R}/pool/round-1.jsonl`, jsonl([{ id: 'q-000007', prompt: 'p', response: 'answer 7.2', reward: 23 }, { id: 'q-000001', prompt: 'p', response: 'x', reward: 25 }]));
+  s3.put(
+    SYNTHESIS,
+    `${R}/pool/round-1.jsonl`,
+    jsonl([
+      { id: 'q-000007', prompt: 'p', response: 'answer 7.2', reward: 23 },
+      { id: 'q-000001', prompt: 'p', response: 'x', reward: 25 },
+    ]),
+  );
   s3.put(SYNTHESIS, `${R}/working/round-1.jsonl`, jsonl(scores().map((s) => ({ id: s.id }))));
-  s3.put(SYNTHESIS, `${R}/target/round-0/rds-tgt-0-c3/output/model/metrics.json`, JSON.stringify({ lossFirst: 2.5, lossLast: 1.25, losses: [2.5, 1.25] }));
-  s3.put(SYNTHESIS, `${R}/eval/metrics.json`, JSON.stringify({ rows: [{ model: 'base', n: 50, rougeL: 0.2, bleu: 5.1 }, { model: 'round-0', n: 50, rougeL: 0.3, bleu: 8.4 }] }));
+  s3.put(
+    SYNTHESIS,
+    `${R}/target/round-0/rds-tgt-0-c3/output/model/metrics.json`,
+    JSON.stringify({ lossFirst: 2.5, lossLast: 1.25, losses: [2.5, 1.25] }),
+  );
+  s3.put(
+    SYNTHESIS,
+    `${R}/eval/metrics.json`,
+    JSON.stringify({
+      rows: [
+        { model: 'base', n: 50, rougeL: 0.2, bleu: 5.1 },
+        { model: 'round-0', n: 50, rougeL: 0.3, bleu: 8.4 },
+      ],
+    }),
+  );
   const jobs = [
-    jobRecord('rds-gen-1-a1', 'train-generator', 'DP-train generation proxy', null, '2026-03-02T10:00:00Z', '2026-03-02T10:30:00Z', 1700, 'ml.g5.2xlarge'),
-    jobRecord('rds-tgt-0-c3', 'train-target', 'Fine-tune target (round 0)', 0, '2026-03-02T12:00:00Z', '2026-03-02T13:00:00Z', 3500, 'ml.g5.12xlarge', 2),
-    jobRecord('rds-syn-1-b2', 'synthesize-queries', 'Synthesize <queries> & "more"', null, '2026-03-02T11:00:00Z', '2026-03-02T11:10:00Z', null, 'ml.g5.2xlarge'),
-    jobRecord('rds-loc-1-d4', 'score', 'Score candidates', 0, '2026-03-02T11:20:00Z', '2026-03-02T11:21:00Z', null, 'local'),
+    jobRecord(
+      'rds-gen-1-a1',
+      'train-generator',
+      'DP-train generation proxy',
+      null,
+      '2026-03-02T10:00:00Z',
+      '2026-03-02T10:30:00Z',
+      1700,
+      'ml.g5.2xlarge',
+    ),
+    jobRecord(
+      'rds-tgt-0-c3',
+      'train-target',
+      'Fine-tune target (round 0)',
+      0,
+      '2026-03-02T12:00:00Z',
+      '2026-03-02T13:00:00Z',
+      3500,
+      'ml.g5.12xlarge',
+      2,
+    ),
+    jobRecord(
+      'rds-syn-1-b2',
+      'synthesize-queries',
+      'Synthesize <queries> & "more"',
+      null,
+      '2026-03-02T11:00:00Z',
+      '2026-03-02T11:10:00Z',
+      null,
+      'ml.g5.2xlarge',
+    ),
+    jobRecord(
+      'rds-loc-1-d4',
+      'score',
+      'Score candidates',
+      0,
+      '2026-03-02T11:20:00Z',
+      '2026-03-02T11:21:00Z',
+      null,
+      'local',
+    ),
   ];
   for (const job of jobs) s3.put(SYNTHESIS, `${R}/jobs/${job.jobName}.json`, JSON.stringify(job));
 }
@@ -74,17 +220,38 @@ describe('report', () => {
     s3 = memoryS3();
     putRun(s3);
   });
-  const handler = () => createHandler({ s3: s3.client, config: { synthesisBucket: SYNTHESIS, synthesisKeyArn: SYNTHESIS_KEY }, logger: recordingLogger(), now: () => NOW });
+  const handler = () =>
+    createHandler({
+      s3: s3.client,
+      config: { synthesisBucket: SYNTHESIS, synthesisKeyArn: SYNTHESIS_KEY },
+      logger: recordingLogger(),
+      now: () => NOW,
+    });
 
   it('writes report.json and report.html to the synthesis bucket with the synthesis key', async () => {
     const out = await handler()({ runId: RUN_ID, run, release });
-    expect(out).toEqual({ reportUri: `s3://${SYNTHESIS}/${R}/report/report.json`, htmlUri: `s3://${SYNTHESIS}/${R}/report/report.html` });
+    expect(out).toEqual({
+      reportUri: `s3://${SYNTHESIS}/${R}/report/report.json`,
+      htmlUri: `s3://${SYNTHESIS}/${R}/report/report.html`,
+    });
     const puts = s3.mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
     const sse = { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: SYNTHESIS_KEY, BucketKeyEnabled: true };
     const report = s3.json(SYNTHESIS, `${R}/report/report.json`) as ReportDocument;
     expect(puts).toEqual([
-      { Bucket: SYNTHESIS, Key: `${R}/report/report.json`, Body: JSON.stringify(report, null, 2), ContentType: 'application/json', ...sse },
-      { Bucket: SYNTHESIS, Key: `${R}/report/report.html`, Body: renderReportHtml(report), ContentType: 'text/html; charset=utf-8', ...sse },
+      {
+        Bucket: SYNTHESIS,
+        Key: `${R}/report/report.json`,
+        Body: JSON.stringify(report, null, 2),
+        ContentType: 'application/json',
+        ...sse,
+      },
+      {
+        Bucket: SYNTHESIS,
+        Key: `${R}/report/report.html`,
+        Body: renderReportHtml(report),
+        ContentType: 'text/html; charset=utf-8',
+        ...sse,
+      },
     ]);
   });
 
@@ -121,7 +288,15 @@ describe('report', () => {
     await handler()({ runId: RUN_ID, run, release });
     const { distributions } = s3.json(SYNTHESIS, `${R}/report/report.json`) as ReportDocument;
     // Rewards 0…23 over all 24 candidates; the pool keeps q7's reward-23, ppl-33 answer.
-    expect(distributions.before!.reward).toMatchObject({ count: 24, mean: 11.5, min: 0, median: 11.5, max: 23, p25: 5.75, sampled: false });
+    expect(distributions.before!.reward).toMatchObject({
+      count: 24,
+      mean: 11.5,
+      min: 0,
+      median: 11.5,
+      max: 23,
+      p25: 5.75,
+      sampled: false,
+    });
     expect(distributions.before!.ppl).toMatchObject({ count: 24, mean: 21.5, min: 10, max: 33 });
     expect(distributions.after!.reward).toMatchObject({ count: 1, mean: 23, min: 23, max: 23 });
     expect(distributions.after!.ppl).toMatchObject({ count: 1, mean: 33 });
@@ -140,8 +315,16 @@ describe('report', () => {
     // One job has no price, so there is no honest total.
     expect(report.cost.estimatedUsd).toBeNull();
     expect(report.cost.note).toMatch(/^Estimate only/);
-    expect(report.stageMetrics).toContainEqual({ state: 'Fine-tune target (round 0)', round: 0, metrics: { lossFirst: 2.5, lossLast: 1.25 } });
-    expect(report.stageMetrics).toContainEqual({ state: 'Score candidates', round: 0, metrics: { records: 8, candidates: 24, seconds: 12.5 } });
+    expect(report.stageMetrics).toContainEqual({
+      state: 'Fine-tune target (round 0)',
+      round: 0,
+      metrics: { lossFirst: 2.5, lossLast: 1.25 },
+    });
+    expect(report.stageMetrics).toContainEqual({
+      state: 'Score candidates',
+      round: 0,
+      metrics: { records: 8, candidates: 24, seconds: 12.5 },
+    });
     expect(report.privacy!.epsilon).toBe(7.91);
     expect(report.evaluation).toHaveLength(2);
   });
@@ -172,7 +355,9 @@ describe('report', () => {
 
 describe('report pieces', () => {
   it('escapeHtml escapes the five HTML specials', () => {
-    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
   });
 
   it('num formats integers, decimals, tiny values and absences', () => {
@@ -197,7 +382,20 @@ describe('report pieces', () => {
   });
 
   it('jobCost multiplies billable seconds by the hourly price and the instance count', () => {
-    const record = { jobName: 'j', stage: 'train-target' as const, round: 0, state: 'Fine-tune target (round 0)', zone: 'synthesis' as const, kind: 'training' as const, start: '2026-01-01T00:00:00Z', end: '2026-01-01T01:00:00Z', billableSeconds: 1800, instanceType: 'ml.g5.12xlarge', instanceCount: 4, spot: true };
+    const record = {
+      jobName: 'j',
+      stage: 'train-target' as const,
+      round: 0,
+      state: 'Fine-tune target (round 0)',
+      zone: 'synthesis' as const,
+      kind: 'training' as const,
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-01-01T01:00:00Z',
+      billableSeconds: 1800,
+      instanceType: 'ml.g5.12xlarge',
+      instanceCount: 4,
+      spot: true,
+    };
     expect(jobCost(record).estimatedUsd).toBeCloseTo(0.5 * ON_DEMAND_USD_PER_HOUR['ml.g5.12xlarge']! * 4, 10);
     expect(stageTotals([jobCost(record), jobCost({ ...record, jobName: 'k' })])).toEqual([
       { state: 'Fine-tune target (round 0)', jobs: 2, seconds: 7200, estimatedUsd: 2 * 0.5 * 7.09 * 4 },
@@ -213,6 +411,10 @@ describe('report reads only what exists', () => {
     await createHandler({ s3: s3.client, config: { synthesisBucket: SYNTHESIS } })({ runId: RUN_ID, run, release });
     const gets = s3.mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key);
     expect(gets.sort()).toEqual([`${R}/queries/queries.jsonl`, `${R}/run.json`]);
-    expect(s3.mock.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toEqual({ Bucket: SYNTHESIS, Prefix: `${R}/`, ContinuationToken: undefined });
+    expect(s3.mock.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toEqual({
+      Bucket: SYNTHESIS,
+      Prefix: `${R}/`,
+      ContinuationToken: undefined,
+    });
   });
 });

@@ -6,7 +6,11 @@ import { readableName, runName, uploadLayout } from '../../functions/shared/run-
 describe('uploadLayout', () => {
   it('accepts a top-level .jsonl file and a folder train.jsonl', () => {
     expect(uploadLayout('incoming/clinic-qa.jsonl')).toEqual({ kind: 'file', name: 'clinic-qa' });
-    expect(uploadLayout('incoming/bank/train.jsonl')).toEqual({ kind: 'folder', name: 'bank', folder: 'incoming/bank/' });
+    expect(uploadLayout('incoming/bank/train.jsonl')).toEqual({
+      kind: 'folder',
+      name: 'bank',
+      folder: 'incoming/bank/',
+    });
   });
 
   it.each([

@@ -1,8 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { STAGES, type Stage } from '../../functions/shared/events.js';
-import { buildJobRequest, hasLocalStorage, jobName, STAGE_TRAITS, type StageSpec } from '../../functions/shared/sagemaker-request.js';
-import { ENV, MODELS, PRIVATE_BUCKET, PRIVATE_KEY, RUN_ID, runState, SYNTHESIS_BUCKET, SYNTHESIS_KEY } from './job-fixtures.js';
+import {
+  buildJobRequest,
+  hasLocalStorage,
+  jobName,
+  STAGE_TRAITS,
+  type StageSpec,
+} from '../../functions/shared/sagemaker-request.js';
+import {
+  ENV,
+  MODELS,
+  PRIVATE_BUCKET,
+  PRIVATE_KEY,
+  RUN_ID,
+  runState,
+  SYNTHESIS_BUCKET,
+  SYNTHESIS_KEY,
+} from './job-fixtures.js';
 
 const ROUND_STAGES: Stage[] = ['train-target', 'score', 'refine'];
 
@@ -26,11 +41,19 @@ describe('buildJobRequest', () => {
   });
 
   it('builds the generation proxy training job field by field', () => {
-    const built = buildJobRequest(spec('train-generator', { run: runState({ config: { compute: { instanceTypes: { proxyTraining: 'ml.m5.2xlarge' } } } }) }));
+    const built = buildJobRequest(
+      spec('train-generator', {
+        run: runState({ config: { compute: { instanceTypes: { proxyTraining: 'ml.m5.2xlarge' } } } }),
+      }),
+    );
     expect(built.kind).toBe('training');
     expect(built.zone).toBe('private');
     const configPrefix = `runs/${RUN_ID}/config/rds-test-train-generator/`;
-    expect(built.config).toMatchObject({ bucket: PRIVATE_BUCKET, key: `${configPrefix}config.json`, kmsKeyArn: PRIVATE_KEY });
+    expect(built.config).toMatchObject({
+      bucket: PRIVATE_BUCKET,
+      key: `${configPrefix}config.json`,
+      kmsKeyArn: PRIVATE_KEY,
+    });
     const channel = (name: string, uri: string) => ({
       ChannelName: name,
       InputMode: 'File',
@@ -39,15 +62,28 @@ describe('buildJobRequest', () => {
     expect(built.request).toEqual({
       TrainingJobName: 'rds-test-train-generator',
       RoleArn: ENV.roleArns.private,
-      AlgorithmSpecification: { TrainingImage: ENV.imageUri, TrainingInputMode: 'File', ContainerArguments: ['train-generator'] },
+      AlgorithmSpecification: {
+        TrainingImage: ENV.imageUri,
+        TrainingInputMode: 'File',
+        ContainerArguments: ['train-generator'],
+      },
       HyperParameters: { stage: 'train-generator' },
       InputDataConfig: [
         channel('train', `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/input/train.jsonl`),
         channel('base', 's3://rds-models/qwen-0.5b/'),
         channel('config', `s3://${PRIVATE_BUCKET}/${configPrefix}`),
       ],
-      OutputDataConfig: { S3OutputPath: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/generator/`, KmsKeyId: PRIVATE_KEY, CompressionType: 'NONE' },
-      ResourceConfig: { InstanceType: 'ml.m5.2xlarge', InstanceCount: 1, VolumeSizeInGB: 100, VolumeKmsKeyId: PRIVATE_KEY },
+      OutputDataConfig: {
+        S3OutputPath: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/generator/`,
+        KmsKeyId: PRIVATE_KEY,
+        CompressionType: 'NONE',
+      },
+      ResourceConfig: {
+        InstanceType: 'ml.m5.2xlarge',
+        InstanceCount: 1,
+        VolumeSizeInGB: 100,
+        VolumeKmsKeyId: PRIVATE_KEY,
+      },
       StoppingCondition: { MaxRuntimeInSeconds: 86_400 },
       EnableNetworkIsolation: true,
       Tags: [
@@ -69,7 +105,11 @@ describe('buildJobRequest', () => {
       ['base', 's3://rds-models/qwen-0.5b/', '/opt/ml/processing/input/base'],
       ['generator', `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/release/generator/`, '/opt/ml/processing/input/generator'],
       ['reward', `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/release/reward/`, '/opt/ml/processing/input/reward'],
-      ['candidates', `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/candidates/round-2/candidates.jsonl`, '/opt/ml/processing/input/candidates'],
+      [
+        'candidates',
+        `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/candidates/round-2/candidates.jsonl`,
+        '/opt/ml/processing/input/candidates',
+      ],
       ['config', `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/config/rds-test-score/`, '/opt/ml/processing/input/config'],
     ]);
     expect(r.ProcessingOutputConfig).toEqual({
@@ -77,17 +117,31 @@ describe('buildJobRequest', () => {
       Outputs: [
         {
           OutputName: 'scores',
-          S3Output: { S3Uri: `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/scores/round-2/`, LocalPath: '/opt/ml/processing/output/scores', S3UploadMode: 'EndOfJob' },
+          S3Output: {
+            S3Uri: `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/scores/round-2/`,
+            LocalPath: '/opt/ml/processing/output/scores',
+            S3UploadMode: 'EndOfJob',
+          },
         },
       ],
     });
     expect(r.NetworkConfig).toEqual({ EnableNetworkIsolation: true });
     // ml.g5 has local NVMe storage, encrypted in hardware; SageMaker refuses a volume key for it.
-    expect(r.ProcessingResources?.ClusterConfig).toEqual({ InstanceType: 'ml.g5.2xlarge', InstanceCount: 1, VolumeSizeInGB: 100 });
+    expect(r.ProcessingResources?.ClusterConfig).toEqual({
+      InstanceType: 'ml.g5.2xlarge',
+      InstanceCount: 1,
+      VolumeSizeInGB: 100,
+    });
   });
 
   it.each(PRIVATE_STAGES)('runs private stage %s isolated, with the private role and key everywhere', (stage) => {
-    const run = runState({ config: { compute: { instanceTypes: { proxyTraining: 'ml.p3.2xlarge', generation: 'ml.p3.2xlarge', evaluation: 'ml.p3.2xlarge' } } } });
+    const run = runState({
+      config: {
+        compute: {
+          instanceTypes: { proxyTraining: 'ml.p3.2xlarge', generation: 'ml.p3.2xlarge', evaluation: 'ml.p3.2xlarge' },
+        },
+      },
+    });
     const built = buildJobRequest(spec(stage, { run }));
     const text = JSON.stringify(built.request);
     expect(built.request.RoleArn).toBe(ENV.roleArns.private);
@@ -101,7 +155,8 @@ describe('buildJobRequest', () => {
       expect(built.request.NetworkConfig?.EnableNetworkIsolation).toBe(true);
       expect(built.request.ProcessingResources?.ClusterConfig?.VolumeKmsKeyId).toBe(PRIVATE_KEY);
       expect(built.request.ProcessingOutputConfig?.KmsKeyId).toBe(PRIVATE_KEY);
-      for (const out of built.request.ProcessingOutputConfig?.Outputs ?? []) expect(out.S3Output?.S3Uri).toMatch(new RegExp(`^s3://${PRIVATE_BUCKET}/`));
+      for (const out of built.request.ProcessingOutputConfig?.Outputs ?? [])
+        expect(out.S3Output?.S3Uri).toMatch(new RegExp(`^s3://${PRIVATE_BUCKET}/`));
     }
   });
 
@@ -117,40 +172,68 @@ describe('buildJobRequest', () => {
   it('gives evaluation the test set and every round’s adapter, and writes only to the private eval/ prefix', () => {
     const built = buildJobRequest(spec('evaluate'));
     if (built.kind !== 'processing') throw new Error('evaluate is a processing job');
-    expect(built.request.ProcessingInputs?.map((i) => i.InputName)).toEqual(['test', 'target_base', 'adapter-round-0', 'adapter-round-1', 'adapter-round-2', 'config']);
+    expect(built.request.ProcessingInputs?.map((i) => i.InputName)).toEqual([
+      'test',
+      'target_base',
+      'adapter-round-0',
+      'adapter-round-1',
+      'adapter-round-2',
+      'config',
+    ]);
     expect(built.request.ProcessingInputs?.[3]?.S3Input?.S3Uri).toBe(MODELS.target[1]);
-    expect(built.request.ProcessingOutputConfig?.Outputs?.[0]?.S3Output?.S3Uri).toBe(`s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/eval/`);
+    expect(built.request.ProcessingOutputConfig?.Outputs?.[0]?.S3Output?.S3Uri).toBe(
+      `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/eval/`,
+    );
   });
 
   it('continues the target from the previous round and names what is missing', () => {
     const built = buildJobRequest(spec('train-target', { round: 2 }));
     if (built.kind !== 'training') throw new Error('train-target is a training job');
-    const channels = Object.fromEntries(built.request.InputDataConfig!.map((c) => [c.ChannelName, c.DataSource?.S3DataSource?.S3Uri]));
+    const channels = Object.fromEntries(
+      built.request.InputDataConfig!.map((c) => [c.ChannelName, c.DataSource?.S3DataSource?.S3Uri]),
+    );
     expect(channels).toMatchObject({
       pool: `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/pool/round-2.jsonl`,
       target_base: 's3://rds-models/qwen-7b/',
       target: MODELS.target[1],
     });
-    expect(built.request.OutputDataConfig?.S3OutputPath).toBe(`s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/target/round-2/`);
+    expect(built.request.OutputDataConfig?.S3OutputPath).toBe(
+      `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/target/round-2/`,
+    );
     const round0 = buildJobRequest(spec('train-target', { round: 0 }));
     expect(JSON.stringify(round0.request)).not.toContain('"target"');
-    expect(() => buildJobRequest(spec('train-target', { round: 1, models: { generator: MODELS.generator } }))).toThrow('train-target: models.target[0] is missing');
-    expect(() => buildJobRequest(spec('build-pairs', { models: {} }))).toThrow('build-pairs: models.generator is missing');
+    expect(() => buildJobRequest(spec('train-target', { round: 1, models: { generator: MODELS.generator } }))).toThrow(
+      'train-target: models.target[0] is missing',
+    );
+    expect(() => buildJobRequest(spec('build-pairs', { models: {} }))).toThrow(
+      'build-pairs: models.generator is missing',
+    );
   });
 
   it('adds spot training with checkpoints, or a warm pool, but not both', () => {
-    const spot = buildJobRequest(spec('train-reward', { run: runState({ config: { compute: { spot: true, maxRuntime: 7200 } } }) }));
+    const spot = buildJobRequest(
+      spec('train-reward', { run: runState({ config: { compute: { spot: true, maxRuntime: 7200 } } }) }),
+    );
     if (spot.kind !== 'training') throw new Error('training expected');
     expect(spot.request.EnableManagedSpotTraining).toBe(true);
     expect(spot.request.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 7200, MaxWaitTimeInSeconds: 14_400 });
-    expect(spot.request.CheckpointConfig).toEqual({ S3Uri: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/checkpoints/train-reward/`, LocalPath: '/opt/ml/checkpoints' });
+    expect(spot.request.CheckpointConfig).toEqual({
+      S3Uri: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/checkpoints/train-reward/`,
+      LocalPath: '/opt/ml/checkpoints',
+    });
 
-    const warm = buildJobRequest(spec('train-target', { run: runState({ config: { compute: { warmPoolSeconds: 900 } } }) }));
+    const warm = buildJobRequest(
+      spec('train-target', { run: runState({ config: { compute: { warmPoolSeconds: 900 } } }) }),
+    );
     if (warm.kind !== 'training') throw new Error('training expected');
     expect(warm.request.ResourceConfig?.KeepAlivePeriodInSeconds).toBe(900);
     expect(warm.request.EnableManagedSpotTraining).toBeUndefined();
 
-    expect(() => buildJobRequest(spec('train-target', { run: runState({ config: { compute: { warmPoolSeconds: 900, spot: true } } }) }))).toThrow(/cannot be combined/);
+    expect(() =>
+      buildJobRequest(
+        spec('train-target', { run: runState({ config: { compute: { warmPoolSeconds: 900, spot: true } } }) }),
+      ),
+    ).toThrow(/cannot be combined/);
   });
 
   it('reads the seeds only when the run has them', () => {
@@ -168,7 +251,12 @@ describe('buildJobRequest', () => {
   });
 
   it('knows which instance families carry local NVMe storage', () => {
-    expect(['ml.g5.2xlarge', 'ml.g4dn.xlarge', 'ml.p4d.24xlarge', 'ml.g6e.12xlarge'].map(hasLocalStorage)).toEqual([true, true, true, true]);
+    expect(['ml.g5.2xlarge', 'ml.g4dn.xlarge', 'ml.p4d.24xlarge', 'ml.g6e.12xlarge'].map(hasLocalStorage)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(['ml.m5.xlarge', 'ml.p3.2xlarge', 'ml.c5.4xlarge'].map(hasLocalStorage)).toEqual([false, false, false]);
   });
 });

@@ -50,12 +50,21 @@ const camelToSnake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLower
 describe('config.json: TypeScript builds, Python accepts', () => {
   const runs = {
     defaults: runState({}, 3364),
-    'examples/tiny.config.json': runState(JSON.parse(readFileSync(join(repoRoot, 'examples/tiny.config.json'), 'utf8')), 48),
+    'examples/tiny.config.json': runState(
+      JSON.parse(readFileSync(join(repoRoot, 'examples/tiny.config.json'), 'utf8')),
+      48,
+    ),
   };
 
   it.each(Object.entries(runs))('every stage, from %s', async (_name, run) => {
-    const cases = STAGES.map((stage) => ({ stage, config: buildStageConfig({ stage, round: stage === 'refine' ? 1 : 0, run }) }));
-    const parsed = await runPythonJson<{ ok: boolean; error?: string; fields?: Record<string, unknown> }[]>(PARSE_ALL, cases);
+    const cases = STAGES.map((stage) => ({
+      stage,
+      config: buildStageConfig({ stage, round: stage === 'refine' ? 1 : 0, run }),
+    }));
+    const parsed = await runPythonJson<{ ok: boolean; error?: string; fields?: Record<string, unknown> }[]>(
+      PARSE_ALL,
+      cases,
+    );
     expect(parsed.map((p, i) => [cases[i]!.stage, p.ok ? 'ok' : p.error])).toEqual(cases.map((c) => [c.stage, 'ok']));
     parsed.forEach((p, i) => {
       for (const [key, value] of Object.entries(cases[i]!.config)) {

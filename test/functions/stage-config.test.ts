@@ -5,9 +5,29 @@ import { runState } from './job-fixtures.js';
 
 /** docs/job-contract.md, "config.json keys", copied by hand: the job refuses any other key. */
 const CONTRACT_KEYS: Record<Stage, string[]> = {
-  'train-generator': ['seed', 'epochs', 'batchSize', 'learningRate', 'lora', 'maxLength', 'noiseMultiplier', 'clipNorm', 'delta'],
+  'train-generator': [
+    'seed',
+    'epochs',
+    'batchSize',
+    'learningRate',
+    'lora',
+    'maxLength',
+    'noiseMultiplier',
+    'clipNorm',
+    'delta',
+  ],
   'build-pairs': ['seed', 'maxNewTokens', 'maxLength', 'batchSize'],
-  'train-reward': ['seed', 'epochs', 'batchSize', 'learningRate', 'lora', 'maxLength', 'noiseMultiplier', 'clipNorm', 'delta'],
+  'train-reward': [
+    'seed',
+    'epochs',
+    'batchSize',
+    'learningRate',
+    'lora',
+    'maxLength',
+    'noiseMultiplier',
+    'clipNorm',
+    'delta',
+  ],
   'synthesize-queries': ['seed', 'queries', 'temperature', 'topP', 'maxNewTokens', 'fewShot', 'attemptsPerQuery'],
   'sample-candidates': ['seed', 'candidates', 'temperature', 'topP', 'maxNewTokens'],
   score: ['batchSize', 'maxLength'],
@@ -23,7 +43,14 @@ describe('buildStageConfig', () => {
   });
 
   it('takes the DP trainings from the run config and each model’s own σ from the plan', () => {
-    const run = runState({ config: { seed: 7, generator: { epochs: 2, batchSize: 32, lora: { r: 8 } }, reward: { learningRate: 1e-4 }, privacy: { clipNorm: 0.5, delta: 1e-6 } } });
+    const run = runState({
+      config: {
+        seed: 7,
+        generator: { epochs: 2, batchSize: 32, lora: { r: 8 } },
+        reward: { learningRate: 1e-4 },
+        privacy: { clipNorm: 0.5, delta: 1e-6 },
+      },
+    });
     expect(buildStageConfig({ stage: 'train-generator', round: 0, run })).toEqual({
       seed: 7,
       epochs: 2,
@@ -35,13 +62,20 @@ describe('buildStageConfig', () => {
       clipNorm: 0.5,
       delta: 1e-6,
     });
-    expect(buildStageConfig({ stage: 'train-reward', round: 0, run })).toMatchObject({ learningRate: 1e-4, noiseMultiplier: 1.07, epochs: 3, batchSize: 64 });
+    expect(buildStageConfig({ stage: 'train-reward', round: 0, run })).toMatchObject({
+      learningRate: 1e-4,
+      noiseMultiplier: 1.07,
+      epochs: 3,
+      batchSize: 64,
+    });
   });
 
   it('refuses a δ that was never resolved against N', () => {
     const run = runState();
     run.config.privacy.delta = 'auto';
-    expect(() => buildStageConfig({ stage: 'train-reward', round: 0, run })).toThrow(/privacy\.delta: must be resolved/);
+    expect(() => buildStageConfig({ stage: 'train-reward', round: 0, run })).toThrow(
+      /privacy\.delta: must be resolved/,
+    );
   });
 
   it('shows no few-shot seeds when the run has none, and M queries as resolved', () => {
@@ -71,7 +105,16 @@ describe('buildStageConfig', () => {
   });
 
   it('uses the inference batch for scoring and the evaluation metrics asked for', () => {
-    expect(buildStageConfig({ stage: 'score', round: 0, run: runState() })).toEqual({ batchSize: INFERENCE_BATCH_SIZE, maxLength: 1024 });
-    expect(buildStageConfig({ stage: 'evaluate', round: 0, run: runState({ config: { evaluation: { metrics: ['rougeL'] } } }) })).toEqual({ seed: 0, maxNewTokens: 512, metrics: ['rougeL'] });
+    expect(buildStageConfig({ stage: 'score', round: 0, run: runState() })).toEqual({
+      batchSize: INFERENCE_BATCH_SIZE,
+      maxLength: 1024,
+    });
+    expect(
+      buildStageConfig({
+        stage: 'evaluate',
+        round: 0,
+        run: runState({ config: { evaluation: { metrics: ['rougeL'] } } }),
+      }),
+    ).toEqual({ seed: 0, maxNewTokens: 512, metrics: ['rougeL'] });
   });
 });

@@ -1,4 +1,9 @@
-import { CreateProcessingJobCommand, CreateTrainingJobCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import {
+  CreateProcessingJobCommand,
+  CreateTrainingJobCommand,
+  SageMakerClient,
+  SageMakerServiceException,
+} from '@aws-sdk/client-sagemaker';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -23,15 +28,26 @@ function handler(now = 1_760_000_000_000, randoms = [0.25, 0.75]) {
 beforeEach(() => {
   sagemakerMock.reset();
   s3Mock.reset();
-  sagemakerMock.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:111122223333:training-job/x' });
-  sagemakerMock.on(CreateProcessingJobCommand).resolves({ ProcessingJobArn: 'arn:aws:sagemaker:us-east-1:111122223333:processing-job/x' });
+  sagemakerMock
+    .on(CreateTrainingJobCommand)
+    .resolves({ TrainingJobArn: 'arn:aws:sagemaker:us-east-1:111122223333:training-job/x' });
+  sagemakerMock
+    .on(CreateProcessingJobCommand)
+    .resolves({ ProcessingJobArn: 'arn:aws:sagemaker:us-east-1:111122223333:processing-job/x' });
   s3Mock.on(PutObjectCommand).resolves({});
 });
 
 describe('start-job', () => {
   it('writes the stage config, then starts the training job that reads it', async () => {
     const out = await handler()({ runId: RUN_ID, stage: 'train-reward', run: runState(), models: MODELS });
-    expect(out).toEqual({ jobName: expect.stringMatching(/^rds-tr-[0-9a-f]{8}-/), kind: 'training', stage: 'train-reward', zone: 'private', runId: RUN_ID, round: null });
+    expect(out).toEqual({
+      jobName: expect.stringMatching(/^rds-tr-[0-9a-f]{8}-/),
+      kind: 'training',
+      stage: 'train-reward',
+      zone: 'private',
+      runId: RUN_ID,
+      round: null,
+    });
 
     const put = s3Mock.commandCalls(PutObjectCommand);
     expect(put).toHaveLength(1);
@@ -65,7 +81,11 @@ describe('start-job', () => {
       ['base', 's3://rds-models/qwen-0.5b/'],
       ['config', `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/config/${out.jobName}/`],
     ]);
-    expect(request.OutputDataConfig).toEqual({ S3OutputPath: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/reward/`, KmsKeyId: PRIVATE_KEY, CompressionType: 'NONE' });
+    expect(request.OutputDataConfig).toEqual({
+      S3OutputPath: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/reward/`,
+      KmsKeyId: PRIVATE_KEY,
+      CompressionType: 'NONE',
+    });
     expect(sagemakerMock.commandCalls(CreateProcessingJobCommand)).toHaveLength(0);
   });
 
@@ -78,21 +98,42 @@ describe('start-job', () => {
     const names = sagemakerMock.commandCalls(CreateProcessingJobCommand).map((c) => c.args[0].input.ProcessingJobName);
     expect(names).toEqual([first.jobName, second.jobName]);
     expect(first).toMatchObject({ kind: 'processing', zone: 'synthesis', round: 1 });
-    expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Bucket)).toEqual([SYNTHESIS_BUCKET, SYNTHESIS_BUCKET]);
+    expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Bucket)).toEqual([
+      SYNTHESIS_BUCKET,
+      SYNTHESIS_BUCKET,
+    ]);
   });
 
   it('surfaces SageMaker throttling as ThrottlingException, for the state machine to retry', async () => {
-    sagemakerMock.on(CreateProcessingJobCommand).rejects(
-      new SageMakerServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: {}, message: 'Rate exceeded' }),
-    );
-    await expect(handler()({ runId: RUN_ID, stage: 'sample-candidates', run: runState(), models: MODELS })).rejects.toMatchObject({ name: 'ThrottlingException' });
+    sagemakerMock
+      .on(CreateProcessingJobCommand)
+      .rejects(
+        new SageMakerServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: {},
+          message: 'Rate exceeded',
+        }),
+      );
+    await expect(
+      handler()({ runId: RUN_ID, stage: 'sample-candidates', run: runState(), models: MODELS }),
+    ).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 
   it('lets other SageMaker errors through under their own name', async () => {
-    sagemakerMock.on(CreateTrainingJobCommand).rejects(
-      new SageMakerServiceException({ name: 'ResourceLimitExceeded', $fault: 'client', $metadata: {}, message: 'quota' }),
-    );
-    await expect(handler()({ runId: RUN_ID, stage: 'train-generator', run: runState() })).rejects.toMatchObject({ name: 'ResourceLimitExceeded' });
+    sagemakerMock
+      .on(CreateTrainingJobCommand)
+      .rejects(
+        new SageMakerServiceException({
+          name: 'ResourceLimitExceeded',
+          $fault: 'client',
+          $metadata: {},
+          message: 'quota',
+        }),
+      );
+    await expect(handler()({ runId: RUN_ID, stage: 'train-generator', run: runState() })).rejects.toMatchObject({
+      name: 'ResourceLimitExceeded',
+    });
   });
 
   it('refuses a base model the job roles cannot read, before writing or starting anything', async () => {
@@ -105,8 +146,12 @@ describe('start-job', () => {
   });
 
   it('names the bad field of a malformed event', async () => {
-    await expect(handler()({ runId: RUN_ID, stage: 'train-everything', run: runState() })).rejects.toThrow(/start-job: invalid input: stage: /);
-    await expect(handler()({ runId: 'other-run', stage: 'score', run: runState() })).rejects.toThrow(/does not match run.runId/);
+    await expect(handler()({ runId: RUN_ID, stage: 'train-everything', run: runState() })).rejects.toThrow(
+      /start-job: invalid input: stage: /,
+    );
+    await expect(handler()({ runId: 'other-run', stage: 'score', run: runState() })).rejects.toThrow(
+      /does not match run.runId/,
+    );
   });
 
   it('reads its configuration from the environment the stack sets', () => {

@@ -18,10 +18,16 @@ function fakeStepFunctions() {
   const executions = new Map<string, string>();
   mock.on(StartExecutionCommand).callsFake(async (input) => {
     if (executions.has(input.name!)) {
-      throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${input.name}'`, $metadata: { httpStatusCode: 400 } });
+      throw new ExecutionAlreadyExists({
+        message: `Execution Already Exists: '${input.name}'`,
+        $metadata: { httpStatusCode: 400 },
+      });
     }
     executions.set(input.name!, input.input!);
-    return { executionArn: `arn:aws:states:eu-west-1:111122223333:execution:rewardds:${input.name}`, startDate: new Date() };
+    return {
+      executionArn: `arn:aws:states:eu-west-1:111122223333:execution:rewardds:${input.name}`,
+      startDate: new Date(),
+    };
   });
   return { sfn, mock, executions };
 }
@@ -54,7 +60,11 @@ describe('trigger', () => {
         },
       }),
     });
-    expect(result).toEqual({ started: true, runId, executionArn: `arn:aws:states:eu-west-1:111122223333:execution:rewardds:${runId}` });
+    expect(result).toEqual({
+      started: true,
+      runId,
+      executionArn: `arn:aws:states:eu-west-1:111122223333:execution:rewardds:${runId}`,
+    });
   });
 
   it('starts a folder upload under the folder name', async () => {
@@ -83,17 +93,19 @@ describe('trigger', () => {
     expect(fake.executions.size).toBe(2);
   });
 
-  it.each(['incoming/bank-faq/config.json', 'incoming/bank-faq/seeds.jsonl', 'incoming/bank-faq/test.jsonl', 'incoming/readme.txt'])(
-    'ignores %s with a log line',
-    async (key) => {
-      const event = loadEvent('s3-object-created-folder');
-      event.detail.object.key = key;
-      const result = await createHandler({ sfn: fake.sfn, config, logger })(event);
-      expect(result).toEqual({ started: false, reason: 'ignored', key });
-      expect(fake.mock.commandCalls(StartExecutionCommand)).toHaveLength(0);
-      expect(logger.lines.some((l) => l.includes('ignored') && l.includes(key))).toBe(true);
-    },
-  );
+  it.each([
+    'incoming/bank-faq/config.json',
+    'incoming/bank-faq/seeds.jsonl',
+    'incoming/bank-faq/test.jsonl',
+    'incoming/readme.txt',
+  ])('ignores %s with a log line', async (key) => {
+    const event = loadEvent('s3-object-created-folder');
+    event.detail.object.key = key;
+    const result = await createHandler({ sfn: fake.sfn, config, logger })(event);
+    expect(result).toEqual({ started: false, reason: 'ignored', key });
+    expect(fake.mock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(logger.lines.some((l) => l.includes('ignored') && l.includes(key))).toBe(true);
+  });
 
   it('ignores objects of any other bucket', async () => {
     const event = loadEvent('s3-object-created');
@@ -109,7 +121,11 @@ describe('trigger', () => {
   });
 
   it('passes other Step Functions errors on', async () => {
-    fake.mock.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(createHandler({ sfn: fake.sfn, config })(loadEvent('s3-object-created'))).rejects.toThrow(/Rate exceeded/);
+    fake.mock
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(createHandler({ sfn: fake.sfn, config })(loadEvent('s3-object-created'))).rejects.toThrow(
+      /Rate exceeded/,
+    );
   });
 });

@@ -73,33 +73,57 @@ function lambdas(options: Options) {
   const polls = new Map<string, number>();
   let throttles = options.throttles ?? 0;
   const handlers: Record<string, (input: any) => unknown> = {
-    PrepareRunFunction: (input) => (parseEvent(PrepareRunInputSchema, input, 'prepare-run'), runState(options.rounds, options.hasTest)),
+    PrepareRunFunction: (input) => (
+      parseEvent(PrepareRunInputSchema, input, 'prepare-run'), runState(options.rounds, options.hasTest)
+    ),
     StartJobFunction: (input) => {
       if (throttles > 0) {
         throttles -= 1;
         throw new ThrottlingException('throttled');
       }
       const e = parseEvent(StartJobInputSchema, input, 'start-job');
-      const job: JobRef = { jobName: `rds-${e.stage}-${e.round ?? 'x'}-${calls.length}`, kind: STAGE_TRAITS[e.stage].kind, stage: e.stage, zone: STAGE_TRAITS[e.stage].zone, runId: e.runId, round: e.round ?? null };
+      const job: JobRef = {
+        jobName: `rds-${e.stage}-${e.round ?? 'x'}-${calls.length}`,
+        kind: STAGE_TRAITS[e.stage].kind,
+        stage: e.stage,
+        zone: STAGE_TRAITS[e.stage].zone,
+        runId: e.runId,
+        round: e.round ?? null,
+      };
       return job;
     },
     DescribeJobFunction: (input) => {
       const e = parseEvent(DescribeJobInputSchema, input, 'describe-job');
-      if (options.failAt && options.failAt.stage === e.job.stage && options.failAt.round === e.job.round) throw new JobFailed(`${e.state}: ${e.job.jobName} Failed: out of memory`);
+      if (options.failAt && options.failAt.stage === e.job.stage && options.failAt.round === e.job.round)
+        throw new JobFailed(`${e.state}: ${e.job.jobName} Failed: out of memory`);
       // Each job is seen running once, then finished: the Wait loop is taken.
       const seen = (polls.get(e.job.jobName) ?? 0) + 1;
       polls.set(e.job.jobName, seen);
       if (seen === 1) return { status: 'InProgress', failureReason: null, modelUri: null, models: e.models };
       const modelUri = e.job.kind === 'training' ? `s3://synth-bucket/${e.job.jobName}/output/model/` : null;
-      return { status: 'Completed', failureReason: null, modelUri, models: modelUri ? withModel(e.models, e.job, modelUri) : e.models };
+      return {
+        status: 'Completed',
+        failureReason: null,
+        modelUri,
+        models: modelUri ? withModel(e.models, e.job, modelUri) : e.models,
+      };
     },
     ReleaseFunction: (input) => {
       const e = parseEvent(ReleaseInputSchema, input, 'release');
-      return e.what === 'models' ? { epsilon: 7.9, delta: 1e-5, privacyUri: 's3://synth-bucket/privacy.json' } : { metricsUri: 's3://synth-bucket/eval/metrics.json' };
+      return e.what === 'models'
+        ? { epsilon: 7.9, delta: 1e-5, privacyUri: 's3://synth-bucket/privacy.json' }
+        : { metricsUri: 's3://synth-bucket/eval/metrics.json' };
     },
-    FilterFunction: (input) => (parseEvent(FilterInputSchema, input, 'filter'), { poolSize: 1, workingSize: 10, threshold: 0.5, extra: 'dropped' }),
-    GateFunction: (input) => (parseEvent(GateInputSchema, input, 'gate'), { poolSize: 2, workingSize: 10, threshold: 0.4 }),
-    ReportFunction: (input) => (parseEvent(ReportInputSchema, input, 'report'), { reportUri: 's3://synth-bucket/report.json', htmlUri: 's3://synth-bucket/report.html' }),
+    FilterFunction: (input) => (
+      parseEvent(FilterInputSchema, input, 'filter'), { poolSize: 1, workingSize: 10, threshold: 0.5, extra: 'dropped' }
+    ),
+    GateFunction: (input) => (
+      parseEvent(GateInputSchema, input, 'gate'), { poolSize: 2, workingSize: 10, threshold: 0.4 }
+    ),
+    ReportFunction: (input) => (
+      parseEvent(ReportInputSchema, input, 'report'),
+      { reportUri: 's3://synth-bucket/report.json', htmlUri: 's3://synth-bucket/report.html' }
+    ),
     RecordFailureFunction: (input) => {
       const e = parseEvent(RecordFailureInputSchema, input, 'record-failure');
       return { error: e.error.Error, cause: e.error.Cause ?? '' };
@@ -121,9 +145,15 @@ function lambdas(options: Options) {
 
 async function execute(options: Options) {
   const { calls, overrides } = lambdas(options);
-  const waits = Object.fromEntries(Object.entries(asl.States).filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, 0]));
+  const waits = Object.fromEntries(
+    Object.entries(asl.States)
+      .filter(([, s]) => s.Type === 'Wait')
+      .map(([name]) => [name, 0]),
+  );
   const retries = Object.fromEntries(Object.keys(taskFunction).map((name) => [name, 0]));
-  const machine = new StateMachine(asl as unknown as StateMachineDefinition, { validationOptions: { checkArn: false } });
+  const machine = new StateMachine(asl as unknown as StateMachineDefinition, {
+    validationOptions: { checkArn: false },
+  });
   const execution = machine.run(
     { runId: RUN_ID, upload: { bucket: 'private-bucket', key: 'incoming/clinic-qa.jsonl', etag: 'abc' } },
     { overrides: { taskResourceLocalHandlers: overrides, waitTimeOverrides: waits, retryIntervalOverrides: retries } },
@@ -135,7 +165,9 @@ async function execute(options: Options) {
   } catch (e) {
     error = e;
   }
-  const started = calls.filter((c) => c.fn === 'StartJobFunction' && c.input.stage).map((c) => `${c.input.stage}${c.input.round === undefined ? '' : `@${c.input.round}`}`);
+  const started = calls
+    .filter((c) => c.fn === 'StartJobFunction' && c.input.stage)
+    .map((c) => `${c.input.stage}${c.input.round === undefined ? '' : `@${c.input.round}`}`);
   return { calls, output, error, started: [...new Set(started)] };
 }
 
@@ -165,7 +197,10 @@ describe('the synthesized definition, executed', () => {
     expect(output.models.generator).toMatch(/rds-train-generator/);
     expect(output.release).toEqual({ epsilon: 7.9, delta: 1e-5, privacyUri: 's3://synth-bucket/privacy.json' });
     expect(output.selection).toEqual({ poolSize: 2, workingSize: 10, threshold: 0.4 });
-    expect(output.report).toEqual({ reportUri: 's3://synth-bucket/report.json', htmlUri: 's3://synth-bucket/report.html' });
+    expect(output.report).toEqual({
+      reportUri: 's3://synth-bucket/report.json',
+      htmlUri: 's3://synth-bucket/report.html',
+    });
     expect(output.round).toBe(3);
     // Evaluation sees every round's adapter.
     const evaluateStart = calls.find((c) => c.fn === 'StartJobFunction' && c.input.stage === 'evaluate')!;

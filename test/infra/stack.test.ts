@@ -34,7 +34,12 @@ const asList = (v: unknown) => (Array.isArray(v) ? v : [v]);
 describe('zone storage', () => {
   it.each(ALL_BUCKETS)('%s blocks public access, is versioned and has lifecycle rules', (id) => {
     const props = resources[id]!.Properties;
-    expect(props.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(props.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(props.LifecycleConfiguration.Rules.length).toBeGreaterThan(0);
   });
@@ -44,25 +49,46 @@ describe('zone storage', () => {
       Bucket: { Ref: id },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         ]),
       },
     });
   });
 
-  it.each(Object.entries(ZONE_BUCKETS))('%s is encrypted with its own zone key, with bucket keys, and logs its access', (bucketId, keyId) => {
-    expect(resources[bucketId]!.Properties.BucketEncryption).toEqual({
-      ServerSideEncryptionConfiguration: [
-        { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] } } },
-      ],
-    });
-    expect(resources[bucketId]!.Properties.LoggingConfiguration).toMatchObject({ DestinationBucketName: { Ref: 'AccessLogsBucket' } });
-  });
+  it.each(Object.entries(ZONE_BUCKETS))(
+    '%s is encrypted with its own zone key, with bucket keys, and logs its access',
+    (bucketId, keyId) => {
+      expect(resources[bucketId]!.Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] },
+            },
+          },
+        ],
+      });
+      expect(resources[bucketId]!.Properties.LoggingConfiguration).toMatchObject({
+        DestinationBucketName: { Ref: 'AccessLogsBucket' },
+      });
+    },
+  );
 
   it('expires old versions everywhere and quarantined uploads in the private zone', () => {
     const rules = (id: string) => resources[id]!.Properties.LifecycleConfiguration.Rules as any[];
-    for (const id of Object.keys(ZONE_BUCKETS)) expect(rules(id)).toContainEqual(expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } }));
-    expect(rules('PrivateBucket')).toContainEqual(expect.objectContaining({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' }));
+    for (const id of Object.keys(ZONE_BUCKETS))
+      expect(rules(id)).toContainEqual(
+        expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+      );
+    expect(rules('PrivateBucket')).toContainEqual(
+      expect.objectContaining({ Prefix: 'quarantine/', ExpirationInDays: 30, Status: 'Enabled' }),
+    );
     expect(rules('SynthesisBucket').some((r) => r.Prefix === 'quarantine/')).toBe(false);
   });
 
@@ -74,7 +100,14 @@ describe('zone storage', () => {
 });
 
 describe('the privacy boundary, read from the template', () => {
-  const SYNTHESIS_PRINCIPALS = ['SynthesisJobRole', 'DescribeJobRole', 'RecordFailureRole', 'FilterRole', 'GateRole', 'ReportRole'];
+  const SYNTHESIS_PRINCIPALS = [
+    'SynthesisJobRole',
+    'DescribeJobRole',
+    'RecordFailureRole',
+    'FilterRole',
+    'GateRole',
+    'ReportRole',
+  ];
   const privateRefs = /"(PrivateBucket|PrivateKey)"/;
 
   it('finds the private bucket and key in a private role, so the scan below can see them', () => {
@@ -83,16 +116,19 @@ describe('the privacy boundary, read from the template', () => {
     expect(text).toMatch(/"PrivateKey"/);
   });
 
-  it.each(SYNTHESIS_PRINCIPALS)('%s holds no statement on the private bucket or key, nor any S3 or KMS wildcard', (roleId) => {
-    const statements = statementsOf(roleId);
-    expect(statements.length).toBeGreaterThan(0);
-    for (const statement of statements) {
-      expect(JSON.stringify(statement.Resource)).not.toMatch(privateRefs);
-      if (asList(statement.Resource).includes('*')) {
-        for (const action of asList(statement.Action)) expect(action).not.toMatch(/^(s3|kms):/);
+  it.each(SYNTHESIS_PRINCIPALS)(
+    '%s holds no statement on the private bucket or key, nor any S3 or KMS wildcard',
+    (roleId) => {
+      const statements = statementsOf(roleId);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        expect(JSON.stringify(statement.Resource)).not.toMatch(privateRefs);
+        if (asList(statement.Resource).includes('*')) {
+          for (const action of asList(statement.Action)) expect(action).not.toMatch(/^(s3|kms):/);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('lets no synthesis principal use the private key through its key policy', () => {
     const policy = JSON.stringify(resources.PrivateKey!.Properties.KeyPolicy);
@@ -101,20 +137,38 @@ describe('the privacy boundary, read from the template', () => {
 
   it('makes release the only Lambda that reads private job outputs and writes the synthesis zone', () => {
     const readsPrivateOutputs = (roleId: string) =>
-      statementsOf(roleId).some((s) => asList(s.Action).includes('s3:GetObject') && JSON.stringify(s.Resource).match(/"PrivateBucket".*runs\/\*\/(generator|reward|eval)/));
-    const lambdaRoles = Object.keys(resources).filter((id) => resources[id]!.Type === 'AWS::IAM::Role' && id.endsWith('Role') && !id.endsWith('JobRole'));
+      statementsOf(roleId).some(
+        (s) =>
+          asList(s.Action).includes('s3:GetObject') &&
+          JSON.stringify(s.Resource).match(/"PrivateBucket".*runs\/\*\/(generator|reward|eval)/),
+      );
+    const lambdaRoles = Object.keys(resources).filter(
+      (id) => resources[id]!.Type === 'AWS::IAM::Role' && id.endsWith('Role') && !id.endsWith('JobRole'),
+    );
     expect(lambdaRoles.filter(readsPrivateOutputs)).toEqual(['ReleaseRole']);
     // prepare-run publishes only what is not private: the declared-public seeds and run.json (counts, config, plan).
     const prepareWrites = statementsOf('PrepareRunRole')
-      .filter((s) => asList(s.Action).includes('s3:PutObject') && JSON.stringify(s.Resource).includes('"SynthesisBucket"'))
-      .flatMap((s) => asList(s.Resource).map((r) => JSON.stringify(r).replace(/.*"Arn"\]\},"/, '').replace(/"\]\]\}$/, '')));
+      .filter(
+        (s) => asList(s.Action).includes('s3:PutObject') && JSON.stringify(s.Resource).includes('"SynthesisBucket"'),
+      )
+      .flatMap((s) =>
+        asList(s.Resource).map((r) =>
+          JSON.stringify(r)
+            .replace(/.*"Arn"\]\},"/, '')
+            .replace(/"\]\]\}$/, ''),
+        ),
+      );
     expect(prepareWrites.sort()).toEqual(['/runs/*/input/seeds.jsonl', '/runs/*/run.json']);
   });
 
   it('lets prepare-run delete only the outputs it wrote, never an upload or the quarantine', () => {
     const deletable = Object.keys(resources)
       .filter((id) => resources[id]!.Type === 'AWS::IAM::Role')
-      .flatMap((roleId) => statementsOf(roleId).filter((s) => asList(s.Action).includes('s3:DeleteObject')).map((s) => ({ roleId, s })));
+      .flatMap((roleId) =>
+        statementsOf(roleId)
+          .filter((s) => asList(s.Action).includes('s3:DeleteObject'))
+          .map((s) => ({ roleId, s })),
+      );
     expect(new Set(deletable.map((d) => d.roleId))).toEqual(new Set(['PrepareRunRole']));
     const resourcesText = deletable.map((d) => JSON.stringify(d.s.Resource)).join(' ');
     expect(resourcesText).toContain('/runs/*/input/*');
@@ -131,7 +185,10 @@ describe('the privacy boundary, read from the template', () => {
       }),
     );
     expect(statements).toContainEqual(
-      expect.objectContaining({ Action: ['sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob'], Condition: { Bool: { 'sagemaker:NetworkIsolation': 'true' } } }),
+      expect.objectContaining({
+        Action: ['sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob'],
+        Condition: { Bool: { 'sagemaker:NetworkIsolation': 'true' } },
+      }),
     );
   });
 });
@@ -144,7 +201,9 @@ describe('the state machine', () => {
     expect(sm.TracingConfiguration).toEqual({ Enabled: true });
     expect(sm.LoggingConfiguration).toMatchObject({ Level: 'ALL' });
     const logGroupRef = JSON.stringify(sm.LoggingConfiguration.Destinations);
-    const [logGroupId] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Logs::LogGroup' && logGroupRef.includes(`"${id}"`))!;
+    const [logGroupId] = Object.entries(resources).find(
+      ([id, r]) => r.Type === 'AWS::Logs::LogGroup' && logGroupRef.includes(`"${id}"`),
+    )!;
     expect(resources[logGroupId]!.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': ['OperationsKey', 'Arn'] });
   });
 
@@ -157,7 +216,7 @@ describe('the state machine', () => {
     const keys = new Set<string>();
     const walk = (v: unknown) => {
       if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v === 'object') for (const [k, child] of Object.entries(v)) (keys.add(k), walk(child));
+      else if (v && typeof v === 'object') for (const [k, child] of Object.entries(v)) keys.add(k), walk(child);
     };
     walk(asl);
     for (const forbidden of ['QueryLanguage', 'Arguments', 'Output', 'Assign']) expect(keys.has(forbidden)).toBe(false);
@@ -171,7 +230,9 @@ describe('the state machine', () => {
     expect(tasks.length).toBe(29);
     for (const [name, state] of tasks) {
       expect(state.Resource).toBe('arn:<AWS::Partition>:states:::lambda:invoke');
-      expect(state.Retry?.flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'ThrottlingException']));
+      expect(state.Retry?.flatMap((r) => r.ErrorEquals)).toEqual(
+        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'ThrottlingException']),
+      );
       if (name === 'Record failure') continue;
       expect(state.Catch).toHaveLength(1);
       const pass = asl.States[state.Catch![0]!.Next]!;
@@ -181,37 +242,74 @@ describe('the state machine', () => {
       expect(name.startsWith(pass.Result as string)).toBe(true);
     }
     expect(asl.States['Record failure']).toMatchObject({ Next: 'Run failed', ResultPath: '$.failure' });
-    expect(asl.States['Run failed']).toEqual({ Type: 'Fail', ErrorPath: '$.failure.error', CausePath: '$.failure.cause' });
+    expect(asl.States['Run failed']).toEqual({
+      Type: 'Fail',
+      ErrorPath: '$.failure.error',
+      CausePath: '$.failure.cause',
+    });
   });
 
   it('loops refinement rounds on $.round with States.MathAdd, not copies of states', () => {
-    expect(asl.States['Next round']).toMatchObject({ Type: 'Pass', Parameters: { 'round.$': 'States.MathAdd($.round, 1)' } });
+    expect(asl.States['Next round']).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'round.$': 'States.MathAdd($.round, 1)' },
+    });
     expect(Object.keys(asl.States).filter((n) => n.startsWith('Refine round')).length).toBe(5);
     const choice = asl.States['Refinement round left?'] as any;
-    expect(choice.Choices[0]).toMatchObject({ Variable: '$.round', NumericLessThanEqualsPath: '$.run.rounds', Next: 'Refine round' });
+    expect(choice.Choices[0]).toMatchObject({
+      Variable: '$.round',
+      NumericLessThanEqualsPath: '$.run.rounds',
+      Next: 'Refine round',
+    });
   });
 });
 
 describe('Lambdas and the trigger', () => {
-  const FUNCTIONS = ['Trigger', 'PrepareRun', 'StartJob', 'DescribeJob', 'Release', 'Filter', 'Gate', 'Report', 'RecordFailure'];
+  const FUNCTIONS = [
+    'Trigger',
+    'PrepareRun',
+    'StartJob',
+    'DescribeJob',
+    'Release',
+    'Filter',
+    'Gate',
+    'Report',
+    'RecordFailure',
+  ];
 
   it.each(FUNCTIONS)('%s runs on the newest Node runtime, arm64, traced, in its own role', (name) => {
     const props = resources[`${name}Function`]!.Properties;
-    expect(props).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });
+    expect(props).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Handler: 'index.handler',
+    });
     expect(props.Role).toEqual({ 'Fn::GetAtt': [`${name}Role`, 'Arn'] });
     expect(resources[`${name}Role`]!.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   it('gives synthesis-zone Lambdas no private bucket or key in their environment', () => {
     for (const name of ['DescribeJob', 'RecordFailure', 'Filter', 'Gate', 'Report']) {
-      expect(JSON.stringify(resources[`${name}Function`]!.Properties.Environment)).not.toMatch(/PrivateBucket|PrivateKey/);
+      expect(JSON.stringify(resources[`${name}Function`]!.Properties.Environment)).not.toMatch(
+        /PrivateBucket|PrivateKey/,
+      );
     }
   });
 
   it('tells start-job the image, both job roles, the base models and the models prefix', () => {
     const env = resources.StartJobFunction!.Properties.Environment.Variables;
     expect(Object.keys(env)).toEqual(
-      expect.arrayContaining(['JOB_IMAGE_URI', 'PRIVATE_JOB_ROLE_ARN', 'SYNTHESIS_JOB_ROLE_ARN', 'PROXY_BASE_MODEL_URI', 'TARGET_BASE_MODEL_URI', 'MODELS_PREFIX_URI', 'PRIVATE_BUCKET', 'SYNTHESIS_KEY_ARN']),
+      expect.arrayContaining([
+        'JOB_IMAGE_URI',
+        'PRIVATE_JOB_ROLE_ARN',
+        'SYNTHESIS_JOB_ROLE_ARN',
+        'PROXY_BASE_MODEL_URI',
+        'TARGET_BASE_MODEL_URI',
+        'MODELS_PREFIX_URI',
+        'PRIVATE_BUCKET',
+        'SYNTHESIS_KEY_ARN',
+      ]),
     );
     expect(env.PROXY_BASE_MODEL_URI).toBe('s3://rewardds-public-models/qwen2.5-0.5b-instruct/');
     expect(JSON.stringify(env.JOB_IMAGE_URI)).toContain('container-assets');
@@ -224,13 +322,17 @@ describe('Lambdas and the trigger', () => {
         'detail-type': ['Object Created'],
         detail: { bucket: { name: [{ Ref: 'PrivateBucket' }] }, object: { key: [{ prefix: 'incoming/' }] } },
       },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': ['TriggerFunction', 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': ['TriggerFunction', 'Arn'] }, DeadLetterConfig: Match.anyValue() }),
+      ],
     });
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: 'PrivateBucket' },
       NotificationConfiguration: { EventBridgeConfiguration: {} },
     });
-    expect(resources.TriggerFunction!.Properties.Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: 'StateMachine' });
+    expect(resources.TriggerFunction!.Properties.Environment.Variables.STATE_MACHINE_ARN).toEqual({
+      Ref: 'StateMachine',
+    });
     const statements = JSON.stringify(statementsOf('TriggerRole'));
     expect(statements).toContain('states:StartExecution');
     expect(statements).toContain('states:DescribeExecution');

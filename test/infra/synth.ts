@@ -20,7 +20,9 @@ function imageDirectory(): string | undefined {
   return dir;
 }
 
-export function synthStack(options: { plugins?: (app: App) => IPolicyValidationPlugin[]; props?: RewardDsStackProps } = {}) {
+export function synthStack(
+  options: { plugins?: (app: App) => IPolicyValidationPlugin[]; props?: RewardDsStackProps } = {},
+) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   if (options.plugins) Validations.of(app).addPlugins(...options.plugins(app));
   const stack = new RewardDsStack(app, 'RewardDS', {

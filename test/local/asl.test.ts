@@ -62,10 +62,15 @@ describe('asl: from the synthesized template to local ASL', () => {
     expect(machine.definition.States['Prepare run']).toEqual({
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: { FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:PrepareRunFnAAAA1111', 'Payload.$': '$' },
+      Parameters: {
+        FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:PrepareRunFnAAAA1111',
+        'Payload.$': '$',
+      },
       End: true,
     });
-    expect(machine.tasks).toEqual([{ state: 'Prepare run', functionId: 'PrepareRunFnAAAA1111', integration: 'invoke' }]);
+    expect(machine.tasks).toEqual([
+      { state: 'Prepare run', functionId: 'PrepareRunFnAAAA1111', integration: 'invoke' },
+    ]);
   });
 
   it('gives each Lambda its environment with local names and the moto key ARN', () => {
@@ -89,10 +94,17 @@ describe('asl: from the synthesized template to local ASL', () => {
   });
 
   it('refuses JSONata and non-Lambda tasks, which the local engine cannot run', () => {
-    expect(() => lambdaTasks({ StartAt: 'A', QueryLanguage: 'JSONata', States: { A: { Type: 'Pass', End: true } } })).toThrow(/JSONata/);
-    expect(() => lambdaTasks({ StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } })).toThrow(/Assign/);
     expect(() =>
-      lambdaTasks({ StartAt: 'A', States: { A: { Type: 'Task', Resource: 'arn:aws:states:::sagemaker:createTrainingJob.sync', End: true } } }),
+      lambdaTasks({ StartAt: 'A', QueryLanguage: 'JSONata', States: { A: { Type: 'Pass', End: true } } }),
+    ).toThrow(/JSONata/);
+    expect(() => lambdaTasks({ StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } })).toThrow(
+      /Assign/,
+    );
+    expect(() =>
+      lambdaTasks({
+        StartAt: 'A',
+        States: { A: { Type: 'Task', Resource: 'arn:aws:states:::sagemaker:createTrainingJob.sync', End: true } },
+      }),
     ).toThrow(/no local stand-in/);
     const nested = lambdaTasks({
       StartAt: 'P',
@@ -100,7 +112,14 @@ describe('asl: from the synthesized template to local ASL', () => {
         P: {
           Type: 'Parallel',
           End: true,
-          Branches: [{ StartAt: 'B', States: { B: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:Fn1', End: true } } }],
+          Branches: [
+            {
+              StartAt: 'B',
+              States: {
+                B: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:Fn1', End: true },
+              },
+            },
+          ],
         },
       },
     });

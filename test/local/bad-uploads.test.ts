@@ -31,16 +31,37 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'not-json', train: [GOOD(1), `{"prompt": "${SECRET}", oops`, GOOD(3)].join('\n'), reason: /train\.jsonl:2: not JSON/ },
-  { name: 'no-response', train: [GOOD(1), GOOD(2), `{"prompt":"${SECRET}"}`].join('\n'), reason: /train\.jsonl:3:response: missing response/ },
+  {
+    name: 'not-json',
+    train: [GOOD(1), `{"prompt": "${SECRET}", oops`, GOOD(3)].join('\n'),
+    reason: /train\.jsonl:2: not JSON/,
+  },
+  {
+    name: 'no-response',
+    train: [GOOD(1), GOOD(2), `{"prompt":"${SECRET}"}`].join('\n'),
+    reason: /train\.jsonl:3:response: missing response/,
+  },
   { name: 'empty', train: '', reason: /train\.jsonl: empty file/ },
   {
     name: 'not-utf8',
-    train: Buffer.concat([Buffer.from(`${GOOD(1)}\n{"prompt":"${SECRET} `), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('","response":"x"}\n')]),
+    train: Buffer.concat([
+      Buffer.from(`${GOOD(1)}\n{"prompt":"${SECRET} `),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('","response":"x"}\n'),
+    ]),
     reason: /train\.jsonl:2: not valid UTF-8/,
   },
-  { name: 'too-long', train: [GOOD(1), `{"prompt":"${SECRET}","response":"${'x'.repeat(1024 * 1024 + 10)}"}`].join('\n'), reason: /train\.jsonl:2: line is over the 1048576-byte limit/ },
-  { name: 'unknown-key', train: [GOOD(1), GOOD(2)].join('\n'), config: '{"synthesis":{"candidats":4}}', reason: /config\.json.*synthesis\.candidats: unknown key/ },
+  {
+    name: 'too-long',
+    train: [GOOD(1), `{"prompt":"${SECRET}","response":"${'x'.repeat(1024 * 1024 + 10)}"}`].join('\n'),
+    reason: /train\.jsonl:2: line is over the 1048576-byte limit/,
+  },
+  {
+    name: 'unknown-key',
+    train: [GOOD(1), GOOD(2)].join('\n'),
+    config: '{"synthesis":{"candidats":4}}',
+    reason: /config\.json.*synthesis\.candidats: unknown key/,
+  },
 ];
 
 describe('bad uploads are refused at Prepare run and kept in quarantine', () => {

@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObjectCreatedEventSchema } from '../../functions/trigger/handler.js';
-import { buildTinyModels, createBuckets, objectCreatedEvent, placeUpload, uploadFolder, uploadName } from '../../local/bootstrap.js';
+import {
+  buildTinyModels,
+  createBuckets,
+  objectCreatedEvent,
+  placeUpload,
+  uploadFolder,
+  uploadName,
+} from '../../local/bootstrap.js';
 import { defaultPython } from '../../local/sagemaker.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
 
@@ -54,15 +61,27 @@ describe('bootstrap', () => {
     const placed = await placeUpload(s3, 'boot-private', { name: 'clinic-qa', ...files });
     expect(placed.key).toBe('incoming/clinic-qa/train.jsonl');
     expect(placed.etag).toMatch(/^"[0-9a-f]{32}"$/);
-    const body = await (await s3.send(new GetObjectCommand({ Bucket: 'boot-private', Key: placed.key }))).Body!.transformToString();
+    const body = await (
+      await s3.send(new GetObjectCommand({ Bucket: 'boot-private', Key: placed.key }))
+    ).Body!.transformToString();
     expect(body).toBe(readFileSync(files.train, 'utf8'));
-    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'boot-private', Prefix: 'incoming/clinic-qa/' }));
-    const order = [...(versions.Versions ?? [])].sort((a, b) => a.LastModified!.getTime() - b.LastModified!.getTime()).map((v) => v.Key);
+    const versions = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: 'boot-private', Prefix: 'incoming/clinic-qa/' }),
+    );
+    const order = [...(versions.Versions ?? [])]
+      .sort((a, b) => a.LastModified!.getTime() - b.LastModified!.getTime())
+      .map((v) => v.Key);
     expect(order.at(-1)).toBe('incoming/clinic-qa/train.jsonl');
-    expect(new Set(order)).toEqual(new Set(['incoming/clinic-qa/config.json', 'incoming/clinic-qa/test.jsonl', 'incoming/clinic-qa/train.jsonl']));
+    expect(new Set(order)).toEqual(
+      new Set(['incoming/clinic-qa/config.json', 'incoming/clinic-qa/test.jsonl', 'incoming/clinic-qa/train.jsonl']),
+    );
 
     const event = objectCreatedEvent(placed);
-    expect(ObjectCreatedEventSchema.parse(event).detail.object).toEqual({ key: placed.key, etag: placed.etag.replace(/"/g, ''), size: placed.size });
+    expect(ObjectCreatedEventSchema.parse(event).detail.object).toEqual({
+      key: placed.key,
+      etag: placed.etag.replace(/"/g, ''),
+      size: placed.size,
+    });
   });
 
   it('names the upload after the folder of train.jsonl, else the file', () => {
@@ -85,7 +104,9 @@ describe('bootstrap', () => {
     await createBuckets(s3, [{ logicalId: 'ModelsBucket', name: 'boot-models', versioned: true }]);
     const count = await uploadFolder(s3, 'boot-models', 'base/proxy/', first.proxy!);
     expect(count).toBeGreaterThanOrEqual(4);
-    const uploaded = await (await s3.send(new GetObjectCommand({ Bucket: 'boot-models', Key: 'base/proxy/config.json' }))).Body!.transformToString();
+    const uploaded = await (
+      await s3.send(new GetObjectCommand({ Bucket: 'boot-models', Key: 'base/proxy/config.json' }))
+    ).Body!.transformToString();
     expect(JSON.parse(uploaded).hidden_size).toBe(32);
   });
 });

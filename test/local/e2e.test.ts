@@ -52,7 +52,12 @@ async function runCli(args: string[]) {
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'rewardds-e2e-'));
   const example = generateExample({ seed: 11, train: 12, test: 3, seeds: 3 });
-  files = { train: join(work, 'clinic', 'train.jsonl'), test: join(work, 'test.jsonl'), seeds: join(work, 'seeds.jsonl'), config: join(work, 'config.json') };
+  files = {
+    train: join(work, 'clinic', 'train.jsonl'),
+    test: join(work, 'test.jsonl'),
+    seeds: join(work, 'seeds.jsonl'),
+    config: join(work, 'config.json'),
+  };
   mkdirSync(join(work, 'clinic'), { recursive: true });
   writeFileSync(files.train, jsonl(example.train));
   writeFileSync(files.test, jsonl(example.test));
@@ -72,7 +77,19 @@ describe('a full local run', () => {
   let synth: string;
 
   beforeAll(async () => {
-    ({ code, result } = await runCli(['--local', files.train, '--test', files.test, '--seeds', files.seeds, '--config', files.config, '--workdir', join(work, 'wd'), '--json']));
+    ({ code, result } = await runCli([
+      '--local',
+      files.train,
+      '--test',
+      files.test,
+      '--seeds',
+      files.seeds,
+      '--config',
+      files.config,
+      '--workdir',
+      join(work, 'wd'),
+      '--json',
+    ]));
     out = result.outputDir;
     priv = join(out, 'private');
     synth = join(out, 'synthesis');
@@ -104,7 +121,8 @@ describe('a full local run', () => {
     for (const c of candidates) expect(c.candidates).toHaveLength(2);
     const scores = readJsonl(join(synth, 'scores', 'round-0', 'scores.jsonl'));
     expect(scores.map((s) => s.id)).toEqual(queryIds);
-    for (const s of scores) for (const c of s.candidates) expect(Number.isFinite(c.reward) && Number.isFinite(c.ppl)).toBe(true);
+    for (const s of scores)
+      for (const c of s.candidates) expect(Number.isFinite(c.reward) && Number.isFinite(c.ppl)).toBe(true);
   });
 
   it('keeps each round pool inside the queries, one entry per query, and reports its size', () => {
@@ -151,7 +169,9 @@ describe('a full local run', () => {
     );
     expect(privateTexts.length).toBeGreaterThan(10);
     const filesUnder = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+      );
     const leaks = (paths: string[]) =>
       paths.filter((path) => {
         const text = readFileSync(path).toString('utf8');
@@ -161,13 +181,22 @@ describe('a full local run', () => {
     expect(leaks(filesUnder(priv)).length).toBeGreaterThan(0);
     expect(leaks(filesUnder(synth))).toEqual([]);
     const wd = join(work, 'wd');
-    const logs = [join(wd, 'lambda.log'), ...readdirSync(join(wd, 'jobs')).map((job) => join(wd, 'jobs', job, 'job.log'))].filter((p) => existsSync(p));
+    const logs = [
+      join(wd, 'lambda.log'),
+      ...readdirSync(join(wd, 'jobs')).map((job) => join(wd, 'jobs', job, 'job.log')),
+    ].filter((p) => existsSync(p));
     expect(logs.length).toBeGreaterThan(10);
     expect(leaks(logs)).toEqual([]);
   });
 
   it('evaluates the base target and every round on the test set, aggregate numbers only', () => {
-    const rows = result.evaluation.rows as { model: string; n: number; rougeL: number; bleu: number; exactMatch: number }[];
+    const rows = result.evaluation.rows as {
+      model: string;
+      n: number;
+      rougeL: number;
+      bleu: number;
+      exactMatch: number;
+    }[];
     expect(rows.map((r) => r.model)).toEqual(['base', 'round-0', 'round-1', 'round-2']);
     for (const row of rows) {
       expect(row.n).toBe(3);
@@ -182,7 +211,15 @@ describe('a job that fails', () => {
     let code: number;
     let result: Record<string, any>;
     try {
-      ({ code, result } = await runCli(['--local', files.train, '--config', files.config, '--workdir', join(work, 'wd-fail'), '--json']));
+      ({ code, result } = await runCli([
+        '--local',
+        files.train,
+        '--config',
+        files.config,
+        '--workdir',
+        join(work, 'wd-fail'),
+        '--json',
+      ]));
     } finally {
       delete process.env[FAIL_STAGE_ENV];
     }

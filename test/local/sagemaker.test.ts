@@ -96,8 +96,14 @@ function trainingRequest(name: string, stage: string, maxRuntime = 600): CreateT
     AlgorithmSpecification: { TrainingImage: 'local/rewardds-jobs', TrainingInputMode: 'File' },
     HyperParameters: { stage },
     InputDataConfig: [
-      { ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/runs/r1/input/train.jsonl` } } },
-      { ChannelName: 'config', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/runs/r1/config/job-1/` } } },
+      {
+        ChannelName: 'train',
+        DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/runs/r1/input/train.jsonl` } },
+      },
+      {
+        ChannelName: 'config',
+        DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/runs/r1/config/job-1/` } },
+      },
     ],
     OutputDataConfig: { S3OutputPath: `s3://${BUCKET}/runs/r1/generator/`, KmsKeyId: keyArn, CompressionType: 'NONE' },
     ResourceConfig: { InstanceType: 'ml.g5.2xlarge', InstanceCount: 1, VolumeSizeInGB: 50 },
@@ -105,15 +111,42 @@ function trainingRequest(name: string, stage: string, maxRuntime = 600): CreateT
   };
 }
 
-function processingRequest(name: string, stage: string, queriesUri = `s3://${BUCKET}/runs/r1/queries/`): CreateProcessingJobRequest {
+function processingRequest(
+  name: string,
+  stage: string,
+  queriesUri = `s3://${BUCKET}/runs/r1/queries/`,
+): CreateProcessingJobRequest {
   return {
     ProcessingJobName: name,
     RoleArn: 'arn:aws:iam::000000000000:role/jobs',
-    AppSpecification: { ImageUri: 'local/rewardds-jobs', ContainerEntrypoint: ['python', '-m', 'rewardds_jobs'], ContainerArguments: [stage] },
-    ProcessingInputs: [{ InputName: 'queries', S3Input: { S3Uri: queriesUri, LocalPath: '/opt/ml/processing/input/queries', S3DataType: 'S3Prefix', S3InputMode: 'File' } }],
+    AppSpecification: {
+      ImageUri: 'local/rewardds-jobs',
+      ContainerEntrypoint: ['python', '-m', 'rewardds_jobs'],
+      ContainerArguments: [stage],
+    },
+    ProcessingInputs: [
+      {
+        InputName: 'queries',
+        S3Input: {
+          S3Uri: queriesUri,
+          LocalPath: '/opt/ml/processing/input/queries',
+          S3DataType: 'S3Prefix',
+          S3InputMode: 'File',
+        },
+      },
+    ],
     ProcessingOutputConfig: {
       KmsKeyId: keyArn,
-      Outputs: [{ OutputName: 'scores', S3Output: { S3Uri: `s3://${BUCKET}/runs/r1/scores/round-0`, LocalPath: '/opt/ml/processing/output/scores', S3UploadMode: 'EndOfJob' } }],
+      Outputs: [
+        {
+          OutputName: 'scores',
+          S3Output: {
+            S3Uri: `s3://${BUCKET}/runs/r1/scores/round-0`,
+            LocalPath: '/opt/ml/processing/output/scores',
+            S3UploadMode: 'EndOfJob',
+          },
+        },
+      ],
     },
     ProcessingResources: { ClusterConfig: { InstanceType: 'ml.g5.2xlarge', InstanceCount: 1, VolumeSizeInGB: 50 } },
     StoppingCondition: { MaxRuntimeInSeconds: 600 },
@@ -153,7 +186,9 @@ describe('local SageMaker backend', () => {
     expect(model.cfg).toEqual({ epochs: 1 });
     expect(model.aws).toEqual([]); // a job never gets AWS credentials
     expect(model.offline).toBe('1');
-    const weights = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'runs/r1/generator/gen-1/output/model/sub/weights.bin' }));
+    const weights = await s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: 'runs/r1/generator/gen-1/output/model/sub/weights.bin' }),
+    );
     expect(weights.ServerSideEncryption).toBe('aws:kms');
     expect(weights.SSEKMSKeyId).toContain(keyArn.split('/').pop());
     expect(await getJson(s3, BUCKET, 'runs/r1/generator/gen-1/output/data/metrics.json')).toEqual({ records: 3 });
@@ -167,7 +202,9 @@ describe('local SageMaker backend', () => {
     expect(done.ProcessingJobStatus).toBe('Completed');
     const out = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'runs/r1/scores/round-0/scores.jsonl' }));
     expect(out.ServerSideEncryption).toBe('aws:kms');
-    expect(sm.list()).toEqual([expect.objectContaining({ name: 'score-1', stage: 'echo-process', status: 'Completed' })]);
+    expect(sm.list()).toEqual([
+      expect.objectContaining({ name: 'score-1', stage: 'echo-process', status: 'Completed' }),
+    ]);
   });
 
   it('reports the failure file as FailureReason and uploads nothing', async () => {
@@ -177,7 +214,9 @@ describe('local SageMaker backend', () => {
     const done = await settle(sm, 'gen-bad', 'training');
     expect(done.TrainingJobStatus).toBe('Failed');
     expect(done.FailureReason).toBe('train.jsonl:3: response: missing');
-    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'runs/r1/generator/gen-bad/output/model/config.json' }))).rejects.toThrow();
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'runs/r1/generator/gen-bad/output/model/config.json' })),
+    ).rejects.toThrow();
   });
 
   it('names the exit code, not the log, when a job dies without a failure file', async () => {
@@ -191,7 +230,9 @@ describe('local SageMaker backend', () => {
 
   it('fails with ClientError when an input prefix holds no object', async () => {
     const sm = backend();
-    await sm.send(new CreateProcessingJobCommand(processingRequest('empty-1', 'echo-process', `s3://${BUCKET}/runs/r1/nothing/`)));
+    await sm.send(
+      new CreateProcessingJobCommand(processingRequest('empty-1', 'echo-process', `s3://${BUCKET}/runs/r1/nothing/`)),
+    );
     const done = await settle(sm, 'empty-1', 'processing');
     expect(done.ProcessingJobStatus).toBe('Failed');
     expect(done.FailureReason).toContain('No S3 objects found under S3 URL');
@@ -209,14 +250,19 @@ describe('local SageMaker backend', () => {
     const sm = backend();
     await sm.send(new CreateProcessingJobCommand(processingRequest('sleep-1', 'sleep')));
     // Stop it while the process runs, not while its inputs download.
-    while ((await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'sleep-1' }))).ProcessingStartTime === undefined) {
+    while (
+      (await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'sleep-1' }))).ProcessingStartTime ===
+      undefined
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
     await sm.send(new StopProcessingJobCommand({ ProcessingJobName: 'sleep-1' }));
     const stopped = await settle(sm, 'sleep-1', 'processing');
     expect(stopped.ProcessingJobStatus).toBe('Stopped');
     expect(stopped.FailureReason).toBe('Stopped by StopJob request');
-    await expect(sm.send(new StopProcessingJobCommand({ ProcessingJobName: 'sleep-1' }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(sm.send(new StopProcessingJobCommand({ ProcessingJobName: 'sleep-1' }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
 
     await sm.send(new CreateTrainingJobCommand(trainingRequest('sleep-2', 'sleep', 1)));
     const timedOut = await settle(sm, 'sleep-2', 'training');
@@ -228,8 +274,12 @@ describe('local SageMaker backend', () => {
   it('refuses a duplicate job name and an unknown job as SageMaker does', async () => {
     const sm = backend();
     await sm.send(new CreateProcessingJobCommand(processingRequest('dup-1', 'echo-process')));
-    await expect(sm.send(new CreateProcessingJobCommand(processingRequest('dup-1', 'echo-process')))).rejects.toMatchObject({ name: 'ResourceInUse' });
-    await expect(sm.send(new DescribeTrainingJobCommand({ TrainingJobName: 'dup-1' }))).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(
+      sm.send(new CreateProcessingJobCommand(processingRequest('dup-1', 'echo-process'))),
+    ).rejects.toMatchObject({ name: 'ResourceInUse' });
+    await expect(sm.send(new DescribeTrainingJobCommand({ TrainingJobName: 'dup-1' }))).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
     await sm.shutdown();
   });
 });
@@ -245,7 +295,9 @@ describe('pure helpers', () => {
     expect(channelRelativePath('runs/r/input/train.jsonl', 'runs/r/input/train.jsonl')).toBe('train.jsonl');
     expect(channelRelativePath('models/proxy/', 'models/proxy/config.json')).toBe('config.json');
     expect(channelRelativePath('models/proxy', 'models/proxy/sub/a.bin')).toBe('sub/a.bin');
-    expect(channelRelativePath('runs/r/gen/job/output/model/', 'runs/r/gen/job/output/model/adapter_config.json')).toBe('adapter_config.json');
+    expect(channelRelativePath('runs/r/gen/job/output/model/', 'runs/r/gen/job/output/model/adapter_config.json')).toBe(
+      'adapter_config.json',
+    );
   });
 
   it('finds the stage in hyperparameters, container arguments or environment', () => {

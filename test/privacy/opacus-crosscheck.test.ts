@@ -138,7 +138,9 @@ describe('the accountant agrees with Opacus 1.6 (live, from the venv)', () => {
   it('matches the composed ε of 108 pairs within 1e-6 relative', () => {
     pairs.forEach(({ ms, delta }, k) => {
       const expected = opacus.pairs[k]!;
-      expect(relativeError(composeEpsilon(ms, delta), expected.epsilon), JSON.stringify({ ms, delta })).toBeLessThan(1e-6);
+      expect(relativeError(composeEpsilon(ms, delta), expected.epsilon), JSON.stringify({ ms, delta })).toBeLessThan(
+        1e-6,
+      );
     });
   });
 

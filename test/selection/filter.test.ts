@@ -38,14 +38,25 @@ describe('filterScores: worked examples', () => {
       { id: 'q-a', prompt: 'prompt of q-a', response: 'a-good', reward: 0.6 },
       { id: 'q-b', prompt: 'prompt of q-b', response: 'b-good', reward: 0.9 },
     ]);
-    expect(summary).toMatchObject({ queries: 4, candidates: 8, poolSize: 2, workingSize: 4, threshold: 0.6, method: 'reward' });
+    expect(summary).toMatchObject({
+      queries: 4,
+      candidates: 8,
+      poolSize: 2,
+      workingSize: 4,
+      threshold: 0.6,
+      method: 'reward',
+    });
     expect(summary.reward.pool).toEqual({ count: 2, mean: 0.75, min: 0.6, max: 0.9 });
   });
 
   it('ppl ranks by perplexity alone, whatever alpha says', async () => {
     const ppl = [q('q-x', ['low-ppl-low-reward', 0.1, 1], ['high-ppl-high-reward', 0.9, 8])];
     const { working, summary } = await runFilter(ppl, { ...defaults, method: 'ppl', alpha: 1, keepFraction: 1 });
-    expect(parseJsonl<WorkingRecord>(working)[0]).toMatchObject({ chosen: 'low-ppl-low-reward', rejected: 'high-ppl-high-reward', reward: 0.1 });
+    expect(parseJsonl<WorkingRecord>(working)[0]).toMatchObject({
+      chosen: 'low-ppl-low-reward',
+      rejected: 'high-ppl-high-reward',
+      reward: 0.1,
+    });
     expect(summary.alpha).toBe(0);
   });
 
@@ -61,7 +72,8 @@ describe('filterScores: worked examples', () => {
     // Not the top-by-reward pool (the last ten), and another seed draws another pool.
     expect(pool.map((p) => p.id)).not.toEqual(many.slice(30).map((m) => m.id));
     const pools = new Set<string>();
-    for (let seed = 0; seed < 5; seed += 1) pools.add((await runFilter(many, { ...defaults, method: 'none', keepFraction: 0.25, seed })).pool);
+    for (let seed = 0; seed < 5; seed += 1)
+      pools.add((await runFilter(many, { ...defaults, method: 'none', keepFraction: 0.25, seed })).pool);
     expect(pools.size).toBeGreaterThan(1);
   });
 
@@ -75,7 +87,11 @@ describe('filterScores: worked examples', () => {
       method: 'rouge-l',
       seedPrompts: ['What is the aspirin dose?'],
     });
-    expect(parseJsonl<WorkingRecord>(working)[0]).toMatchObject({ chosen: 'aspirin dose daily', rejected: 'unrelated words here', reward: 0 });
+    expect(parseJsonl<WorkingRecord>(working)[0]).toMatchObject({
+      chosen: 'aspirin dose daily',
+      rejected: 'unrelated words here',
+      reward: 0,
+    });
     // q-1's best mean ROUGE-L: LCS 2 of 3 and 5 tokens → F = 2·(2/3·2/5)/(2/3+2/5) = 0.5; q-2 scores 0.
     expect(parseJsonl<PoolRecord>(pool).map((p) => p.id)).toEqual(['q-1']);
     expect(summary.threshold).toBe(0);
@@ -88,45 +104,53 @@ describe('filterScores: properties', () => {
 
   it('pools ⌊M·f⌋ queries, each W’s own chosen, the best-scored ones, and reruns byte for byte', async () => {
     await fc.assert(
-      fc.asyncProperty(scoresFile(), fraction, method, fc.double({ min: 0, max: 1, noNaN: true }), async (lines, f, m, alpha) => {
-        fc.pre(keepCount(lines.length, f) >= 1);
-        const options = { method: m, alpha, keepFraction: f, seed: 3 };
-        const first = await runFilter(lines, options);
-        const working = parseJsonl<WorkingRecord>(first.working);
-        const pool = parseJsonl<PoolRecord>(first.pool);
-        expect(working.map((w) => w.id)).toEqual(lines.map((l) => l.id));
-        expect(pool).toHaveLength(Math.floor(lines.length * f + 1e-9));
-        const byId = new Map(working.map((w) => [w.id, w]));
-        for (const item of pool) {
-          const w = byId.get(item.id)!;
-          expect(item).toEqual({ id: w.id, prompt: w.prompt, response: w.chosen, reward: w.reward });
-        }
-        // Pool in input order.
-        const positions = pool.map((p) => lines.findIndex((l) => l.id === p.id));
-        expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-        if (m === 'reward' || m === 'ppl') {
-          const pooled = new Set(pool.map((p) => p.id));
-          const lowestIn = Math.min(...pool.map((p) => p.reward));
-          for (const w of working) if (!pooled.has(w.id)) expect(w.reward).toBeLessThanOrEqual(lowestIn);
-          // Ties at the cut go to the earlier line.
-          const lastTiedIn = Math.max(...working.flatMap((w, i) => (pooled.has(w.id) && w.reward === lowestIn ? [i] : [])));
-          working.forEach((w, i) => {
-            if (!pooled.has(w.id) && w.reward === lowestIn) expect(i).toBeGreaterThan(lastTiedIn);
-          });
-          expect(first.summary.threshold).toBe(lowestIn);
-          // And each chosen is the step-8 choice.
-          lines.forEach((line, i) => {
-            const choice = chooseByFusedRank(line.candidates, m === 'ppl' ? 0 : alpha);
-            expect(working[i]!.chosen).toBe(line.candidates[choice.chosen]!.text);
-          });
-        }
-        for (const [i, w] of working.entries()) {
-          if (new Set(lines[i]!.candidates.map((c) => c.text)).size >= 2) expect(w.chosen).not.toBe(w.rejected);
-        }
-        const again = await runFilter(lines, options);
-        expect(again.working).toBe(first.working);
-        expect(again.pool).toBe(first.pool);
-      }),
+      fc.asyncProperty(
+        scoresFile(),
+        fraction,
+        method,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        async (lines, f, m, alpha) => {
+          fc.pre(keepCount(lines.length, f) >= 1);
+          const options = { method: m, alpha, keepFraction: f, seed: 3 };
+          const first = await runFilter(lines, options);
+          const working = parseJsonl<WorkingRecord>(first.working);
+          const pool = parseJsonl<PoolRecord>(first.pool);
+          expect(working.map((w) => w.id)).toEqual(lines.map((l) => l.id));
+          expect(pool).toHaveLength(Math.floor(lines.length * f + 1e-9));
+          const byId = new Map(working.map((w) => [w.id, w]));
+          for (const item of pool) {
+            const w = byId.get(item.id)!;
+            expect(item).toEqual({ id: w.id, prompt: w.prompt, response: w.chosen, reward: w.reward });
+          }
+          // Pool in input order.
+          const positions = pool.map((p) => lines.findIndex((l) => l.id === p.id));
+          expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+          if (m === 'reward' || m === 'ppl') {
+            const pooled = new Set(pool.map((p) => p.id));
+            const lowestIn = Math.min(...pool.map((p) => p.reward));
+            for (const w of working) if (!pooled.has(w.id)) expect(w.reward).toBeLessThanOrEqual(lowestIn);
+            // Ties at the cut go to the earlier line.
+            const lastTiedIn = Math.max(
+              ...working.flatMap((w, i) => (pooled.has(w.id) && w.reward === lowestIn ? [i] : [])),
+            );
+            working.forEach((w, i) => {
+              if (!pooled.has(w.id) && w.reward === lowestIn) expect(i).toBeGreaterThan(lastTiedIn);
+            });
+            expect(first.summary.threshold).toBe(lowestIn);
+            // And each chosen is the step-8 choice.
+            lines.forEach((line, i) => {
+              const choice = chooseByFusedRank(line.candidates, m === 'ppl' ? 0 : alpha);
+              expect(working[i]!.chosen).toBe(line.candidates[choice.chosen]!.text);
+            });
+          }
+          for (const [i, w] of working.entries()) {
+            if (new Set(lines[i]!.candidates.map((c) => c.text)).size >= 2) expect(w.chosen).not.toBe(w.rejected);
+          }
+          const again = await runFilter(lines, options);
+          expect(again.working).toBe(first.working);
+          expect(again.pool).toBe(first.pool);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -155,7 +179,11 @@ describe('filterScores: bad input', () => {
   }
 
   const line2 = (record: unknown) => `${good}\n${typeof record === 'string' ? record : JSON.stringify(record)}\n`;
-  const cand = (extra: Record<string, unknown>) => ({ id: 'q-2', prompt: secret, candidates: [{ text: secret, reward: 1, ppl: 2, ...extra }] });
+  const cand = (extra: Record<string, unknown>) => ({
+    id: 'q-2',
+    prompt: secret,
+    candidates: [{ text: secret, reward: 1, ppl: 2, ...extra }],
+  });
 
   it.each([
     ['a line that is not JSON', `{"id": "q-2", "prompt": "${secret}", `, undefined, /not JSON/],
@@ -163,9 +191,24 @@ describe('filterScores: bad input', () => {
     ['no candidates', { id: 'q-2', prompt: secret, candidates: [] }, 'candidates', /no candidates/],
     ['a missing perplexity', cand({ ppl: undefined }), 'candidates[0].ppl', /missing/],
     ['a reward written as "NaN"', cand({ reward: 'NaN' }), 'candidates[0].reward', /not a number/],
-    ["Python's bare NaN (json.dumps allow_nan)", `{"id": "q-2", "prompt": "${secret}", "candidates": [{"text": "x", "reward": NaN, "ppl": 2}]}`, undefined, /not JSON/],
-    ['an infinite reward (1e999)', `{"id":"q-2","prompt":"${secret}","candidates":[{"text":"${secret}","reward":1e999,"ppl":2}]}`, 'candidates[0].reward', /finite/],
-    ['an infinite perplexity', `{"id":"q-2","prompt":"x","candidates":[{"text":"y","reward":0,"ppl":-1e999}]}`, 'candidates[0].ppl', /finite/],
+    [
+      "Python's bare NaN (json.dumps allow_nan)",
+      `{"id": "q-2", "prompt": "${secret}", "candidates": [{"text": "x", "reward": NaN, "ppl": 2}]}`,
+      undefined,
+      /not JSON/,
+    ],
+    [
+      'an infinite reward (1e999)',
+      `{"id":"q-2","prompt":"${secret}","candidates":[{"text":"${secret}","reward":1e999,"ppl":2}]}`,
+      'candidates[0].reward',
+      /finite/,
+    ],
+    [
+      'an infinite perplexity',
+      `{"id":"q-2","prompt":"x","candidates":[{"text":"y","reward":0,"ppl":-1e999}]}`,
+      'candidates[0].ppl',
+      /finite/,
+    ],
     ['a text that is not a string', cand({ text: 3 }), 'candidates[0].text', /not a string/],
     ['a missing id', { prompt: secret, candidates: [] }, 'id', /missing/],
     ['a repeated id', { ...q('q-ok', ['again', 1, 1]), prompt: secret }, 'id', /duplicate/],

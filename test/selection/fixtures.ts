@@ -18,22 +18,34 @@ const candidate = fc.record({
 
 /** M queries with ids q-000…, few distinct values so that ties are frequent. */
 export const scoresFile = (maxQueries = 30) =>
-  fc.array(fc.array(candidate, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: maxQueries }).map((queries) =>
-    queries.map((candidates, i): ScoresLine => ({ id: `q-${String(i).padStart(3, '0')}`, prompt: `prompt ${i}`, candidates })),
-  );
+  fc
+    .array(fc.array(candidate, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: maxQueries })
+    .map((queries) =>
+      queries.map(
+        (candidates, i): ScoresLine => ({ id: `q-${String(i).padStart(3, '0')}`, prompt: `prompt ${i}`, candidates }),
+      ),
+    );
 
 export async function runFilter(lines: ScoresLine[] | string, options: FilterOptions) {
   const working = memorySink();
   const pool = memorySink();
   const text = typeof lines === 'string' ? lines : jsonl(lines);
   const summary = await filterScores(
-    { scores: memorySource('scores.jsonl', text), working, pool, reopenWorking: () => memorySource('working.jsonl', working.text()).open() },
+    {
+      scores: memorySource('scores.jsonl', text),
+      working,
+      pool,
+      reopenWorking: () => memorySource('working.jsonl', working.text()).open(),
+    },
     options,
   );
   return { summary, working: working.text(), pool: pool.text() };
 }
 
-export async function runGate(input: { scores: ScoresLine[] | string; pool: string; working: string }, options: GateOptions) {
+export async function runGate(
+  input: { scores: ScoresLine[] | string; pool: string; working: string },
+  options: GateOptions,
+) {
   const working = memorySink();
   const pool = memorySink();
   const scores = typeof input.scores === 'string' ? input.scores : jsonl(input.scores);

@@ -55,16 +55,23 @@ describe('gateRound: worked example', () => {
 
   it('refuses a refined id that is not in W (or out of its order), naming the line', async () => {
     const scores = [refined('q-c', ['c1', 0.9], ['x', 0]), refined('q-a', ['a1', 0.9], ['x', 0])];
-    const error = await runGate({ scores, pool: jsonl(pool0), working: jsonl(working0) }, options).catch((e: unknown) => e);
+    const error = await runGate({ scores, pool: jsonl(pool0), working: jsonl(working0) }, options).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).message).toBe('scores/round-1.jsonl:2:id: not in working/round-0.jsonl, or out of its order');
+    expect((error as InputError).message).toBe(
+      'scores/round-1.jsonl:2:id: not in working/round-0.jsonl, or out of its order',
+    );
   });
 
   it('refuses an empty previous pool and a malformed working line', async () => {
     const empty = await runGate({ scores: [], pool: '', working: jsonl(working0) }, options).catch((e: unknown) => e);
     expect((empty as Error).message).toBe('pool/round-0.jsonl: no records: the file is empty');
     const bad = jsonl(working0.slice(0, 2)) + JSON.stringify({ ...working0[2], reward: 'high' }) + '\n';
-    const error = await runGate({ scores: [refined('q-a', ['a1', 0.9], ['x', 0])], pool: jsonl(pool0), working: bad }, options).catch((e: unknown) => e);
+    const error = await runGate(
+      { scores: [refined('q-a', ['a1', 0.9], ['x', 0])], pool: jsonl(pool0), working: bad },
+      options,
+    ).catch((e: unknown) => e);
     expect((error as Error).message).toBe('working/round-0.jsonl:3:reward: not a number');
   });
 });
@@ -72,34 +79,42 @@ describe('gateRound: worked example', () => {
 describe('gateRound: properties', () => {
   it('never lowers a pooled reward, never admits below τ, keeps one entry per id, and reruns byte for byte', async () => {
     await fc.assert(
-      fc.asyncProperty(scoresFile(25), fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }), scoresFile(25), async (lines, refineMask, fresh) => {
-        fc.pre(keepCount(lines.length, 0.25) >= 1);
-        const round0 = await runFilter(lines, { ...options, keepFraction: 0.25, seed: 0 });
-        // Refine a subset of W, in W's order, with fresh candidates.
-        const scores = lines.flatMap((line, i) => (refineMask[i] ? [{ ...line, candidates: fresh[i % fresh.length]!.candidates }] : []));
-        fc.pre(scores.length > 0);
-        const before = parseJsonl<PoolRecord>(round0.pool);
-        const tau = Math.min(...before.map((p) => p.reward));
-        const input = { scores, pool: round0.pool, working: round0.working };
-        const { summary, pool, working } = await runGate(input, options);
-        const after = parseJsonl<PoolRecord>(pool);
-        const afterById = new Map(after.map((p) => [p.id, p]));
-        expect(afterById.size).toBe(after.length);
-        for (const p of before) expect(afterById.get(p.id)!.reward).toBeGreaterThanOrEqual(p.reward);
-        const beforeById = new Map(before.map((p) => [p.id, p]));
-        for (const p of after) {
-          const old = beforeById.get(p.id);
-          if (!old || old.response !== p.response || old.reward !== p.reward) expect(p.reward).toBeGreaterThanOrEqual(tau);
-        }
-        expect(summary.threshold).toBe(tau);
-        expect(after.length).toBe(before.length + summary.added);
-        // W keeps every id in order; refined ids carry this round's reward.
-        const w = parseJsonl<WorkingRecord>(working);
-        expect(w.map((x) => x.id)).toEqual(lines.map((l) => l.id));
-        const again = await runGate(input, options);
-        expect(again.pool).toBe(pool);
-        expect(again.working).toBe(working);
-      }),
+      fc.asyncProperty(
+        scoresFile(25),
+        fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }),
+        scoresFile(25),
+        async (lines, refineMask, fresh) => {
+          fc.pre(keepCount(lines.length, 0.25) >= 1);
+          const round0 = await runFilter(lines, { ...options, keepFraction: 0.25, seed: 0 });
+          // Refine a subset of W, in W's order, with fresh candidates.
+          const scores = lines.flatMap((line, i) =>
+            refineMask[i] ? [{ ...line, candidates: fresh[i % fresh.length]!.candidates }] : [],
+          );
+          fc.pre(scores.length > 0);
+          const before = parseJsonl<PoolRecord>(round0.pool);
+          const tau = Math.min(...before.map((p) => p.reward));
+          const input = { scores, pool: round0.pool, working: round0.working };
+          const { summary, pool, working } = await runGate(input, options);
+          const after = parseJsonl<PoolRecord>(pool);
+          const afterById = new Map(after.map((p) => [p.id, p]));
+          expect(afterById.size).toBe(after.length);
+          for (const p of before) expect(afterById.get(p.id)!.reward).toBeGreaterThanOrEqual(p.reward);
+          const beforeById = new Map(before.map((p) => [p.id, p]));
+          for (const p of after) {
+            const old = beforeById.get(p.id);
+            if (!old || old.response !== p.response || old.reward !== p.reward)
+              expect(p.reward).toBeGreaterThanOrEqual(tau);
+          }
+          expect(summary.threshold).toBe(tau);
+          expect(after.length).toBe(before.length + summary.added);
+          // W keeps every id in order; refined ids carry this round's reward.
+          const w = parseJsonl<WorkingRecord>(working);
+          expect(w.map((x) => x.id)).toEqual(lines.map((l) => l.id));
+          const again = await runGate(input, options);
+          expect(again.pool).toBe(pool);
+          expect(again.working).toBe(working);
+        },
+      ),
       { numRuns: 120 },
     );
   });

@@ -35,7 +35,8 @@ export function memorySource(file: string, text: string): Source {
     open: async () => {
       const bytes = Buffer.from(text, 'utf8');
       const chunks: Buffer[] = [];
-      for (let at = 0, size = 7; at < bytes.length; at += size, size = (size * 3) % 61 + 5) chunks.push(bytes.subarray(at, at + size));
+      for (let at = 0, size = 7; at < bytes.length; at += size, size = ((size * 3) % 61) + 5)
+        chunks.push(bytes.subarray(at, at + size));
       return Readable.from(chunks);
     },
   };

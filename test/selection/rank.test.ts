@@ -74,7 +74,8 @@ describe('chooseByFusedRank (step 8)', () => {
       fc.property(candidates, (cands) => {
         const fused = fusedRanks(cands, 1);
         for (let i = 0; i < cands.length; i += 1)
-          for (let j = 0; j < cands.length; j += 1) if (cands[i]!.reward < cands[j]!.reward) expect(fused[i]!).toBeLessThan(fused[j]!);
+          for (let j = 0; j < cands.length; j += 1)
+            if (cands[i]!.reward < cands[j]!.reward) expect(fused[i]!).toBeLessThan(fused[j]!);
         const { chosen, rejected } = chooseByFusedRank(cands, 1);
         const rewards = cands.map((x) => x.reward);
         expect(cands[chosen]!.reward).toBe(Math.max(...rewards));
@@ -89,7 +90,8 @@ describe('chooseByFusedRank (step 8)', () => {
       fc.property(candidates, (cands) => {
         const fused = fusedRanks(cands, 0);
         for (let i = 0; i < cands.length; i += 1)
-          for (let j = 0; j < cands.length; j += 1) if (cands[i]!.ppl > cands[j]!.ppl) expect(fused[i]!).toBeLessThan(fused[j]!);
+          for (let j = 0; j < cands.length; j += 1)
+            if (cands[i]!.ppl > cands[j]!.ppl) expect(fused[i]!).toBeLessThan(fused[j]!);
         const { chosen, rejected } = chooseByFusedRank(cands, 0);
         expect(cands[chosen]!.ppl).toBe(Math.min(...cands.map((x) => x.ppl)));
         const others = cands.filter((x) => x.text !== cands[chosen]!.text);
@@ -118,7 +120,12 @@ describe('baselines', () => {
 
   it('rouge-l without seeds: chosen is the candidate closest to its siblings', () => {
     // "the cat sat" shares most with both others; "dogs bark loudly" shares nothing.
-    const cands = [c('dogs bark loudly', 9, 1), c('The cat sat.', 0, 1), c('the cat sat down', 0, 1), c('a cat sat', 0, 1)];
+    const cands = [
+      c('dogs bark loudly', 9, 1),
+      c('The cat sat.', 0, 1),
+      c('the cat sat down', 0, 1),
+      c('a cat sat', 0, 1),
+    ];
     const choice = chooseByRougeL(cands);
     // Candidate 1 vs its siblings: 0, 6/7 (LCS 3, P 1, R 3/4), 2/3 (LCS 2, P = R = 2/3).
     expect(choice.chosen).toBe(1);
@@ -127,7 +134,10 @@ describe('baselines', () => {
   });
 
   it('rouge-l with seeds: compares with the seed prompts, not the siblings', () => {
-    const seeds = [['what', 'dose', 'of', 'aspirin'], ['aspirin', 'dose']];
+    const seeds = [
+      ['what', 'dose', 'of', 'aspirin'],
+      ['aspirin', 'dose'],
+    ];
     const cands = [c('the cat sat', 5, 1), c('the aspirin dose is 81 mg', 0, 1)];
     const choice = chooseByRougeL(cands, seeds);
     expect(choice.chosen).toBe(1);

@@ -3,7 +3,16 @@ import { lcsLength, meanRougeL, rougeL, tokenize } from '../../functions/shared/
 
 describe('tokenize', () => {
   it('lower-cases and splits on anything that is not a letter or digit', () => {
-    expect(tokenize("Take 2 tablets, twice-daily (don't exceed).")).toEqual(['take', '2', 'tablets', 'twice', 'daily', 'don', 't', 'exceed']);
+    expect(tokenize("Take 2 tablets, twice-daily (don't exceed).")).toEqual([
+      'take',
+      '2',
+      'tablets',
+      'twice',
+      'daily',
+      'don',
+      't',
+      'exceed',
+    ]);
   });
   it('keeps non-ASCII words', () => {
     expect(tokenize('Fièvre: paracétamol 500mg')).toEqual(['fièvre', 'paracétamol', '500mg']);

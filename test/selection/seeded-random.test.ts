@@ -5,15 +5,20 @@ import { mulberry32, sampleIndices } from '../../functions/shared/selection/seed
 describe('sampleIndices', () => {
   it('draws k distinct sorted indices below n, the same for the same seed', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 300 }), fc.nat(), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (n, kRaw, seed) => {
-        const k = n === 0 ? 0 : kRaw % (n + 1);
-        const drawn = [...sampleIndices(n, k, seed)];
-        expect(drawn).toHaveLength(k);
-        expect(new Set(drawn).size).toBe(k);
-        expect(drawn.every((i) => i >= 0 && i < n)).toBe(true);
-        expect([...drawn].sort((a, b) => a - b)).toEqual(drawn);
-        expect([...sampleIndices(n, k, seed)]).toEqual(drawn);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 300 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (n, kRaw, seed) => {
+          const k = n === 0 ? 0 : kRaw % (n + 1);
+          const drawn = [...sampleIndices(n, k, seed)];
+          expect(drawn).toHaveLength(k);
+          expect(new Set(drawn).size).toBe(k);
+          expect(drawn.every((i) => i >= 0 && i < n)).toBe(true);
+          expect([...drawn].sort((a, b) => a - b)).toEqual(drawn);
+          expect([...sampleIndices(n, k, seed)]).toEqual(drawn);
+        },
+      ),
     );
   });
 

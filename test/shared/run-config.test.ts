@@ -5,7 +5,12 @@ describe('run config', () => {
   it('fills the method defaults of DESIGN §9 for an empty document', () => {
     const config = parseRunConfig({});
     expect(config.privacy).toEqual({ epsilon: 8, delta: 'auto', clipNorm: 1, split: 0.5 });
-    expect(config.generator).toMatchObject({ epochs: 3, batchSize: 64, lora: { r: 16, alpha: 32, dropout: 0.05 }, maxLength: 1024 });
+    expect(config.generator).toMatchObject({
+      epochs: 3,
+      batchSize: 64,
+      lora: { r: 16, alpha: 32, dropout: 0.05 },
+      maxLength: 1024,
+    });
     expect(config.synthesis).toMatchObject({ candidates: 6, temperature: 1, topP: 0.7, maxNewTokens: 512 });
     expect(config.synthesis.queries).toBeUndefined();
     expect(config.filter).toEqual({ method: 'reward', alpha: 0.5, keepFraction: 0.125 });

@@ -65,15 +65,10 @@ type ModelName = 'generator' | 'reward';
 const LABEL: Record<ModelName, string> = { generator: 'generation proxy', reward: 'reward proxy' };
 
 /** The job contract's two formulas (docs/job-contract.md): the DP jobs compute the same. */
-export function dpSgdSchedule({
-  records,
-  batchSize,
-  epochs,
-}: {
-  records: number;
-  batchSize: number;
-  epochs: number;
-}): { sampleRate: number; steps: number } {
+export function dpSgdSchedule({ records, batchSize, epochs }: { records: number; batchSize: number; epochs: number }): {
+  sampleRate: number;
+  steps: number;
+} {
   return { sampleRate: Math.min(1, batchSize / records), steps: epochs * Math.ceil(records / batchSize) };
 }
 
@@ -157,7 +152,12 @@ interface Allocation {
 }
 
 /** The σ pair that gives the proxies ε budgets split·t and (1 − split)·t, with their composed total. */
-function allocate(t: number, split: number, models: Record<ModelName, ModelAccountant>, delta: number): Allocation | null {
+function allocate(
+  t: number,
+  split: number,
+  models: Record<ModelName, ModelAccountant>,
+  delta: number,
+): Allocation | null {
   const generator = models.generator.noiseFor(split * t);
   const reward = models.reward.noiseFor((1 - split) * t);
   if (generator === null || reward === null) return null;
@@ -206,7 +206,9 @@ function accountants(records: number, config: RunConfig, delta: number): Record<
 function fewestRecordsFor(target: number, from: number, config: RunConfig): number | undefined {
   const feasible = (records: number) => {
     const delta = resolveDelta(config.privacy.delta, records);
-    return (smallestTotal(config.privacy.split, accountants(records, config, delta), delta)?.total ?? Infinity) <= target;
+    return (
+      (smallestTotal(config.privacy.split, accountants(records, config, delta), delta)?.total ?? Infinity) <= target
+    );
   };
   let lo = from; // infeasible
   let hi = from * 2;
@@ -229,7 +231,8 @@ function ceilSignificant(x: number, digits: number): number {
   return Number((Math.ceil(x / unit - 1e-9) * unit).toPrecision(digits + 2));
 }
 
-const fmt = (x: number, digits = 3) => Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 12 });
+const fmt = (x: number, digits = 3) =>
+  Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 12 });
 
 /** Finds σ_G and σ_R for the run; throws InfeasiblePlanError before any job would start. */
 export function planPrivacy({ records, config }: { records: number; config: RunConfig }): PrivacyPlan {
@@ -253,7 +256,8 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
   const floor = floorAllocation?.total ?? Infinity;
   if (!floorAllocation || floor > target) {
     const binding: ModelName =
-      models.generator.epsilon(MAX_NOISE_MULTIPLIER) / split >= models.reward.epsilon(MAX_NOISE_MULTIPLIER) / (1 - split)
+      models.generator.epsilon(MAX_NOISE_MULTIPLIER) / split >=
+      models.reward.epsilon(MAX_NOISE_MULTIPLIER) / (1 - split)
         ? 'generator'
         : 'reward';
     const minimumEpsilon = Number.isFinite(floor) ? ceilSignificant(floor, 3) : undefined;
@@ -318,7 +322,15 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
   const modelPlan = (name: ModelName): ModelPlan => {
     const { sampleRate, steps, batchSize, epochs } = models[name].schedule;
     const noiseMultiplier = best.noise[name];
-    return { noiseMultiplier, sampleRate, steps, epsilon: models[name].epsilon(noiseMultiplier), batchSize, epochs, clipNorm };
+    return {
+      noiseMultiplier,
+      sampleRate,
+      steps,
+      epsilon: models[name].epsilon(noiseMultiplier),
+      batchSize,
+      epochs,
+      clipNorm,
+    };
   };
   return {
     epsilon: best.total,

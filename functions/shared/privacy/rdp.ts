@@ -169,9 +169,7 @@ export function rdpOfSampledGaussian({
   if (sigma === 0) return Infinity; // no noise: no privacy
   if (q === 1) return alpha / (2 * sigma * sigma); // the plain Gaussian mechanism (Mironov 2017)
   if (alpha === Infinity) return Infinity;
-  const logA = Number.isInteger(alpha)
-    ? logAIntegerOrder(q, sigma, alpha)
-    : logAFractionalOrder(q, sigma, alpha);
+  const logA = Number.isInteger(alpha) ? logAIntegerOrder(q, sigma, alpha) : logAFractionalOrder(q, sigma, alpha);
   return logA / (alpha - 1);
 }
 
@@ -194,10 +192,7 @@ export function rdpCurve(
 }
 
 /** RDP composition (Mironov 2017, Prop. 1): the curves of independent mechanisms add per order. */
-export function composeRdp(
-  mechanisms: readonly Mechanism[],
-  orders: readonly number[] = DEFAULT_ORDERS,
-): number[] {
+export function composeRdp(mechanisms: readonly Mechanism[], orders: readonly number[] = DEFAULT_ORDERS): number[] {
   const total = orders.map(() => 0);
   for (const mechanism of mechanisms) {
     rdpCurve(mechanism, orders).forEach((value, k) => {

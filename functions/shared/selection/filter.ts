@@ -80,7 +80,12 @@ class Float64List {
  * Marks the pool's queries: the top k by score (tie: input order), or for `none` a seeded
  * uniform sample of k.
  */
-export function pickPool(scores: { length: number; get(i: number): number }, k: number, method: FilterMethod, seed: number): Uint8Array {
+export function pickPool(
+  scores: { length: number; get(i: number): number },
+  k: number,
+  method: FilterMethod,
+  seed: number,
+): Uint8Array {
   const picked = new Uint8Array(scores.length);
   if (method === 'none') {
     for (const index of sampleIndices(scores.length, k, seed)) picked[index] = 1;
@@ -106,11 +111,15 @@ async function forPickedLines(
   let index = 0;
   let pending: Buffer[] = [];
   for await (const chunk of stream) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let at = 0;
     let nl: number;
     while ((nl = buf.indexOf(0x0a, at)) !== -1) {
-      if (picked[index]) await onLine(index, pending.length ? Buffer.concat([...pending, buf.subarray(at, nl)]) : buf.subarray(at, nl));
+      if (picked[index])
+        await onLine(index, pending.length ? Buffer.concat([...pending, buf.subarray(at, nl)]) : buf.subarray(at, nl));
       pending = [];
       index += 1;
       at = nl + 1;
@@ -174,7 +183,12 @@ export async function filterScores(io: FilterIo, options: FilterOptions): Promis
     // W is our own output, one line per query in order: only the picked lines are parsed.
     const lines = await forPickedLines(await io.reopenWorking(), picked, async (index, line) => {
       const working = JSON.parse(line.toString('utf8')) as WorkingRecord;
-      const pool: PoolRecord = { id: working.id, prompt: working.prompt, response: working.chosen, reward: working.reward };
+      const pool: PoolRecord = {
+        id: working.id,
+        prompt: working.prompt,
+        response: working.chosen,
+        reward: working.reward,
+      };
       await io.pool.write(toJsonlLine(pool));
       poolRewards.add(rewards.get(index));
       threshold = Math.min(threshold, rewards.get(index));

@@ -12,7 +12,15 @@
  */
 import { InputError, toJsonlLine } from '../jsonl.js';
 import { chooserFor, type ChooserOptions } from './rank.js';
-import { readPool, readScores, readWorking, type PoolRecord, type ScoredQuery, type Source, type WorkingRecord } from './records.js';
+import {
+  readPool,
+  readScores,
+  readWorking,
+  type PoolRecord,
+  type ScoredQuery,
+  type Source,
+  type WorkingRecord,
+} from './records.js';
 import { tokenize } from './rouge.js';
 import { RunningSummary, type Summary } from './stats.js';
 import type { TextSink } from './sinks.js';
@@ -72,7 +80,11 @@ export async function poolThreshold(poolIn: Source): Promise<number> {
 }
 
 export async function gateRound(io: GateIo, options: GateOptions): Promise<GateSummary> {
-  const chooserOptions: ChooserOptions = { method: options.method, alpha: options.alpha, seedTokens: options.seedPrompts?.map(tokenize) };
+  const chooserOptions: ChooserOptions = {
+    method: options.method,
+    alpha: options.alpha,
+    seedTokens: options.seedPrompts?.map(tokenize),
+  };
   const choose = chooserFor(chooserOptions);
   let refined = 0;
   let added = 0;
@@ -117,7 +129,12 @@ export async function gateRound(io: GateIo, options: GateOptions): Promise<GateS
           reward: chosen.reward,
         };
         if (chosen.reward >= threshold) {
-          const candidate: PoolRecord = { id: query.id, prompt: query.prompt, response: chosen.text, reward: chosen.reward };
+          const candidate: PoolRecord = {
+            id: query.id,
+            prompt: query.prompt,
+            response: chosen.text,
+            reward: chosen.reward,
+          };
           if (!poolEntry) {
             poolEntry = candidate;
             added += 1;

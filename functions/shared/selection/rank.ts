@@ -38,10 +38,12 @@ function stableRanks<T>(items: readonly T[], compare: (a: T, b: T) => number): n
 }
 
 /** Reward ascending: the lowest reward gets rank 1. */
-export const rewardRanks = (candidates: readonly ScoredCandidate[]) => stableRanks(candidates, (a, b) => a.reward - b.reward);
+export const rewardRanks = (candidates: readonly ScoredCandidate[]) =>
+  stableRanks(candidates, (a, b) => a.reward - b.reward);
 
 /** Perplexity descending: the highest perplexity gets rank 1. */
-export const perplexityRanks = (candidates: readonly ScoredCandidate[]) => stableRanks(candidates, (a, b) => b.ppl - a.ppl);
+export const perplexityRanks = (candidates: readonly ScoredCandidate[]) =>
+  stableRanks(candidates, (a, b) => b.ppl - a.ppl);
 
 /** fused_i = α·rank_r(i) + (1−α)·rank_p(i). */
 export function fusedRanks(candidates: readonly ScoredCandidate[], alpha: number): number[] {
@@ -56,7 +58,11 @@ const compareFused = (a: number, b: number) => (Math.abs(a - b) <= FUSED_TIE ? 0
  * The index that `better` puts first, scanning in candidate order so that a full tie keeps
  * the lowest index. `eligible` narrows the field (used to keep rejected ≠ chosen).
  */
-function best(count: number, better: (i: number, j: number) => number, eligible: (i: number) => boolean = () => true): number {
+function best(
+  count: number,
+  better: (i: number, j: number) => number,
+  eligible: (i: number) => boolean = () => true,
+): number {
   let winner = -1;
   for (let i = 0; i < count; i += 1) {
     if (!eligible(i)) continue;
@@ -71,7 +77,11 @@ function best(count: number, better: (i: number, j: number) => number, eligible:
  * the outcome in degenerate cases (all fused ranks tied and all rewards equal, or
  * duplicate texts); otherwise the rule is exactly the method's.
  */
-function rejectedAmong(candidates: readonly ScoredCandidate[], chosen: number, better: (i: number, j: number) => number): number {
+function rejectedAmong(
+  candidates: readonly ScoredCandidate[],
+  chosen: number,
+  better: (i: number, j: number) => number,
+): number {
   const chosenText = candidates[chosen]!.text;
   const differs = (i: number) => candidates[i]!.text !== chosenText;
   const rejected = best(candidates.length, better, differs);
@@ -84,8 +94,15 @@ function rejectedAmong(candidates: readonly ScoredCandidate[], chosen: number, b
  */
 export function chooseByFusedRank(candidates: readonly ScoredCandidate[], alpha: number): PairChoice {
   const fused = fusedRanks(candidates, alpha);
-  const chosen = best(candidates.length, (i, j) => compareFused(fused[j]!, fused[i]!) || candidates[j]!.reward - candidates[i]!.reward);
-  const rejected = rejectedAmong(candidates, chosen, (i, j) => compareFused(fused[i]!, fused[j]!) || candidates[i]!.reward - candidates[j]!.reward);
+  const chosen = best(
+    candidates.length,
+    (i, j) => compareFused(fused[j]!, fused[i]!) || candidates[j]!.reward - candidates[i]!.reward,
+  );
+  const rejected = rejectedAmong(
+    candidates,
+    chosen,
+    (i, j) => compareFused(fused[i]!, fused[j]!) || candidates[i]!.reward - candidates[j]!.reward,
+  );
   return { chosen, rejected, score: candidates[chosen]!.reward };
 }
 
@@ -114,10 +131,18 @@ export function chooseFirst(candidates: readonly ScoredCandidate[]): PairChoice 
  * texts unlike the chosen (tie: lower index); score = the chosen's mean. Rewards are not
  * looked at: this baseline stands for selection without a reward model.
  */
-export function chooseByRougeL(candidates: readonly ScoredCandidate[], seedTokens?: readonly (readonly string[])[]): PairChoice {
+export function chooseByRougeL(
+  candidates: readonly ScoredCandidate[],
+  seedTokens?: readonly (readonly string[])[],
+): PairChoice {
   const tokens = candidates.map((c) => tokenize(c.text));
   const means = tokens.map((own, i) =>
-    seedTokens && seedTokens.length > 0 ? meanRougeL(own, seedTokens) : meanRougeL(own, tokens.filter((_, j) => j !== i)),
+    seedTokens && seedTokens.length > 0
+      ? meanRougeL(own, seedTokens)
+      : meanRougeL(
+          own,
+          tokens.filter((_, j) => j !== i),
+        ),
   );
   const chosen = best(candidates.length, (i, j) => means[j]! - means[i]!);
   const rejected = rejectedAmong(candidates, chosen, (i, j) => means[i]! - means[j]!);

@@ -46,7 +46,8 @@ function asObject(value: unknown, file: string, line: number): Fields {
 
 function text(record: Fields, field: string, file: string, line: number, path = field): string {
   const value = record[field];
-  if (typeof value !== 'string') throw new InputError(file, line, path, value === undefined ? 'missing' : 'not a string');
+  if (typeof value !== 'string')
+    throw new InputError(file, line, path, value === undefined ? 'missing' : 'not a string');
   return value;
 }
 
@@ -75,7 +76,8 @@ export function parseScoredQuery(value: unknown, file: string, line: number): Sc
   if (raw.length === 0) throw new InputError(file, line, 'candidates', 'no candidates');
   const candidates = raw.map((item: unknown, i): ScoredCandidate => {
     const path = `candidates[${i}]`;
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new InputError(file, line, path, 'not an object');
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw new InputError(file, line, path, 'not an object');
     const candidate = item as Fields;
     return {
       text: text(candidate, 'text', file, line, `${path}.text`),

@@ -53,7 +53,8 @@ export function memoryS3() {
 
   mock.on(GetObjectCommand).callsFake(async (input) => {
     const bytes = objects.get(id(input.Bucket!, input.Key!));
-    if (!bytes) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    if (!bytes)
+      throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
     return { Body: sdkStreamMixin(chunked(bytes)), ContentLength: bytes.length };
   });
   mock.on(HeadObjectCommand).callsFake(async (input) => {
@@ -72,7 +73,8 @@ export function memoryS3() {
   mock.on(CopyObjectCommand).callsFake(async (input) => {
     const source = decodeURIComponent(input.CopySource!);
     const bytes = objects.get(source);
-    if (!bytes) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    if (!bytes)
+      throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
     put(input.Bucket!, input.Key!, Buffer.from(bytes));
     return {};
   });
@@ -124,16 +126,22 @@ export function memoryS3() {
         .split('\n')
         .filter((l) => l !== '')
         .map((l) => JSON.parse(l)),
-    keys: (bucket: string) => [...objects.keys()].filter((k) => k.startsWith(`${bucket}/`)).map((k) => k.slice(bucket.length + 1)).sort(),
+    keys: (bucket: string) =>
+      [...objects.keys()]
+        .filter((k) => k.startsWith(`${bucket}/`))
+        .map((k) => k.slice(bucket.length + 1))
+        .sort(),
   };
 }
 
 /** A logger that records what was logged, so tests can prove no record text reaches it. */
 export function recordingLogger() {
   const lines: string[] = [];
-  const log = (level: string) => (message: string, ...extra: unknown[]) => {
-    lines.push(`${level} ${message} ${JSON.stringify(extra)}`);
-  };
+  const log =
+    (level: string) =>
+    (message: string, ...extra: unknown[]) => {
+      lines.push(`${level} ${message} ${JSON.stringify(extra)}`);
+    };
   return { lines, info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') };
 }
 
