@@ -21,14 +21,23 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jobs"))
 
-from rewardds_jobs.config import LoraConfig  # noqa: E402
-from rewardds_jobs.dp import DPSettings, DPTrainer  # noqa: E402
-from rewardds_jobs.lora import attach_lora  # noqa: E402
-from rewardds_jobs.models import load_causal_lm, load_reward_model, load_tokenizer, lora_target_modules  # noqa: E402
-from rewardds_jobs.prompts import format_prompt  # noqa: E402
-from rewardds_jobs.sft import encode_sft, lm_record_losses, sft_batch  # noqa: E402
-from rewardds_jobs.stages.train_reward import encode_record, pair_batch, pair_record_losses  # noqa: E402
-from rewardds_jobs.tiny import make_tiny_model  # noqa: E402
+from rewardds_jobs.config import LoraConfig
+from rewardds_jobs.dp import DPSettings, DPTrainer
+from rewardds_jobs.lora import attach_lora
+from rewardds_jobs.models import (
+    load_causal_lm,
+    load_reward_model,
+    load_tokenizer,
+    lora_target_modules,
+)
+from rewardds_jobs.prompts import format_prompt
+from rewardds_jobs.sft import encode_sft, lm_record_losses, sft_batch
+from rewardds_jobs.stages.train_reward import (
+    encode_record,
+    pair_batch,
+    pair_record_losses,
+)
+from rewardds_jobs.tiny import make_tiny_model
 
 CPU = torch.device("cpu")
 
@@ -42,8 +51,14 @@ def build(kind: str, base: Path, batch_size: int, max_length: int):
         model = load_causal_lm(base, device=CPU)
         model = attach_lora(model, lora, lora_target_modules(model))
         examples = [
-            encode_sft(tokenizer, format_prompt(tokenizer, f"Question number {i}: what should I do about it?"),
-                       f"A measured answer for case {i}, with a few more words to fill the row.", max_length)
+            encode_sft(
+                tokenizer,
+                format_prompt(
+                    tokenizer, f"Question number {i}: what should I do about it?"
+                ),
+                f"A measured answer for case {i}, with a few more words to fill the row.",
+                max_length,
+            )
             for i in range(batch_size)
         ]
         return model, sft_batch(examples, pad), lm_record_losses
@@ -52,9 +67,16 @@ def build(kind: str, base: Path, batch_size: int, max_length: int):
     records = []
     for i in range(batch_size):
         q = f"Question number {i}: what should I do about it?"
-        a, b, g = f"A measured answer for case {i}.", "No idea.", f"Something vague about {i}."
-        pairs = [{"prompt": q, "chosen": a, "rejected": b}, {"prompt": q, "chosen": a, "rejected": g},
-                 {"prompt": q, "chosen": g, "rejected": b}]
+        a, b, g = (
+            f"A measured answer for case {i}.",
+            "No idea.",
+            f"Something vague about {i}.",
+        )
+        pairs = [
+            {"prompt": q, "chosen": a, "rejected": b},
+            {"prompt": q, "chosen": a, "rejected": g},
+            {"prompt": q, "chosen": g, "rejected": b},
+        ]
         records.append(encode_record(tokenizer, {"pairs": pairs}, max_length))
     return model, pair_batch(records, pad), pair_record_losses
 
@@ -81,8 +103,12 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        base = make_tiny_model(Path(tmp) / "base", layers=args.layers, hidden=args.hidden, seed=0)
-        dp_model, batch, record_losses = build(args.kind, base, args.batch, args.max_length)
+        base = make_tiny_model(
+            Path(tmp) / "base", layers=args.layers, hidden=args.hidden, seed=0
+        )
+        dp_model, batch, record_losses = build(
+            args.kind, base, args.batch, args.max_length
+        )
         plain_model = copy.deepcopy(dp_model)
 
     plain_params = [p for p in plain_model.parameters() if p.requires_grad]
@@ -94,17 +120,31 @@ def main() -> None:
         record_losses(plain_model, batch).mean().backward()
         plain_optimizer.step()
 
-    settings = DPSettings(batch_size=args.batch, epochs=1, learning_rate=1e-4, noise_multiplier=1.0, clip_norm=1.0,
-                          delta=1e-5, mechanism_seed=0)
-    trainer = DPTrainer(dp_model, record_losses=record_losses, settings=settings, records=args.batch * 10)
+    settings = DPSettings(
+        batch_size=args.batch,
+        epochs=1,
+        learning_rate=1e-4,
+        noise_multiplier=1.0,
+        clip_norm=1.0,
+        delta=1e-5,
+        mechanism_seed=0,
+    )
+    trainer = DPTrainer(
+        dp_model,
+        record_losses=record_losses,
+        settings=settings,
+        records=args.batch * 10,
+    )
     dp_model.train()
 
     plain = timed(plain_step, args.repeats)
     dp = timed(lambda: trainer.step(batch), args.repeats)
     trainer.close()
     rows = batch.inputs["input_ids"].shape
-    print(f"kind={args.kind} records={args.batch} rows={rows[0]} seq={rows[1]} layers={args.layers} "
-          f"hidden={args.hidden} threads={torch.get_num_threads()} repeats={args.repeats}")
+    print(
+        f"kind={args.kind} records={args.batch} rows={rows[0]} seq={rows[1]} layers={args.layers} "
+        f"hidden={args.hidden} threads={torch.get_num_threads()} repeats={args.repeats}"
+    )
     print(f"plain step  median {plain * 1000:.1f} ms")
     print(f"DP-SGD step median {dp * 1000:.1f} ms")
     print(f"ratio DP/plain {dp / plain:.2f}")

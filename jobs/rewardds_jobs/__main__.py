@@ -4,6 +4,7 @@ SageMaker training runs the image with argv `train`; the stage then comes from
 hyperparameters.json. Processing passes the stage as the container argument. Any failure
 ends with exit code 1 and one line in the failure file (SageMaker's FailureReason).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,7 +20,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from .failure import JobInputError, describe_unexpected, write_failure  # noqa: E402
+from .failure import JobInputError, describe_unexpected, write_failure
 
 # stage → (module under rewardds_jobs.stages, one line for --help). Modules are imported
 # only when their stage runs, so a stage that is missing or broken fails only itself.
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except JobInputError as error:
         message = str(error)
-    except Exception as error:  # noqa: BLE001 - every failure must reach the failure file
+    except Exception as error:
         message = f"{stage}: {describe_unexpected(error)}"
     # Only the one-line reason is logged: a traceback's frames can hold record text.
     write_failure(message)

@@ -34,7 +34,9 @@ def load_state(directory: Path, name: str, fingerprint: dict) -> dict[str, Any] 
         return None
     state = torch.load(path, map_location="cpu", weights_only=False)
     if state["fingerprint"] != fingerprint:
-        raise ValueError(f"checkpoint {path} belongs to another training ({state['fingerprint']}, this one is {fingerprint})")
+        raise ValueError(
+            f"checkpoint {path} belongs to another training ({state['fingerprint']}, this one is {fingerprint})"
+        )
     return state
 
 

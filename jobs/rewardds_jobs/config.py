@@ -4,13 +4,15 @@
 fields explicitly (KEYS) so a renamed field can never silently accept a wrong key. Every
 check names `config.json: <key>` so a user can fix the file without reading this source.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from .failure import JobInputError
 
@@ -55,7 +57,7 @@ class LoraConfig:
         _check_num("lora.dropout", self.dropout, 0, 0.9)
 
     @classmethod
-    def from_json(cls, raw: Any) -> "LoraConfig":
+    def from_json(cls, raw: Any) -> LoraConfig:
         if not isinstance(raw, Mapping):
             raise _fail("lora", "must be an object")
         return cls(**_map_keys(raw, cls.KEYS, prefix="lora."))
@@ -109,9 +111,15 @@ class ProxyTrainConfig(_StageConfig):
     clip_norm: float = 1.0
 
     KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed", "epochs": "epochs", "batchSize": "batch_size", "learningRate": "learning_rate",
-        "lora": "lora", "maxLength": "max_length", "noiseMultiplier": "noise_multiplier",
-        "clipNorm": "clip_norm", "delta": "delta",
+        "seed": "seed",
+        "epochs": "epochs",
+        "batchSize": "batch_size",
+        "learningRate": "learning_rate",
+        "lora": "lora",
+        "maxLength": "max_length",
+        "noiseMultiplier": "noise_multiplier",
+        "clipNorm": "clip_norm",
+        "delta": "delta",
     }
 
     def __post_init__(self) -> None:
@@ -138,8 +146,12 @@ class TargetTrainConfig(_StageConfig):
     max_length: int = 2048
 
     KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed", "epochs": "epochs", "batchSize": "batch_size", "learningRate": "learning_rate",
-        "lora": "lora", "maxLength": "max_length",
+        "seed": "seed",
+        "epochs": "epochs",
+        "batchSize": "batch_size",
+        "learningRate": "learning_rate",
+        "lora": "lora",
+        "maxLength": "max_length",
     }
 
     def __post_init__(self) -> None:
@@ -167,7 +179,10 @@ class BuildPairsConfig(_StageConfig):
     batch_size: int = 8
 
     KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed", "maxNewTokens": "max_new_tokens", "maxLength": "max_length", "batchSize": "batch_size",
+        "seed": "seed",
+        "maxNewTokens": "max_new_tokens",
+        "maxLength": "max_length",
+        "batchSize": "batch_size",
     }
 
     def __post_init__(self) -> None:
@@ -188,8 +203,13 @@ class SynthesizeQueriesConfig(_StageConfig):
     attempts_per_query: float = 4
 
     KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed", "queries": "queries", "temperature": "temperature", "topP": "top_p",
-        "maxNewTokens": "max_new_tokens", "fewShot": "few_shot", "attemptsPerQuery": "attempts_per_query",
+        "seed": "seed",
+        "queries": "queries",
+        "temperature": "temperature",
+        "topP": "top_p",
+        "maxNewTokens": "max_new_tokens",
+        "fewShot": "few_shot",
+        "attemptsPerQuery": "attempts_per_query",
     }
 
     def __post_init__(self) -> None:
@@ -208,7 +228,10 @@ class SampleCandidatesConfig(_StageConfig):
     max_new_tokens: int = 512
 
     KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed", "candidates": "candidates", "temperature": "temperature", "topP": "top_p",
+        "seed": "seed",
+        "candidates": "candidates",
+        "temperature": "temperature",
+        "topP": "top_p",
         "maxNewTokens": "max_new_tokens",
     }
 
@@ -240,8 +263,13 @@ class RefineConfig(_StageConfig):
     critique_max_new_tokens: int = 256
 
     KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed", "round": "round", "candidates": "candidates", "temperature": "temperature",
-        "topP": "top_p", "maxNewTokens": "max_new_tokens", "critiqueMaxNewTokens": "critique_max_new_tokens",
+        "seed": "seed",
+        "round": "round",
+        "candidates": "candidates",
+        "temperature": "temperature",
+        "topP": "top_p",
+        "maxNewTokens": "max_new_tokens",
+        "critiqueMaxNewTokens": "critique_max_new_tokens",
     }
 
     def __post_init__(self) -> None:

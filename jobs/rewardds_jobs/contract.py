@@ -5,15 +5,17 @@ Training jobs read `/opt/ml/input/data/<channel>` and write `/opt/ml/model` and
 `/opt/ml/processing/output/<name>`. Each root can be moved with its SM_* variable, which
 is how tests and local mode run the same code on a temporary folder.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .config import load_stage_config
 from .failure import JobInputError
@@ -78,7 +80,7 @@ class Job:
     _extracted: dict[str, Path] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_env(cls, stage: str, env: Mapping[str, str] | None = None) -> "Job":
+    def from_env(cls, stage: str, env: Mapping[str, str] | None = None) -> Job:
         env = dict(os.environ if env is None else env)
         kind = "training" if stage in TRAINING_STAGES else "processing"
         job = cls(

@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Generic, Sequence, TypeVar
+from typing import TypeVar
 
 import torch
 from opacus.accountants import RDPAccountant
@@ -64,7 +65,7 @@ class RecordBatch:
     # Targets kept apart from `inputs` so the model is not asked to compute its own loss.
     labels: torch.Tensor | None = None
 
-    def to(self, device: torch.device) -> "RecordBatch":
+    def to(self, device: torch.device) -> RecordBatch:
         return RecordBatch(
             inputs={k: v.to(device) for k, v in self.inputs.items()},
             row_record=self.row_record.to(device),
@@ -232,8 +233,13 @@ def train_dp(
         model, record_losses=record_losses, settings=settings, records=n, optimizer_factory=optimizer_factory
     )
     result = DPResult(records=n, steps=0, sample_rate=trainer.sample_rate, epsilon=0.0)
-    fingerprint = {"records": n, "steps": steps, "sampleRate": trainer.sample_rate,
-                   "noiseMultiplier": settings.noise_multiplier, "clipNorm": settings.clip_norm}
+    fingerprint = {
+        "records": n,
+        "steps": steps,
+        "sampleRate": trainer.sample_rate,
+        "noiseMultiplier": settings.noise_multiplier,
+        "clipNorm": settings.clip_norm,
+    }
     if checkpoint_dir is not None:
         _resume(checkpoint_dir, trainer, result, fingerprint)
     sampler = UniformWithReplacementSampler(
@@ -268,14 +274,19 @@ CHECKPOINT_FILE = "dp-state.pt"
 def _save_checkpoint(directory: Path, trainer: DPTrainer, result: DPResult, fingerprint: dict) -> None:
     """The state after `trainer.steps` steps: trainable weights, optimizer moments, the
     accountant's history and the losses. Private-zone data, synced to the private bucket only."""
-    save_state(directory, CHECKPOINT_FILE, fingerprint, {
-        "steps": trainer.steps,
-        "trainable": [p.detach().cpu().clone() for p in trainer.params],
-        "optimizer": trainer.optimizer.original_optimizer.state_dict(),
-        "accountant": list(trainer.accountant.history),
-        "losses": list(result.losses),
-        "tokens": result.tokens,
-    })
+    save_state(
+        directory,
+        CHECKPOINT_FILE,
+        fingerprint,
+        {
+            "steps": trainer.steps,
+            "trainable": [p.detach().cpu().clone() for p in trainer.params],
+            "optimizer": trainer.optimizer.original_optimizer.state_dict(),
+            "accountant": list(trainer.accountant.history),
+            "losses": list(result.losses),
+            "tokens": result.tokens,
+        },
+    )
 
 
 def _resume(directory: Path, trainer: DPTrainer, result: DPResult, fingerprint: dict) -> None:

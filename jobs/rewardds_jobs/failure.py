@@ -3,6 +3,7 @@
 The message never quotes a record's text, so a failure reason shown in the console or in
 a log can never leak a private record.
 """
+
 from __future__ import annotations
 
 import os

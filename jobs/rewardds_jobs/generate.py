@@ -5,6 +5,7 @@ otherwise batched `transformers` generation runs it on whatever device there is.
 never imported on a machine without CUDA. Prompts are user prompts: they go through
 `format_prompt`, the one template the trainings use, before the model sees them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,13 +15,13 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import torch
 
-from .models import load_causal_lm, load_tokenizer, pick_device
+from .models import load_causal_lm, load_tokenizer
 from .prompts import format_prompt
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,7 @@ def use_vllm() -> bool:
 class Generator:
     """A loaded model that generates; load once, call many times, `close()` to free the device."""
 
-    def __init__(self, spec: ModelSpec, *, batch_size: int | None = None,
-                 adapters: Mapping[str, Path] | None = None):
+    def __init__(self, spec: ModelSpec, *, batch_size: int | None = None, adapters: Mapping[str, Path] | None = None):
         """`adapters` adds named LoRA adapters on the same base (evaluate runs every round on one load)."""
         self.spec = spec
         self.batch_size = batch_size or int(os.environ.get("REWARDDS_GEN_BATCH", DEFAULT_BATCH))
@@ -96,10 +96,20 @@ class Generator:
         """`n` completion texts for each user prompt, in prompt order. Same seed, same inputs → same texts."""
         return [[c.text for c in row] for row in self.complete(prompts, **kwargs)]
 
-    def complete(self, prompts: Sequence[str], *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0,
-                 max_new_tokens: int = 128, seed: int = 0, greedy: bool = False,
-                 max_input_tokens: int | None = None, use_adapter: bool = True,
-                 adapter: str | None = None) -> list[list[Completion]]:
+    def complete(
+        self,
+        prompts: Sequence[str],
+        *,
+        n: int = 1,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        max_new_tokens: int = 128,
+        seed: int = 0,
+        greedy: bool = False,
+        max_input_tokens: int | None = None,
+        use_adapter: bool = True,
+        adapter: str | None = None,
+    ) -> list[list[Completion]]:
         """Like `generate`, with whether each completion ended by itself.
 
         `adapter` names which loaded adapter answers (default: the spec's own);
@@ -116,8 +126,9 @@ class Generator:
         started = time.perf_counter()
         texts = [format_prompt(self.tokenizer, p) for p in prompts]
         if self._vllm:
-            out = self._generate_vllm(texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens,
-                                      name)
+            out = self._generate_vllm(
+                texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens, name
+            )
         else:
             with self._adapter_switch(name):
                 out = self._generate_hf(texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens)
@@ -139,18 +150,28 @@ class Generator:
         device = next(model.parameters()).device
         # One seed for the whole call, batches in a fixed order: reproducible on CPU.
         torch.manual_seed(seed)
-        sampling = dict(do_sample=False) if greedy else dict(
-            do_sample=True, temperature=temperature, top_p=top_p, top_k=0, num_return_sequences=n)
+        sampling = (
+            dict(do_sample=False)
+            if greedy
+            else dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=0, num_return_sequences=n)
+        )
         results: list[list[str]] = []
         for start in range(0, len(texts), self.batch_size):
-            batch = texts[start:start + self.batch_size]
-            enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False,
-                      truncation=max_input_tokens is not None, max_length=max_input_tokens)
+            batch = texts[start : start + self.batch_size]
+            enc = tok(
+                batch,
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=False,
+                truncation=max_input_tokens is not None,
+                max_length=max_input_tokens,
+            )
             enc = {k: v.to(device) for k, v in enc.items()}
             with torch.no_grad():
-                generated = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
-                                           **sampling)
-            new = generated[:, enc["input_ids"].shape[1]:]
+                generated = model.generate(
+                    **enc, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id, **sampling
+                )
+            new = generated[:, enc["input_ids"].shape[1] :]
             self.stats.new_tokens += int((new != tok.pad_token_id).sum())
             decoded = tok.batch_decode(new, skip_special_tokens=True)
             finished, lengths = _ended(new, _stop_ids(model, tok))
@@ -164,8 +185,11 @@ class Generator:
         from vllm import SamplingParams
 
         params = SamplingParams(
-            n=n, temperature=0.0 if greedy else temperature, top_p=1.0 if greedy else top_p,
-            max_tokens=max_new_tokens, seed=seed,
+            n=n,
+            temperature=0.0 if greedy else temperature,
+            top_p=1.0 if greedy else top_p,
+            max_tokens=max_new_tokens,
+            seed=seed,
         )
         # Token ids, not strings: vLLM would add special tokens (a second BOS after a chat
         # template that has one), and the trainings tokenise without them.
@@ -173,15 +197,16 @@ class Generator:
         for text in texts:
             ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
             if max_input_tokens is not None and len(ids) > max_input_tokens:
-                ids = ids[len(ids) - max_input_tokens:]
+                ids = ids[len(ids) - max_input_tokens :]
             prompts.append({"prompt_token_ids": ids})
         lora = self._lora[name] if name is not None else None
         outputs = self._llm.generate(prompts, params, lora_request=lora, use_tqdm=False)
         results = []
         for output in outputs:
             self.stats.new_tokens += sum(len(o.token_ids) for o in output.outputs)
-            results.append([Completion(o.text.strip(), o.finish_reason != "length", len(o.token_ids))
-                            for o in output.outputs])
+            results.append(
+                [Completion(o.text.strip(), o.finish_reason != "length", len(o.token_ids)) for o in output.outputs]
+            )
         return results
 
     def close(self) -> None:
@@ -194,7 +219,7 @@ class Generator:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
-    def __enter__(self) -> "Generator":
+    def __enter__(self) -> Generator:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -218,7 +243,9 @@ def _ended(new_tokens: torch.Tensor, stop: set[int]) -> tuple[list[bool], list[i
     for token in stop:
         hit |= new_tokens == token
     finished = hit.any(dim=1)
-    first_stop = torch.where(finished, hit.int().argmax(dim=1), torch.full_like(finished, new_tokens.shape[1], dtype=torch.long))
+    first_stop = torch.where(
+        finished, hit.int().argmax(dim=1), torch.full_like(finished, new_tokens.shape[1], dtype=torch.long)
+    )
     return finished.tolist(), first_stop.tolist()
 
 
@@ -248,9 +275,13 @@ def _start_vllm(spec: ModelSpec, adapters: Mapping[str, Path]):
     from vllm import LLM
     from vllm.lora.request import LoRARequest
 
-    kwargs = dict(model=str(spec.base), tokenizer=str(spec.adapter or spec.base), dtype="auto",
-                  gpu_memory_utilization=float(os.environ.get("REWARDDS_VLLM_GPU_FRACTION", "0.85")),
-                  enforce_eager=os.environ.get("REWARDDS_VLLM_EAGER", "0") == "1")
+    kwargs = dict(
+        model=str(spec.base),
+        tokenizer=str(spec.adapter or spec.base),
+        dtype="auto",
+        gpu_memory_utilization=float(os.environ.get("REWARDDS_VLLM_GPU_FRACTION", "0.85")),
+        enforce_eager=os.environ.get("REWARDDS_VLLM_EAGER", "0") == "1",
+    )
     requests = {}
     if adapters:
         rank = max(_adapter_rank(path) for path in adapters.values())
@@ -268,15 +299,25 @@ def _stop_vllm(llm) -> None:
 
         destroy_model_parallel()
         destroy_distributed_environment()
-    except Exception:  # noqa: BLE001 - best effort: older/newer vLLMs move these helpers
+    except Exception:
         pass
     del llm
 
 
-def generate(spec: ModelSpec, prompts: Sequence[str], *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0,
-             max_new_tokens: int = 128, seed: int = 0, greedy: bool = False,
-             batch_size: int | None = None) -> list[list[str]]:
+def generate(
+    spec: ModelSpec,
+    prompts: Sequence[str],
+    *,
+    n: int = 1,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    max_new_tokens: int = 128,
+    seed: int = 0,
+    greedy: bool = False,
+    batch_size: int | None = None,
+) -> list[list[str]]:
     """One-shot: load `spec`, generate, free it. Stages that call a model repeatedly keep a Generator."""
     with Generator(spec, batch_size=batch_size) as generator:
-        return generator.generate(prompts, n=n, temperature=temperature, top_p=top_p,
-                                  max_new_tokens=max_new_tokens, seed=seed, greedy=greedy)
+        return generator.generate(
+            prompts, n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, greedy=greedy
+        )

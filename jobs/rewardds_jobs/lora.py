@@ -8,7 +8,7 @@ The base weights stay frozen in every case.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import peft
 import torch

@@ -1,7 +1,8 @@
 """Text-overlap metrics of the evaluation: ROUGE-L F, corpus BLEU, exact match. Pure functions."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def normalize(text: str) -> str:

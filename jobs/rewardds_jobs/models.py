@@ -1,4 +1,5 @@
 """Loading the base models and adapters every stage uses, from local folders only."""
+
 from __future__ import annotations
 
 import os
@@ -9,9 +10,26 @@ import torch
 # Attention and MLP projections across the common decoder families (Qwen2/Llama/Mistral,
 # GPT-2, GPT-NeoX/Falcon, Phi, Baichuan); LoRA goes on whichever the model has.
 PROJECTION_NAMES = (
-    "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
-    "c_attn", "c_proj", "c_fc", "query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h",
-    "W_pack", "fc1", "fc2", "out_proj", "qkv_proj", "gate_up_proj",
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
+    "c_attn",
+    "c_proj",
+    "c_fc",
+    "query_key_value",
+    "dense",
+    "dense_h_to_4h",
+    "dense_4h_to_h",
+    "W_pack",
+    "fc1",
+    "fc2",
+    "out_proj",
+    "qkv_proj",
+    "gate_up_proj",
 )
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
@@ -59,8 +77,12 @@ def load_causal_lm(base_dir: str | Path, adapter_dir: str | Path | None = None, 
     return model.to(device).eval()
 
 
-def load_reward_model(base_dir: str | Path, adapter_dir: str | Path | None = None, device: torch.device | None = None,
-                      pad_token_id: int | None = None):
+def load_reward_model(
+    base_dir: str | Path,
+    adapter_dir: str | Path | None = None,
+    device: torch.device | None = None,
+    pad_token_id: int | None = None,
+):
     """A scalar-score model: the base with a one-label sequence-classification head.
 
     From a plain causal-LM folder the head is new; with a trained reward adapter the

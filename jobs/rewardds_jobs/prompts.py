@@ -2,9 +2,10 @@
 the SFT trainings put the response right after it, and every generation stage feeds it, so
 what a model learned to continue is exactly what it is asked to continue.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 PLAIN_TEMPLATE = "### Instruction:\n{prompt}\n\n### Response:\n"
 
@@ -49,7 +50,7 @@ def clean_query(text: str) -> str:
     lowered = out.lower()
     for label in _QUERY_LABELS:
         if lowered.startswith(label):
-            out = out[len(label):].strip()
+            out = out[len(label) :].strip()
             break
     return out
 
@@ -79,4 +80,3 @@ def improvement_prompt(query: str, chosen: str, critique: str) -> str:
         "Write an improved answer to the question that keeps what is right in the draft and "
         "fixes what the notes point out. Reply with the answer only."
     )
-

@@ -1,10 +1,12 @@
 """JSONL in and out, with errors that name file, line and field and never quote a record."""
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from .failure import JobInputError
 
@@ -33,7 +35,9 @@ def check_field(record: Mapping[str, Any], name: str, expected: type, file: str,
     return value
 
 
-def read_jsonl(path: Path, required: Mapping[str, type] | None = None, *, name: str | None = None) -> Iterator[tuple[int, dict]]:
+def read_jsonl(
+    path: Path, required: Mapping[str, type] | None = None, *, name: str | None = None
+) -> Iterator[tuple[int, dict]]:
     """Yields (1-based line number, object) for each non-blank line; extra fields are kept."""
     label = name or display_name(path)
     if not path.is_file():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
@@ -145,17 +145,22 @@ def train_sft(
             result.losses.append(float(loss.detach()))
             result.tokens += batch.tokens
             if checkpoint_dir is not None and result.steps % checkpoint_every == 0:
-                save_state(checkpoint_dir, SFT_CHECKPOINT_FILE, fingerprint, {
-                    "trainable": [p.detach().cpu().clone() for p in params],
-                    "optimizer": optimizer.state_dict(),
-                    "shuffler": shuffler.getstate(),
-                    "order": list(order),
-                    # Where the next batch starts: this epoch's next slice.
-                    "epoch": epoch,
-                    "start": start + batch_size,
-                    "steps": result.steps,
-                    "losses": list(result.losses),
-                    "tokens": result.tokens,
-                })
+                save_state(
+                    checkpoint_dir,
+                    SFT_CHECKPOINT_FILE,
+                    fingerprint,
+                    {
+                        "trainable": [p.detach().cpu().clone() for p in params],
+                        "optimizer": optimizer.state_dict(),
+                        "shuffler": shuffler.getstate(),
+                        "order": list(order),
+                        # Where the next batch starts: this epoch's next slice.
+                        "epoch": epoch,
+                        "start": start + batch_size,
+                        "steps": result.steps,
+                        "losses": list(result.losses),
+                        "tokens": result.tokens,
+                    },
+                )
     result.seconds = time.perf_counter() - started
     return result

@@ -5,6 +5,7 @@ pad/bos/eos, so it depends on no data at all (a tokenizer trained on private rec
 would itself leak them). The model uses the Qwen2 (or Llama) architecture so that module
 names — q_proj … down_proj — match the real instruct models the jobs run on AWS.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,8 +46,9 @@ def build_tokenizer():
     # A byte-level vocabulary never needs an unknown token; naming EOS here stops a
     # model-specific tokenizer class (Qwen2Tokenizer) from adding its own default one,
     # which would fall outside the embedding.
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token=PAD, bos_token=BOS, eos_token=EOS,
-                                        unk_token=EOS)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core, pad_token=PAD, bos_token=BOS, eos_token=EOS, unk_token=EOS
+    )
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 
@@ -75,8 +77,9 @@ def build_config(arch: str, layers: int, hidden: int, tokenizer, kind: str):
     return config_cls(**common)
 
 
-def make_tiny_model(out: str | Path, *, layers: int = 2, hidden: int = 64, seed: int = 0,
-                    arch: str = "qwen2", kind: str = "causal") -> Path:
+def make_tiny_model(
+    out: str | Path, *, layers: int = 2, hidden: int = 64, seed: int = 0, arch: str = "qwen2", kind: str = "causal"
+) -> Path:
     """Writes a Hugging Face model folder (weights, config, tokenizer) to `out` and returns it."""
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
@@ -95,7 +98,9 @@ def make_tiny_model(out: str | Path, *, layers: int = 2, hidden: int = 64, seed:
     if kind == "causal":
         gen = model.generation_config
         gen.pad_token_id, gen.bos_token_id, gen.eos_token_id = (
-            tokenizer.pad_token_id, tokenizer.bos_token_id, tokenizer.eos_token_id,
+            tokenizer.pad_token_id,
+            tokenizer.bos_token_id,
+            tokenizer.eos_token_id,
         )
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
@@ -105,17 +110,23 @@ def make_tiny_model(out: str | Path, *, layers: int = 2, hidden: int = 64, seed:
 def main(argv: list[str]) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m rewardds_jobs make-tiny-model",
-                                     description="Write a tiny random-init model folder, offline.")
+    parser = argparse.ArgumentParser(
+        prog="python -m rewardds_jobs make-tiny-model", description="Write a tiny random-init model folder, offline."
+    )
     parser.add_argument("--out", required=True, help="folder to write")
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--arch", choices=("qwen2", "llama"), default="qwen2")
-    parser.add_argument("--kind", choices=("causal", "reward"), default="causal",
-                        help="reward: the same model with a one-label score head")
+    parser.add_argument(
+        "--kind",
+        choices=("causal", "reward"),
+        default="causal",
+        help="reward: the same model with a one-label score head",
+    )
     args = parser.parse_args(argv)
-    path = make_tiny_model(args.out, layers=args.layers, hidden=args.hidden, seed=args.seed,
-                           arch=args.arch, kind=args.kind)
+    path = make_tiny_model(
+        args.out, layers=args.layers, hidden=args.hidden, seed=args.seed, arch=args.arch, kind=args.kind
+    )
     print(f"wrote {args.kind} {args.arch} model to {path}")
     return 0

@@ -3,15 +3,17 @@
 Everything a test needs is made here or by the test itself; nothing is downloaded and
 no dataset outside the repository is read.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pytest
 
@@ -21,10 +23,16 @@ TRAINING_STAGES = {"train-generator", "train-reward", "train-target"}
 
 # ---- tiny models -------------------------------------------------------------------------
 
+
 def make_tiny(out: Path, *extra: str) -> Path:
     """Runs the real CLI tool, as local mode does."""
-    subprocess.run([sys.executable, "-m", "rewardds_jobs", "make-tiny-model", "--out", str(out), *extra],
-                   cwd=JOBS_DIR, env=job_env({}), check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "rewardds_jobs", "make-tiny-model", "--out", str(out), *extra],
+        cwd=JOBS_DIR,
+        env=job_env({}),
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -55,14 +63,21 @@ def save_lora_adapter(base: Path, out: Path, *, kind: str = "causal", seed: int 
     torch.manual_seed(seed)
     tokenizer = load_tokenizer(base)
     if kind == "reward":
-        model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=1,
-                                                                   pad_token_id=tokenizer.pad_token_id)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(base), num_labels=1, pad_token_id=tokenizer.pad_token_id
+        )
         task = "SEQ_CLS"
     else:
         model = AutoModelForCausalLM.from_pretrained(str(base))
         task = "CAUSAL_LM"
-    config = LoraConfig(r=r, lora_alpha=2 * r, lora_dropout=0.0, target_modules=lora_target_modules(model),
-                        task_type=task, init_lora_weights=False)
+    config = LoraConfig(
+        r=r,
+        lora_alpha=2 * r,
+        lora_dropout=0.0,
+        target_modules=lora_target_modules(model),
+        task_type=task,
+        init_lora_weights=False,
+    )
     peft_model = get_peft_model(model, config)
     peft_model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
@@ -86,11 +101,15 @@ def target_adapter(tiny_target_base, tmp_path_factory) -> Path:
 
 # ---- a small dataset written by the tests themselves --------------------------------------
 
+
 def fixture_records(n: int = 4, prefix: str = "r") -> list[dict]:
     topics = ["fever", "a sprained ankle", "a mortgage rate", "an index fund", "a cough", "a tax return"]
     return [
-        {"id": f"{prefix}-{i}", "prompt": f"What should I know about {topics[i % len(topics)]}? (case {i})",
-         "response": f"Here is what to know about {topics[i % len(topics)]}: see a professional, case {i}."}
+        {
+            "id": f"{prefix}-{i}",
+            "prompt": f"What should I know about {topics[i % len(topics)]}? (case {i})",
+            "response": f"Here is what to know about {topics[i % len(topics)]}: see a professional, case {i}.",
+        }
         for i in range(n)
     ]
 
@@ -102,17 +121,20 @@ def records() -> list[dict]:
 
 # ---- SageMaker layout ---------------------------------------------------------------------
 
+
 def job_env(overrides: Mapping[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SM_")}
-    env.update({
-        "PYTHONPATH": str(JOBS_DIR),
-        "REWARDDS_DEVICE": "cpu",
-        "REWARDDS_GENERATION": "transformers",
-        "HF_HUB_OFFLINE": "1",
-        # The test machines share two cores between several suites.
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(JOBS_DIR),
+            "REWARDDS_DEVICE": "cpu",
+            "REWARDDS_GENERATION": "transformers",
+            "HF_HUB_OFFLINE": "1",
+            # The test machines share two cores between several suites.
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+    )
     env.update(overrides)
     return env
 
@@ -132,7 +154,11 @@ class Layout:
         return self.root / "output" / "failure"
 
     def input(self, channel: str) -> Path:
-        return (self.root / "input" / "data" / channel) if self.training else (self.root / "processing" / "input" / channel)
+        return (
+            (self.root / "input" / "data" / channel)
+            if self.training
+            else (self.root / "processing" / "input" / channel)
+        )
 
     def output(self, name: str) -> Path:
         return self.root / "processing" / "output" / name
@@ -154,7 +180,9 @@ class Layout:
         return json.loads((folder / "metrics.json").read_text())
 
 
-def sagemaker_layout(tmp_path: Path, stage: str, inputs: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> Layout:
+def sagemaker_layout(
+    tmp_path: Path, stage: str, inputs: Mapping[str, Any], config: Mapping[str, Any] | None = None
+) -> Layout:
     """Lays out a job folder as SageMaker would and returns where everything is.
 
     `inputs` maps a channel to a Path (a model folder: linked in), a list of dicts (written
@@ -189,8 +217,14 @@ def sagemaker_layout(tmp_path: Path, stage: str, inputs: Mapping[str, Any], conf
 def run_job(layout: Layout, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     """`python -m rewardds_jobs <stage>` in a subprocess on the layout, as the container runs it."""
     argv = list(args) if args else [layout.stage]
-    return subprocess.run([sys.executable, "-m", "rewardds_jobs", *argv], cwd=JOBS_DIR,
-                          env=job_env(layout.env), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "rewardds_jobs", *argv],
+        cwd=JOBS_DIR,
+        env=job_env(layout.env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(name="sagemaker_layout")

@@ -1,7 +1,9 @@
 """build-pairs end to end: one line per private record, its three pairs, ids carried through."""
+
 from __future__ import annotations
 
 from conftest import run_job, sagemaker_layout
+
 from rewardds_jobs.stages.build_pairs import input_budget, record_pairs
 
 
@@ -15,9 +17,12 @@ def test_pairs_are_truth_over_base_truth_over_generator_generator_over_base():
 
 
 def test_build_pairs_job(tmp_path, tiny_base, generator_adapter, records):
-    layout = sagemaker_layout(tmp_path, "build-pairs",
-                              {"train": records, "base": tiny_base, "generator": generator_adapter},
-                              {"seed": 0, "maxNewTokens": 6, "maxLength": 128, "batchSize": 3})
+    layout = sagemaker_layout(
+        tmp_path,
+        "build-pairs",
+        {"train": records, "base": tiny_base, "generator": generator_adapter},
+        {"seed": 0, "maxNewTokens": 6, "maxLength": 128, "batchSize": 3},
+    )
     result = run_job(layout)
     assert result.returncode == 0, result.stderr[-2000:]
     lines = layout.read_jsonl("pairs")

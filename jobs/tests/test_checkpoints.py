@@ -3,9 +3,9 @@ and ends exactly where an uninterrupted one ends. (The DP trainings' resume is i
 
 import pytest
 import torch
+from conftest import fixture_records
 
 import rewardds_jobs.sft as sft
-from conftest import fixture_records
 from rewardds_jobs.checkpoints import load_state, save_state, spot_checkpoint_dir
 from rewardds_jobs.config import LoraConfig
 from rewardds_jobs.lora import attach_lora

@@ -1,4 +1,5 @@
 """The SageMaker layout, stage configs, JSONL records and failure format (in-process, no models)."""
+
 from __future__ import annotations
 
 import json
@@ -7,17 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from rewardds_jobs.config import (ProxyTrainConfig, SynthesizeQueriesConfig, load_stage_config,
-                                  parse_stage_config)
+from rewardds_jobs.config import ProxyTrainConfig, SynthesizeQueriesConfig, load_stage_config, parse_stage_config
 from rewardds_jobs.contract import Job, read_stage_hyperparameter
 from rewardds_jobs.failure import JobInputError, write_failure
 from rewardds_jobs.records import read_jsonl, read_records, write_jsonl
 
 
 def env_for(root: Path) -> dict[str, str]:
-    return {"SM_INPUT_DIR": str(root / "input"), "SM_PROCESSING_DIR": str(root / "processing"),
-            "SM_MODEL_DIR": str(root / "model"), "SM_OUTPUT_DATA_DIR": str(root / "output" / "data"),
-            "SM_OUTPUT_DIR": str(root / "output")}
+    return {
+        "SM_INPUT_DIR": str(root / "input"),
+        "SM_PROCESSING_DIR": str(root / "processing"),
+        "SM_MODEL_DIR": str(root / "model"),
+        "SM_OUTPUT_DATA_DIR": str(root / "output" / "data"),
+        "SM_OUTPUT_DIR": str(root / "output"),
+    }
 
 
 def test_error_line_names_file_line_and_field_and_leaves_out_what_does_not_apply():
@@ -128,10 +132,21 @@ def test_unknown_config_key_and_out_of_range_values_are_named(tmp_path):
 
 
 def test_config_maps_camel_case_keys_to_fields():
-    cfg = parse_stage_config("synthesize-queries", {"queries": 5, "topP": 0.9, "maxNewTokens": 8, "fewShot": 1,
-                                                    "attemptsPerQuery": 2.5, "seed": 3, "temperature": 0.7})
-    assert cfg == SynthesizeQueriesConfig(queries=5, seed=3, temperature=0.7, top_p=0.9, max_new_tokens=8,
-                                          few_shot=1, attempts_per_query=2.5)
+    cfg = parse_stage_config(
+        "synthesize-queries",
+        {
+            "queries": 5,
+            "topP": 0.9,
+            "maxNewTokens": 8,
+            "fewShot": 1,
+            "attemptsPerQuery": 2.5,
+            "seed": 3,
+            "temperature": 0.7,
+        },
+    )
+    assert cfg == SynthesizeQueriesConfig(
+        queries=5, seed=3, temperature=0.7, top_p=0.9, max_new_tokens=8, few_shot=1, attempts_per_query=2.5
+    )
 
 
 def test_read_jsonl_errors_name_file_line_field_and_never_quote_the_record(tmp_path):
@@ -139,12 +154,17 @@ def test_read_jsonl_errors_name_file_line_field_and_never_quote_the_record(tmp_p
     path = tmp_path / "train" / "train.jsonl"
     path.parent.mkdir()
     cases = [
-        (f'{{"id": "a", "prompt": "{secret}", "response": "ok"}}\n{{"id": "b", "prompt": "{secret}"', "train/train.jsonl:2: not valid JSON"),
+        (
+            f'{{"id": "a", "prompt": "{secret}", "response": "ok"}}\n{{"id": "b", "prompt": "{secret}"',
+            "train/train.jsonl:2: not valid JSON",
+        ),
         (f'["{secret}"]\n', "train/train.jsonl:1: must be a JSON object"),
         (f'\n{{"id": "a", "prompt": "{secret}"}}\n', "train/train.jsonl:2: response: missing"),
         (f'{{"id": "a", "prompt": "{secret}", "response": 3}}\n', "train/train.jsonl:1: response: must be a string"),
-        (f'{{"id": "a", "prompt": "{secret}", "response": "x"}}\n{{"id": "a", "prompt": "p", "response": "y"}}\n',
-         "train/train.jsonl:2: id: repeats an earlier line's id"),
+        (
+            f'{{"id": "a", "prompt": "{secret}", "response": "x"}}\n{{"id": "a", "prompt": "p", "response": "y"}}\n',
+            "train/train.jsonl:2: id: repeats an earlier line's id",
+        ),
     ]
     for text, expected in cases:
         path.write_text(text)
@@ -159,9 +179,14 @@ def test_read_jsonl_errors_name_file_line_field_and_never_quote_the_record(tmp_p
 
 def test_records_round_trip_and_extra_fields_are_dropped(tmp_path):
     path = tmp_path / "test" / "test.jsonl"
-    count = write_jsonl(path, [{"id": "t-0", "prompt": "p", "response": "r", "extra": 1}, {"id": "t-1", "prompt": "é", "response": ""}])
+    count = write_jsonl(
+        path, [{"id": "t-0", "prompt": "p", "response": "r", "extra": 1}, {"id": "t-1", "prompt": "é", "response": ""}]
+    )
     assert count == 2
-    assert read_records(path) == [{"id": "t-0", "prompt": "p", "response": "r"}, {"id": "t-1", "prompt": "é", "response": ""}]
+    assert read_records(path) == [
+        {"id": "t-0", "prompt": "p", "response": "r"},
+        {"id": "t-1", "prompt": "é", "response": ""},
+    ]
     assert [p.name for p in path.parent.iterdir()] == ["test.jsonl"]  # no temporary file left
 
 

@@ -87,10 +87,12 @@ def test_dp_training_changes_lora_lowers_loss_and_keeps_base_frozen(base_dir, to
     before_lora, before_base = lora_state(model), frozen_state(model)
     loss_before = mean_loss(model, examples, pad)
 
-    settings = DPSettings(batch_size=8, epochs=6, learning_rate=5e-2, noise_multiplier=0.3, clip_norm=1.0,
-                          delta=1e-5, mechanism_seed=0)
-    result = train_dp(model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses,
-                      settings=settings)
+    settings = DPSettings(
+        batch_size=8, epochs=6, learning_rate=5e-2, noise_multiplier=0.3, clip_norm=1.0, delta=1e-5, mechanism_seed=0
+    )
+    result = train_dp(
+        model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses, settings=settings
+    )
 
     after_lora, after_base = lora_state(model), frozen_state(model)
     assert before_lora.keys() == after_lora.keys() and any("lora_B" in n for n in after_lora)
@@ -112,10 +114,12 @@ def test_reported_epsilon_is_opacus_rdp_for_the_steps_taken(base_dir, tokenizer)
     examples = learnable_examples(tokenizer, n=12)
     pad = tokenizer.pad_token_id
     # q = 1/12: many Poisson batches are empty, and each must still count as a step.
-    settings = DPSettings(batch_size=1, epochs=2, learning_rate=1e-3, noise_multiplier=1.1, clip_norm=1.0,
-                          delta=1e-5, mechanism_seed=3)
-    result = train_dp(model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses,
-                      settings=settings)
+    settings = DPSettings(
+        batch_size=1, epochs=2, learning_rate=1e-3, noise_multiplier=1.1, clip_norm=1.0, delta=1e-5, mechanism_seed=3
+    )
+    result = train_dp(
+        model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses, settings=settings
+    )
 
     assert result.steps == 24 and result.sample_rate == pytest.approx(1 / 12)
     independent = RDPAccountant()
@@ -129,11 +133,12 @@ class Interrupted(Exception):
     """Stands in for a spot interruption in the middle of a training."""
 
 
-def test_an_interrupted_training_resumes_from_its_checkpoint_and_accounts_every_step_once(base_dir, tokenizer, tmp_path):
+def test_an_interrupted_training_resumes_from_its_checkpoint_and_accounts_every_step_once(
+    base_dir, tokenizer, tmp_path
+):
     examples = learnable_examples(tokenizer, n=12)
     pad = tokenizer.pad_token_id
-    settings = DPSettings(batch_size=3, epochs=3, learning_rate=1e-2, noise_multiplier=1.1, clip_norm=1.0,
-                          delta=1e-5)
+    settings = DPSettings(batch_size=3, epochs=3, learning_rate=1e-2, noise_multiplier=1.1, clip_norm=1.0, delta=1e-5)
     planned = planned_steps(3, 3, 12)  # 12 steps
     calls = {"n": 0}
 
@@ -146,8 +151,15 @@ def test_an_interrupted_training_resumes_from_its_checkpoint_and_accounts_every_
     model = lm_with_lora(base_dir)
     before = lora_state(model)
     with pytest.raises(Interrupted):
-        train_dp(model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=failing_after_seven,
-                 settings=settings, checkpoint_dir=tmp_path, checkpoint_every=4)
+        train_dp(
+            model,
+            examples,
+            make_batch=lambda b: sft_batch(b, pad),
+            record_losses=failing_after_seven,
+            settings=settings,
+            checkpoint_dir=tmp_path,
+            checkpoint_every=4,
+        )
     saved = torch.load(tmp_path / "dp-state.pt", weights_only=False)
     # Non-empty batches only reach record_losses, so the interruption fell after step 7 or later;
     # the last checkpoint is at a multiple of 4 before it.
@@ -163,8 +175,15 @@ def test_an_interrupted_training_resumes_from_its_checkpoint_and_accounts_every_
         taken["n"] += 1
         return lm_record_losses(module, batch)
 
-    result = train_dp(resumed_model, examples, make_batch=lambda b: sft_batch(b, pad), record_losses=counting,
-                      settings=settings, checkpoint_dir=tmp_path, checkpoint_every=4)
+    result = train_dp(
+        resumed_model,
+        examples,
+        make_batch=lambda b: sft_batch(b, pad),
+        record_losses=counting,
+        settings=settings,
+        checkpoint_dir=tmp_path,
+        checkpoint_every=4,
+    )
     assert result.steps == planned
     assert taken["n"] <= planned - saved["steps"]  # only the remaining steps ran
     independent = RDPAccountant()
@@ -179,18 +198,33 @@ def test_a_checkpoint_of_another_training_is_refused(base_dir, tokenizer, tmp_pa
     examples = learnable_examples(tokenizer, n=12)
     pad = tokenizer.pad_token_id
     first = DPSettings(batch_size=3, epochs=2, learning_rate=1e-2, noise_multiplier=1.1, clip_norm=1.0, delta=1e-5)
-    train_dp(lm_with_lora(base_dir), examples, make_batch=lambda b: sft_batch(b, pad), record_losses=lm_record_losses,
-             settings=first, checkpoint_dir=tmp_path, checkpoint_every=2)
+    train_dp(
+        lm_with_lora(base_dir),
+        examples,
+        make_batch=lambda b: sft_batch(b, pad),
+        record_losses=lm_record_losses,
+        settings=first,
+        checkpoint_dir=tmp_path,
+        checkpoint_every=2,
+    )
     other = DPSettings(batch_size=3, epochs=2, learning_rate=1e-2, noise_multiplier=0.9, clip_norm=1.0, delta=1e-5)
     with pytest.raises(ValueError, match="belongs to another training"):
-        train_dp(lm_with_lora(base_dir), examples, make_batch=lambda b: sft_batch(b, pad),
-                 record_losses=lm_record_losses, settings=other, checkpoint_dir=tmp_path, checkpoint_every=2)
+        train_dp(
+            lm_with_lora(base_dir),
+            examples,
+            make_batch=lambda b: sft_batch(b, pad),
+            record_losses=lm_record_losses,
+            settings=other,
+            checkpoint_dir=tmp_path,
+            checkpoint_every=2,
+        )
 
 
 def test_an_empty_batch_is_a_noise_only_step_that_is_accounted(base_dir):
     model = lm_with_lora(base_dir)
-    settings = DPSettings(batch_size=2, epochs=1, learning_rate=1e-2, noise_multiplier=1.0, clip_norm=1.0,
-                          delta=1e-5, mechanism_seed=0)
+    settings = DPSettings(
+        batch_size=2, epochs=1, learning_rate=1e-2, noise_multiplier=1.0, clip_norm=1.0, delta=1e-5, mechanism_seed=0
+    )
     trainer = DPTrainer(model, record_losses=lm_record_losses, settings=settings, records=10)
     before = lora_state(model)
     assert trainer.step(None) is None
@@ -225,10 +259,22 @@ def test_no_noise_and_huge_clip_equals_plain_sgd(base_dir, tokenizer, kind):
     reference = copy.deepcopy(model)
     initial = lora_state(model)
     lr = 0.5
-    settings = DPSettings(batch_size=batch.n_records, epochs=1, learning_rate=lr, noise_multiplier=0.0,
-                          clip_norm=1e6, delta=1e-5, mechanism_seed=0)
-    trainer = DPTrainer(model, record_losses=losses, settings=settings, records=batch.n_records,
-                        optimizer_factory=lambda ps, rate: torch.optim.SGD(ps, lr=rate))
+    settings = DPSettings(
+        batch_size=batch.n_records,
+        epochs=1,
+        learning_rate=lr,
+        noise_multiplier=0.0,
+        clip_norm=1e6,
+        delta=1e-5,
+        mechanism_seed=0,
+    )
+    trainer = DPTrainer(
+        model,
+        record_losses=losses,
+        settings=settings,
+        records=batch.n_records,
+        optimizer_factory=lambda ps, rate: torch.optim.SGD(ps, lr=rate),
+    )
     model.train()
     trainer.step(batch)
     trainer.close()
@@ -265,8 +311,9 @@ def test_reward_proxy_clips_one_gradient_per_record_whatever_its_pair_count(base
     expected = [record_gradient(reference, r, pad) for r in records]
 
     clip = 1e-3  # far below the raw norms, so clipping is active for both records
-    settings = DPSettings(batch_size=2, epochs=1, learning_rate=1e-3, noise_multiplier=0.0, clip_norm=clip,
-                          delta=1e-5, mechanism_seed=0)
+    settings = DPSettings(
+        batch_size=2, epochs=1, learning_rate=1e-3, noise_multiplier=0.0, clip_norm=clip, delta=1e-5, mechanism_seed=0
+    )
     trainer = DPTrainer(model, record_losses=pair_record_losses, settings=settings, records=2)
     model.train()
     trainer.record_gradients(pair_batch(records, pad))
@@ -300,8 +347,9 @@ def test_one_record_alone_contributes_at_most_the_clip_norm(base_dir, tokenizer)
             if "lora_B" in name:
                 p.normal_(0, 0.05)
     clip = 1e-3
-    settings = DPSettings(batch_size=1, epochs=1, learning_rate=1e-3, noise_multiplier=0.0, clip_norm=clip,
-                          delta=1e-5, mechanism_seed=0)
+    settings = DPSettings(
+        batch_size=1, epochs=1, learning_rate=1e-3, noise_multiplier=0.0, clip_norm=clip, delta=1e-5, mechanism_seed=0
+    )
     trainer = DPTrainer(model, record_losses=pair_record_losses, settings=settings, records=2)
     model.train()
     for record in pair_records(tokenizer):

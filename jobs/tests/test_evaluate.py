@@ -1,12 +1,13 @@
 """evaluate: metric functions on hand-worked cases, and the job's aggregate-only table."""
+
 from __future__ import annotations
 
 import json
 import math
 
 import pytest
-
 from conftest import fixture_records, run_job, sagemaker_layout
+
 from rewardds_jobs.metrics_text import bleu, exact_match, rouge_l, score_all
 
 
@@ -31,9 +32,15 @@ def test_bleu_is_100_for_identical_and_0_for_disjoint_corpora():
 
 def test_evaluate_job_reports_base_and_each_round_in_order(tmp_path, tiny_target_base, target_adapter):
     tests = fixture_records(3, prefix="t")
-    inputs = {"test": tests, "target_base": tiny_target_base,
-              "adapter-round-1": target_adapter, "adapter-round-0": target_adapter}
-    layout = sagemaker_layout(tmp_path, "evaluate", inputs, {"seed": 0, "maxNewTokens": 6, "metrics": ["rougeL", "exactMatch"]})
+    inputs = {
+        "test": tests,
+        "target_base": tiny_target_base,
+        "adapter-round-1": target_adapter,
+        "adapter-round-0": target_adapter,
+    }
+    layout = sagemaker_layout(
+        tmp_path, "evaluate", inputs, {"seed": 0, "maxNewTokens": 6, "metrics": ["rougeL", "exactMatch"]}
+    )
     result = run_job(layout)
     assert result.returncode == 0, result.stderr[-2000:]
     table = json.loads((layout.output("eval") / "metrics.json").read_text())

@@ -1,4 +1,5 @@
 """One generation function: reproducible by seed on CPU, adapters on and off, shapes per request."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,9 @@ def test_same_seed_same_texts_other_seed_other_texts(g_model):
 
 def test_one_shot_function_matches_a_loaded_generator(tiny_base, generator_adapter, g_model):
     options = dict(n=2, temperature=1.0, top_p=0.7, max_new_tokens=6, seed=3)
-    assert generate(ModelSpec(tiny_base, generator_adapter), PROMPTS, batch_size=2, **options) == \
-        g_model.generate(PROMPTS, **options)
+    assert generate(ModelSpec(tiny_base, generator_adapter), PROMPTS, batch_size=2, **options) == g_model.generate(
+        PROMPTS, **options
+    )
 
 
 def test_adapter_changes_the_output_and_can_be_switched_off(tiny_base, g_model):
@@ -58,8 +60,9 @@ def test_named_adapters_on_one_base_match_separate_loads(tiny_target_base, targe
 
     other = save_lora_adapter(tiny_target_base, tmp_path / "other", seed=9)
     options = dict(n=2, temperature=1.0, top_p=1.0, max_new_tokens=6, seed=2)
-    with Generator(ModelSpec(tiny_target_base, name="base"), batch_size=2,
-                   adapters={"round-0": target_adapter, "round-1": other}) as shared:
+    with Generator(
+        ModelSpec(tiny_target_base, name="base"), batch_size=2, adapters={"round-0": target_adapter, "round-1": other}
+    ) as shared:
         got = {label: shared.generate(PROMPTS, adapter=label, **options) for label in ("round-1", "round-0")}
         got["base"] = shared.generate(PROMPTS, use_adapter=False, **options)
         with pytest.raises(ValueError):

@@ -1,12 +1,26 @@
 """refine: G's critique, then the previous round's target writes n improved responses per working item."""
+
 from __future__ import annotations
 
 from conftest import run_job, sagemaker_layout
+
 from rewardds_jobs.prompts import critique_prompt, improvement_prompt
 
 WORKING = [
-    {"id": "q-000003", "prompt": "Is 38C a fever?", "chosen": "Yes, a mild one.", "rejected": "No idea.", "reward": 0.4},
-    {"id": "q-000007", "prompt": "What is a bond?", "chosen": "A loan to an issuer.", "rejected": "Stock.", "reward": -1},
+    {
+        "id": "q-000003",
+        "prompt": "Is 38C a fever?",
+        "chosen": "Yes, a mild one.",
+        "rejected": "No idea.",
+        "reward": 0.4,
+    },
+    {
+        "id": "q-000007",
+        "prompt": "What is a bond?",
+        "chosen": "A loan to an issuer.",
+        "rejected": "Stock.",
+        "reward": -1,
+    },
 ]
 
 
@@ -18,10 +32,22 @@ def test_prompts_carry_query_answers_and_critique():
 
 
 def test_refine_job(tmp_path, tiny_base, generator_adapter, tiny_target_base, target_adapter):
-    inputs = {"base": tiny_base, "generator": generator_adapter, "target_base": tiny_target_base,
-              "target": target_adapter, "working": WORKING}
-    config = {"seed": 0, "round": 1, "candidates": 2, "temperature": 1.0, "topP": 0.7, "maxNewTokens": 6,
-              "critiqueMaxNewTokens": 6}
+    inputs = {
+        "base": tiny_base,
+        "generator": generator_adapter,
+        "target_base": tiny_target_base,
+        "target": target_adapter,
+        "working": WORKING,
+    }
+    config = {
+        "seed": 0,
+        "round": 1,
+        "candidates": 2,
+        "temperature": 1.0,
+        "topP": 0.7,
+        "maxNewTokens": 6,
+        "critiqueMaxNewTokens": 6,
+    }
     layout = sagemaker_layout(tmp_path, "refine", inputs, config)
     result = run_job(layout)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -1,4 +1,5 @@
 """sample-candidates: n candidates per query, ids and prompts carried through, reproducible."""
+
 from __future__ import annotations
 
 from conftest import run_job, sagemaker_layout

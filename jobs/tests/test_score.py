@@ -1,11 +1,12 @@
 """score: reward of R and perplexity of G per candidate, checked against a direct computation."""
+
 from __future__ import annotations
 
 import math
 
 import torch
-
 from conftest import run_job, sagemaker_layout
+
 from rewardds_jobs.models import load_causal_lm, load_reward_model, load_tokenizer
 from rewardds_jobs.prompts import format_prompt
 from rewardds_jobs.stages.score import perplexities, rewards
@@ -28,11 +29,12 @@ def test_perplexity_is_exp_mean_nll_of_response_tokens_only(tiny_base, generator
         n_prompt = len(prompt_ids)
         with torch.no_grad():
             logits = model(input_ids=torch.tensor([ids])).logits[0]
-        nll = torch.nn.functional.cross_entropy(logits[n_prompt - 1:-1], torch.tensor(ids[n_prompt:]))
+        nll = torch.nn.functional.cross_entropy(logits[n_prompt - 1 : -1], torch.tensor(ids[n_prompt:]))
         assert math.isclose(got, math.exp(nll.item()), rel_tol=1e-4)
     # Padding in a batch does not change a row's value.
-    assert math.isclose(perplexities(model, tokenizer, pairs[:1], max_length=256, batch_size=1)[0], batched[0],
-                        rel_tol=1e-4)
+    assert math.isclose(
+        perplexities(model, tokenizer, pairs[:1], max_length=256, batch_size=1)[0], batched[0], rel_tol=1e-4
+    )
 
 
 def test_rewards_do_not_depend_on_batching(tiny_base, reward_adapter):
@@ -59,8 +61,13 @@ def test_score_job(tmp_path, tiny_base, generator_adapter, reward_adapter):
             assert math.isfinite(c["reward"]) and math.isfinite(c["ppl"]) and c["ppl"] >= 1.0
     # The job's numbers are those of the models loaded directly.
     tokenizer = load_tokenizer(reward_adapter)
-    direct = rewards(load_reward_model(tiny_base, reward_adapter, device=CPU), tokenizer,
-                     [(CANDIDATES[0]["prompt"], CANDIDATES[0]["candidates"][0])], max_length=128, batch_size=1)
+    direct = rewards(
+        load_reward_model(tiny_base, reward_adapter, device=CPU),
+        tokenizer,
+        [(CANDIDATES[0]["prompt"], CANDIDATES[0]["candidates"][0])],
+        max_length=128,
+        batch_size=1,
+    )
     assert math.isclose(lines[0]["candidates"][0]["reward"], direct[0], rel_tol=1e-4, abs_tol=1e-5)
     metrics = layout.metrics("scores")
     assert metrics["queries"] == 2 and metrics["candidates"] == 5

@@ -1,7 +1,9 @@
 """synthesize-queries: filtering rules, ids, attempt limit, few-shot from public seeds only."""
+
 from __future__ import annotations
 
 from conftest import run_job, sagemaker_layout
+
 from rewardds_jobs.prompts import query_synthesis_prompt
 from rewardds_jobs.stages.synthesize_queries import QueryFilter, query_id
 
@@ -28,10 +30,18 @@ def test_prompts_show_only_the_given_public_seeds():
 
 def test_synthesize_queries_job_with_seeds(tmp_path, tiny_base, generator_adapter):
     seeds = [{"id": f"s-{i}", "prompt": f"Public question number {i}?"} for i in range(3)]
-    config = {"seed": 1, "queries": 5, "temperature": 1.0, "topP": 0.9, "maxNewTokens": 8, "fewShot": 2,
-              "attemptsPerQuery": 2}
-    layout = sagemaker_layout(tmp_path, "synthesize-queries",
-                              {"base": tiny_base, "generator": generator_adapter, "seeds": seeds}, config)
+    config = {
+        "seed": 1,
+        "queries": 5,
+        "temperature": 1.0,
+        "topP": 0.9,
+        "maxNewTokens": 8,
+        "fewShot": 2,
+        "attemptsPerQuery": 2,
+    }
+    layout = sagemaker_layout(
+        tmp_path, "synthesize-queries", {"base": tiny_base, "generator": generator_adapter, "seeds": seeds}, config
+    )
     result = run_job(layout)
     assert result.returncode == 0, result.stderr[-2000:]
     queries = layout.read_jsonl("queries")
@@ -45,15 +55,23 @@ def test_synthesize_queries_job_with_seeds(tmp_path, tiny_base, generator_adapte
     assert metrics["fewShot"] == 2 and metrics["seeds"] == 3
     assert metrics["produced"] + sum(metrics["dropped"].values()) <= metrics["attempts"]
 
-    again = sagemaker_layout(tmp_path / "again", "synthesize-queries",
-                             {"base": tiny_base, "generator": generator_adapter, "seeds": seeds}, config)
+    again = sagemaker_layout(
+        tmp_path / "again",
+        "synthesize-queries",
+        {"base": tiny_base, "generator": generator_adapter, "seeds": seeds},
+        config,
+    )
     assert run_job(again).returncode == 0
     assert again.read_jsonl("queries") == queries  # same seed, same queries
 
 
 def test_synthesize_queries_zero_shot(tmp_path, tiny_base, generator_adapter):
-    layout = sagemaker_layout(tmp_path, "synthesize-queries", {"base": tiny_base, "generator": generator_adapter},
-                              {"queries": 3, "maxNewTokens": 6})
+    layout = sagemaker_layout(
+        tmp_path,
+        "synthesize-queries",
+        {"base": tiny_base, "generator": generator_adapter},
+        {"queries": 3, "maxNewTokens": 6},
+    )
     result = run_job(layout)
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = layout.metrics("queries")

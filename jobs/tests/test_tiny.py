@@ -1,4 +1,5 @@
 """Tiny models: offline, deterministic, byte-level tokenizer, the real module names, loadable heads."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,8 +7,8 @@ import json
 
 import pytest
 import torch
-
 from conftest import make_tiny
+
 from rewardds_jobs.models import load_causal_lm, load_reward_model, load_tokenizer, lora_target_modules
 from rewardds_jobs.prompts import format_prompt
 from rewardds_jobs.tiny import byte_symbols

@@ -4,19 +4,39 @@ import json
 import math
 
 import torch
+from conftest import fixture_records
 from opacus.accountants import RDPAccountant
 from safetensors.torch import load_file
 
-from conftest import fixture_records
 from rewardds_jobs.models import load_causal_lm
 
 DP_METRIC_KEYS = {
-    "stage", "records", "epochs", "steps", "sampleRate", "noiseMultiplier", "clipNorm", "delta", "epsilon",
-    "accountant", "losses", "lossFirst", "lossLast", "tokensPerSecond", "seconds",
+    "stage",
+    "records",
+    "epochs",
+    "steps",
+    "sampleRate",
+    "noiseMultiplier",
+    "clipNorm",
+    "delta",
+    "epsilon",
+    "accountant",
+    "losses",
+    "lossFirst",
+    "lossLast",
+    "tokensPerSecond",
+    "seconds",
 }
 CONFIG = {
-    "seed": 7, "epochs": 2, "batchSize": 4, "learningRate": 1e-2, "lora": {"r": 4, "alpha": 8, "dropout": 0.0},
-    "maxLength": 64, "noiseMultiplier": 0.9, "clipNorm": 1.0, "delta": 1e-5,
+    "seed": 7,
+    "epochs": 2,
+    "batchSize": 4,
+    "learningRate": 1e-2,
+    "lora": {"r": 4, "alpha": 8, "dropout": 0.0},
+    "maxLength": 64,
+    "noiseMultiplier": 0.9,
+    "clipNorm": 1.0,
+    "delta": 1e-5,
 }
 
 
@@ -48,8 +68,9 @@ def test_trains_a_dp_adapter_and_reports_the_accountants_epsilon(tmp_path, tiny_
     # ε is Opacus' RDP accountant's for the plan's q and the steps the job reports.
     expected = rdp_epsilon(0.9, 4 / 10, 2 * math.ceil(10 / 4), 1e-5)
     assert metrics["epsilon"] == expected
-    assert metrics["epsilon"] == rdp_epsilon(metrics["noiseMultiplier"], metrics["sampleRate"], metrics["steps"],
-                                             metrics["delta"])
+    assert metrics["epsilon"] == rdp_epsilon(
+        metrics["noiseMultiplier"], metrics["sampleRate"], metrics["steps"], metrics["delta"]
+    )
     assert metrics["losses"] and metrics["lossFirst"] == metrics["losses"][0]
     assert metrics["lossLast"] == metrics["losses"][-1] and metrics["tokensPerSecond"] > 0
 

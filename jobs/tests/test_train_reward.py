@@ -4,9 +4,9 @@ import math
 
 import torch
 from safetensors.torch import load_file
+from test_train_generator import CONFIG, DP_METRIC_KEYS, rdp_epsilon
 
 from rewardds_jobs.models import load_reward_model, load_tokenizer
-from test_train_generator import CONFIG, DP_METRIC_KEYS, rdp_epsilon
 
 
 def pair_records(n):

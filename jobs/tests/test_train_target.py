@@ -1,15 +1,31 @@
 """train-target end to end: plain LoRA SFT on the pool, continuing the previous round's adapter."""
 
 import torch
+from conftest import fixture_records
 from safetensors.torch import load_file
 
-from conftest import fixture_records
 from rewardds_jobs.models import load_causal_lm
 
-CONFIG = {"seed": 3, "epochs": 2, "batchSize": 4, "learningRate": 1e-2, "lora": {"r": 4, "alpha": 8, "dropout": 0.0},
-          "maxLength": 64}
-TARGET_METRIC_KEYS = {"stage", "records", "epochs", "steps", "resumed", "losses", "lossFirst", "lossLast",
-                      "tokensPerSecond", "seconds"}
+CONFIG = {
+    "seed": 3,
+    "epochs": 2,
+    "batchSize": 4,
+    "learningRate": 1e-2,
+    "lora": {"r": 4, "alpha": 8, "dropout": 0.0},
+    "maxLength": 64,
+}
+TARGET_METRIC_KEYS = {
+    "stage",
+    "records",
+    "epochs",
+    "steps",
+    "resumed",
+    "losses",
+    "lossFirst",
+    "lossLast",
+    "tokensPerSecond",
+    "seconds",
+}
 
 
 def pool(n):
@@ -21,8 +37,9 @@ def adapter_tensors(folder):
 
 
 def test_round_zero_then_round_one_continues_the_adapter(tmp_path, tiny_target_base, sagemaker_layout, run_job):
-    round0 = sagemaker_layout(tmp_path / "r0", "train-target", {"pool": pool(6), "target_base": tiny_target_base},
-                              CONFIG)
+    round0 = sagemaker_layout(
+        tmp_path / "r0", "train-target", {"pool": pool(6), "target_base": tiny_target_base}, CONFIG
+    )
     done = run_job(round0)
     assert done.returncode == 0, done.stderr[-2000:]
     m0 = round0.metrics()
@@ -32,8 +49,12 @@ def test_round_zero_then_round_one_continues_the_adapter(tmp_path, tiny_target_b
     first = adapter_tensors(round0.model_dir)
     assert all(v.abs().sum() > 0 for k, v in first.items() if "lora_B" in k)
 
-    round1 = sagemaker_layout(tmp_path / "r1", "train-target",
-                              {"pool": pool(5), "target_base": tiny_target_base, "target": round0.model_dir}, CONFIG)
+    round1 = sagemaker_layout(
+        tmp_path / "r1",
+        "train-target",
+        {"pool": pool(5), "target_base": tiny_target_base, "target": round0.model_dir},
+        CONFIG,
+    )
     done = run_job(round1)
     assert done.returncode == 0, done.stderr[-2000:]
     m1 = round1.metrics()

@@ -5,6 +5,7 @@ generator's greedy answer; pairs a≻b, a≻g, g≻b. No model tuned on the priv
 DP is used: its outputs would depend on every record and void the reward proxy's
 per-record guarantee.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,12 @@ def run(job) -> dict:
     records = read_records(job.jsonl_path("train"))
     spec = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
     prompts = [r["prompt"] for r in records]
-    options = dict(greedy=True, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
-                   max_input_tokens=input_budget(cfg.max_length, cfg.max_new_tokens))
+    options = dict(
+        greedy=True,
+        max_new_tokens=cfg.max_new_tokens,
+        seed=cfg.seed,
+        max_input_tokens=input_budget(cfg.max_length, cfg.max_new_tokens),
+    )
     # One loaded model answers twice: adapter off (the public base), adapter on (G).
     with Generator(spec, batch_size=cfg.batch_size) as model:
         base_answers = model.generate(prompts, use_adapter=False, **options)

@@ -4,6 +4,7 @@ Greedy answers of the base target and of each round's adapter on the test prompt
 compared with the references. Only aggregate numbers are written: the metrics file
 leaves the private zone, the answers do not.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,14 @@ def run(job) -> dict:
     # One load of the target base; each round's adapter is switched in (no reload per round).
     with Generator(ModelSpec(target_base, name="base"), adapters=adapters) as model:
         for label in ["base", *adapters]:
-            answers = model.generate(prompts, greedy=True, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed,
-                                     use_adapter=label != "base", adapter=None if label == "base" else label)
+            answers = model.generate(
+                prompts,
+                greedy=True,
+                max_new_tokens=cfg.max_new_tokens,
+                seed=cfg.seed,
+                use_adapter=label != "base",
+                adapter=None if label == "base" else label,
+            )
             predictions = [a[0] for a in answers]
             rows.append({"model": label, "n": len(tests), **score_all(cfg.metrics, predictions, references)})
             log.info("evaluated %s on %d test records", label, len(tests))

@@ -4,6 +4,7 @@ For each working item: G writes a short critique of chosen vs rejected; the targ
 of the previous round (target base + its adapter) writes n improved responses from the
 query, the chosen response and the critique. The Score stage then scores them as usual.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,19 +27,31 @@ def run(job) -> dict:
     # Load and free G before T: on one GPU both may not fit at once.
     generator = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
     with Generator(generator) as g:
-        critiques = g.generate([critique_prompt(w["prompt"], w["chosen"], w["rejected"]) for w in working],
-                               n=1, temperature=cfg.temperature, top_p=cfg.top_p,
-                               max_new_tokens=cfg.critique_max_new_tokens, seed=seed)
+        critiques = g.generate(
+            [critique_prompt(w["prompt"], w["chosen"], w["rejected"]) for w in working],
+            n=1,
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
+            max_new_tokens=cfg.critique_max_new_tokens,
+            seed=seed,
+        )
         g_stats = g.stats
     target = ModelSpec(job.model_path("target_base"), job.model_path("target"), name="target")
     with Generator(target) as t:
-        improved = t.generate([improvement_prompt(w["prompt"], w["chosen"], c[0]) for w, c in zip(working, critiques)],
-                              n=cfg.candidates, temperature=cfg.temperature, top_p=cfg.top_p,
-                              max_new_tokens=cfg.max_new_tokens, seed=seed + 1)
+        improved = t.generate(
+            [improvement_prompt(w["prompt"], w["chosen"], c[0]) for w, c in zip(working, critiques)],
+            n=cfg.candidates,
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
+            max_new_tokens=cfg.max_new_tokens,
+            seed=seed + 1,
+        )
         t_stats = t.stats
     # The record keeps the working item's query, not the improvement instruction: Score rates R(q, c).
-    written = write_jsonl(job.output("candidates") / "candidates.jsonl",
-                          ({"id": w["id"], "prompt": w["prompt"], "candidates": c} for w, c in zip(working, improved)))
+    written = write_jsonl(
+        job.output("candidates") / "candidates.jsonl",
+        ({"id": w["id"], "prompt": w["prompt"], "candidates": c} for w, c in zip(working, improved)),
+    )
     log.info("round %d: %d items refined", cfg.round, written)
     return {
         "round": cfg.round,

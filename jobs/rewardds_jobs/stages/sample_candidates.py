@@ -1,4 +1,5 @@
 """Sample candidates (synthesis zone, DESIGN §2.3 step 6): G samples n responses per query."""
+
 from __future__ import annotations
 
 import logging
@@ -14,11 +15,19 @@ def run(job) -> dict:
     queries = read_prompts(job.jsonl_path("queries"))
     spec = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
     with Generator(spec) as model:
-        samples = model.generate([q["prompt"] for q in queries], n=cfg.candidates, temperature=cfg.temperature,
-                                 top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
+        samples = model.generate(
+            [q["prompt"] for q in queries],
+            n=cfg.candidates,
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
+            max_new_tokens=cfg.max_new_tokens,
+            seed=cfg.seed,
+        )
         stats = model.stats
-    written = write_jsonl(job.output("candidates") / "candidates.jsonl",
-                          ({"id": q["id"], "prompt": q["prompt"], "candidates": c} for q, c in zip(queries, samples)))
+    written = write_jsonl(
+        job.output("candidates") / "candidates.jsonl",
+        ({"id": q["id"], "prompt": q["prompt"], "candidates": c} for q, c in zip(queries, samples)),
+    )
     log.info("sampled %d candidates for each of %d queries", cfg.candidates, written)
     return {
         "queries": written,

@@ -6,20 +6,21 @@ given format_prompt(q). Each reuses its training's own encoding — the reward r
 train-reward, the SFT row of train-generator (response plus EOS) — so a model is scored
 on exactly the kind of sequence it was trained on.
 """
+
 from __future__ import annotations
 
 import logging
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
+from ..failure import JobInputError
 from ..models import load_causal_lm, load_reward_model, load_tokenizer
 from ..prompts import format_prompt
+from ..records import display_name, read_unique, write_jsonl
 from ..sft import IGNORE_INDEX, encode_sft
 from .train_reward import encode_scored
-from ..records import display_name, read_unique, write_jsonl
-from ..failure import JobInputError
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ def _pad_right(rows: Sequence[list[int]], pad_id: int, device) -> tuple[torch.Te
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for i, row in enumerate(rows):
-        ids[i, :len(row)] = torch.tensor(row, dtype=torch.long)
-        mask[i, :len(row)] = 1
+        ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[i, : len(row)] = 1
     return ids.to(device), mask.to(device)
 
 
@@ -43,7 +44,7 @@ def rewards(model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: i
     device = next(model.parameters()).device
     out: list[float] = []
     for start in range(0, len(pairs), batch_size):
-        rows = [encode_scored(tokenizer, q, c, max_length) for q, c in pairs[start:start + batch_size]]
+        rows = [encode_scored(tokenizer, q, c, max_length) for q, c in pairs[start : start + batch_size]]
         ids, mask = _pad_right(rows, tokenizer.pad_token_id, device)
         logits = model(input_ids=ids, attention_mask=mask).logits
         out.extend(float(v) for v in logits[:, 0].float().cpu())
@@ -58,12 +59,14 @@ def ppl_row(tokenizer, query: str, candidate: str, max_length: int) -> tuple[lis
 
 
 @torch.no_grad()
-def perplexities(model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: int, batch_size: int) -> list[float]:
+def perplexities(
+    model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: int, batch_size: int
+) -> list[float]:
     """exp(mean NLL) of each candidate's response tokens (with its end-of-sequence) given the query."""
     device = next(model.parameters()).device
     out: list[float] = []
     for start in range(0, len(pairs), batch_size):
-        encoded = [ppl_row(tokenizer, q, c, max_length) for q, c in pairs[start:start + batch_size]]
+        encoded = [ppl_row(tokenizer, q, c, max_length) for q, c in pairs[start : start + batch_size]]
         ids, mask = _pad_right([e[0] for e in encoded], tokenizer.pad_token_id, device)
         logits = model(input_ids=ids, attention_mask=mask).logits.float()
         # Token t is predicted by position t-1.

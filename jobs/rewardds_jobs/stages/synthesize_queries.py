@@ -4,6 +4,7 @@ G samples M new prompts, few-shot from random public seeds when a seeds channel 
 else zero-shot. Empty, over-long and duplicate prompts (after whitespace/case folding)
 are dropped; sampling continues until M unique prompts or ⌈M·attemptsPerQuery⌉ attempts.
 """
+
 from __future__ import annotations
 
 import logging
@@ -68,8 +69,14 @@ def run(job) -> dict:
             # Ask for what is missing (bounded by the attempts left); the round's seed keeps reruns identical.
             want = min(cfg.queries - len(keep.kept), limit - attempts)
             instructions = [query_synthesis_prompt(rng.sample(seeds, shots) if shots else []) for _ in range(want)]
-            completions = model.complete(instructions, n=1, temperature=cfg.temperature, top_p=cfg.top_p,
-                                         max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + rounds)
+            completions = model.complete(
+                instructions,
+                n=1,
+                temperature=cfg.temperature,
+                top_p=cfg.top_p,
+                max_new_tokens=cfg.max_new_tokens,
+                seed=cfg.seed + rounds,
+            )
             rounds += 1
             attempts += want
             for (completion,) in completions:
@@ -80,8 +87,9 @@ def run(job) -> dict:
         stats = model.stats
     if not keep.kept:
         raise RuntimeError(f"no query survived {attempts} attempts (dropped: {keep.dropped})")
-    produced = write_jsonl(job.output("queries") / "queries.jsonl",
-                           ({"id": query_id(i), "prompt": q} for i, q in enumerate(keep.kept)))
+    produced = write_jsonl(
+        job.output("queries") / "queries.jsonl", ({"id": query_id(i), "prompt": q} for i, q in enumerate(keep.kept))
+    )
     log.info("kept %d of %d requested queries after %d attempts", produced, cfg.queries, attempts)
     return {
         "requested": cfg.queries,

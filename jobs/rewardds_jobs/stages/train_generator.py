@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from ..config import ProxyTrainConfig
 from ..checkpoints import spot_checkpoint_dir
+from ..config import ProxyTrainConfig
 from ..dp import DPSettings, dp_metrics, train_dp
 from ..lora import attach_lora
 from ..models import load_causal_lm, load_tokenizer, lora_target_modules

@@ -8,14 +8,14 @@ gradient (dp.py), and that gradient is clipped once. The loss of a record is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
-from ..config import ProxyTrainConfig
 from ..checkpoints import spot_checkpoint_dir
+from ..config import ProxyTrainConfig
 from ..dp import RecordBatch, dp_metrics, train_dp
 from ..failure import JobInputError
 from ..lora import attach_lora

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import torch
 
+from ..checkpoints import spot_checkpoint_dir
 from ..config import TargetTrainConfig
 from ..lora import attach_lora, resume_lora
 from ..models import load_causal_lm, load_tokenizer, lora_target_modules
 from ..prompts import format_prompt
 from ..records import read_unique
-from ..checkpoints import spot_checkpoint_dir
 from ..sft import encode_sft, train_sft
 
 STAGE = "train-target"
