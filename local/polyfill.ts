@@ -1,6 +1,6 @@
 /**
  * aws-local-stepfunctions 3 declares Node ≥ 22 and calls Promise.withResolvers, which
- * Node 20 lacks. Import this module before the library (TOOLING.md).
+ * Node 20 lacks. Import this module before the library (docs/design.md#local-mode).
  */
 type Resolvers<T> = {
   promise: Promise<T>;

@@ -1,6 +1,6 @@
 /**
  * `rewardds run --local <train.jsonl> [--test t.jsonl] [--seeds s.jsonl] [--config c.json]
- * [--workdir dir] [--json]`: the whole pipeline on this machine (DESIGN §6). The exit code
+ * [--workdir dir] [--json]`: the whole pipeline on this machine (docs/design.md#local-mode). The exit code
  * is 0 for a run that succeeded, 1 for one that failed, 2 for a command line that is wrong.
  */
 import { existsSync, statSync } from 'node:fs';

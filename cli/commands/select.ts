@@ -13,7 +13,7 @@ import { batched, fileSink, fileSource } from '../../functions/shared/selection/
 
 const USAGE = `usage: rewardds select --in scores.jsonl --pool pool.jsonl --working working.jsonl [options]
 
-Filters scored candidates (DESIGN §2.3 step 8) into a pool and a working set.
+Filters scored candidates (docs/selection.md) into a pool and a working set.
 
 options:
   --in FILE             scores.jsonl: {id, prompt, candidates: [{text, reward, ppl}]}

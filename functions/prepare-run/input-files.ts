@@ -8,7 +8,7 @@ import { InputError, readJsonl, toJsonlLine } from '../shared/jsonl.js';
 import { DuplicateIdGuard, normalizePrompt, normalizeRecord } from '../shared/normalize.js';
 import { getObjectStream, uploadStream } from '../shared/s3-objects.js';
 
-/** DESIGN §2.1 limit: a longer line is refused rather than buffered. */
+/** docs/design.md#inputs limit: a longer line is refused rather than buffered. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
 export interface Location {

@@ -1,5 +1,5 @@
 /**
- * Prepare run (DESIGN §8, first row): validate and normalize the upload and its siblings,
+ * Prepare run (docs/design.md#prepare-run): validate and normalize the upload and its siblings,
  * resolve the run config, plan the privacy budget, and write what the jobs read. Every
  * refusal happens here, before any job, and quarantines the upload.
  */

@@ -1,5 +1,5 @@
 /**
- * The release gate (DESIGN §2.2 step 4, §3): recompute each DP training's ε from what the
+ * The release gate (docs/design.md#release): recompute each DP training's ε from what the
  * job really did (q, steps, σ), check it against the job's own accountant, compose the two
  * and refuse anything above the run's budget. Pure: metrics in, verdict or error out.
  */

@@ -1,5 +1,5 @@
 /**
- * Every S3 key of a run (DESIGN §7), in one place. Handlers, the request builder and
+ * Every S3 key of a run (docs/operations.md#5-where-the-outputs-land), in one place. Handlers, the request builder and
  * local mode build keys only through these functions.
  */
 

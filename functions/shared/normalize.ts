@@ -1,5 +1,5 @@
 /**
- * Record shapes → the one shape every job reads (DESIGN §2.1): `{id, prompt, response}`
+ * Record shapes → the one shape every job reads (docs/design.md#inputs): `{id, prompt, response}`
  * for training and test data, `{id, prompt}` for public seeds. Pure: no I/O, no logging.
  * Every refusal is an InputError naming file, line and field; none quotes a value, since
  * the values are private records.
@@ -103,7 +103,7 @@ function renderConversation(turns: Turn[]): string {
 
 const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 
-/** DESIGN §2.1: prompt = instruction, a blank line, input; either part may be empty. */
+/** docs/design.md#inputs: prompt = instruction, a blank line, input; either part may be empty. */
 function instructionPrompt(record: Json, origin: Origin): string {
   const instruction = optionalText(record, 'instruction', origin) ?? '';
   const input = optionalText(record, 'input', origin) ?? '';

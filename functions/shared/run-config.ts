@@ -1,5 +1,5 @@
 /**
- * The per-run configuration (DESIGN §9): one JSON document, every key optional.
+ * The per-run configuration (docs/design.md#run-config): one JSON document, every key optional.
  * Unknown keys and out-of-range values are refused with the dotted path of the key,
  * so a user can fix the file without reading this source.
  */
@@ -153,7 +153,7 @@ export function parseRunConfig(value: unknown, source = 'run config'): RunConfig
   );
 }
 
-/** DESIGN §9: δ auto = min(1e-5, 1/(10·N)). */
+/** docs/privacy.md#the-planner-from-a-budget-to-noise: δ auto = min(1e-5, 1/(10·N)). */
 export function resolveDelta(delta: RunConfig['privacy']['delta'], records: number): number {
   return delta === 'auto' ? Math.min(1e-5, 1 / (10 * records)) : delta;
 }

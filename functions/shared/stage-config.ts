@@ -70,7 +70,7 @@ export function buildStageConfig({ stage, round, run }: StageConfigSpec): Record
     case 'synthesize-queries':
       return {
         seed: config.seed,
-        // DESIGN §2.3: M defaults to N; Prepare run normally sets it already.
+        // docs/design.md#synthesize-queries: M defaults to N; Prepare run normally sets it already.
         queries: config.synthesis.queries ?? run.records,
         ...sampling,
         // Without a seeds file there is nothing to show; say so rather than let the job guess.

@@ -1,5 +1,5 @@
 /**
- * The state machine of DESIGN §8 as a readable list: one line per console-named step.
+ * The state machine of docs/design.md#stages-and-their-data as a readable list: one line per console-named step.
  * JSONPath only (no JSONata, no Assign, no .sync): local mode runs this same definition
  * with aws-local-stepfunctions.
  */
@@ -28,7 +28,7 @@ export interface PipelineFunctions {
   readonly recordFailure: lambda.IFunction;
 }
 
-/** Console names of the steps (DESIGN §8), in order. */
+/** Console names of the steps (docs/design.md#stages-and-their-data), in order. */
 export const STATE_NAMES = {
   prepare: 'Prepare run',
   trainGenerator: 'DP-train generation proxy',

@@ -9,7 +9,7 @@ Opacus clips per batch *row*. A record of the reward proxy is several rows (each
 chosen and rejected sequence), so the rows' per-sample gradients from `GradSampleModule`
 are summed per record before `DPOptimizer` sees them: `p.grad_sample` holds exactly one
 gradient per record, and one record is clipped once to C however many rows it has
-(TOOLING.md, "Opacus clips per batch row").
+(docs/design.md#dp-sgd-per-record).
 
 Sampling rate and step count follow docs/job-contract.md, the same two formulas the
 TypeScript privacy planner uses, so the plan and this job's accountant agree.

@@ -1,6 +1,6 @@
 """The LoRA set-up of every trained model: one adapter shape for G, R and the target.
 
-LoRA goes on the attention and MLP projections (DESIGN §2.2 step 1). The reward proxy
+LoRA goes on the attention and MLP projections (docs/design.md#dp-train-generation-proxy). The reward proxy
 is a sequence-classification model whose fresh score head must train too, so the head is
 listed in `modules_to_save`: PEFT then trains and saves a copy of it beside the adapter.
 The base weights stay frozen in every case.

@@ -2,7 +2,7 @@
 
 Both return one loss per *record*, not a batch mean: DP-SGD clips each record's gradient
 on its own, so the record must stay visible up to the moment the gradient is taken
-(DESIGN §2.2 steps 1 and 3). Batch reduction is the caller's business.
+(docs/design.md#dp-sgd-per-record). Batch reduction is the caller's business.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def pair_loss_per_record(
     """Bradley-Terry loss summed over all pairs of one record.
 
     For record i: -Σ_{pairs p of i} log σ(r(chosen_p) − r(rejected_p)). The pairs of a
-    record are summed, not averaged, as DESIGN §2.2 step 3 states; the record's whole
+    record are summed, not averaged, as docs/design.md#dp-train-reward-proxy states; the record's whole
     contribution is then bounded by per-record clipping, however many pairs it has.
 
     chosen_scores, rejected_scores: [pairs]; pair_record: [pairs] long, the record index

@@ -56,7 +56,7 @@ def clean_query(text: str) -> str:
 
 
 def fold_for_dedup(text: str) -> str:
-    """Exact-duplicate key after whitespace and case folding (DESIGN §2.3 step 5)."""
+    """Exact-duplicate key after whitespace and case folding (docs/design.md#synthesize-queries)."""
     return " ".join(text.split()).casefold()
 
 

@@ -2,7 +2,7 @@
 
 An example becomes one row: the formatted prompt's tokens, then the response's tokens
 right after them, then EOS; labels are IGNORE_INDEX on the prompt and on padding, so the
-loss is on response tokens only (DESIGN §2.2 step 1, §2.3 step 9).
+loss is on response tokens only (docs/design.md#dp-train-generation-proxy, docs/design.md#fine-tune-target).
 """
 
 from __future__ import annotations

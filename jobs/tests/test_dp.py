@@ -96,7 +96,7 @@ def test_dp_training_changes_lora_lowers_loss_and_keeps_base_frozen(base_dir, to
 
     after_lora, after_base = lora_state(model), frozen_state(model)
     assert before_lora.keys() == after_lora.keys() and any("lora_B" in n for n in after_lora)
-    # lora_B starts at zero: a working PEFT+Opacus update must move it (TOOLING.md trap).
+    # lora_B starts at zero: a working PEFT+Opacus update must move it (docs/design.md#dp-sgd-per-record).
     for name, value in after_lora.items():
         assert not torch.equal(value, before_lora[name]), f"{name} did not change"
     for name, value in after_base.items():

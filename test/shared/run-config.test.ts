@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunConfig, resolveDelta, RunConfigError } from '../../functions/shared/run-config.js';
 
 describe('run config', () => {
-  it('fills the method defaults of DESIGN §9 for an empty document', () => {
+  it('fills the method defaults for an empty document', () => {
     const config = parseRunConfig({});
     expect(config.privacy).toEqual({ epsilon: 8, delta: 'auto', clipNorm: 1, split: 0.5 });
     expect(config.generator).toMatchObject({

@@ -1,5 +1,5 @@
 /**
- * Privacy accounting for a run (DESIGN §3; docs/privacy.md): the RDP accountant of the
+ * Privacy accounting for a run (docs/privacy.md): the RDP accountant of the
  * Poisson-subsampled Gaussian mechanism, composition of the two DP trainings, the
  * conversion to (ε, δ) that Opacus uses, and the planner that picks σ_G and σ_R.
  */

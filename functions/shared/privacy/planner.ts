@@ -1,6 +1,7 @@
 /**
- * The privacy planner (DESIGN §3): from the run's total (ε, δ), the record count N and the
- * two DP trainings' batch sizes and epochs, find the noise multipliers σ_G and σ_R.
+ * The privacy planner (docs/privacy.md#the-planner-from-a-budget-to-noise): from the run's
+ * total (ε, δ), the record count N and the two DP trainings' batch sizes and epochs, find
+ * the noise multipliers σ_G and σ_R.
  *
  * Meaning of `privacy.split` (docs/privacy.md): the two proxies' own ε, each computed alone,
  * stand in the ratio split : (1 − split), and both scale together until the RDP composition

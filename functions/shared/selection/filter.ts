@@ -1,7 +1,7 @@
 /**
- * Reward-Guided Filtering (DESIGN §2.3 step 8) and its baselines over a stream of scored
- * queries. Two passes keep memory proportional to the number of queries, never to the
- * candidates' text:
+ * Reward-Guided Filtering (docs/design.md#reward-guided-filtering, docs/selection.md) and
+ * its baselines over a stream of scored queries. Two passes keep memory proportional to
+ * the number of queries, never to the candidates' text:
  *   1. stream scores.jsonl; choose each query's pair and write it to the working set W
  *      at once, keeping only the query's score and reward;
  *   2. pick the pool's queries from those numbers, then re-read W (a fraction of the

@@ -1,5 +1,5 @@
 /**
- * The refinement gate (DESIGN §2.3 step 10), round r ≥ 1:
+ * The refinement gate (docs/selection.md#the-gate-round-r--1), round r ≥ 1:
  *   τ = the lowest reward in pool r−1;
  *   a refined query whose new chosen reward ≥ τ joins the pool, and a query already in
  *   the pool is replaced only by a strictly higher-reward version (one entry per id);

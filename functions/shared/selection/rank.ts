@@ -1,5 +1,5 @@
 /**
- * Per-query choice of a chosen and a rejected candidate (DESIGN §2.3 step 8, and the
+ * Per-query choice of a chosen and a rejected candidate (docs/selection.md#per-query-chosen-and-rejected, and the
  * baselines). Pure functions of one query's candidates; no I/O.
  */
 import { meanRougeL, tokenize } from './rouge.js';

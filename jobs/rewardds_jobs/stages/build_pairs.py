@@ -1,4 +1,4 @@
-"""Build reward pairs (private zone, DESIGN §2.2 step 2).
+"""Build reward pairs (private zone, docs/design.md#build-reward-pairs).
 
 For each private record (q, a): b = the public base model's greedy answer, g = the DP
 generator's greedy answer; pairs a≻b, a≻g, g≻b. No model tuned on the private data without

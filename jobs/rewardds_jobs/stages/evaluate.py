@@ -1,4 +1,4 @@
-"""Evaluate (private zone, DESIGN §2.3 step 11).
+"""Evaluate (private zone, docs/design.md#evaluation).
 
 Greedy answers of the base target and of each round's adapter on the test prompts,
 compared with the references. Only aggregate numbers are written: the metrics file

@@ -1,4 +1,4 @@
-"""Self-optimizing refinement, one round (synthesis zone, DESIGN §2.3 step 10).
+"""Self-optimizing refinement, one round (synthesis zone, docs/design.md#self-optimizing-refinement).
 
 For each working item: G writes a short critique of chosen vs rejected; the target model
 of the previous round (target base + its adapter) writes n improved responses from the

@@ -1,4 +1,4 @@
-"""Sample candidates (synthesis zone, DESIGN §2.3 step 6): G samples n responses per query."""
+"""Sample candidates (synthesis zone, docs/design.md#sample-candidates): G samples n responses per query."""
 
 from __future__ import annotations
 

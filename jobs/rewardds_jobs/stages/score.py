@@ -1,4 +1,4 @@
-"""Score candidates (synthesis zone, DESIGN §2.3 step 7).
+"""Score candidates (synthesis zone, docs/design.md#score-candidates).
 
 For each candidate c of query q: reward r = R(q, c), the reward proxy's scalar score of
 the whole sequence, and perplexity p = exp(mean NLL of the response tokens) under G

@@ -1,4 +1,4 @@
-"""Synthesize queries (synthesis zone, DESIGN §2.3 step 5).
+"""Synthesize queries (synthesis zone, docs/design.md#synthesize-queries).
 
 G samples M new prompts, few-shot from random public seeds when a seeds channel is given,
 else zero-shot. Empty, over-long and duplicate prompts (after whitespace/case folding)

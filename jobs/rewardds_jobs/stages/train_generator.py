@@ -1,4 +1,4 @@
-"""train-generator: DP-SGD LoRA fine-tuning of the generation proxy G (DESIGN §2.2 step 1).
+"""train-generator: DP-SGD LoRA fine-tuning of the generation proxy G (docs/design.md#dp-train-generation-proxy).
 
 config → private records → response-only LM loss per record → DP-SGD (dp.train_dp) →
 adapter + tokenizer + metrics.json in the model folder.

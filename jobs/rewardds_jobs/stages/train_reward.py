@@ -1,4 +1,4 @@
-"""train-reward: DP-SGD LoRA fine-tuning of the reward proxy R (DESIGN §2.2 step 3).
+"""train-reward: DP-SGD LoRA fine-tuning of the reward proxy R (docs/design.md#dp-train-reward-proxy).
 
 One private record is one DP example carrying all its pairs: its chosen and rejected
 sequences are rows of the same batch, their row gradients are summed into one per-record

@@ -1,4 +1,4 @@
-"""train-target: plain LoRA SFT of the target LLM on the pool (DESIGN §2.3 steps 9-10).
+"""train-target: plain LoRA SFT of the target LLM on the pool (docs/design.md#fine-tune-target).
 
 No DP here: the pool is synthetic, made only from the DP models' outputs, so training on
 it is post-processing. Round r > 0 continues the previous round's adapter (the `target`
