@@ -2,8 +2,8 @@
  * How long the privacy planner takes (it runs inside Prepare run and `rewardds plan`).
  * Usage: npx tsx bench/plan-time.ts [repeats=15]. Prints the median wall time per plan.
  */
-import { mechanismEpsilon, planPrivacy } from '../functions/shared/privacy/index.js';
-import { parseRunConfig } from '../functions/shared/run-config.js';
+import { mechanismEpsilon, planPrivacy } from '../core/privacy/index.js';
+import { parseRunConfig } from '../core/config/index.js';
 
 const repeats = Number(process.argv[2] ?? 15);
 

@@ -9,9 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { keepCount, pickPool } from '../functions/shared/selection/filter.js';
-import { chooserFor } from '../functions/shared/selection/rank.js';
-import { parseScoredQuery, type ScoredQuery } from '../functions/shared/selection/records.js';
+import { keepCount, pickPool, chooserFor, parseScoredQuery, type ScoredQuery } from '../core/selection/index.js';
 
 const { values } = parseArgs({
   options: {

@@ -14,9 +14,9 @@ const iam5 = (resource: string) => `AwsSolutions-IAM5[Resource::${resource}]`;
 const XRAY =
   'Resource::* is X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource-level permissions.';
 const RUN_OBJECTS =
-  'Run ids are chosen at upload time, so objects are granted by the fixed layout of functions/shared/layout.ts under runs/*/…; the prefix after the run id names the one kind of object this role needs.';
+  'Run ids are chosen at upload time, so objects are granted by the fixed layout of core/contract/layout.ts under runs/*/…; the prefix after the run id names the one kind of object this role needs.';
 const JOB_NAMES =
-  'SageMaker job names are unique per attempt (functions/shared/sagemaker-request.ts), so the grant covers this app’s rds-* jobs only.';
+  'SageMaker job names are unique per attempt (core/sagemaker/sagemaker-request.ts), so the grant covers this app’s rds-* jobs only.';
 
 export function acknowledgeNagFindings(stack: RewardDsStack): void {
   const { pipeline, jobs, trigger, privateZone, synthesisZone } = stack;

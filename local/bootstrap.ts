@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { INCOMING_PREFIX } from '../functions/shared/layout.js';
+import { INCOMING_PREFIX } from '../core/contract/index.js';
 
 const run = promisify(execFile);
 

@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { privateKeys } from '../functions/shared/layout.js';
+import { privateKeys } from '../core/contract/index.js';
 import { listKeys } from '../functions/shared/s3-objects.js';
 import {
   findResources,

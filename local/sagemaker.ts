@@ -35,7 +35,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { parseS3Uri } from '../functions/shared/layout.js';
+import { parseS3Uri } from '../core/contract/index.js';
 import { listKeys } from '../functions/shared/s3-objects.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));

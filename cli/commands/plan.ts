@@ -4,13 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import {
-  InfeasiblePlanError,
-  planPrivacy,
-  type ModelPlan,
-  type PrivacyPlan,
-} from '../../functions/shared/privacy/index.js';
-import { parseRunConfig, RunConfigError } from '../../functions/shared/run-config.js';
+import { InfeasiblePlanError, planPrivacy, type ModelPlan, type PrivacyPlan } from '../../core/privacy/index.js';
+import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
 
 const HELP = `usage: rewardds plan --records N [--epsilon E] [--delta D] [--config run.json] [--json]
 

@@ -4,12 +4,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { InputError } from '../../functions/shared/jsonl.js';
-import { parseRunConfig, RunConfigError } from '../../functions/shared/run-config.js';
-import { filterScores } from '../../functions/shared/selection/filter.js';
-import { gateRound } from '../../functions/shared/selection/gate.js';
-import { readSeedPrompts } from '../../functions/shared/selection/records.js';
-import { batched, fileSink, fileSource } from '../../functions/shared/selection/sinks.js';
+import { InputError } from '../../core/jsonl/index.js';
+import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
+import { filterScores, gateRound, readSeedPrompts, batched } from '../../core/selection/index.js';
+import { fileSink, fileSource } from '../file-sinks.js';
 
 const USAGE = `usage: rewardds select --in scores.jsonl --pool pool.jsonl --working working.jsonl [options]
 

@@ -17,8 +17,8 @@ import {
   type JobRecord,
   type JobRef,
   type Models,
-} from '../shared/events.js';
-import { synthesisKeys } from '../shared/layout.js';
+  synthesisKeys,
+} from '../../core/contract/index.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
 import { describeJobStatus } from '../shared/job-status.js';
 import { JobFailed } from '../shared/sagemaker-errors.js';

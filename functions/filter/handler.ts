@@ -7,13 +7,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
-import { FilterInputSchema, parseEvent } from '../shared/events.js';
-import { s3Uri, synthesisKeys } from '../shared/layout.js';
+import { FilterInputSchema, parseEvent, s3Uri, synthesisKeys } from '../../core/contract/index.js';
 import { createS3Client, getObjectStream } from '../shared/s3-objects.js';
-import { filterScores, type FilterSummary } from '../shared/selection/filter.js';
-import { readSeedPrompts } from '../shared/selection/records.js';
+import { filterScores, type FilterSummary, readSeedPrompts, lazySink } from '../../core/selection/index.js';
 import { s3Sink, s3Source } from '../shared/selection/s3-io.js';
-import { lazySink } from '../shared/selection/sinks.js';
 import { selectionConfigFromEnv, type SelectionConfig } from '../shared/selection/lambda-config.js';
 
 export interface FilterDeps {

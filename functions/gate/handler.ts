@@ -7,11 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
-import { GateInputSchema, parseEvent } from '../shared/events.js';
-import { s3Uri, synthesisKeys } from '../shared/layout.js';
+import { GateInputSchema, parseEvent, s3Uri, synthesisKeys } from '../../core/contract/index.js';
 import { createS3Client } from '../shared/s3-objects.js';
-import { gateRound, type GateSummary } from '../shared/selection/gate.js';
-import { readSeedPrompts } from '../shared/selection/records.js';
+import { gateRound, type GateSummary, readSeedPrompts } from '../../core/selection/index.js';
 import { s3Sink, s3Source } from '../shared/selection/s3-io.js';
 import { selectionConfigFromEnv, type SelectionConfig } from '../shared/selection/lambda-config.js';
 

@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
-import { parseEvent, PrepareRunInputSchema, type RunState } from '../shared/events.js';
-import { parseRunConfig } from '../shared/run-config.js';
+import { parseEvent, PrepareRunInputSchema, type RunState } from '../../core/contract/index.js';
+import { parseRunConfig } from '../../core/config/index.js';
 import { createS3Client } from '../shared/s3-objects.js';
 import { prepareRun, type MetricsSink, type PrepareConfig, type PrepareDeps } from './prepare.js';
 

@@ -4,8 +4,8 @@
  * is a multipart upload that appears complete or not at all.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InputError, readJsonl, toJsonlLine } from '../shared/jsonl.js';
-import { DuplicateIdGuard, normalizePrompt, normalizeRecord } from '../shared/normalize.js';
+import { InputError, readJsonl, toJsonlLine } from '../../core/jsonl/index.js';
+import { DuplicateIdGuard, normalizePrompt, normalizeRecord } from './normalize.js';
 import { getObjectStream, uploadStream } from '../shared/s3-objects.js';
 
 /** docs/design.md#inputs limit: a longer line is refused rather than buffered. */

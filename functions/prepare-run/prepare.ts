@@ -5,12 +5,10 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { RunState, Upload } from '../shared/events.js';
-import { InputError } from '../shared/jsonl.js';
-import { privateKeys, synthesisKeys } from '../shared/layout.js';
-import { InfeasiblePlanError, planPrivacy, type PrivacyPlan } from '../shared/privacy/index.js';
-import { parseRunConfig, resolveDelta, RunConfigError, type RunConfig } from '../shared/run-config.js';
-import { uploadLayout } from '../shared/run-name.js';
+import { type RunState, type Upload, privateKeys, synthesisKeys, uploadLayout } from '../../core/contract/index.js';
+import { InputError } from '../../core/jsonl/index.js';
+import { InfeasiblePlanError, planPrivacy, type PrivacyPlan } from '../../core/privacy/index.js';
+import { parseRunConfig, resolveDelta, RunConfigError, type RunConfig } from '../../core/config/index.js';
 import { deleteObject, getJson, listKeys, putJson } from '../shared/s3-objects.js';
 import { normalizeFile } from './input-files.js';
 import { InputRejected, quarantine } from './rejection.js';

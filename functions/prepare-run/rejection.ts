@@ -4,10 +4,9 @@
  * InputRejected, which the execution shows. Nothing here quotes a record.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InputError } from '../shared/jsonl.js';
-import { privateKeys } from '../shared/layout.js';
+import { InputError } from '../../core/jsonl/index.js';
+import { privateKeys, type Upload } from '../../core/contract/index.js';
 import { copyObject, putJson } from '../shared/s3-objects.js';
-import type { Upload } from '../shared/events.js';
 
 /** The error the state machine sees; its message names file, line and field. */
 export class InputRejected extends Error {

@@ -9,8 +9,13 @@ import { SageMakerClient, StopProcessingJobCommand, StopTrainingJobCommand } fro
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
-import { parseEvent, RecordFailureInputSchema, type JobRef, type RecordFailureOutput } from '../shared/events.js';
-import { synthesisKeys } from '../shared/layout.js';
+import {
+  parseEvent,
+  RecordFailureInputSchema,
+  type JobRef,
+  type RecordFailureOutput,
+  synthesisKeys,
+} from '../../core/contract/index.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
 import { callSageMaker } from '../shared/sagemaker-errors.js';
 import { describeJobStatus } from '../shared/job-status.js';

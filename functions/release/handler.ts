@@ -8,7 +8,7 @@ import {
   ReleaseInputSchema,
   type ReleaseEvaluationOutput,
   type ReleaseModelsOutput,
-} from '../shared/events.js';
+} from '../../core/contract/index.js';
 import { createS3Client } from '../shared/s3-objects.js';
 import type { MetricsSink } from '../prepare-run/prepare.js';
 import { releaseEvaluation, releaseModels, type ReleaseConfig, type ReleaseDeps } from './release.js';

@@ -4,7 +4,7 @@
  * and refuse anything above the run's budget. Pure: metrics in, verdict or error out.
  */
 import { z } from 'zod';
-import { composeEpsilon, mechanismEpsilon, type PrivacyPlan } from '../shared/privacy/index.js';
+import { composeEpsilon, mechanismEpsilon, type PrivacyPlan } from '../../core/privacy/index.js';
 
 /** The keys of a DP training's metrics.json that the gate reads (docs/job-contract.md). */
 export const DpMetricsSchema = z.looseObject({

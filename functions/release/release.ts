@@ -6,10 +6,18 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Models, ReleaseEvaluationOutput, ReleaseModelsOutput, RunState } from '../shared/events.js';
+import {
+  type Models,
+  type ReleaseEvaluationOutput,
+  type ReleaseModelsOutput,
+  type RunState,
+  parseS3Uri,
+  privateKeys,
+  s3Uri,
+  synthesisKeys,
+} from '../../core/contract/index.js';
 import type { MetricsSink } from '../prepare-run/prepare.js';
-import { parseS3Uri, privateKeys, s3Uri, synthesisKeys } from '../shared/layout.js';
-import type { PrivacyPlan } from '../shared/privacy/index.js';
+import type { PrivacyPlan } from '../../core/privacy/index.js';
 import { copyObject, getJson, listKeys, putJson } from '../shared/s3-objects.js';
 import { checkEvaluation, EvaluationNotAggregate } from './evaluation.js';
 import { checkRelease, DpMetricsSchema, PrivacyCheckFailed, type DpMetrics, type ModelName } from './privacy-check.js';

@@ -6,9 +6,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { JobRecordSchema, type JobRecord, type RunState } from '../shared/events.js';
-import { readJsonl, splitLines } from '../shared/jsonl.js';
-import { synthesisKeys } from '../shared/layout.js';
+import { JobRecordSchema, type JobRecord, type RunState, synthesisKeys } from '../../core/contract/index.js';
+import { readJsonl, splitLines } from '../../core/jsonl/index.js';
 import { getJson, getObjectStream, listKeys } from '../shared/s3-objects.js';
 import { jobCost, PRICE_SOURCE, stageTotals } from './costs.js';
 import { DistributionAccumulator } from './distribution.js';

@@ -4,7 +4,7 @@
  * in 2025; they differ by region, change over time and ignore spot discounts, storage and
  * data transfer. The report labels every figure from here as an estimate.
  */
-import type { JobRecord } from '../shared/events.js';
+import type { JobRecord } from '../../core/contract/index.js';
 
 export const PRICE_SOURCE = 'approximate SageMaker on-demand list prices, us-east-1, USD per instance-hour (2025)';
 

@@ -6,9 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
-import { parseEvent, ReportInputSchema, type ReportOutput } from '../shared/events.js';
-import { s3Uri, synthesisKeys } from '../shared/layout.js';
-import { renderReportHtml } from '../shared/report-html.js';
+import { parseEvent, ReportInputSchema, type ReportOutput, s3Uri, synthesisKeys } from '../../core/contract/index.js';
+import { renderReportHtml } from './report-html.js';
 import { createS3Client, putJson, putText } from '../shared/s3-objects.js';
 import { collectReport } from './collect.js';
 

@@ -9,7 +9,7 @@ import {
   type DescribeTrainingJobCommandOutput,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import type { JobRef } from './events.js';
+import type { JobRef } from '../../core/contract/index.js';
 import { callSageMaker } from './sagemaker-errors.js';
 
 export interface JobDescription {

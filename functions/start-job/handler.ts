@@ -9,10 +9,10 @@ import { CreateProcessingJobCommand, CreateTrainingJobCommand, SageMakerClient }
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
-import { parseEvent, StartJobInputSchema, type StartJobOutput } from '../shared/events.js';
+import { parseEvent, StartJobInputSchema, type StartJobOutput } from '../../core/contract/index.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
 import { callSageMaker } from '../shared/sagemaker-errors.js';
-import { buildJobRequest, jobName, JobRequestError, type JobEnvironment } from '../shared/sagemaker-request.js';
+import { buildJobRequest, jobName, JobRequestError, type JobEnvironment } from '../../core/sagemaker/index.js';
 
 export interface StartJobConfig extends JobEnvironment {
   /** Base models must lie under this S3 URI prefix: the only place the job roles may read models from. */

@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
-import { bareEtag, runName, uploadLayout } from '../shared/run-name.js';
+import { bareEtag, runName, uploadLayout } from '../../core/contract/index.js';
 
 /** The fields of S3's EventBridge event that the trigger reads; the rest may vary. */
 export const ObjectCreatedEventSchema = z.object({

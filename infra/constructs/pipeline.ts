@@ -27,7 +27,7 @@ export interface PipelineProps {
   readonly logsKey: kms.IKey;
 }
 
-/** The prefix SageMaker job names of this app start with (functions/shared/sagemaker-request.ts). */
+/** The prefix SageMaker job names of this app start with (core/sagemaker/sagemaker-request.ts). */
 const JOB_NAME_PREFIX = 'rds-';
 
 export class Pipeline extends Construct {

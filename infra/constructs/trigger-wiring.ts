@@ -11,7 +11,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { INCOMING_PREFIX } from '../../functions/shared/layout.js';
+import { INCOMING_PREFIX } from '../../core/contract/index.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { stableId } from './stable-id.js';
 import type { ZoneStorage } from './zone-storage.js';

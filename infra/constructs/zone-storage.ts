@@ -6,8 +6,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { Zone } from '../../functions/shared/events.js';
-import { QUARANTINE_PREFIX } from '../../functions/shared/layout.js';
+import { type Zone, QUARANTINE_PREFIX } from '../../core/contract/index.js';
 import { stableId } from './stable-id.js';
 
 export interface AccessLogsBucketProps {

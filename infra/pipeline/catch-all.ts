@@ -6,7 +6,7 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { RecordFailureOutputSchema } from '../../functions/shared/events.js';
+import { RecordFailureOutputSchema } from '../../core/contract/index.js';
 import { invokeLambda } from './lambda-step.js';
 
 export const RECORD_FAILURE_STATE = 'Record failure';

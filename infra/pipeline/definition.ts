@@ -12,7 +12,7 @@ import {
   ReportOutputSchema,
   RunStateSchema,
   SelectionOutputSchema,
-} from '../../functions/shared/events.js';
+} from '../../core/contract/index.js';
 import { CatchAll } from './catch-all.js';
 import { lambdaStep, runJob } from './job-step.js';
 import { sequence, type Step } from './step.js';

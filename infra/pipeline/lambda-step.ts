@@ -16,7 +16,7 @@ export interface InvokeProps {
   /** Where the result goes; null drops it. */
   readonly resultPath: string | null;
   /**
-   * The output keys to keep (from the output's zod schema in functions/shared/events.ts):
+   * The output keys to keep (from the output's zod schema in core/contract/events.ts):
    * the ResultSelector copies `$.Payload.<key>` for each, so the state holds the Lambda's
    * output itself rather than the invoke envelope.
    */

@@ -2,9 +2,9 @@ import { DescribeProcessingJobCommand, DescribeTrainingJobCommand, SageMakerClie
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { JobRef } from '../../functions/shared/events.js';
+import type { JobRef } from '../../core/contract/index.js';
 import { createHandler } from '../../functions/describe-job/handler.js';
-import { MODELS, RUN_ID, SYNTHESIS_BUCKET, SYNTHESIS_KEY } from './job-fixtures.js';
+import { MODELS, RUN_ID, SYNTHESIS_BUCKET, SYNTHESIS_KEY } from '../helpers/job-fixtures.js';
 
 const sagemakerMock = mockClient(SageMakerClient);
 const s3Mock = mockClient(S3Client);

@@ -5,9 +5,9 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/filter/handler.js';
-import { synthesisKeys } from '../../functions/shared/layout.js';
+import { synthesisKeys } from '../../core/contract/index.js';
 import { objectExists, putText, uploadStream } from '../../functions/shared/s3-objects.js';
-import { readText, runState, startSynthesisBucket, type SynthesisBucket } from '../selection/s3-bucket.js';
+import { readText, runState, startSynthesisBucket, type SynthesisBucket } from '../helpers/s3-bucket.js';
 
 const M = 6000;
 const CANDIDATES = 6;

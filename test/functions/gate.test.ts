@@ -3,9 +3,9 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as createFilter } from '../../functions/filter/handler.js';
 import { createHandler as createGate } from '../../functions/gate/handler.js';
-import { synthesisKeys } from '../../functions/shared/layout.js';
+import { synthesisKeys } from '../../core/contract/index.js';
 import { objectExists, putText } from '../../functions/shared/s3-objects.js';
-import { readText, runState, startSynthesisBucket, type SynthesisBucket } from '../selection/s3-bucket.js';
+import { readText, runState, startSynthesisBucket, type SynthesisBucket } from '../helpers/s3-bucket.js';
 
 let env: SynthesisBucket;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../functions/shared/jsonl.js';
-import { DuplicateIdGuard, normalizePrompt, normalizeRecord } from '../../functions/shared/normalize.js';
+import { InputError } from '../../core/jsonl/index.js';
+import { DuplicateIdGuard, normalizePrompt, normalizeRecord } from '../../functions/prepare-run/normalize.js';
 
 const at = { file: 'incoming/clinic.jsonl', line: 7 };
 

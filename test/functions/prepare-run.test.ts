@@ -13,8 +13,8 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
 import { configFromEnv, createHandler, InputRejected } from '../../functions/prepare-run/handler.js';
-import { loadEvent } from '../fixtures/events/load.js';
-import { memoryS3, recordingLogger, recordingMetrics } from './helpers/memory-s3.js';
+import { loadEvent } from '../helpers/fixtures/events/load.js';
+import { memoryS3, recordingLogger, recordingMetrics } from '../helpers/memory-s3.js';
 
 const PRIVATE = 'rewardds-private-111122223333';
 const SYNTHESIS = 'rewardds-synthesis-111122223333';

@@ -9,8 +9,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/record-failure/handler.js';
-import type { JobRef } from '../../functions/shared/events.js';
-import { RUN_ID, SYNTHESIS_BUCKET, SYNTHESIS_KEY } from './job-fixtures.js';
+import type { JobRef } from '../../core/contract/index.js';
+import { RUN_ID, SYNTHESIS_BUCKET, SYNTHESIS_KEY } from '../helpers/job-fixtures.js';
 
 const sagemakerMock = mockClient(SageMakerClient);
 const s3Mock = mockClient(S3Client);

@@ -2,9 +2,9 @@ import { CopyObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/release/handler.js';
 import { resolveConfig } from '../../functions/prepare-run/prepare.js';
-import { composeEpsilon, mechanismEpsilon, planPrivacy, type ModelPlan } from '../../functions/shared/privacy/index.js';
-import { parseRunConfig } from '../../functions/shared/run-config.js';
-import { memoryS3, recordingLogger, recordingMetrics } from './helpers/memory-s3.js';
+import { composeEpsilon, mechanismEpsilon, planPrivacy, type ModelPlan } from '../../core/privacy/index.js';
+import { parseRunConfig } from '../../core/config/index.js';
+import { memoryS3, recordingLogger, recordingMetrics } from '../helpers/memory-s3.js';
 
 const PRIVATE = 'rewardds-private-111122223333';
 const SYNTHESIS = 'rewardds-synthesis-111122223333';

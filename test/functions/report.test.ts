@@ -5,10 +5,10 @@ import { DistributionAccumulator, quantile } from '../../functions/report/distri
 import { createHandler } from '../../functions/report/handler.js';
 import type { ReportDocument } from '../../functions/report/report-document.js';
 import { resolveConfig } from '../../functions/prepare-run/prepare.js';
-import { escapeHtml, num, renderReportHtml } from '../../functions/shared/report-html.js';
-import { planPrivacy } from '../../functions/shared/privacy/index.js';
-import { parseRunConfig } from '../../functions/shared/run-config.js';
-import { memoryS3, recordingLogger } from './helpers/memory-s3.js';
+import { escapeHtml, num, renderReportHtml } from '../../functions/report/report-html.js';
+import { planPrivacy } from '../../core/privacy/index.js';
+import { parseRunConfig } from '../../core/config/index.js';
+import { memoryS3, recordingLogger } from '../helpers/memory-s3.js';
 
 const SYNTHESIS = 'rewardds-synthesis-111122223333';
 const SYNTHESIS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/synthesis-0001';

@@ -8,7 +8,15 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { configFromEnv, createHandler, type StartJobConfig } from '../../functions/start-job/handler.js';
-import { ENV, MODELS, PRIVATE_BUCKET, PRIVATE_KEY, RUN_ID, runState, SYNTHESIS_BUCKET } from './job-fixtures.js';
+import {
+  ENV,
+  MODELS,
+  PRIVATE_BUCKET,
+  PRIVATE_KEY,
+  RUN_ID,
+  runState,
+  SYNTHESIS_BUCKET,
+} from '../helpers/job-fixtures.js';
 
 const sagemakerMock = mockClient(SageMakerClient);
 const s3Mock = mockClient(S3Client);
@@ -105,32 +113,28 @@ describe('start-job', () => {
   });
 
   it('surfaces SageMaker throttling as ThrottlingException, for the state machine to retry', async () => {
-    sagemakerMock
-      .on(CreateProcessingJobCommand)
-      .rejects(
-        new SageMakerServiceException({
-          name: 'ThrottlingException',
-          $fault: 'client',
-          $metadata: {},
-          message: 'Rate exceeded',
-        }),
-      );
+    sagemakerMock.on(CreateProcessingJobCommand).rejects(
+      new SageMakerServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: {},
+        message: 'Rate exceeded',
+      }),
+    );
     await expect(
       handler()({ runId: RUN_ID, stage: 'sample-candidates', run: runState(), models: MODELS }),
     ).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 
   it('lets other SageMaker errors through under their own name', async () => {
-    sagemakerMock
-      .on(CreateTrainingJobCommand)
-      .rejects(
-        new SageMakerServiceException({
-          name: 'ResourceLimitExceeded',
-          $fault: 'client',
-          $metadata: {},
-          message: 'quota',
-        }),
-      );
+    sagemakerMock.on(CreateTrainingJobCommand).rejects(
+      new SageMakerServiceException({
+        name: 'ResourceLimitExceeded',
+        $fault: 'client',
+        $metadata: {},
+        message: 'quota',
+      }),
+    );
     await expect(handler()({ runId: RUN_ID, stage: 'train-generator', run: runState() })).rejects.toMatchObject({
       name: 'ResourceLimitExceeded',
     });

@@ -2,9 +2,9 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/trigger/handler.js';
-import { runName } from '../../functions/shared/run-name.js';
-import { loadEvent } from '../fixtures/events/load.js';
-import { recordingLogger } from './helpers/memory-s3.js';
+import { runName } from '../../core/contract/index.js';
+import { loadEvent } from '../helpers/fixtures/events/load.js';
+import { recordingLogger } from '../helpers/memory-s3.js';
 
 const config = {
   privateBucket: 'rewardds-private-111122223333',

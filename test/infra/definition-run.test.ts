@@ -20,9 +20,9 @@ import {
   StartJobInputSchema,
   type JobRef,
   type RunStateInput,
-} from '../../functions/shared/events.js';
-import { parseRunConfig } from '../../functions/shared/run-config.js';
-import { STAGE_TRAITS } from '../../functions/shared/sagemaker-request.js';
+} from '../../core/contract/index.js';
+import { parseRunConfig } from '../../core/config/index.js';
+import { STAGE_TRAITS } from '../../core/sagemaker/index.js';
 import { JobFailed, ThrottlingException } from '../../functions/shared/sagemaker-errors.js';
 import { resolveDefinition, synthStack, type Asl } from './synth.js';
 

@@ -1,9 +1,8 @@
 /** Selection sources and sinks over S3: streamed reads, multipart SSE-KMS writes. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { getObjectStream, uploadStream } from '../s3-objects.js';
-import { s3Uri } from '../layout.js';
-import type { Source } from './records.js';
-import { batched, type TextSink } from './sinks.js';
+import { s3Uri } from '../../../core/contract/index.js';
+import { type Source, batched, type TextSink } from '../../../core/selection/index.js';
 
 /** Errors name the object by its s3:// URI. */
 export function s3Source(client: S3Client, bucket: string, key: string): Source {

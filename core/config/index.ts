@@ -1,0 +1,3 @@
+/** The run config a user writes, each job's slice of it, and the Lambdas' environment names. */
+export * from './run-config.js';
+export * from './stage-config.js';

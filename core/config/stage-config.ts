@@ -1,0 +1,109 @@
+/**
+ * Each job's `config.json` (docs/job-contract.md, "config.json keys"): the stage's slice of
+ * the resolved run config and the privacy plan, with exactly the keys the job accepts (the
+ * job refuses unknown keys, so nothing extra may slip in).
+ */
+import type { RunState, Stage } from '../contract/index.js';
+
+/**
+ * The run config has no key for the inference batch (generation and scoring); this one
+ * fits a 0.5B-class proxy with 1–2k-token sequences on a 24 GB GPU.
+ */
+export const INFERENCE_BATCH_SIZE = 16;
+
+export interface StageConfigSpec {
+  stage: Stage;
+  /** The target round (train-target, refine); 0 elsewhere. */
+  round: number;
+  run: RunState;
+}
+
+export class StageConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageConfigError';
+  }
+}
+
+type Lora = { r: number; alpha: number; dropout: number };
+const lora = (l: Lora): Lora => ({ r: l.r, alpha: l.alpha, dropout: l.dropout });
+
+function dpTraining(run: RunState, which: 'generator' | 'reward') {
+  const model = run.config[which];
+  const delta = run.config.privacy.delta;
+  // Prepare run resolves "auto" against N; a job must never account with a placeholder.
+  if (typeof delta !== 'number')
+    throw new StageConfigError(`run.config.privacy.delta: must be resolved to a number before train-${which}`);
+  return {
+    seed: run.config.seed,
+    epochs: model.epochs,
+    batchSize: model.batchSize,
+    learningRate: model.learningRate,
+    lora: lora(model.lora),
+    maxLength: model.maxLength,
+    noiseMultiplier: run.plan[which].noiseMultiplier,
+    clipNorm: run.config.privacy.clipNorm,
+    delta,
+  };
+}
+
+/** The `config.json` object of one stage. */
+export function buildStageConfig({ stage, round, run }: StageConfigSpec): Record<string, unknown> {
+  const { config } = run;
+  const sampling = {
+    temperature: config.synthesis.temperature,
+    topP: config.synthesis.topP,
+    maxNewTokens: config.synthesis.maxNewTokens,
+  };
+  switch (stage) {
+    case 'train-generator':
+      return dpTraining(run, 'generator');
+    case 'train-reward':
+      return dpTraining(run, 'reward');
+    case 'build-pairs':
+      return {
+        seed: config.seed,
+        maxNewTokens: config.synthesis.maxNewTokens,
+        maxLength: config.generator.maxLength,
+        batchSize: INFERENCE_BATCH_SIZE,
+      };
+    case 'synthesize-queries':
+      return {
+        seed: config.seed,
+        // docs/design.md#synthesize-queries: M defaults to N; Prepare run normally sets it already.
+        queries: config.synthesis.queries ?? run.records,
+        ...sampling,
+        // Without a seeds file there is nothing to show; say so rather than let the job guess.
+        fewShot: run.hasSeeds ? config.synthesis.fewShot : 0,
+        attemptsPerQuery: config.synthesis.attemptsPerQuery,
+      };
+    case 'sample-candidates':
+      return { seed: config.seed, candidates: config.synthesis.candidates, ...sampling };
+    case 'score':
+      return { batchSize: INFERENCE_BATCH_SIZE, maxLength: config.reward.maxLength };
+    case 'train-target':
+      return {
+        seed: config.seed,
+        epochs: config.target.epochs,
+        batchSize: config.target.batchSize,
+        learningRate: config.target.learningRate,
+        lora: lora(config.target.lora),
+        maxLength: config.target.maxLength,
+      };
+    case 'refine':
+      if (round < 1) throw new StageConfigError(`refine: round must be 1 or more, got ${round}`);
+      return {
+        seed: config.seed,
+        round,
+        candidates: config.synthesis.candidates,
+        ...sampling,
+        critiqueMaxNewTokens: config.refinement.critiqueMaxNewTokens,
+      };
+    case 'evaluate':
+      return {
+        seed: config.seed,
+        maxNewTokens: config.evaluation.maxNewTokens,
+        metrics: [...config.evaluation.metrics],
+      };
+  }
+}

@@ -1,0 +1,345 @@
+/**
+ * The privacy planner (docs/privacy.md#the-planner-from-a-budget-to-noise): from the run's
+ * total (ε, δ), the record count N and the two DP trainings' batch sizes and epochs, find
+ * the noise multipliers σ_G and σ_R.
+ *
+ * Meaning of `privacy.split` (docs/privacy.md): the two proxies' own ε, each computed alone,
+ * stand in the ratio split : (1 − split), and both scale together until the RDP composition
+ * of the two trainings meets the target total from below, within PLAN_TOLERANCE. Both
+ * searches are over monotone functions (ε falls as σ grows; the composed total grows with
+ * the per-model budgets), so bracketing root finders are safe.
+ */
+import { resolveDelta, type RunConfig } from '../config/index.js';
+import { rdpToEpsilon } from './conversion.js';
+import { DEFAULT_ORDERS, rdpCurve, type Mechanism } from './rdp.js';
+
+/** A noise multiplier above this trains nothing useful; a plan needing more is refused. */
+export const MAX_NOISE_MULTIPLIER = 50;
+/** Below this the accountant's ε is already astronomically large; the search stops here. */
+export const MIN_NOISE_MULTIPLIER = 0.01;
+/** The composed ε of a plan lies in [(1 − PLAN_TOLERANCE)·target, target]. */
+export const PLAN_TOLERANCE = 0.01;
+
+// The searches aim well inside PLAN_TOLERANCE so that the promise holds with room to spare.
+const MODEL_TOLERANCE = 1e-4;
+const TOTAL_TOLERANCE = 2e-3;
+
+export interface ModelPlan {
+  noiseMultiplier: number;
+  /** Poisson sampling rate q = min(1, batchSize / records). */
+  sampleRate: number;
+  /** epochs · ceil(records / batchSize). */
+  steps: number;
+  /** This model's training alone. */
+  epsilon: number;
+  batchSize: number;
+  epochs: number;
+  clipNorm: number;
+}
+
+export interface PrivacyPlan {
+  /** The composed ε of both trainings: the run's guarantee. */
+  epsilon: number;
+  targetEpsilon: number;
+  delta: number;
+  accountant: 'rdp';
+  split: number;
+  generator: ModelPlan;
+  reward: ModelPlan;
+}
+
+/** The request cannot be met; `message` says why and what would work. */
+export class InfeasiblePlanError extends Error {
+  constructor(
+    message: string,
+    /** The smallest total ε these records and settings allow, when one exists. */
+    readonly minimumEpsilon?: number,
+    /** The fewest records with which the requested ε works under these settings, when found. */
+    readonly minimumRecords?: number,
+  ) {
+    super(message);
+    this.name = 'InfeasiblePlanError';
+  }
+}
+
+type ModelName = 'generator' | 'reward';
+const LABEL: Record<ModelName, string> = { generator: 'generation proxy', reward: 'reward proxy' };
+
+/** The job contract's two formulas (docs/job-contract.md): the DP jobs compute the same. */
+export function dpSgdSchedule({ records, batchSize, epochs }: { records: number; batchSize: number; epochs: number }): {
+  sampleRate: number;
+  steps: number;
+} {
+  return { sampleRate: Math.min(1, batchSize / records), steps: epochs * Math.ceil(records / batchSize) };
+}
+
+interface Schedule {
+  name: ModelName;
+  sampleRate: number;
+  steps: number;
+  batchSize: number;
+  epochs: number;
+}
+
+/**
+ * ε of one schedule as a function of σ. RDP curves are memoized in a cache shared by both
+ * proxies (keyed by q, steps and σ): the searches revisit the same σ, and with the default
+ * config both proxies have the same schedule.
+ */
+class ModelAccountant {
+  constructor(
+    readonly schedule: Schedule,
+    readonly delta: number,
+    private readonly curves: Map<string, number[]>,
+  ) {}
+
+  mechanism(noiseMultiplier: number): Mechanism {
+    return { noiseMultiplier, sampleRate: this.schedule.sampleRate, steps: this.schedule.steps };
+  }
+
+  curve(noiseMultiplier: number): number[] {
+    const key = `${this.schedule.sampleRate}|${this.schedule.steps}|${noiseMultiplier}`;
+    let curve = this.curves.get(key);
+    if (curve === undefined) {
+      curve = rdpCurve(this.mechanism(noiseMultiplier));
+      this.curves.set(key, curve);
+    }
+    return curve;
+  }
+
+  epsilon(noiseMultiplier: number): number {
+    return rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: this.curve(noiseMultiplier), delta: this.delta }).epsilon;
+  }
+
+  /**
+   * The smallest σ in [MIN, MAX] whose ε does not exceed `budget` (to MODEL_TOLERANCE),
+   * or null when even MAX_NOISE_MULTIPLIER is not enough. Illinois-modified regula falsi on
+   * log ε against log σ, which is nearly linear, so a handful of evaluations suffice.
+   */
+  noiseFor(budget: number): number | null {
+    if (this.epsilon(MAX_NOISE_MULTIPLIER) > budget) return null;
+    if (this.epsilon(MIN_NOISE_MULTIPLIER) <= budget) return MIN_NOISE_MULTIPLIER;
+    const logBudget = Math.log(budget);
+    const g = (u: number) => Math.log(this.epsilon(Math.exp(u))) - logBudget;
+    let a = Math.log(MIN_NOISE_MULTIPLIER); // g(a) > 0: too little noise
+    let b = Math.log(MAX_NOISE_MULTIPLIER); // g(b) ≤ 0: enough noise
+    let ga = g(a);
+    let gb = g(b);
+    let side = 0;
+    for (let iteration = 0; iteration < 200 && b - a > 1e-13; iteration++) {
+      const secant = (a * gb - b * ga) / (gb - ga);
+      const c = Number.isFinite(secant) && secant > a && secant < b ? secant : (a + b) / 2;
+      const gc = g(c);
+      if (gc <= 0) {
+        b = c;
+        gb = gc;
+        if (gc >= Math.log1p(-MODEL_TOLERANCE)) break;
+        if (side === -1) ga /= 2;
+        side = -1;
+      } else {
+        a = c;
+        ga = gc;
+        if (side === 1) gb /= 2;
+        side = 1;
+      }
+    }
+    return Math.exp(b);
+  }
+}
+
+interface Allocation {
+  noise: Record<ModelName, number>;
+  total: number;
+}
+
+/** The σ pair that gives the proxies ε budgets split·t and (1 − split)·t, with their composed total. */
+function allocate(
+  t: number,
+  split: number,
+  models: Record<ModelName, ModelAccountant>,
+  delta: number,
+): Allocation | null {
+  const generator = models.generator.noiseFor(split * t);
+  const reward = models.reward.noiseFor((1 - split) * t);
+  if (generator === null || reward === null) return null;
+  // RDP composition: the two curves add order by order (the same sums composeEpsilon makes).
+  const g = models.generator.curve(generator);
+  const r = models.reward.curve(reward);
+  const total = rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: g.map((value, k) => value + r[k]!), delta }).epsilon;
+  return { noise: { generator, reward }, total };
+}
+
+/**
+ * The smallest scale t the split allows: the proxy that reaches MAX_NOISE_MULTIPLIER first
+ * sets it. Nudged up past the solver's tolerance so that this proxy lands at σ ≤ MAX.
+ */
+function smallestScale(split: number, models: Record<ModelName, ModelAccountant>): number {
+  const t = Math.max(
+    models.generator.epsilon(MAX_NOISE_MULTIPLIER) / split,
+    models.reward.epsilon(MAX_NOISE_MULTIPLIER) / (1 - split),
+  );
+  return t * (1 + MODEL_TOLERANCE);
+}
+
+/** The smallest composed ε the split allows, with the allocation that gives it. */
+function smallestTotal(split: number, models: Record<ModelName, ModelAccountant>, delta: number): Allocation | null {
+  return allocate(smallestScale(split, models), split, models, delta);
+}
+
+function schedules(records: number, config: RunConfig): Record<ModelName, Schedule> {
+  const one = (name: ModelName): Schedule => {
+    const { batchSize, epochs } = config[name];
+    return { name, batchSize, epochs, ...dpSgdSchedule({ records, batchSize, epochs }) };
+  };
+  return { generator: one('generator'), reward: one('reward') };
+}
+
+function accountants(records: number, config: RunConfig, delta: number): Record<ModelName, ModelAccountant> {
+  const s = schedules(records, config);
+  const curves = new Map<string, number[]>();
+  return {
+    generator: new ModelAccountant(s.generator, delta, curves),
+    reward: new ModelAccountant(s.reward, delta, curves),
+  };
+}
+
+/** The fewest records (≥ `from`) whose plan is feasible for `target`, searched by doubling then bisection. */
+function fewestRecordsFor(target: number, from: number, config: RunConfig): number | undefined {
+  const feasible = (records: number) => {
+    const delta = resolveDelta(config.privacy.delta, records);
+    return (
+      (smallestTotal(config.privacy.split, accountants(records, config, delta), delta)?.total ?? Infinity) <= target
+    );
+  };
+  let lo = from; // infeasible
+  let hi = from * 2;
+  while (!feasible(hi)) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e10) return undefined;
+  }
+  while (hi - lo > Math.max(1, Math.floor(lo * 0.001))) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (feasible(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** Rounds up to `digits` significant digits, so a suggested ε is never just below the true floor. */
+function ceilSignificant(x: number, digits: number): number {
+  const unit = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
+  return Number((Math.ceil(x / unit - 1e-9) * unit).toPrecision(digits + 2));
+}
+
+const fmt = (x: number, digits = 3) =>
+  Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 12 });
+
+/** Finds σ_G and σ_R for the run; throws InfeasiblePlanError before any job would start. */
+export function planPrivacy({ records, config }: { records: number; config: RunConfig }): PrivacyPlan {
+  if (!(Number.isInteger(records) && records >= 1)) {
+    throw new InfeasiblePlanError(`the training set must hold at least one record (got ${records})`);
+  }
+  const { epsilon: target, split, clipNorm } = config.privacy;
+  for (const name of ['generator', 'reward'] as const) {
+    const { batchSize } = config[name];
+    if (batchSize > records) {
+      throw new InfeasiblePlanError(
+        `${name}.batchSize ${batchSize} is larger than the ${records} training records: ` +
+          `set ${name}.batchSize to at most ${records}, or train on at least ${batchSize} records`,
+      );
+    }
+  }
+  const delta = resolveDelta(config.privacy.delta, records);
+  const models = accountants(records, config, delta);
+
+  const floorAllocation = smallestTotal(split, models, delta);
+  const floor = floorAllocation?.total ?? Infinity;
+  if (!floorAllocation || floor > target) {
+    const binding: ModelName =
+      models.generator.epsilon(MAX_NOISE_MULTIPLIER) / split >=
+      models.reward.epsilon(MAX_NOISE_MULTIPLIER) / (1 - split)
+        ? 'generator'
+        : 'reward';
+    const minimumEpsilon = Number.isFinite(floor) ? ceilSignificant(floor, 3) : undefined;
+    // Even a mechanism that leaks nothing gets ε > 0 from the RDP→(ε, δ) conversion,
+    // because the accountant's orders stop at 63: below that, no N or σ helps.
+    const certifiable = rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: DEFAULT_ORDERS.map(() => 0), delta }).epsilon;
+    const minimumRecords = target > certifiable ? fewestRecordsFor(target, records, config) : undefined;
+    const allowed = minimumEpsilon === undefined ? 'no finite ε' : `ε ≥ ${fmt(minimumEpsilon)}`;
+    const remedy =
+      minimumRecords !== undefined
+        ? `; ε = ${target} works from ${minimumRecords.toLocaleString('en-US')} records`
+        : target <= certifiable
+          ? `; the RDP accountant cannot certify ε ≤ ${fmt(certifiable)} at this δ with any number of records`
+          : `; no number of records makes ε = ${target} work at this δ`;
+    throw new InfeasiblePlanError(
+      `ε = ${target} (δ = ${delta.toExponential(2)}) cannot be met with ${records} records: the ${LABEL[binding]} ` +
+        `would need a noise multiplier above ${MAX_NOISE_MULTIPLIER}. These settings allow ${allowed}${remedy}. ` +
+        'Fewer epochs or a smaller batch size also lower the ε that a noise multiplier buys',
+      minimumEpsilon,
+      minimumRecords,
+    );
+  }
+
+  // total(t) grows with t. The floor's scale is the smallest feasible t; at
+  // t = target / max(split, 1 − split) the larger share alone reaches the target, so the
+  // total is at least the target there (composition ≥ each part). Regula falsi between.
+  let lo = smallestScale(split, models);
+  let best: Allocation = floorAllocation;
+  let hi = Math.max(target / Math.max(split, 1 - split), lo);
+  const atHi = allocate(hi, split, models, delta) ?? floorAllocation;
+  if (atHi.total <= target) {
+    best = atHi; // only when σ hit MIN_NOISE_MULTIPLIER: no more ε can be spent
+  } else {
+    let fLo = best.total - target; // ≤ 0
+    let fHi = atHi.total - target; // > 0
+    let side = 0;
+    for (let iteration = 0; iteration < 100 && best.total < (1 - TOTAL_TOLERANCE) * target; iteration++) {
+      const secant = lo + ((hi - lo) * -fLo) / (fHi - fLo);
+      const t = Number.isFinite(secant) && secant > lo && secant < hi ? secant : (lo + hi) / 2;
+      const at = allocate(t, split, models, delta);
+      if (!at) {
+        lo = t; // cannot happen above the floor's scale; kept so the loop always narrows
+        continue;
+      }
+      const f = at.total - target;
+      if (f <= 0) {
+        best = at;
+        lo = t;
+        fLo = f;
+        if (side === -1) fHi /= 2;
+        side = -1;
+      } else {
+        hi = t;
+        fHi = f;
+        if (side === 1) fLo /= 2;
+        side = 1;
+      }
+      if (hi - lo <= hi * 1e-12) break;
+    }
+  }
+
+  const modelPlan = (name: ModelName): ModelPlan => {
+    const { sampleRate, steps, batchSize, epochs } = models[name].schedule;
+    const noiseMultiplier = best.noise[name];
+    return {
+      noiseMultiplier,
+      sampleRate,
+      steps,
+      epsilon: models[name].epsilon(noiseMultiplier),
+      batchSize,
+      epochs,
+      clipNorm,
+    };
+  };
+  return {
+    epsilon: best.total,
+    targetEpsilon: target,
+    delta,
+    accountant: 'rdp',
+    split,
+    generator: modelPlan('generator'),
+    reward: modelPlan('reward'),
+  };
+}

@@ -1,0 +1,2 @@
+/** The one builder of SageMaker CreateTrainingJob / CreateProcessingJob requests. */
+export * from './sagemaker-request.js';

@@ -1,0 +1,289 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { STAGES, type Stage } from '../../../core/contract/index.js';
+import {
+  buildJobRequest,
+  hasLocalStorage,
+  jobName,
+  STAGE_TRAITS,
+  type StageSpec,
+} from '../../../core/sagemaker/index.js';
+import {
+  ENV,
+  MODELS,
+  PRIVATE_BUCKET,
+  PRIVATE_KEY,
+  RUN_ID,
+  runState,
+  SYNTHESIS_BUCKET,
+  SYNTHESIS_KEY,
+} from '../../helpers/job-fixtures.js';
+
+const ROUND_STAGES: Stage[] = ['train-target', 'score', 'refine'];
+
+const spec = (stage: Stage, overrides: Partial<StageSpec> = {}): StageSpec => ({
+  runId: RUN_ID,
+  stage,
+  round: stage === 'refine' ? 1 : 0,
+  jobName: `rds-test-${stage}`,
+  run: runState(),
+  models: MODELS,
+  env: ENV,
+  ...overrides,
+});
+
+const PRIVATE_STAGES = STAGES.filter((s) => STAGE_TRAITS[s].zone === 'private');
+const SYNTHESIS_STAGES = STAGES.filter((s) => STAGE_TRAITS[s].zone === 'synthesis');
+
+describe('buildJobRequest', () => {
+  it('puts exactly the DP stages, pair building and evaluation in the private zone', () => {
+    expect(PRIVATE_STAGES).toEqual(['train-generator', 'build-pairs', 'train-reward', 'evaluate']);
+  });
+
+  it('builds the generation proxy training job field by field', () => {
+    const built = buildJobRequest(
+      spec('train-generator', {
+        run: runState({ config: { compute: { instanceTypes: { proxyTraining: 'ml.m5.2xlarge' } } } }),
+      }),
+    );
+    expect(built.kind).toBe('training');
+    expect(built.zone).toBe('private');
+    const configPrefix = `runs/${RUN_ID}/config/rds-test-train-generator/`;
+    expect(built.config).toMatchObject({
+      bucket: PRIVATE_BUCKET,
+      key: `${configPrefix}config.json`,
+      kmsKeyArn: PRIVATE_KEY,
+    });
+    const channel = (name: string, uri: string) => ({
+      ChannelName: name,
+      InputMode: 'File',
+      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri, S3DataDistributionType: 'FullyReplicated' } },
+    });
+    expect(built.request).toEqual({
+      TrainingJobName: 'rds-test-train-generator',
+      RoleArn: ENV.roleArns.private,
+      AlgorithmSpecification: {
+        TrainingImage: ENV.imageUri,
+        TrainingInputMode: 'File',
+        ContainerArguments: ['train-generator'],
+      },
+      HyperParameters: { stage: 'train-generator' },
+      InputDataConfig: [
+        channel('train', `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/input/train.jsonl`),
+        channel('base', 's3://rds-models/qwen-0.5b/'),
+        channel('config', `s3://${PRIVATE_BUCKET}/${configPrefix}`),
+      ],
+      OutputDataConfig: {
+        S3OutputPath: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/generator/`,
+        KmsKeyId: PRIVATE_KEY,
+        CompressionType: 'NONE',
+      },
+      ResourceConfig: {
+        InstanceType: 'ml.m5.2xlarge',
+        InstanceCount: 1,
+        VolumeSizeInGB: 100,
+        VolumeKmsKeyId: PRIVATE_KEY,
+      },
+      StoppingCondition: { MaxRuntimeInSeconds: 86_400 },
+      EnableNetworkIsolation: true,
+      Tags: [
+        { Key: 'rewardds:run', Value: RUN_ID },
+        { Key: 'rewardds:stage', Value: 'train-generator' },
+        { Key: 'rewardds:zone', Value: 'private' },
+      ],
+    });
+  });
+
+  it('builds a processing job with its named outputs under the stage prefix', () => {
+    const built = buildJobRequest(spec('score', { round: 2 }));
+    expect(built.kind).toBe('processing');
+    if (built.kind !== 'processing') return;
+    const r = built.request;
+    expect(r.AppSpecification).toEqual({ ImageUri: ENV.imageUri, ContainerArguments: ['score'] });
+    expect(r.RoleArn).toBe(ENV.roleArns.synthesis);
+    expect(r.ProcessingInputs?.map((i) => [i.InputName, i.S3Input?.S3Uri, i.S3Input?.LocalPath])).toEqual([
+      ['base', 's3://rds-models/qwen-0.5b/', '/opt/ml/processing/input/base'],
+      ['generator', `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/release/generator/`, '/opt/ml/processing/input/generator'],
+      ['reward', `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/release/reward/`, '/opt/ml/processing/input/reward'],
+      [
+        'candidates',
+        `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/candidates/round-2/candidates.jsonl`,
+        '/opt/ml/processing/input/candidates',
+      ],
+      ['config', `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/config/rds-test-score/`, '/opt/ml/processing/input/config'],
+    ]);
+    expect(r.ProcessingOutputConfig).toEqual({
+      KmsKeyId: SYNTHESIS_KEY,
+      Outputs: [
+        {
+          OutputName: 'scores',
+          S3Output: {
+            S3Uri: `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/scores/round-2/`,
+            LocalPath: '/opt/ml/processing/output/scores',
+            S3UploadMode: 'EndOfJob',
+          },
+        },
+      ],
+    });
+    expect(r.NetworkConfig).toEqual({ EnableNetworkIsolation: true });
+    // ml.g5 has local NVMe storage, encrypted in hardware; SageMaker refuses a volume key for it.
+    expect(r.ProcessingResources?.ClusterConfig).toEqual({
+      InstanceType: 'ml.g5.2xlarge',
+      InstanceCount: 1,
+      VolumeSizeInGB: 100,
+    });
+  });
+
+  it.each(PRIVATE_STAGES)('runs private stage %s isolated, with the private role and key everywhere', (stage) => {
+    const run = runState({
+      config: {
+        compute: {
+          instanceTypes: { proxyTraining: 'ml.p3.2xlarge', generation: 'ml.p3.2xlarge', evaluation: 'ml.p3.2xlarge' },
+        },
+      },
+    });
+    const built = buildJobRequest(spec(stage, { run }));
+    const text = JSON.stringify(built.request);
+    expect(built.request.RoleArn).toBe(ENV.roleArns.private);
+    expect(text).not.toContain(SYNTHESIS_KEY);
+    if (built.kind === 'training') {
+      expect(built.request.EnableNetworkIsolation).toBe(true);
+      expect(built.request.ResourceConfig?.VolumeKmsKeyId).toBe(PRIVATE_KEY);
+      expect(built.request.OutputDataConfig?.KmsKeyId).toBe(PRIVATE_KEY);
+      expect(built.request.OutputDataConfig?.S3OutputPath).toMatch(new RegExp(`^s3://${PRIVATE_BUCKET}/`));
+    } else {
+      expect(built.request.NetworkConfig?.EnableNetworkIsolation).toBe(true);
+      expect(built.request.ProcessingResources?.ClusterConfig?.VolumeKmsKeyId).toBe(PRIVATE_KEY);
+      expect(built.request.ProcessingOutputConfig?.KmsKeyId).toBe(PRIVATE_KEY);
+      for (const out of built.request.ProcessingOutputConfig?.Outputs ?? [])
+        expect(out.S3Output?.S3Uri).toMatch(new RegExp(`^s3://${PRIVATE_BUCKET}/`));
+    }
+  });
+
+  it.each(SYNTHESIS_STAGES)('never points synthesis stage %s at the private bucket, key or role', (stage) => {
+    const built = buildJobRequest(spec(stage, { round: ROUND_STAGES.includes(stage) ? 1 : 0 }));
+    const text = JSON.stringify({ request: built.request, config: built.config });
+    expect(text).not.toContain(PRIVATE_BUCKET);
+    expect(text).not.toContain(PRIVATE_KEY);
+    expect(text).not.toContain(ENV.roleArns.private);
+    expect(built.config.kmsKeyArn).toBe(SYNTHESIS_KEY);
+  });
+
+  it('gives evaluation the test set and every round’s adapter, and writes only to the private eval/ prefix', () => {
+    const built = buildJobRequest(spec('evaluate'));
+    if (built.kind !== 'processing') throw new Error('evaluate is a processing job');
+    expect(built.request.ProcessingInputs?.map((i) => i.InputName)).toEqual([
+      'test',
+      'target_base',
+      'adapter-round-0',
+      'adapter-round-1',
+      'adapter-round-2',
+      'config',
+    ]);
+    expect(built.request.ProcessingInputs?.[3]?.S3Input?.S3Uri).toBe(MODELS.target[1]);
+    expect(built.request.ProcessingOutputConfig?.Outputs?.[0]?.S3Output?.S3Uri).toBe(
+      `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/eval/`,
+    );
+  });
+
+  it('continues the target from the previous round and names what is missing', () => {
+    const built = buildJobRequest(spec('train-target', { round: 2 }));
+    if (built.kind !== 'training') throw new Error('train-target is a training job');
+    const channels = Object.fromEntries(
+      built.request.InputDataConfig!.map((c) => [c.ChannelName, c.DataSource?.S3DataSource?.S3Uri]),
+    );
+    expect(channels).toMatchObject({
+      pool: `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/pool/round-2.jsonl`,
+      target_base: 's3://rds-models/qwen-7b/',
+      target: MODELS.target[1],
+    });
+    expect(built.request.OutputDataConfig?.S3OutputPath).toBe(
+      `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/target/round-2/`,
+    );
+    const round0 = buildJobRequest(spec('train-target', { round: 0 }));
+    expect(JSON.stringify(round0.request)).not.toContain('"target"');
+    expect(() => buildJobRequest(spec('train-target', { round: 1, models: { generator: MODELS.generator } }))).toThrow(
+      'train-target: models.target[0] is missing',
+    );
+    expect(() => buildJobRequest(spec('build-pairs', { models: {} }))).toThrow(
+      'build-pairs: models.generator is missing',
+    );
+  });
+
+  it('adds spot training with checkpoints, or a warm pool, but not both', () => {
+    const spot = buildJobRequest(
+      spec('train-reward', { run: runState({ config: { compute: { spot: true, maxRuntime: 7200 } } }) }),
+    );
+    if (spot.kind !== 'training') throw new Error('training expected');
+    expect(spot.request.EnableManagedSpotTraining).toBe(true);
+    expect(spot.request.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 7200, MaxWaitTimeInSeconds: 14_400 });
+    expect(spot.request.CheckpointConfig).toEqual({
+      S3Uri: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/checkpoints/train-reward/`,
+      LocalPath: '/opt/ml/checkpoints',
+    });
+
+    const warm = buildJobRequest(
+      spec('train-target', { run: runState({ config: { compute: { warmPoolSeconds: 900 } } }) }),
+    );
+    if (warm.kind !== 'training') throw new Error('training expected');
+    expect(warm.request.ResourceConfig?.KeepAlivePeriodInSeconds).toBe(900);
+    expect(warm.request.EnableManagedSpotTraining).toBeUndefined();
+
+    expect(() =>
+      buildJobRequest(
+        spec('train-target', { run: runState({ config: { compute: { warmPoolSeconds: 900, spot: true } } }) }),
+      ),
+    ).toThrow(/cannot be combined/);
+  });
+
+  it('reads the seeds only when the run has them', () => {
+    const names = (hasSeeds: boolean) => {
+      const built = buildJobRequest(spec('synthesize-queries', { run: runState({ hasSeeds }) }));
+      return built.kind === 'processing' ? built.request.ProcessingInputs?.map((i) => i.InputName) : [];
+    };
+    expect(names(true)).toEqual(['base', 'generator', 'seeds', 'config']);
+    expect(names(false)).toEqual(['base', 'generator', 'config']);
+  });
+
+  it('refuses rounds where a stage has none, or past the run’s last round', () => {
+    expect(() => buildJobRequest(spec('train-generator', { round: 1 }))).toThrow(/has no rounds/);
+    expect(() => buildJobRequest(spec('refine', { round: 3 }))).toThrow(/past the run's 2 refinement rounds/);
+  });
+
+  it('knows which instance families carry local NVMe storage', () => {
+    expect(['ml.g5.2xlarge', 'ml.g4dn.xlarge', 'ml.p4d.24xlarge', 'ml.g6e.12xlarge'].map(hasLocalStorage)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['ml.m5.xlarge', 'ml.p3.2xlarge', 'ml.c5.4xlarge'].map(hasLocalStorage)).toEqual([false, false, false]);
+  });
+});
+
+describe('jobName', () => {
+  it('is a valid SageMaker name of at most 63 characters for any run, stage and round', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,79}$/),
+        fc.constantFrom(...STAGES),
+        fc.integer({ min: 0, max: 64 }),
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        fc.double({ min: 0, max: 0.999999, noNaN: true }),
+        (runId, stage, round, now, r) => {
+          const name = jobName(runId, stage, round, now, () => r);
+          expect(name.length).toBeLessThanOrEqual(63);
+          expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+        },
+      ),
+    );
+  });
+
+  it('differs between two attempts of the same stage', () => {
+    const a = jobName(RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.1);
+    const b = jobName(RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.2);
+    const c = jobName(RUN_ID, 'train-target', 1, 1_760_000_000_001, () => 0.1);
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(a).toMatch(/^rds-tt1-[0-9a-f]{8}-[0-9a-z]+$/);
+  });
+});
