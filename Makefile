@@ -43,7 +43,7 @@ example:
 
 # Rewrites what is generated from core/config/run-config.ts: the jobs' JSON Schema and the
 # README's configuration table (tests fail while either is stale).
-generate: node-deps
+generate:
 	npm run gen:config
 
 clean-demo:
