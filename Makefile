@@ -8,7 +8,7 @@ VENV := .venv
 WORKDIR ?= .rewardds
 EXAMPLE := examples/clinic-qa
 
-.PHONY: demo test bootstrap node-deps python-deps example clean-demo
+.PHONY: demo test bootstrap node-deps python-deps example generate clean-demo
 
 demo: bootstrap
 	npx rewardds run --local $(EXAMPLE)/train.jsonl --test $(EXAMPLE)/test.jsonl \
@@ -40,6 +40,11 @@ $(VENV)/.rewardds-stamp: jobs/requirements-cpu.txt
 # Regenerates the committed example files (deterministic).
 example:
 	npx tsx examples/generate.ts --out $(EXAMPLE)
+
+# Rewrites what is generated from core/config/run-config.ts: the jobs' JSON Schema and the
+# README's configuration table (tests fail while either is stale).
+generate:
+	npm run gen:config
 
 clean-demo:
 	rm -rf $(WORKDIR)

@@ -9,22 +9,22 @@ const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9.-]{3,63}\/.+/, 'must be an s3://
 
 const lora = z
   .strictObject({
-    r: z.int().min(1).max(256).default(16),
-    alpha: z.number().positive().max(1024).default(32),
-    dropout: z.number().min(0).max(0.9).default(0.05),
+    r: z.int().min(1).max(256).default(16).describe('LoRA rank'),
+    alpha: z.number().positive().max(1024).default(32).describe('LoRA scaling α'),
+    dropout: z.number().min(0).max(0.9).default(0.05).describe('LoRA dropout'),
   })
   .prefault({});
 
 /** Shared by the two DP proxies: the generation proxy G and the reward proxy R. */
 const proxyModel = z
   .strictObject({
-    baseModel: s3Uri.optional(),
-    epochs: z.int().min(1).max(100).default(3),
-    batchSize: z.int().min(1).max(65_536).default(64),
+    baseModel: s3Uri.optional().describe('the base model, an s3:// URI'),
+    epochs: z.int().min(1).max(100).default(3).describe('passes over the private records'),
+    batchSize: z.int().min(1).max(65_536).default(64).describe('expected batch size (Poisson sampling)'),
     /** LoRA under DP-SGD wants a larger step than full fine-tuning (docs/architecture.md, "Choices"). */
-    learningRate: z.number().positive().max(1).default(5e-4),
+    learningRate: z.number().positive().max(1).default(5e-4).describe('learning rate'),
     lora,
-    maxLength: z.int().min(16).max(32_768).default(1024),
+    maxLength: z.int().min(16).max(32_768).default(1024).describe('tokens per training sequence'),
   })
   .prefault({});
 
@@ -34,16 +34,20 @@ export const RunConfigSchema = z.strictObject({
     .int()
     .min(0)
     .max(2 ** 31 - 1)
-    .default(0),
+    .default(0)
+    .describe('seeds every sampler and job'),
   privacy: z
     .strictObject({
       /** Total ε for everything that leaves the private zone: both DP models together. */
-      epsilon: z.number().positive().max(100).default(8),
+      epsilon: z.number().positive().max(100).default(8).describe('total ε for both DP models together'),
       /** A number, or "auto" = min(1e-5, 1/(10·N)). */
-      delta: z.union([z.literal('auto'), z.number().gt(0).lt(1)]).default('auto'),
-      clipNorm: z.number().positive().max(1000).default(1.0),
+      delta: z
+        .union([z.literal('auto'), z.number().gt(0).lt(1)])
+        .default('auto')
+        .describe('δ for both DP models together; "auto" = min(1e-5, 1/(10·N))'),
+      clipNorm: z.number().positive().max(1000).default(1.0).describe('per-record clipping norm C'),
       /** The generation proxy's share: the two proxies' own ε stand in ratio split : (1 − split) (docs/privacy.md). */
-      split: z.number().gt(0).lt(1).default(0.5),
+      split: z.number().gt(0).lt(1).default(0.5).describe('share of the budget for the generation proxy'),
     })
     .prefault({}),
   generator: proxyModel,
@@ -51,42 +55,51 @@ export const RunConfigSchema = z.strictObject({
   synthesis: z
     .strictObject({
       /** M, the number of synthetic queries; default N, the private record count. */
-      queries: z.int().min(1).max(10_000_000).optional(),
-      candidates: z.int().min(2).max(64).default(6),
-      temperature: z.number().gt(0).max(5).default(1.0),
-      topP: z.number().gt(0).max(1).default(0.7),
-      maxNewTokens: z.int().min(1).max(8192).default(512),
+      queries: z
+        .int()
+        .min(1)
+        .max(10_000_000)
+        .optional()
+        .describe('synthetic queries M; default N, the private record count'),
+      candidates: z.int().min(2).max(64).default(6).describe('candidates per query'),
+      temperature: z.number().gt(0).max(5).default(1.0).describe('sampling temperature'),
+      topP: z.number().gt(0).max(1).default(0.7).describe('nucleus sampling: top-p'),
+      maxNewTokens: z.int().min(1).max(8192).default(512).describe('tokens per generated text'),
       /** Public seed prompts shown to G per query when a seeds file is given. */
-      fewShot: z.int().min(0).max(8).default(2),
+      fewShot: z.int().min(0).max(8).default(2).describe('public seeds shown per query'),
       /** Sampling attempts allowed per requested query before giving up on uniqueness. */
-      attemptsPerQuery: z.number().min(1).max(100).default(4),
+      attemptsPerQuery: z.number().min(1).max(100).default(4).describe('sampling attempts allowed per unique query'),
     })
     .prefault({}),
   filter: z
     .strictObject({
-      method: z.enum(['reward', 'ppl', 'none', 'rouge-l']).default('reward'),
-      alpha: z.number().min(0).max(1).default(0.5),
+      method: z
+        .enum(['reward', 'ppl', 'none', 'rouge-l'])
+        .default('reward')
+        .describe('`reward` (the method) or a baseline on the same data (docs/selection.md)'),
+      alpha: z.number().min(0).max(1).default(0.5).describe('reward weight in the fused rank'),
       keepFraction: z
         .number()
         .gt(0)
         .max(1)
-        .default(1 / 8),
+        .default(1 / 8)
+        .describe('pool size ⌊M·f⌋'),
     })
     .prefault({}),
   refinement: z
     .strictObject({
-      rounds: z.int().min(0).max(8).default(2),
-      critiqueMaxNewTokens: z.int().min(1).max(4096).default(256),
+      rounds: z.int().min(0).max(8).default(2).describe('self-optimizing refinement rounds'),
+      critiqueMaxNewTokens: z.int().min(1).max(4096).default(256).describe("tokens of the proxy's critique"),
     })
     .prefault({}),
   target: z
     .strictObject({
-      baseModel: s3Uri.optional(),
-      epochs: z.int().min(1).max(100).default(3),
-      batchSize: z.int().min(1).max(4096).default(16),
-      learningRate: z.number().positive().max(1).default(2e-4),
+      baseModel: s3Uri.optional().describe('the base model, an s3:// URI'),
+      epochs: z.int().min(1).max(100).default(3).describe('passes over the selected synthetic set'),
+      batchSize: z.int().min(1).max(4096).default(16).describe('batch size'),
+      learningRate: z.number().positive().max(1).default(2e-4).describe('learning rate'),
       lora,
-      maxLength: z.int().min(16).max(32_768).default(2048),
+      maxLength: z.int().min(16).max(32_768).default(2048).describe('tokens per training sequence'),
     })
     .prefault({}),
   evaluation: z
@@ -94,28 +107,36 @@ export const RunConfigSchema = z.strictObject({
       metrics: z
         .array(z.enum(['rougeL', 'bleu', 'exactMatch']))
         .min(1)
-        .default(['rougeL', 'bleu', 'exactMatch']),
-      maxNewTokens: z.int().min(1).max(8192).default(512),
+        .default(['rougeL', 'bleu', 'exactMatch'])
+        .describe('on the optional test set'),
+      maxNewTokens: z.int().min(1).max(8192).default(512).describe('tokens per answer of the target model'),
     })
     .prefault({}),
   compute: z
     .strictObject({
       instanceTypes: z
         .strictObject({
-          proxyTraining: z.string().default('ml.g5.2xlarge'),
-          targetTraining: z.string().default('ml.g5.12xlarge'),
-          generation: z.string().default('ml.g5.2xlarge'),
-          evaluation: z.string().default('ml.g5.12xlarge'),
+          proxyTraining: z
+            .string()
+            .default('ml.g5.2xlarge')
+            .describe('instance type of train-generator and train-reward'),
+          targetTraining: z.string().default('ml.g5.12xlarge').describe('instance type of train-target'),
+          generation: z
+            .string()
+            .default('ml.g5.2xlarge')
+            .describe('instance type of build-pairs, synthesize-queries, sample-candidates, score, refine'),
+          evaluation: z.string().default('ml.g5.12xlarge').describe('instance type of evaluate'),
         })
         .prefault({}),
-      spot: z.boolean().default(false),
-      warmPoolSeconds: z.int().min(0).max(3600).default(0),
+      spot: z.boolean().default(false).describe('managed spot training'),
+      warmPoolSeconds: z.int().min(0).max(3600).default(0).describe('SageMaker warm pool keep-alive, in seconds'),
       /** Per job, in seconds; SageMaker stops a job that runs longer. */
       maxRuntime: z
         .int()
         .min(60)
         .max(28 * 24 * 3600)
-        .default(24 * 3600),
+        .default(24 * 3600)
+        .describe('per job, in seconds; SageMaker stops a job that runs longer'),
     })
     .prefault({}),
 });

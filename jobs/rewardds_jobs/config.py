@@ -1,8 +1,11 @@
 """The stage configs: one frozen dataclass per stage, exactly the keys of docs/job-contract.md.
 
 `config.json` uses the run config's camelCase keys; each dataclass maps them to snake_case
-fields explicitly (KEYS) so a renamed field can never silently accept a wrong key. Every
-check names `config.json: <key>` so a user can fix the file without reading this source.
+fields explicitly (KEYS) so a renamed field can never silently accept a wrong key. A value
+that comes from the run config is checked against that key's range in the run config's JSON
+Schema (RUN_CONFIG_KEYS says which key), so the jobs allow exactly what the run config allows;
+only the keys the run config does not have are checked here by hand. Every check names
+`config.json: <key>` so a user can fix the file without reading this source.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .failure import JobInputError
+from .run_config_schema import key_schema, violation
 
 CONFIG_FILE = "config.json"
 METRIC_NAMES = ("rougeL", "bleu", "exactMatch")
@@ -23,6 +27,64 @@ _REQUIRED = object()
 
 def _fail(key: str, reason: str) -> JobInputError:
     return JobInputError(CONFIG_FILE, None, key, reason)
+
+
+# Where each stage's config.json values come from in the run config (core/config/stage-config.ts
+# builds them so): stage key -> run-config key. A stage key missing here has no run-config key
+# (σ and the round from the privacy plan and the state machine, the inference batch size) and
+# is checked in its dataclass.
+def _model_keys(section: str) -> dict[str, str]:
+    keys = ("epochs", "batchSize", "learningRate", "lora.r", "lora.alpha", "lora.dropout", "maxLength")
+    return {key: f"{section}.{key}" for key in keys}
+
+
+_SAMPLING_KEYS = {key: f"synthesis.{key}" for key in ("temperature", "topP", "maxNewTokens")}
+_PROXY_PRIVACY_KEYS = {"clipNorm": "privacy.clipNorm", "delta": "privacy.delta"}
+
+RUN_CONFIG_KEYS: dict[str, dict[str, str]] = {
+    "train-generator": {"seed": "seed", **_model_keys("generator"), **_PROXY_PRIVACY_KEYS},
+    "train-reward": {"seed": "seed", **_model_keys("reward"), **_PROXY_PRIVACY_KEYS},
+    "train-target": {"seed": "seed", **_model_keys("target")},
+    "build-pairs": {"seed": "seed", "maxNewTokens": "synthesis.maxNewTokens", "maxLength": "generator.maxLength"},
+    "synthesize-queries": {
+        "seed": "seed",
+        "queries": "synthesis.queries",
+        **_SAMPLING_KEYS,
+        "fewShot": "synthesis.fewShot",
+        "attemptsPerQuery": "synthesis.attemptsPerQuery",
+    },
+    "sample-candidates": {"seed": "seed", "candidates": "synthesis.candidates", **_SAMPLING_KEYS},
+    "score": {"maxLength": "reward.maxLength"},
+    "refine": {
+        "seed": "seed",
+        "candidates": "synthesis.candidates",
+        **_SAMPLING_KEYS,
+        "critiqueMaxNewTokens": "refinement.critiqueMaxNewTokens",
+    },
+    "evaluate": {"seed": "seed", "maxNewTokens": "evaluation.maxNewTokens", "metrics": "evaluation.metrics"},
+}
+
+_ABSENT = object()
+
+
+def _value_at(raw: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = raw
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
+
+
+def _check_run_config_ranges(stage: str, raw: Mapping[str, Any]) -> None:
+    for key, source in RUN_CONFIG_KEYS[stage].items():
+        value = _value_at(raw, key)
+        if value is _ABSENT:
+            continue
+        found = violation(source, value)
+        if found is not None:
+            index, reason = found
+            raise _fail(key + index, reason)
 
 
 def _check_int(key: str, value: Any, lo: int, hi: int) -> None:
@@ -49,12 +111,8 @@ class LoraConfig:
     alpha: float = 32.0
     dropout: float = 0.05
 
+    # Ranges: the run config's `<model>.lora.*`, checked by the stage that holds the LoRA.
     KEYS: ClassVar[dict[str, str]] = {"r": "r", "alpha": "alpha", "dropout": "dropout"}
-
-    def __post_init__(self) -> None:
-        _check_int("lora.r", self.r, 1, 256)
-        _check_num("lora.alpha", self.alpha, 0, 1024, lo_open=True)
-        _check_num("lora.dropout", self.dropout, 0, 0.9)
 
     @classmethod
     def from_json(cls, raw: Any) -> LoraConfig:
@@ -73,17 +131,19 @@ def _map_keys(raw: Mapping[str, Any], keys: Mapping[str, str], prefix: str = "")
 
 
 class _StageConfig:
-    """Shared parsing: camelCase JSON → fields, unknown keys refused, required keys enforced."""
+    """Shared parsing: camelCase JSON → fields, unknown keys refused, run-config ranges checked,
+    required keys enforced."""
 
     KEYS: ClassVar[dict[str, str]]
 
     @classmethod
-    def from_json(cls, raw: Any):
+    def from_json(cls, raw: Any, stage: str):
         if not isinstance(raw, Mapping):
             raise JobInputError(CONFIG_FILE, None, None, "must hold a JSON object")
         values = _map_keys(raw, cls.KEYS)
         if "lora" in values:
             values["lora"] = LoraConfig.from_json(values["lora"])
+        _check_run_config_ranges(stage, raw)
         by_field = {camel: snake for camel, snake in cls.KEYS.items()}
         for f in fields(cls):  # type: ignore[arg-type]
             if f.default is _REQUIRED and f.name not in values:
@@ -123,15 +183,11 @@ class ProxyTrainConfig(_StageConfig):
     }
 
     def __post_init__(self) -> None:
-        _check_int("seed", self.seed, 0, 2**31 - 1)
-        _check_int("epochs", self.epochs, 1, 100)
-        _check_int("batchSize", self.batch_size, 1, 65_536)
-        _check_num("learningRate", self.learning_rate, 0, 1, lo_open=True)
-        _check_int("maxLength", self.max_length, 16, 32_768)
         # σ = 0 is allowed only to show, in tests, that DP-SGD without noise is plain clipped SGD.
         _check_num("noiseMultiplier", self.noise_multiplier, 0, 1000)
-        _check_num("clipNorm", self.clip_norm, 0, 1000, lo_open=True)
-        _check_num("delta", self.delta, 0, 1, lo_open=True, hi_open=True)
+        # The run config also allows "auto"; a job accounts only with the δ the plan resolved.
+        if isinstance(self.delta, bool) or not isinstance(self.delta, (int, float)):
+            raise _fail("delta", f"must be the number the privacy plan resolved, got {type(self.delta).__name__}")
         if not isinstance(self.lora, LoraConfig):
             raise _fail("lora", "must be an object")
 
@@ -155,20 +211,12 @@ class TargetTrainConfig(_StageConfig):
     }
 
     def __post_init__(self) -> None:
-        _check_int("seed", self.seed, 0, 2**31 - 1)
-        _check_int("epochs", self.epochs, 1, 100)
-        _check_int("batchSize", self.batch_size, 1, 4096)
-        _check_num("learningRate", self.learning_rate, 0, 1, lo_open=True)
-        _check_int("maxLength", self.max_length, 16, 32_768)
         if not isinstance(self.lora, LoraConfig):
             raise _fail("lora", "must be an object")
 
 
-def _check_sampling(cfg: Any) -> None:
-    _check_int("seed", cfg.seed, 0, 2**31 - 1)
-    _check_num("temperature", cfg.temperature, 0, 5, lo_open=True)
-    _check_num("topP", cfg.top_p, 0, 1, lo_open=True)
-    _check_int("maxNewTokens", cfg.max_new_tokens, 1, 8192)
+# The inference batch of build-pairs and score is set by stage-config.ts, not by the run config.
+_INFERENCE_BATCH_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -186,10 +234,7 @@ class BuildPairsConfig(_StageConfig):
     }
 
     def __post_init__(self) -> None:
-        _check_int("seed", self.seed, 0, 2**31 - 1)
-        _check_int("maxNewTokens", self.max_new_tokens, 1, 8192)
-        _check_int("maxLength", self.max_length, 16, 32_768)
-        _check_int("batchSize", self.batch_size, 1, 4096)
+        _check_int("batchSize", self.batch_size, 1, _INFERENCE_BATCH_MAX)
 
 
 @dataclass(frozen=True)
@@ -212,12 +257,6 @@ class SynthesizeQueriesConfig(_StageConfig):
         "attemptsPerQuery": "attempts_per_query",
     }
 
-    def __post_init__(self) -> None:
-        _check_sampling(self)
-        _check_int("queries", self.queries, 1, 10_000_000)
-        _check_int("fewShot", self.few_shot, 0, 8)
-        _check_num("attemptsPerQuery", self.attempts_per_query, 1, 100)
-
 
 @dataclass(frozen=True)
 class SampleCandidatesConfig(_StageConfig):
@@ -235,10 +274,6 @@ class SampleCandidatesConfig(_StageConfig):
         "maxNewTokens": "max_new_tokens",
     }
 
-    def __post_init__(self) -> None:
-        _check_sampling(self)
-        _check_int("candidates", self.candidates, 1, 64)
-
 
 @dataclass(frozen=True)
 class ScoreConfig(_StageConfig):
@@ -248,8 +283,7 @@ class ScoreConfig(_StageConfig):
     KEYS: ClassVar[dict[str, str]] = {"batchSize": "batch_size", "maxLength": "max_length"}
 
     def __post_init__(self) -> None:
-        _check_int("batchSize", self.batch_size, 1, 4096)
-        _check_int("maxLength", self.max_length, 16, 32_768)
+        _check_int("batchSize", self.batch_size, 1, _INFERENCE_BATCH_MAX)
 
 
 @dataclass(frozen=True)
@@ -273,10 +307,8 @@ class RefineConfig(_StageConfig):
     }
 
     def __post_init__(self) -> None:
-        _check_sampling(self)
-        _check_int("round", self.round, 1, 8)
-        _check_int("candidates", self.candidates, 1, 64)
-        _check_int("critiqueMaxNewTokens", self.critique_max_new_tokens, 1, 4096)
+        # Rounds count from 1 up to the most the run config allows.
+        _check_int("round", self.round, 1, key_schema("refinement.rounds")["maximum"])
 
 
 @dataclass(frozen=True)
@@ -288,13 +320,6 @@ class EvaluateConfig(_StageConfig):
     KEYS: ClassVar[dict[str, str]] = {"seed": "seed", "maxNewTokens": "max_new_tokens", "metrics": "metrics"}
 
     def __post_init__(self) -> None:
-        _check_int("seed", self.seed, 0, 2**31 - 1)
-        _check_int("maxNewTokens", self.max_new_tokens, 1, 8192)
-        if not isinstance(self.metrics, (list, tuple)) or not self.metrics:
-            raise _fail("metrics", "must be a non-empty list")
-        for i, name in enumerate(self.metrics):
-            if name not in METRIC_NAMES:
-                raise _fail(f"metrics[{i}]", f"must be one of {', '.join(METRIC_NAMES)}")
         # Frozen: normalise a JSON list to a tuple without a second constructor.
         object.__setattr__(self, "metrics", tuple(self.metrics))
 
@@ -317,7 +342,7 @@ def parse_stage_config(stage: str, raw: Any):
         cls = STAGE_CONFIGS[stage]
     except KeyError:
         raise JobInputError(CONFIG_FILE, None, None, f"no config for stage {stage!r}") from None
-    return cls.from_json(raw)
+    return cls.from_json(raw, stage)
 
 
 def load_stage_config(stage: str, path: Path | None):
