@@ -11,7 +11,9 @@ import {
   clip,
   fmt,
   hatchDefs,
+  LEGEND_ROW,
   legend,
+  legendRows,
   type Margin,
   MUTED,
   noData,
@@ -25,6 +27,8 @@ export interface BarSeries {
   values: (number | null)[];
   /** Drawn hatched: a series of another kind (a non-private reference, a target). */
   patterned?: boolean;
+  /** A fill of its own (a colour ramp over rounds) instead of the palette's. */
+  fill?: string;
 }
 
 export interface ReferenceLine {
@@ -75,11 +79,20 @@ export function barLayout(input: BarChartInput): BarLayout {
   const n = input.categories.length;
   const groups = Math.max(1, input.series.length);
   const longest = Math.min(LABEL_CHARS, Math.max(4, ...input.categories.map((c) => [...c].length)));
-  const margin: Margin = horizontal
-    ? { top: 34, right: 24, bottom: 48, left: Math.round(longest * 6.6 + 16) }
-    : { top: 34, right: 16, bottom: 56, left: 64 };
+  const left = horizontal ? Math.round(longest * 6.6 + 16) : 64;
+  const right = horizontal ? 24 : 16;
+  const legendHeight =
+    input.series.length > 1
+      ? legendRows(
+          input.series.map((s) => s.name),
+          left,
+          width - right,
+        ) * LEGEND_ROW
+      : 0;
+  const top = 22 + legendHeight;
+  const margin: Margin = horizontal ? { top, right, bottom: 48, left } : { top, right, bottom: 56, left };
   const rowHeight = Math.max(18, groups * 12 + 8);
-  const height = horizontal ? margin.top + margin.bottom + Math.max(1, n) * rowHeight : 300;
+  const height = horizontal ? margin.top + margin.bottom + Math.max(1, n) * rowHeight : 280 + legendHeight;
 
   const values = input.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
   const refs = (input.references ?? []).filter((r) => Number.isFinite(r.value));
@@ -148,7 +161,7 @@ export function barChart(input: BarChartInput): string {
     .map((m) => {
       const s = input.series[m.series]!;
       const label = `${input.categories[m.category]} · ${s.name}: ${tickLabel(m.value)}`;
-      return `<rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${seriesFill(id, m.series, s.patterned)}" stroke="${STROKE}" stroke-width="0.5"><title>${escapeHtml(label)}</title></rect>`;
+      return `<rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${s.fill ?? seriesFill(id, m.series, s.patterned)}" stroke="${STROKE}" stroke-width="0.5"><title>${escapeHtml(label)}</title></rect>`;
     })
     .join('');
   const references = layout.references
@@ -162,9 +175,11 @@ export function barChart(input: BarChartInput): string {
   const legendItems =
     input.series.length > 1
       ? legend(
-          input.series.map((s, i) => ({ label: s.name, fill: seriesFill(id, i, s.patterned) })),
+          input.series.map((s, i) => ({ label: s.name, fill: s.fill ?? seriesFill(id, i, s.patterned) })),
           margin.left,
           14,
+          28,
+          width - margin.right,
         )
       : '';
   return svg({

@@ -93,17 +93,42 @@ export interface LegendItem {
   dash?: string;
 }
 
-/** One row of swatches and labels along the top of a chart. */
-export function legend(items: LegendItem[], x: number, y: number, maxChars = 28): string {
+const itemWidth = (text: string) => 22 + [...text].length * 6.6 + 16;
+
+/** Rows the legend needs: it wraps at `right`. */
+export function legendRows(labels: string[], x: number, right: number, maxChars = 28): number {
+  let rows = labels.length ? 1 : 0;
   let cursor = x;
+  for (const label of labels) {
+    const w = itemWidth(clip(label, maxChars));
+    if (cursor > x && cursor + w > right) {
+      rows += 1;
+      cursor = x;
+    }
+    cursor += w;
+  }
+  return rows;
+}
+
+export const LEGEND_ROW = 18;
+
+/** Swatches and labels from (x, y), wrapping at `right` into rows of LEGEND_ROW px. */
+export function legend(items: LegendItem[], x: number, y: number, maxChars = 28, right = Infinity): string {
+  let cursor = x;
+  let row = y;
   const parts = items.map((item) => {
     const text = clip(item.label, maxChars);
+    const w = itemWidth(text);
+    if (cursor > x && cursor + w > right) {
+      cursor = x;
+      row += LEGEND_ROW;
+    }
     const swatch =
       item.dash !== undefined
-        ? `<line x1="${cursor}" x2="${cursor + 18}" y1="${y}" y2="${y}" stroke="${item.fill ?? STROKE}" stroke-width="2.5" stroke-dasharray="${item.dash}"/>`
-        : `<rect x="${cursor}" y="${y - 6}" width="12" height="12" fill="${item.fill ?? STROKE}" stroke="${STROKE}" stroke-width="0.5"/>`;
-    const out = `${swatch}<text x="${cursor + 22}" y="${y}" dominant-baseline="middle" fill="${STROKE}">${escapeHtml(text)}<title>${escapeHtml(item.label)}</title></text>`;
-    cursor += 22 + [...text].length * 6.6 + 16;
+        ? `<line x1="${cursor}" x2="${cursor + 18}" y1="${row}" y2="${row}" stroke="${item.fill ?? STROKE}" stroke-width="2.5" stroke-dasharray="${item.dash}"/>`
+        : `<rect x="${cursor}" y="${row - 6}" width="12" height="12" fill="${item.fill ?? STROKE}" stroke="${STROKE}" stroke-width="0.5"/>`;
+    const out = `${swatch}<text x="${fmt(cursor + 22)}" y="${row}" dominant-baseline="middle" fill="${STROKE}">${escapeHtml(text)}<title>${escapeHtml(item.label)}</title></text>`;
+    cursor += w;
     return out;
   });
   return `<g class="legend">${parts.join('')}</g>`;
