@@ -19,8 +19,16 @@ export interface ChartSection {
   html: string;
 }
 
-const binRows = (name: string, h: Histogram) =>
-  h.counts.map((c, i) => [name, `${num(h.edges[i])} – ${num(h.edges[i + 1])}`, num(c)]);
+/** Each series as a share of its own total: a pool 30× smaller than its candidates still shows its shape. */
+export function asShares(h: Histogram): Histogram {
+  const total = h.counts.reduce((a, b) => a + b, 0);
+  return { edges: h.edges, counts: h.counts.map((c) => (total > 0 ? (100 * c) / total : 0)) };
+}
+
+const binRows = (name: string, h: Histogram) => {
+  const shares = asShares(h).counts;
+  return h.counts.map((c, i) => [name, `${num(h.edges[i])} – ${num(h.edges[i + 1])}`, num(c), num(shares[i], 3)]);
+};
 
 /** Rounds from report.json, or round 0 from the older before/after distributions. */
 function roundRewards(report: ReportDocument): RoundRewards[] {
@@ -43,9 +51,9 @@ export function rewardSection(report: ReportDocument): ChartSection | null {
   const figures = rounds.map((r) => {
     const id = `chart-rewards-round-${r.round}`;
     const series: HistogramSeries[] = [
-      { name: `all candidates (${num(r.candidates.count)})`, ...r.candidates.histogram },
+      { name: `all candidates (${num(r.candidates.count)})`, ...asShares(r.candidates.histogram) },
     ];
-    if (r.pool) series.push({ name: `kept pool (${num(r.pool.count)})`, ...r.pool.histogram });
+    if (r.pool) series.push({ name: `kept pool (${num(r.pool.count)})`, ...asShares(r.pool.histogram) });
     const tau =
       r.threshold === null
         ? []
@@ -63,13 +71,13 @@ export function rewardSection(report: ReportDocument): ChartSection | null {
         series,
         markers: tau,
         xLabel: 'reward (reward-proxy score)',
-        yLabel: 'responses per bin',
+        yLabel: 'share of the series (%)',
       }),
       caption:
         r.round === 0
-          ? 'Round 0: every scored candidate behind, the responses kept in the pool in front; τ is the lowest reward kept.'
-          : `Round ${r.round}: refined candidates behind, the pool after the gate in front; τ is the lowest reward of pool ${r.round - 1}, the gate's threshold.`,
-      header: ['series', 'reward bin', 'responses'],
+          ? 'Round 0: every scored candidate (light) and the responses kept in the pool (dark), each as a share of its own total; τ is the lowest reward kept.'
+          : `Round ${r.round}: refined candidates (light) and the pool after the gate (dark), each as a share of its own total; τ is the lowest reward of pool ${r.round - 1}, the gate's threshold.`,
+      header: ['series', 'reward bin', 'responses', 'share (%)'],
       rows: [
         ...binRows('all candidates', r.candidates.histogram),
         ...(r.pool ? binRows('kept pool', r.pool.histogram) : []),
@@ -85,7 +93,7 @@ export function rewardSection(report: ReportDocument): ChartSection | null {
 export function poolSection(report: ReportDocument): ChartSection | null {
   const pools = report.pools.filter((p) => p.size !== null || p.reward !== null);
   if (pools.length === 0) return null;
-  const categories = pools.map((p) => `round ${p.round}`);
+  const categories = pools.map((p) => String(p.round));
   const sizes = barChart({
     id: 'chart-pool-size',
     title: 'Pool size per round',
@@ -151,7 +159,12 @@ export function evaluationSection(report: ReportDocument): ChartSection | null {
   const privateRows = rows.filter((r) => !r.nonPrivate && r.model !== 'base');
   const series: BarSeries[] = rows.map((row) => {
     const values = metrics.map((m) => value(row, m));
-    if (row.nonPrivate) return { name: `${row.model} (non-private reference)`, values, patterned: true };
+    if (row.nonPrivate)
+      return {
+        name: /non-private/i.test(row.model) ? row.model : `${row.model} (non-private)`,
+        values,
+        fill: 'url(#chart-evaluation-hatch-0)',
+      };
     if (row.model === 'base') return { name: 'base (no fine-tuning)', values, fill: '#ffffff' };
     return { name: row.model, values, fill: roundRamp(privateRows.indexOf(row), privateRows.length) };
   });

@@ -168,8 +168,8 @@ export function barChart(input: BarChartInput): string {
     .map((r) => {
       const at = fmt(r.at);
       return horizontal
-        ? `<line x1="${at}" x2="${at}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/><text x="${at}" y="${margin.top - 8}" text-anchor="end" fill="#b3261e">${escapeHtml(clip(r.label, 40))}</text>`
-        : `<line x1="${margin.left}" x2="${width - margin.right}" y1="${at}" y2="${at}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/><text x="${width - margin.right}" y="${fmt(r.at - 4)}" text-anchor="end" fill="#b3261e">${escapeHtml(clip(r.label, 40))}</text>`;
+        ? `<line x1="${at}" x2="${at}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/><text x="${at}" y="${margin.top - 8}" text-anchor="end" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(r.label, 40))}</text>`
+        : `<line x1="${margin.left}" x2="${width - margin.right}" y1="${at}" y2="${at}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/><text x="${width - margin.right}" y="${fmt(r.at - 4)}" text-anchor="end" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(r.label, 40))}</text>`;
     })
     .join('');
   const legendItems =

@@ -49,7 +49,20 @@ export interface GanttMark {
   height: number;
 }
 
+export interface TimeUnit {
+  label: string;
+  seconds: number;
+}
+
+/** Hours for runs over three hours, minutes over ten minutes, else seconds: ticks stay readable. */
+export function timeUnit(spanSeconds: number): TimeUnit {
+  if (spanSeconds > 3 * 3600) return { label: 'h', seconds: 3600 };
+  if (spanSeconds > 600) return { label: 'min', seconds: 60 };
+  return { label: 's', seconds: 1 };
+}
+
 export interface GanttLayout {
+  unit: TimeUnit;
   width: number;
   height: number;
   margin: Margin;
@@ -77,15 +90,17 @@ export function ganttLayout(input: GanttInput): GanttLayout {
     return { offset, seconds, estimated };
   });
   const end = Math.max(1, ...spans.map((s) => s.offset + s.seconds));
-  const x = linearScale(niceDomain(0, end, 6), [margin.left, width - margin.right], 6);
+  const unit = timeUnit(end);
+  // The scale is in the display unit; marks keep their offsets and lengths in seconds.
+  const x = linearScale(niceDomain(0, end / unit.seconds, 6), [margin.left, width - margin.right], 6);
   const marks = spans.map((s, row) => {
-    const x0 = x(s.offset);
+    const x0 = x(s.offset / unit.seconds);
     // A job shorter than a pixel still shows as a 2 px sliver.
-    const w = Math.max(2, x(s.offset + s.seconds) - x0);
+    const w = Math.max(2, x((s.offset + s.seconds) / unit.seconds) - x0);
     return { row, zone: input.jobs[row]!.zone, ...s, x: x0, y: margin.top + row * ROW + 3, width: w, height: ROW - 6 };
   });
   const zones = [...new Set(input.jobs.map((j) => j.zone))];
-  return { width, height, margin, x, marks: input.jobs.length ? marks : [], zones };
+  return { unit, width, height, margin, x, marks: input.jobs.length ? marks : [], zones };
 }
 
 /** Private zone darkest, synthesis zone light: the zone reads in greyscale too. */
@@ -96,7 +111,7 @@ function zoneColour(id: string, zones: string[], zone: string, estimated: boolea
 
 export function ganttChart(input: GanttInput): string {
   const layout = ganttLayout(input);
-  const { width, height, margin, x, marks, zones } = layout;
+  const { width, height, margin, x, marks, zones, unit } = layout;
   const id = input.id;
   if (marks.length === 0) {
     return svg({ id, title: input.title, description: input.description, width, height, body: noData(width, height) });
@@ -123,6 +138,6 @@ export function ganttChart(input: GanttInput): string {
     width,
     height,
     defs: hatchDefs(id),
-    body: `${grid}${axisBottom(x, height - margin.bottom, 'time since the first job started (s)')}<g class="marks">${rows}</g>${legend(items, margin.left, 14)}<text x="${width - margin.right}" y="14" text-anchor="end" dominant-baseline="middle" fill="${MUTED}">${marks.some((m) => m.estimated) ? 'hatched: start not recorded' : ''}</text>`,
+    body: `${grid}${axisBottom(x, height - margin.bottom, `time since the first job started (${unit.label})`)}<g class="marks">${rows}</g>${legend(items, margin.left, 14)}<text x="${width - margin.right}" y="14" text-anchor="end" dominant-baseline="middle" fill="${MUTED}">${marks.some((m) => m.estimated) ? 'hatched: start not recorded' : ''}</text>`,
   });
 }

@@ -125,14 +125,14 @@ export function histogramChart(input: HistogramInput): string {
   const markers = layout.markers
     .map(
       (m) =>
-        `<line x1="${fmt(m.at)}" x2="${fmt(m.at)}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="5 3"/><text x="${fmt(m.at + 4)}" y="${margin.top + 8}" fill="#b3261e">${escapeHtml(clip(m.label, 24))}</text>`,
+        `<line x1="${fmt(m.at)}" x2="${fmt(m.at)}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="5 3"/><text x="${fmt(m.at + 4)}" y="${margin.top + 8}" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(m.label, 24))}</text>`,
     )
     .join('');
   const legendItems = legend(
     input.series.map((s, i) => ({ label: s.name, fill: seriesFill(id, i === 0 ? 2 : 0, s.patterned) })),
     margin.left,
     14,
-    22,
+    30,
   );
   return svg({
     id,
