@@ -54,8 +54,8 @@ export async function renderInBrowser(
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...FLAGS, `--user-data-dir=${userDataDir}`],
-    ignoreDefaultArgs: ['--user-data-dir'],
+    // The fresh profile directory is passed by playwright as --user-data-dir.
+    args: FLAGS,
     viewport: { width, height },
   });
   try {
