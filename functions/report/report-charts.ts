@@ -231,8 +231,18 @@ export function privacySection(report: ReportDocument): ChartSection | null {
   };
 }
 
-const jobLabel = (j: { state: string; round: number | null }) =>
-  j.round === null ? j.state : `${j.state} · round ${j.round}`;
+/**
+ * A job's row label with its round: "Score candidates · round 2". Map-iterator states name
+ * the round generically ("Fine-tune target (round r)", "Refine round"): the number goes there.
+ */
+export function jobLabel(j: { state: string; round: number | null }): string {
+  if (j.round === null) return j.state;
+  const n = String(j.round);
+  if (/\bround r\b/.test(j.state)) return j.state.replace(/\bround r\b/, `round ${n}`);
+  if (j.state.toLowerCase().includes(`round ${n}`)) return j.state;
+  if (/\bround$/i.test(j.state)) return `${j.state} ${n}`;
+  return `${j.state} · round ${n}`;
+}
 
 export function timeSection(report: ReportDocument): ChartSection | null {
   if (report.jobs.length === 0) return null;
@@ -245,7 +255,8 @@ export function timeSection(report: ReportDocument): ChartSection | null {
   const timeline = figure({
     id: 'chart-timeline',
     svg: gantt,
-    caption: 'Each job from start to end; dark: private zone (DP training), light: synthesis zone.',
+    caption:
+      'Each job from start to end; dark: private zone (DP training, evaluation on the private test set), light: synthesis zone.',
     header: ['job', 'state', 'zone', 'start', 'duration'],
     rows: report.jobs.map((j) => [j.jobName, jobLabel(j), j.zone, j.start ?? '–', duration(j.seconds)]),
   });
@@ -272,7 +283,7 @@ export function timeSection(report: ReportDocument): ChartSection | null {
     id: 'chart-stage-cost',
     svg: perStage,
     caption: priced
-      ? `Estimate only. ${report.cost.note}`
+      ? report.cost.note
       : 'This run has no priced instances (a local run), so the chart shows job time instead of money.',
     header: ['stage', 'jobs', 'duration', 'estimated cost'],
     rows: stages.map((s) => [s.state, num(s.jobs), duration(s.seconds), usd(s.estimatedUsd)]),

@@ -97,7 +97,9 @@ export function barLayout(input: BarChartInput): BarLayout {
   const values = input.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
   const refs = (input.references ?? []).filter((r) => Number.isFinite(r.value));
   const all = [0, ...values, ...refs.map((r) => r.value)];
-  const domain = niceDomain(Math.min(...all), Math.max(...all));
+  // All zeros: the axis runs 0 to 1 rather than around zero (no negative values to show).
+  const [low, high] = [Math.min(...all), Math.max(...all)];
+  const domain = niceDomain(low, high === low ? low + 1 : high);
   const valueRange: [number, number] = horizontal
     ? [margin.left, width - margin.right]
     : [height - margin.bottom, margin.top];
@@ -110,7 +112,8 @@ export function barLayout(input: BarChartInput): BarLayout {
     s.values.forEach((v, ci) => {
       if (ci >= n || v === null || !Number.isFinite(v)) return;
       const a = value(0);
-      const b = value(v);
+      // A zero is drawn as a 1 px stub on the zero line, so that 0 differs from "not measured".
+      const b = v === 0 ? a + (horizontal ? 1 : -1) : value(v);
       const along = band(ci) + si * sub;
       marks.push(
         horizontal

@@ -118,14 +118,16 @@ export function histogramChart(input: HistogramInput): string {
       const s = input.series[m.series]!;
       const label = `${s.name}: ${tickLabel(m.count)} in [${tickLabel(s.edges[m.bin]!)}, ${tickLabel(s.edges[m.bin + 1]!)}]`;
       // Later series are drawn in front and slightly transparent, so the one behind shows through.
-      const opacity = m.series === 0 ? 1 : 0.85;
+      const opacity = m.series === 0 ? 1 : 0.75;
       return `<rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${seriesFill(id, m.series === 0 ? 2 : 0, s.patterned)}" fill-opacity="${opacity}" stroke="${STROKE}" stroke-width="0.4"><title>${escapeHtml(label)}</title></rect>`;
     })
     .join('');
+  // A marker near the right edge carries its label on its left, inside the plot.
+  const nearRight = (at: number) => at > width - margin.right - 150;
   const markers = layout.markers
     .map(
       (m) =>
-        `<line x1="${fmt(m.at)}" x2="${fmt(m.at)}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="5 3"/><text x="${fmt(m.at + 4)}" y="${margin.top + 8}" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(m.label, 24))}</text>`,
+        `<line x1="${fmt(m.at)}" x2="${fmt(m.at)}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="5 3"/><text x="${fmt(nearRight(m.at) ? m.at - 4 : m.at + 4)}" y="${margin.top + 8}" text-anchor="${nearRight(m.at) ? 'end' : 'start'}" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(m.label, 24))}</text>`,
     )
     .join('');
   const legendItems = legend(

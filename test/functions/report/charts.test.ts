@@ -100,6 +100,18 @@ describe('bar chart', () => {
     expect(neg!.height).toBeCloseTo(pos!.height, 6);
   });
 
+  it('draws a zero as a 1 px stub on the zero line and an absent value as nothing', () => {
+    const layout = barLayout({ ...input, series: [{ name: 's', values: [0, null] }] });
+    expect(layout.marks).toHaveLength(1);
+    expect(layout.marks[0]!.height).toBe(1);
+    expect(layout.marks[0]!.y + 1).toBeCloseTo(layout.value(0), 6);
+  });
+
+  it('runs the axis from 0 to 1 when every value is zero', () => {
+    const layout = barLayout({ ...input, series: [{ name: 's', values: [0, 0] }] });
+    expect(layout.value.domain).toEqual([0, 1]);
+  });
+
   it('one bar fills its band; no data draws a message and no marks', () => {
     const one = barLayout({ ...input, categories: ['only'], series: [{ name: 's', values: [5] }] });
     expect(one.marks).toHaveLength(1);
@@ -246,5 +258,16 @@ describe('gantt', () => {
     expect(layout.marks.every((m) => m.estimated)).toBe(true);
     expect(layout.marks[2]!.width).toBe(2);
     expect(ganttChart({ ...base, jobs: [] })).toContain('No data recorded.');
+  });
+});
+
+describe('job labels', () => {
+  it('puts the round number where the state names it generically', async () => {
+    const { jobLabel } = await import('../../../functions/report/report-charts.js');
+    expect(jobLabel({ state: 'Fine-tune target (round r)', round: 2 })).toBe('Fine-tune target (round 2)');
+    expect(jobLabel({ state: 'Refine round', round: 1 })).toBe('Refine round 1');
+    expect(jobLabel({ state: 'Fine-tune target (round 0)', round: 0 })).toBe('Fine-tune target (round 0)');
+    expect(jobLabel({ state: 'Score candidates', round: 0 })).toBe('Score candidates · round 0');
+    expect(jobLabel({ state: 'Evaluate', round: null })).toBe('Evaluate');
   });
 });
