@@ -28,6 +28,8 @@ export interface BrowserRender {
   scrollWidth: number;
   clientWidth: number;
   charts: ChartMarks[];
+  /** Page-coordinate boxes of the first element matching each selector asked for in `boxes`. */
+  boxes: Record<string, { top: number; bottom: number; left: number; right: number } | null>;
   screenshots: { top: string; full: string };
 }
 
@@ -44,7 +46,7 @@ const FLAGS = [
 
 export async function renderInBrowser(
   htmlPath: string,
-  options: { width?: number; height?: number; name?: string } = {},
+  options: { width?: number; height?: number; name?: string; boxes?: string[]; fullPage?: boolean } = {},
 ): Promise<BrowserRender> {
   const { chromium } = await import('playwright-core');
   const width = options.width ?? 1280;
@@ -73,7 +75,7 @@ export async function renderInBrowser(
     });
     await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
     await page.goto(url, { waitUntil: 'load' });
-    const measured = await page.evaluate(() => {
+    const measured = await page.evaluate((selectors) => {
       const charts = [...document.querySelectorAll('svg.chart-svg')].map((chart) => {
         const shapes = [
           ...chart.querySelectorAll('g.marks rect, g.marks circle, g.marks polyline, g.marks path, g.marks line'),
@@ -84,17 +86,26 @@ export async function renderInBrowser(
         });
         return { id: chart.id, marks: drawn.length };
       });
+      const boxes: Record<string, { top: number; bottom: number; left: number; right: number } | null> = {};
+      for (const selector of selectors) {
+        const r = document.querySelector(selector)?.getBoundingClientRect();
+        boxes[selector] = r
+          ? { top: r.top + scrollY, bottom: r.bottom + scrollY, left: r.left + scrollX, right: r.right + scrollX }
+          : null;
+      }
       return {
         charts,
+        boxes,
         scrollWidth: document.documentElement.scrollWidth,
         clientWidth: document.documentElement.clientWidth,
       };
-    });
+    }, options.boxes ?? []);
     mkdirSync(ARTIFACTS, { recursive: true });
     const top = join(ARTIFACTS, `${name}-top.png`);
     const full = join(ARTIFACTS, `${name}-full.png`);
     await page.screenshot({ path: top });
-    await page.screenshot({ path: full, fullPage: true });
+    // A page made very tall on purpose (hostile 10 kB names) may skip the full-page shot.
+    await page.screenshot({ path: full, fullPage: options.fullPage ?? true });
     return { consoleErrors, requests: [...requests], ...measured, screenshots: { top, full } };
   } finally {
     await context.close();
