@@ -148,6 +148,27 @@ export function roundRamp(index: number, count: number): string {
   return `#${[r, g, b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/**
+ * Metrics on one axis only when they share a scale: BLEU is reported in [0, 100] (sacrebleu),
+ * the others in [0, 1]; a metric of unknown scale gets its own chart unless its values fit [0, 1].
+ */
+export function evaluationGroups(rows: EvaluationRow[]): { id: string; axis: string; metrics: string[] }[] {
+  const metrics = evaluationMetrics(rows);
+  const values = (m: string) =>
+    rows.map((r) => (r as unknown as Record<string, unknown>)[m]).filter((v): v is number => typeof v === 'number');
+  const unit = metrics.filter((m) => m !== 'bleu' && (m in METRIC_NAMES || values(m).every((v) => v >= 0 && v <= 1)));
+  const groups = unit.length ? [{ id: 'chart-evaluation', axis: 'score (0 – 1)', metrics: unit }] : [];
+  for (const m of metrics.filter((x) => !unit.includes(x))) {
+    const name = METRIC_NAMES[m] ?? m;
+    groups.push({
+      id: `chart-evaluation-${m.replace(/[^a-zA-Z0-9]/g, '-')}`,
+      axis: m === 'bleu' ? 'BLEU (0 – 100)' : name,
+      metrics: [m],
+    });
+  }
+  return groups;
+}
+
 export function evaluationSection(report: ReportDocument): ChartSection | null {
   const rows = report.evaluation ?? [];
   const metrics = evaluationMetrics(rows);
@@ -157,40 +178,47 @@ export function evaluationSection(report: ReportDocument): ChartSection | null {
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
   };
   const privateRows = rows.filter((r) => !r.nonPrivate && r.model !== 'base');
-  const series: BarSeries[] = rows.map((row) => {
-    const values = metrics.map((m) => value(row, m));
-    if (row.nonPrivate)
-      return {
-        name: /non-private/i.test(row.model) ? row.model : `${row.model} (non-private)`,
-        values,
-        fill: 'url(#chart-evaluation-hatch-0)',
-      };
-    if (row.model === 'base') return { name: 'base (no fine-tuning)', values, fill: '#ffffff' };
-    return { name: row.model, values, fill: roundRamp(privateRows.indexOf(row), privateRows.length) };
-  });
-  const svg = barChart({
-    id: 'chart-evaluation',
-    title: 'Evaluation on the test set per model',
-    description: `${metrics.map((m) => METRIC_NAMES[m] ?? m).join(', ')} of the base target and each round's fine-tuned target on ${num(rows[0]?.n)} test records.`,
-    categories: metrics.map((m) => METRIC_NAMES[m] ?? m),
-    series,
-    valueLabel: 'score (0 – 1)',
-    categoryLabel: 'metric',
+  const header = ['model', 'test records', ...metrics.map((m) => METRIC_NAMES[m] ?? m)];
+  const tableRows = rows.map((r) => [
+    r.model + (r.nonPrivate ? ' (non-private)' : ''),
+    num(r.n),
+    ...metrics.map((m) => num(value(r, m))),
+  ]);
+  const figures = evaluationGroups(rows).map((group) => {
+    const series: BarSeries[] = rows.map((row) => {
+      const values = group.metrics.map((m) => value(row, m));
+      if (row.nonPrivate)
+        return {
+          name: /non-private/i.test(row.model) ? row.model : `${row.model} (non-private)`,
+          values,
+          fill: `url(#${group.id}-hatch-0)`,
+        };
+      if (row.model === 'base') return { name: 'base (no fine-tuning)', values, fill: '#ffffff' };
+      return { name: row.model, values, fill: roundRamp(privateRows.indexOf(row), privateRows.length) };
+    });
+    const names = group.metrics.map((m) => METRIC_NAMES[m] ?? m);
+    const svg = barChart({
+      id: group.id,
+      title: `Evaluation on the test set: ${names.join(', ')}`,
+      description: `${names.join(', ')} of the base target and each round's fine-tuned target on ${num(rows[0]?.n)} test records.`,
+      categories: names,
+      series,
+      valueLabel: group.axis,
+      categoryLabel: 'metric',
+      width: group.metrics.length > 1 ? 720 : 440,
+    });
+    return figure({
+      id: group.id,
+      svg,
+      caption:
+        'Per metric: the base target (outlined), each round (lighter to darker), and a non-private reference when the run has one (hatched).',
+      header,
+      rows: tableRows,
+    });
   });
   return {
     title: 'Did fine-tuning on the synthetic data help?',
-    html: figure({
-      id: 'chart-evaluation',
-      svg,
-      caption:
-        'Each metric, per model: the base target (outlined), each round (lighter to darker), and a non-private reference when the run has one (hatched).',
-      header: ['model', 'test records', ...metrics.map((m) => METRIC_NAMES[m] ?? m)],
-      rows: rows.map((r) => [
-        r.model + (r.nonPrivate ? ' (non-private)' : ''),
-        num(r.n),
-        ...metrics.map((m) => num(value(r, m))),
-      ]),
-    }),
+    html: `<div class="small-multiples wide">${figures.join('')}</div>`,
   };
 }
 

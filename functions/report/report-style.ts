@@ -17,6 +17,7 @@ table { max-width: 100%; }
 .summary-card dt { color: #57606a; font-size: 0.85rem; } .summary-card dd { margin: 0; font-size: 1.05rem; font-weight: 600; }
 .small-multiples { display: flex; flex-wrap: wrap; gap: 0 1.5rem; }
 .small-multiples figure.chart { flex: 0 1 440px; }
+.small-multiples.wide figure.chart { flex: 0 1 auto; }
 figure.chart { margin: 0.5rem 0 1.25rem; break-inside: avoid; max-width: 100%; }
 figure.chart svg { max-width: 100%; height: auto; display: block; }
 figure.chart figcaption { color: #57606a; max-width: 45rem; font-size: 0.9rem; }

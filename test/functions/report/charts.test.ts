@@ -271,3 +271,18 @@ describe('job labels', () => {
     expect(jobLabel({ state: 'Evaluate', round: null })).toBe('Evaluate');
   });
 });
+
+describe('evaluation charts', () => {
+  it('never puts BLEU (0–100) on the axis of the 0–1 scores', async () => {
+    const { evaluationGroups } = await import('../../../functions/report/report-charts.js');
+    const rows = [
+      { model: 'base', n: 8, rougeL: 0.2, bleu: 5.1, exactMatch: 0, answerAccuracy: 0.1, perplexity: 12 },
+      { model: 'round-0', n: 8, rougeL: 0.3, bleu: 8.4, exactMatch: 0.1, answerAccuracy: 0.4, perplexity: 9 },
+    ];
+    expect(evaluationGroups(rows)).toEqual([
+      { id: 'chart-evaluation', axis: 'score (0 – 1)', metrics: ['rougeL', 'exactMatch', 'answerAccuracy'] },
+      { id: 'chart-evaluation-bleu', axis: 'BLEU (0 – 100)', metrics: ['bleu'] },
+      { id: 'chart-evaluation-perplexity', axis: 'perplexity', metrics: ['perplexity'] },
+    ]);
+  });
+});

@@ -54,6 +54,7 @@ describe('report.html in headless chromium at 1280 × 800', () => {
       'chart-pool-size',
       'chart-pool-reward',
       'chart-evaluation',
+      'chart-evaluation-bleu',
       'chart-privacy',
       'chart-timeline',
       'chart-stage-cost',

@@ -149,12 +149,12 @@ export function syntheticReport(options: {
       { state: name('Synthesize queries'), round: null, metrics: { [name('queries')]: queries, note: name('ok') } },
     ],
     evaluation: [
-      { model: name('base'), n: 400, rougeL: 0.21, bleu: 0.05, exactMatch: 0.01, answerAccuracy: 0.08 },
+      { model: name('base'), n: 400, rougeL: 0.21, bleu: 5.1, exactMatch: 0.01, answerAccuracy: 0.08 },
       ...Array.from({ length: rounds + 1 }, (_, r) => ({
         model: name(`round-${r}`),
         n: 400,
         rougeL: 0.3 + r * 0.01,
-        bleu: 0.1 + r * 0.005,
+        bleu: 10 + r * 0.5,
         exactMatch: 0.05 + r * 0.004,
         answerAccuracy: 0.3 + r * 0.02,
       })),
@@ -162,7 +162,7 @@ export function syntheticReport(options: {
         model: name('non-private'),
         n: 400,
         rougeL: 0.42,
-        bleu: 0.2,
+        bleu: 20,
         exactMatch: 0.12,
         answerAccuracy: 0.55,
         nonPrivate: true,
