@@ -207,11 +207,11 @@ export function evaluationSection(report: ReportDocument): ChartSection | null {
       categoryLabel: 'metric',
       width: group.metrics.length > 1 ? 720 : 440,
     });
+    const allZero = rows.every((r) => group.metrics.every((m) => !value(r, m)));
     return figure({
       id: group.id,
       svg,
-      caption:
-        'Per metric: the base target (outlined), each round (lighter to darker), and a non-private reference when the run has one (hatched).',
+      caption: `Per metric: the base target (outlined), each round (lighter to darker), and a non-private reference when the run has one (hatched).${allZero ? ' Every model scored 0 here: the bars are 1 px stubs.' : ''}`,
       header,
       rows: tableRows,
     });

@@ -72,11 +72,11 @@ export interface GanttLayout {
 }
 
 const ROW = 20;
-const LABEL_CHARS = 30;
+const LABEL_CHARS = 36;
 
 export function ganttLayout(input: GanttInput): GanttLayout {
   const width = input.width ?? 720;
-  const margin: Margin = { top: 34, right: 20, bottom: 48, left: LABEL_CHARS * 6.4 + 12 };
+  const margin: Margin = { top: 34, right: 20, bottom: 48, left: LABEL_CHARS * 6.2 + 12 };
   const height = margin.top + margin.bottom + Math.max(1, input.jobs.length) * ROW;
   const starts = input.jobs.map((j) => (j.start ? Date.parse(j.start) : NaN));
   const origin = Math.min(...starts.filter(Number.isFinite), Infinity);
