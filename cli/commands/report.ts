@@ -73,15 +73,18 @@ function openInBrowser(path: string): void {
   child.unref();
 }
 
+const OPTIONS = {
+  out: { type: 'string' },
+  open: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; strict: true; allowPositionals: true; options: typeof OPTIONS }>
+  >;
   try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: { out: { type: 'string' }, open: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
+    parsed = parseArgs({ args: argv, strict: true, allowPositionals: true, options: OPTIONS });
     if (parsed.values.help) {
       console.log(HELP);
       return 0;
