@@ -286,3 +286,29 @@ describe('evaluation charts', () => {
     ]);
   });
 });
+
+describe('greyscale', () => {
+  /** CIE L* of an sRGB hex colour: what is left of a colour when printed in grey. */
+  const lightness = (hex: string) => {
+    const [r, g, b] = [1, 3, 5].map((i) => {
+      const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    const y = 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    return y > 216 / 24389 ? 116 * Math.cbrt(y) - 16 : (24389 / 27) * y;
+  };
+
+  it('the colours drawn side by side differ by at least 20 points of lightness', async () => {
+    const { PALETTE } = await import('../../../functions/report/charts/svg.js');
+    // Histogram: candidates (2) behind the pool (0); Gantt: private (0), synthesis (2); lines: mean (0), τ (1).
+    expect(Math.abs(lightness(PALETTE[0]) - lightness(PALETTE[2]))).toBeGreaterThanOrEqual(20);
+    expect(Math.abs(lightness(PALETTE[0]) - lightness(PALETTE[1]))).toBeGreaterThanOrEqual(20);
+  });
+
+  it('rounds get darker in order, from the first to the last', async () => {
+    const { roundRamp } = await import('../../../functions/report/report-charts.js');
+    const ls = Array.from({ length: 9 }, (_, i) => lightness(roundRamp(i, 9)));
+    for (let i = 1; i < ls.length; i++) expect(ls[i]!).toBeLessThan(ls[i - 1]!);
+    expect(ls[0]! - ls[8]!).toBeGreaterThanOrEqual(50);
+  });
+});
