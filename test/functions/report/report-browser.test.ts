@@ -38,8 +38,7 @@ function expectCleanPage(page: Awaited<ReturnType<typeof render>>) {
   expect(page.requests).toEqual([]);
   expect(page.clientWidth).toBe(1280);
   expect(page.scrollWidth).toBeLessThanOrEqual(1280);
-  for (const chart of page.charts)
-    expect(chart, `${chart.id} drew no marks`).toMatchObject({ marks: expect.any(Number) });
+  expect(page.charts.length).toBeGreaterThan(0);
   expect(page.charts.filter((c) => c.marks === 0)).toEqual([]);
 }
 
