@@ -85,8 +85,6 @@ export function syntheticReport(options: {
     clock += seconds * 1000 + 20_000;
   };
   job('train-generator', 'DP-train generation proxy', null, 3600, 'private', 'ml.g5.2xlarge');
-  // The reward proxy trains alongside the generator, as the state machine's parallel branch does.
-  clock -= 3000 * 1000;
   job('train-reward', 'DP-train reward proxy', null, 2400, 'private', 'ml.g5.2xlarge');
   job('synthesize-queries', 'Synthesize queries', null, 900, 'synthesis', 'ml.g5.xlarge');
   for (let round = 0; round <= rounds; round++) {
