@@ -164,7 +164,7 @@ export function barChart(input: BarChartInput): string {
     .map((m) => {
       const s = input.series[m.series]!;
       const label = `${input.categories[m.category]} · ${s.name}: ${tickLabel(m.value)}`;
-      return `<rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${s.fill ?? seriesFill(id, m.series, s.patterned)}" stroke="${STROKE}" stroke-width="0.5"><title>${escapeHtml(label)}</title></rect>`;
+      return `<rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${escapeHtml(s.fill ?? seriesFill(id, m.series, s.patterned))}" stroke="${STROKE}" stroke-width="0.5"><title>${escapeHtml(label)}</title></rect>`;
     })
     .join('');
   const references = layout.references

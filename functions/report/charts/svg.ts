@@ -23,14 +23,14 @@ export const MUTED = '#57606a';
 
 /** A fill by series index; patterned series are filled with hatching of that colour. */
 export function seriesFill(chartId: string, index: number, patterned = false): string {
-  return patterned ? `url(#${chartId}-hatch-${index % PALETTE.length})` : PALETTE[index % PALETTE.length]!;
+  return patterned ? `url(#${escapeHtml(chartId)}-hatch-${index % PALETTE.length})` : PALETTE[index % PALETTE.length]!;
 }
 
 /** Diagonal hatching per palette colour, referenced by `seriesFill(..., true)`. */
 export function hatchDefs(chartId: string): string {
   return PALETTE.map(
     (colour, i) =>
-      `<pattern id="${chartId}-hatch-${i}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="${colour}"/></pattern>`,
+      `<pattern id="${escapeHtml(chartId)}-hatch-${i}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="${colour}"/></pattern>`,
   ).join('');
 }
 
@@ -125,8 +125,8 @@ export function legend(items: LegendItem[], x: number, y: number, maxChars = 28,
     }
     const swatch =
       item.dash !== undefined
-        ? `<line x1="${cursor}" x2="${cursor + 18}" y1="${row}" y2="${row}" stroke="${item.fill ?? STROKE}" stroke-width="2.5" stroke-dasharray="${item.dash}"/>`
-        : `<rect x="${cursor}" y="${row - 6}" width="12" height="12" fill="${item.fill ?? STROKE}" stroke="${STROKE}" stroke-width="0.5"/>`;
+        ? `<line x1="${cursor}" x2="${cursor + 18}" y1="${row}" y2="${row}" stroke="${escapeHtml(item.fill ?? STROKE)}" stroke-width="2.5" stroke-dasharray="${item.dash}"/>`
+        : `<rect x="${cursor}" y="${row - 6}" width="12" height="12" fill="${escapeHtml(item.fill ?? STROKE)}" stroke="${STROKE}" stroke-width="0.5"/>`;
     const out = `${swatch}<text x="${fmt(cursor + 22)}" y="${row}" dominant-baseline="middle" fill="${STROKE}">${escapeHtml(text)}<title>${escapeHtml(item.label)}</title></text>`;
     cursor += w;
     return out;
