@@ -6,6 +6,7 @@
  * any request it makes is recorded and aborted.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +14,16 @@ import { pathToFileURL } from 'node:url';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
 
-export const chromiumAvailable = () => existsSync(CHROMIUM);
+/** Why the browser cannot run here (no chromium, or playwright-core not installed), or null when it can. */
+export function browserMissing(): string | null {
+  if (!existsSync(CHROMIUM)) return `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  try {
+    createRequire(import.meta.url).resolve('playwright-core');
+  } catch {
+    return 'playwright-core is not installed (npm ci)';
+  }
+  return null;
+}
 
 export interface ChartMarks {
   id: string;

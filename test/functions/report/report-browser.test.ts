@@ -7,17 +7,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ReportDocument } from '../../../functions/report/report-document.js';
 import { renderReportHtml } from '../../../functions/shared/report-html.js';
-import { ARTIFACTS, CHROMIUM, chromiumAvailable, renderInBrowser } from '../../helpers/browser.js';
+import { ARTIFACTS, browserMissing, renderInBrowser } from '../../helpers/browser.js';
 import { syntheticReport } from './synthetic-report.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/report');
-const available = chromiumAvailable();
+const missing = browserMissing();
 const ci = Boolean(process.env.CI);
-const run = it.skipIf(!available && !ci);
-if (!available && !ci)
-  console.warn(
-    `report browser test skipped: no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
-  );
+const run = it.skipIf(missing !== null && !ci);
+if (missing && !ci) console.warn(`report browser test skipped: ${missing}`);
 
 function writeReport(name: string, report: ReportDocument): string {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -29,7 +26,8 @@ function writeReport(name: string, report: ReportDocument): string {
 const fixture = (file: string) => JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as ReportDocument;
 
 async function render(name: string, report: ReportDocument, fullPage = true) {
-  if (!available) throw new Error(`CI is set and chromium is missing at ${CHROMIUM}: .ci/run installs it with apt-get`);
+  if (missing)
+    throw new Error(`CI is set and the browser cannot run: ${missing}; .ci/run installs chromium with apt-get`);
   return renderInBrowser(writeReport(name, report), { name, boxes: ['.summary-card'], fullPage });
 }
 
