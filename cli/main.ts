@@ -7,6 +7,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
     run: { summary: 'run the whole pipeline (--local) on a JSONL file', load: () => import('./commands/run.js') },
     plan: { summary: 'plan the DP noise for a privacy budget', load: () => import('./commands/plan.js') },
     select: { summary: 're-filter a scores.jsonl file without AWS', load: () => import('./commands/select.js') },
+    report: { summary: 're-render report.html from a report.json', load: () => import('./commands/report.js') },
   };
 
 function usage(): string {

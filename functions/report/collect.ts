@@ -11,7 +11,14 @@ import { readJsonl, splitLines } from '../../core/jsonl/index.js';
 import { getJson, getObjectStream, listKeys } from '../shared/s3-objects.js';
 import { jobCost, PRICE_SOURCE, stageTotals } from './costs.js';
 import { DistributionAccumulator } from './distribution.js';
-import type { EvaluationRow, PoolRound, PrivacyFigures, ReportDocument, StageCount } from './report-document.js';
+import type {
+  EvaluationRow,
+  PoolRound,
+  PrivacyFigures,
+  ReportDocument,
+  RoundRewards,
+  StageCount,
+} from './report-document.js';
 
 export interface CollectDeps {
   s3: S3Client;
@@ -95,7 +102,7 @@ async function readPool(read: Reader, key: string, keep?: Map<string, string>) {
     reward.add(entry.reward);
     keep?.set(entry.id, entry.response);
   }
-  return { size, reward: reward.summary() };
+  return { size, reward: reward.summary(), rewards: reward };
 }
 
 async function readJobs(read: Reader, runId: string, deps: CollectDeps): Promise<JobRecord[]> {
@@ -122,6 +129,27 @@ async function targetMetrics(read: Reader, runId: string, jobs: JobRecord[], rou
     if (metrics) out.push({ state: last.state, round, metrics: scalars(metrics) });
   }
   return out;
+}
+
+/** Candidates and pool of one round binned over their common range, so they overlay bin for bin. */
+function roundRewards(
+  round: number,
+  candidates: DistributionAccumulator,
+  pool: DistributionAccumulator | null,
+  pools: PoolRound[],
+): RoundRewards {
+  const c = candidates.summary();
+  const p = pool?.summary() ?? null;
+  const lows = [c.min, p?.min].filter((v): v is number => typeof v === 'number');
+  const highs = [c.max, p?.max].filter((v): v is number => typeof v === 'number');
+  const [min, max] = [Math.min(...lows), Math.max(...highs)];
+  const threshold = round === 0 ? (pools[0]?.reward?.min ?? null) : (pools[round - 1]?.reward?.min ?? null);
+  return {
+    round,
+    candidates: { count: c.count, histogram: candidates.histogramOver(min, max) },
+    pool: p && pool && p.count > 0 ? { count: p.count, histogram: pool.histogramOver(min, max) } : null,
+    threshold,
+  };
 }
 
 export async function collectReport(runId: string, run: RunState, deps: CollectDeps): Promise<ReportDocument> {
@@ -165,11 +193,14 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
   // Pool round 0 first: its responses are matched to their scores for the "after" distribution.
   const pool0Responses = new Map<string, string>();
   const pools: PoolRound[] = [];
+  const poolRewards: (DistributionAccumulator | null)[] = [];
   for (let round = 0; round <= rounds; round++) {
     const pool = await readPool(read, synthesisKeys.pool(runId, round), round === 0 ? pool0Responses : undefined);
     const working = await countLines(read, synthesisKeys.working(runId, round));
     pools.push({ round, size: pool?.size ?? null, working, reward: pool?.reward ?? null });
+    poolRewards.push(pool?.rewards ?? null);
   }
+  const rewardsByRound: RoundRewards[] = [];
 
   const before = { reward: new DistributionAccumulator(), ppl: new DistributionAccumulator() };
   const after = { reward: new DistributionAccumulator(), ppl: new DistributionAccumulator() };
@@ -179,22 +210,23 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
     counts.push({ state: sampleState, round, what: 'candidates', count: candidates?.candidates ?? null });
     await addMetrics(sampleState, round, `${synthesisKeys.candidatesPrefix(runId, round)}metrics.json`);
 
-    const visit =
-      round === 0
-        ? (record: ScoreLine) => {
-            const kept = pool0Responses.get(record.id);
-            for (const candidate of record.candidates ?? []) {
-              before.reward.add(candidate.reward);
-              before.ppl.add(candidate.ppl);
-            }
-            const chosen = kept === undefined ? undefined : record.candidates?.find((c) => c.text === kept);
-            if (chosen) {
-              after.reward.add(chosen.reward);
-              after.ppl.add(chosen.ppl);
-            }
-          }
-        : undefined;
+    const roundCandidates = new DistributionAccumulator();
+    const visit = (record: ScoreLine) => {
+      for (const candidate of record.candidates ?? []) roundCandidates.add(candidate.reward);
+      if (round !== 0) return;
+      const kept = pool0Responses.get(record.id);
+      for (const candidate of record.candidates ?? []) {
+        before.reward.add(candidate.reward);
+        before.ppl.add(candidate.ppl);
+      }
+      const chosen = kept === undefined ? undefined : record.candidates?.find((c) => c.text === kept);
+      if (chosen) {
+        after.reward.add(chosen.reward);
+        after.ppl.add(chosen.ppl);
+      }
+    };
     const scores = await countCandidates(read, synthesisKeys.scores(runId, round), visit);
+    rewardsByRound.push(roundRewards(round, roundCandidates, poolRewards[round] ?? null, pools));
     counts.push({ state: 'Score candidates', round, what: 'scored candidates', count: scores?.candidates ?? null });
     await addMetrics('Score candidates', round, `${synthesisKeys.scoresPrefix(runId, round)}metrics.json`);
 
@@ -232,6 +264,7 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
       after: afterSummary.reward.count ? afterSummary : null,
     },
     pools,
+    rewardsByRound: rewardsByRound.filter((r) => r.candidates.count > 0 || r.pool !== null),
     stageMetrics,
     evaluation,
     jobs,

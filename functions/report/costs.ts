@@ -29,6 +29,8 @@ export interface JobCost {
   instanceType: string | null;
   instanceCount: number;
   spot: boolean;
+  /** ISO start time, for the timeline; absent in reports written before it was recorded. */
+  start?: string | null;
   /** Wall-clock seconds from start to end. */
   seconds: number | null;
   /** What the estimate charges: SageMaker's billable seconds when given, else the wall clock. */
@@ -55,6 +57,7 @@ export function jobCost(record: JobRecord, prices: Readonly<Record<string, numbe
     instanceType: record.instanceType,
     instanceCount,
     spot: record.spot,
+    start: record.start,
     seconds,
     billedSeconds,
     estimatedUsd,

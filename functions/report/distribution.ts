@@ -100,6 +100,19 @@ export class DistributionAccumulator {
       histogram: histogram(sorted, this.min, this.max),
     };
   }
+
+  /**
+   * The histogram on given bounds, so that two streams (all candidates, the kept pool) can
+   * be overlaid bin for bin. Counts are scaled from the reservoir to the full count, so a
+   * sampled stream still reads in responses, not in reservoir slots.
+   */
+  histogramOver(min: number, max: number, bins = BINS): Histogram {
+    if (this.count === 0 || !Number.isFinite(min) || !Number.isFinite(max)) return { edges: [], counts: [] };
+    const scale = this.count / this.reservoir.length;
+    if (min === max) return { edges: [min, max], counts: [this.count] };
+    const raw = histogram(this.reservoir, min, max, bins);
+    return { edges: raw.edges, counts: raw.counts.map((c) => Math.round(c * scale)) };
+  }
 }
 
 /** Linear interpolation between closest ranks (the common "type 7" definition). */
@@ -112,13 +125,13 @@ export function quantile(sorted: ArrayLike<number>, p: number): number {
   return a + (b - a) * (position - lower);
 }
 
-function histogram(sorted: ArrayLike<number>, min: number, max: number): Histogram {
-  if (min === max) return { edges: [min, max], counts: [sorted.length] };
-  const width = (max - min) / BINS;
-  const edges = Array.from({ length: BINS + 1 }, (_, i) => (i === BINS ? max : min + i * width));
-  const counts = new Array<number>(BINS).fill(0);
-  for (let i = 0; i < sorted.length; i++) {
-    const bin = Math.min(BINS - 1, Math.floor((sorted[i]! - min) / width));
+function histogram(values: ArrayLike<number>, min: number, max: number, bins = BINS): Histogram {
+  if (min === max) return { edges: [min, max], counts: [values.length] };
+  const width = (max - min) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? max : min + i * width));
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const bin = Math.max(0, Math.min(bins - 1, Math.floor((values[i]! - min) / width)));
     counts[bin]! += 1;
   }
   return { edges, counts };

@@ -4,7 +4,7 @@
  * so it is covered by the run's (ε, δ) guarantee by post-processing.
  */
 import type { JobCost, StageTotal } from './costs.js';
-import type { Summary } from './distribution.js';
+import type { Histogram, Summary } from './distribution.js';
 
 export interface StageCount {
   /** Console name of the state that produced it. */
@@ -46,6 +46,34 @@ export interface EvaluationRow {
   rougeL?: number;
   bleu?: number;
   exactMatch?: number;
+  answerAccuracy?: number;
+  /** A reference trained on the private records without DP (benchmarks only, never released). */
+  nonPrivate?: boolean;
+}
+
+/**
+ * The empirical privacy audit with canaries (docs/privacy.md), when the run enabled it:
+ * aggregates only, computed in the private zone.
+ */
+export interface CanaryAudit {
+  canaries: number;
+  /** Exposure of each canary's secret, in bits (rank among random candidates). */
+  exposures?: number[];
+  /** The exposure a secret the model never saw gets on average, in bits. */
+  chanceExposure?: number;
+  /** Membership-inference AUC, inserted vs never-inserted canaries (0.5 is chance). */
+  auc?: number;
+  /** Canary secrets found verbatim in the synthetic data. */
+  secretsInSynthetic?: number;
+}
+
+/** One round's rewards: every scored candidate and the pool after the round, on shared bins. */
+export interface RoundRewards {
+  round: number;
+  candidates: { count: number; histogram: Histogram };
+  pool: { count: number; histogram: Histogram } | null;
+  /** The threshold this round applied: the pool's lowest reward (round 0), else pool r−1's. */
+  threshold: number | null;
 }
 
 export interface ReportDocument {
@@ -70,9 +98,12 @@ export interface ReportDocument {
     after: { reward: Summary; ppl: Summary } | null;
   };
   pools: PoolRound[];
+  /** Per round; absent in reports written before it was recorded. */
+  rewardsByRound?: RoundRewards[];
   /** Numeric figures each stage reported in its metrics.json, by state and round. */
   stageMetrics: { state: string; round: number | null; metrics: Record<string, number | string | boolean> }[];
   evaluation: EvaluationRow[] | null;
+  canaryAudit?: CanaryAudit | null;
   jobs: JobCost[];
   stages: StageTotal[];
   cost: { estimatedUsd: number | null; priceSource: string; note: string };

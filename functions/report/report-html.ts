@@ -6,30 +6,13 @@
 import type { Summary } from './distribution.js';
 import type { ReportDocument } from './report-document.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+import { escapeHtml } from '../report/escape.js';
+import { duration, num, usd } from '../report/format.js';
+import { chartSections } from '../report/report-charts.js';
+import { REPORT_CSP, REPORT_STYLE } from '../report/report-style.js';
+import { summaryCard } from '../report/summary-card.js';
 
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
-/** A number for a table cell: up to `digits` significant digits; absent values as an en dash. */
-export function num(value: number | null | undefined, digits = 4): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
-  if (Number.isInteger(value) && Math.abs(value) < 1e15) return value.toLocaleString('en-US');
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e7)) return value.toExponential(digits - 1);
-  return Number(value.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 10 });
-}
-
-const usd = (value: number | null) => (value === null ? 'no price' : `$${value.toFixed(2)}`);
-
-function duration(seconds: number | null): string {
-  if (seconds === null) return '–';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h ? `${h} h ${m} min` : m ? `${m} min ${s % 60} s` : `${s} s`;
-}
+export { escapeHtml, num };
 
 /** A table from pre-escaped cells; `header` cells are escaped here. */
 function table(header: string[], rows: string[][], caption?: string): string {
@@ -188,6 +171,7 @@ export function renderReportHtml(report: ReportDocument): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>RewardDS run ${escapeHtml(report.runId)}</title>
 <style>
@@ -196,11 +180,17 @@ h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bott
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; } caption { text-align: left; font-weight: 600; padding: 0.25rem 0; }
 th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.6rem; text-align: right; } th { background: #f3f5f7; }
 td:first-child, th:first-child { text-align: left; } .absent, .note { color: #57606a; }
+${REPORT_STYLE}
 </style>
 </head>
 <body>
 <h1>RewardDS run <code>${escapeHtml(report.runId)}</code></h1>
 <p>Generated ${escapeHtml(report.generatedAt)}. Every figure comes from the synthesis zone: DP models, their outputs, released aggregates and job timings.</p>
+${summaryCard(report)}
+${chartSections(report)
+  .map((c) => `<section class="charts"><h2>${escapeHtml(c.title)}</h2>\n${c.html}\n</section>`)
+  .join('\n')}
+<h2 class="tables-heading">All figures</h2>
 ${section('Run', overview)}
 ${section('Privacy', privacySection)}
 ${section('Counts per stage', counts)}

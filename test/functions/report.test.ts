@@ -303,6 +303,27 @@ describe('report', () => {
     expect(distributions.before!.reward.histogram.counts.reduce((a, b) => a + b, 0)).toBe(24);
   });
 
+  it('bins the candidates and the pool of each round on shared edges, with the threshold that round applied', async () => {
+    await handler()({ runId: RUN_ID, run, release });
+    const { rewardsByRound, jobs } = s3.json(SYNTHESIS, `${R}/report/report.json`) as ReportDocument;
+    const [r0, r1] = rewardsByRound!;
+    // Round 0: rewards 0…23 over 24 candidates; the pool keeps only the 23, in the last bin.
+    expect(r0!.candidates.count).toBe(24);
+    expect(r0!.candidates.histogram.edges).toEqual(r0!.pool!.histogram.edges);
+    expect(r0!.candidates.histogram.edges[0]).toBe(0);
+    expect(r0!.candidates.histogram.edges.at(-1)).toBe(23);
+    expect(r0!.candidates.histogram.counts.reduce((a, b) => a + b, 0)).toBe(24);
+    expect(r0!.pool!.histogram.counts.indexOf(1)).toBe(19);
+    expect(r0!.threshold).toBe(23);
+    // Round 1: refined rewards 0…5 and the pool's 23 and 25 over the union [0, 25]; τ from pool 0.
+    expect(r1!.candidates.histogram.edges.at(-1)).toBe(25);
+    expect(r1!.candidates.histogram.counts.slice(0, 5)).toEqual([2, 1, 1, 1, 1]);
+    expect(r1!.pool).toMatchObject({ count: 2 });
+    expect(r1!.pool!.histogram.counts[18]! + r1!.pool!.histogram.counts[19]!).toBe(2);
+    expect(r1!.threshold).toBe(23);
+    expect(jobs.map((j) => j.start)).toContain('2026-03-02T10:00:00Z');
+  });
+
   it('reports durations and a labeled cost estimate from the job records', async () => {
     await handler()({ runId: RUN_ID, run, release });
     const report = s3.json(SYNTHESIS, `${R}/report/report.json`) as ReportDocument;
