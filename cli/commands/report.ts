@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ReportDocument } from '../../functions/report/report-document.js';
-import { renderReportHtml } from '../../functions/shared/report-html.js';
+import { renderReportHtml } from '../../functions/report/report-html.js';
 
 const HELP = `usage: rewardds report <run folder | report.json> [--out FILE] [--open]
 

@@ -6,11 +6,11 @@
 import type { Summary } from './distribution.js';
 import type { ReportDocument } from './report-document.js';
 
-import { escapeHtml } from '../report/escape.js';
-import { duration, num, usd } from '../report/format.js';
-import { chartSections } from '../report/report-charts.js';
-import { REPORT_CSP, REPORT_STYLE } from '../report/report-style.js';
-import { summaryCard } from '../report/summary-card.js';
+import { escapeHtml } from './escape.js';
+import { duration, num, usd } from './format.js';
+import { chartSections } from './report-charts.js';
+import { REPORT_CSP, REPORT_STYLE } from './report-style.js';
+import { summaryCard } from './summary-card.js';
 
 export { escapeHtml, num };
 

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ReportDocument } from '../../../functions/report/report-document.js';
-import { renderReportHtml } from '../../../functions/shared/report-html.js';
+import { renderReportHtml } from '../../../functions/report/report-html.js';
 import { ARTIFACTS, browserMissing, renderInBrowser } from '../../helpers/browser.js';
 import { syntheticReport } from './synthetic-report.js';
 

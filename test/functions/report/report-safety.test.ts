@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../../functions/report/escape.js';
 import { REPORT_CSP } from '../../../functions/report/report-style.js';
-import { renderReportHtml } from '../../../functions/shared/report-html.js';
+import { renderReportHtml } from '../../../functions/report/report-html.js';
 import { syntheticReport } from './synthetic-report.js';
 
 const HOSTILE = [

@@ -5,7 +5,7 @@
 import { jobCost, PRICE_SOURCE, stageTotals } from '../../../functions/report/costs.js';
 import { DistributionAccumulator } from '../../../functions/report/distribution.js';
 import type { ReportDocument, RoundRewards } from '../../../functions/report/report-document.js';
-import type { JobRecord } from '../../../functions/shared/events.js';
+import type { JobRecord } from '../../../core/contract/index.js';
 
 /** Deterministic pseudo-normal rewards (sum of uniforms), shifted up per round. */
 function rewards(seed: number) {
