@@ -348,3 +348,31 @@ describe('Lambdas and the trigger', () => {
     expect(resources.AlarmTopic!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['OperationsKey', 'Arn'] });
   });
 });
+
+describe('alarm delivery', () => {
+  it('lets CloudWatch publish to the alarm topic, only for this stack’s alarms in this account', () => {
+    const [policy] = Object.values(
+      template.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: 'AlarmTopic' }] } }),
+    );
+    const allows = (policy!.Properties.PolicyDocument.Statement as any[]).filter((s) => s.Effect === 'Allow');
+    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).filter((id) =>
+      JSON.stringify(resources[id]!.Properties.AlarmActions).includes('"AlarmTopic"'),
+    );
+    expect(alarms.length).toBe(4);
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: 'AlarmTopic' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '111122223333' },
+          ArnLike: { 'aws:SourceArn': alarms.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })) },
+        },
+      }),
+    ]);
+    // The TLS-only deny stays: the allow must not replace it.
+    expect(policy!.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+});
