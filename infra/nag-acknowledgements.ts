@@ -33,7 +33,7 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
   );
   ack(
     stack,
-    'The pipeline Lambdas are invoked synchronously by Step Functions, which retries and catches their errors; an async dead-letter queue would never receive anything. The trigger, invoked asynchronously, has one.',
+    'The pipeline Lambdas are invoked synchronously by Step Functions, which retries and catches their errors; an async dead-letter queue would never receive anything. The trigger, invoked asynchronously by EventBridge, has one: TriggerDeadLetters (KMS-encrypted with the operations key, which the trigger role and EventBridge may use to send to it), alarmed by UndeliveredUploadsAlarm.',
     'HIPAA.Security-LambdaDLQ',
   );
   ack(

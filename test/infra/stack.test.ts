@@ -376,3 +376,26 @@ describe('alarm delivery', () => {
     );
   });
 });
+
+describe('trigger dead letters', () => {
+  it('lets the trigger role send to its KMS-encrypted dead-letter queue: SQS and the queue key', () => {
+    const queue = resources.TriggerDeadLetters!.Properties;
+    expect(resources.TriggerFunction!.Properties.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': ['TriggerDeadLetters', 'Arn'] },
+    });
+    const keyArn = queue.KmsMasterKeyId;
+    expect(keyArn).toEqual({ 'Fn::GetAtt': ['OperationsKey', 'Arn'] });
+    const statements = statementsOf('TriggerRole');
+    const allowed = (action: string, resource: unknown) =>
+      statements.some(
+        (s) =>
+          s.Effect === 'Allow' &&
+          asList(s.Action).includes(action) &&
+          asList(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(resource)),
+      );
+    expect(allowed('sqs:SendMessage', { 'Fn::GetAtt': ['TriggerDeadLetters', 'Arn'] })).toBe(true);
+    // SQS encrypts each message with a data key from the queue's key, asked for as the sender.
+    expect(allowed('kms:GenerateDataKey', keyArn)).toBe(true);
+    expect(allowed('kms:Decrypt', keyArn)).toBe(true);
+  });
+});
