@@ -95,6 +95,7 @@ export class RewardDsStack extends Stack {
       privateZone: this.privateZone,
       synthesisZone: this.synthesisZone,
       modelsPrefix: s.modelsPrefix,
+      modelsBucketAccount: s.modelsBucketAccount,
       imageDirectory: props.jobImageDirectory,
     });
     this.pipeline = new Pipeline(this, 'Pipeline', {

@@ -1,16 +1,19 @@
 /**
  * Deployment settings: what an operator chooses with `cdk deploy -c key=value` (or
- * cdk.json's context). Each has a default so `cdk synth` works with no context at all.
+ * cdk.json's context). The two base models have no default: they must come from a bucket
+ * the deployer controls, so synth refuses without them. Everything else has a default.
  */
 import type { Node } from 'constructs';
 
 export interface DeploymentSettings {
   /** S3 URI prefix holding the public base models; the job roles may read only here. Default: the common prefix of the two base models. */
   readonly modelsPrefix: string;
-  /** S3 URI of the small proxy base model's HF folder (G and R). Default: s3://rewardds-public-models/qwen2.5-0.5b-instruct/ */
+  /** S3 URI of the small proxy base model's HF folder (G and R). Required. */
   readonly generatorBaseModel: string;
-  /** S3 URI of the target LLM's HF folder. Default: s3://rewardds-public-models/qwen2.5-7b-instruct/ */
+  /** S3 URI of the target LLM's HF folder. Required. */
   readonly targetBaseModel: string;
+  /** Account that must own the models bucket (s3:ResourceAccount). Default: the deploying account. */
+  readonly modelsBucketAccount?: string;
   /** Instance types a run uses when its config names none. Default: the run config's defaults. */
   readonly instanceTypes: Partial<Record<'proxyTraining' | 'targetTraining' | 'generation' | 'evaluation', string>>;
   /** Total ε a run gets when its config names none. Default 8. */
@@ -24,10 +27,10 @@ export interface DeploymentSettings {
   readonly quarantineDays: number;
 }
 
-export const DEFAULT_SETTINGS: DeploymentSettings = {
-  modelsPrefix: 's3://rewardds-public-models/',
-  generatorBaseModel: 's3://rewardds-public-models/qwen2.5-0.5b-instruct/',
-  targetBaseModel: 's3://rewardds-public-models/qwen2.5-7b-instruct/',
+export const DEFAULT_SETTINGS: Omit<
+  DeploymentSettings,
+  'modelsPrefix' | 'generatorBaseModel' | 'targetBaseModel' | 'modelsBucketAccount'
+> = {
   instanceTypes: {},
   defaultEpsilon: 8,
   accessLogDays: 365,
@@ -68,9 +71,19 @@ export function resolveSettings(
     if (!Number.isFinite(n) || n <= 0) throw new SettingsError(key, 'must be a positive number');
     return n;
   };
-  const generatorBaseModel =
-    overrides.generatorBaseModel ?? str('generatorBaseModel', DEFAULT_SETTINGS.generatorBaseModel);
-  const targetBaseModel = overrides.targetBaseModel ?? str('targetBaseModel', DEFAULT_SETTINGS.targetBaseModel);
+  // No default bucket: a bucket name we chose could be created by anyone, and the jobs would load its weights.
+  const required = (key: 'generatorBaseModel' | 'targetBaseModel') => {
+    const v = overrides[key] ?? ctx(key);
+    if (v === undefined || v === '')
+      throw new SettingsError(
+        key,
+        `required: the S3 URI of the base model's Hugging Face folder in a bucket you own, e.g. ` +
+          `cdk deploy -c ${key}=s3://my-models/rewardds/<model>/ (docs/operations.md, "Deploy")`,
+      );
+    return String(v);
+  };
+  const generatorBaseModel = required('generatorBaseModel');
+  const targetBaseModel = required('targetBaseModel');
   for (const [key, uri] of [
     ['generatorBaseModel', generatorBaseModel],
     ['targetBaseModel', targetBaseModel],
@@ -98,6 +111,10 @@ export function resolveSettings(
     if (typeof type !== 'string' || !/^ml\.[a-z0-9-]+\.[a-z0-9]+$/.test(type))
       throw new SettingsError(`instanceTypes.${role}`, 'must be an ml.* instance type');
   }
+  const rawAccount = overrides.modelsBucketAccount ?? ctx('modelsBucketAccount');
+  const modelsBucketAccount = rawAccount === undefined ? undefined : String(rawAccount);
+  if (modelsBucketAccount !== undefined && !/^\d{12}$/.test(modelsBucketAccount))
+    throw new SettingsError('modelsBucketAccount', 'must be a 12-digit account id');
   const alarmEmail = overrides.alarmEmail ?? (ctx('alarmEmail') as string | undefined);
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alarmEmail))
     throw new SettingsError('alarmEmail', 'must be an e-mail address');
@@ -105,6 +122,7 @@ export function resolveSettings(
     modelsPrefix,
     generatorBaseModel,
     targetBaseModel,
+    modelsBucketAccount,
     instanceTypes,
     defaultEpsilon: overrides.defaultEpsilon ?? num('defaultEpsilon', DEFAULT_SETTINGS.defaultEpsilon),
     alarmEmail,

@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STATE_NAMES } from '../../infra/pipeline/definition.js';
-import { resolveDefinition, synthStack, type Asl } from './synth.js';
+import { resolveDefinition, synthStack, TEST_MODELS, type Asl } from './synth.js';
 
 let template: Template;
 let resources: Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -311,7 +311,6 @@ describe('Lambdas and the trigger', () => {
         'SYNTHESIS_KEY_ARN',
       ]),
     );
-    expect(env.PROXY_BASE_MODEL_URI).toBe('s3://rewardds-public-models/qwen2.5-0.5b-instruct/');
     expect(JSON.stringify(env.JOB_IMAGE_URI)).toContain('container-assets');
   });
 
@@ -397,5 +396,25 @@ describe('trigger dead letters', () => {
     // SQS encrypts each message with a data key from the queue's key, asked for as the sender.
     expect(allowed('kms:GenerateDataKey', keyArn)).toBe(true);
     expect(allowed('kms:Decrypt', keyArn)).toBe(true);
+  });
+});
+
+describe('base models', () => {
+  it.each(['PrivateJobRole', 'SynthesisJobRole'])(
+    '%s reads the base models only from a bucket owned by the deploying account',
+    (roleId) => {
+      const modelStatements = statementsOf(roleId).filter((s) =>
+        JSON.stringify(s.Resource).includes(`:s3:::${TEST_MODELS.bucket}`),
+      );
+      expect(modelStatements.map((s) => s.Action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+      for (const s of modelStatements)
+        expect(s.Condition?.StringEquals).toEqual({ 's3:ResourceAccount': '111122223333' });
+    },
+  );
+
+  it('hands start-job the base models the deployer named', () => {
+    const env = resources.StartJobFunction!.Properties.Environment.Variables;
+    expect(env.PROXY_BASE_MODEL_URI).toBe(TEST_MODELS.generatorBaseModel);
+    expect(env.TARGET_BASE_MODEL_URI).toBe(TEST_MODELS.targetBaseModel);
   });
 });
