@@ -13,7 +13,7 @@ import { stableId } from './constructs/stable-id.js';
 import { TriggerWiring } from './constructs/trigger-wiring.js';
 import { AccessLogsBucket, ZoneStorage } from './constructs/zone-storage.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
-import { resolveSettings, type DeploymentSettings } from './settings.js';
+import { breakGlassRoleName, resolveSettings, type DeploymentSettings } from './settings.js';
 
 export interface RewardDsStackProps extends StackProps {
   /** Overrides the context (`cdk -c key=value`). Default: context, then built-in defaults. */
@@ -116,6 +116,19 @@ export class RewardDsStack extends Stack {
       topicKey: opsKey,
       alarmEmail: s.alarmEmail,
     });
+
+    // Explicit denies on the private bucket and key, for everyone but the private-zone roles
+    // (those with a grant there) and the break-glass role (docs/operations.md, "Break-glass").
+    const f = this.pipeline.functions;
+    this.privateZone.denyAllExcept(
+      [this.jobs.privateRole, f.prepareRun.role, f.startJob.role, f.release.role],
+      this.formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: breakGlassRoleName(s, this.stackName),
+      }),
+    );
 
     acknowledgeNagFindings(this);
 

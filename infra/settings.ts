@@ -18,6 +18,11 @@ export interface DeploymentSettings {
   readonly instanceTypes: Partial<Record<'proxyTraining' | 'targetTraining' | 'generation' | 'evaluation', string>>;
   /** Total ε a run gets when its config names none. Default 8. */
   readonly defaultEpsilon: number;
+  /**
+   * Name of the IAM role (path /) exempted from the private zone's explicit denies, for an
+   * audited emergency read. Need not exist until needed. Default: `<stack name>-private-break-glass`.
+   */
+  readonly breakGlassRoleName?: string;
   /** Who hears about failed runs. Default: nobody subscribed (the topic still exists). */
   readonly alarmEmail?: string;
   /** Days the access logs and old object versions are kept. Default 365 / 30. */
@@ -29,7 +34,7 @@ export interface DeploymentSettings {
 
 export const DEFAULT_SETTINGS: Omit<
   DeploymentSettings,
-  'modelsPrefix' | 'generatorBaseModel' | 'targetBaseModel' | 'modelsBucketAccount'
+  'modelsPrefix' | 'generatorBaseModel' | 'targetBaseModel' | 'modelsBucketAccount' | 'breakGlassRoleName'
 > = {
   instanceTypes: {},
   defaultEpsilon: 8,
@@ -115,6 +120,9 @@ export function resolveSettings(
   const modelsBucketAccount = rawAccount === undefined ? undefined : String(rawAccount);
   if (modelsBucketAccount !== undefined && !/^\d{12}$/.test(modelsBucketAccount))
     throw new SettingsError('modelsBucketAccount', 'must be a 12-digit account id');
+  const rawBreakGlass = overrides.breakGlassRoleName ?? ctx('breakGlassRoleName');
+  const breakGlassRoleName = rawBreakGlass === undefined ? undefined : String(rawBreakGlass);
+  if (breakGlassRoleName !== undefined) checkRoleName('breakGlassRoleName', breakGlassRoleName);
   const alarmEmail = overrides.alarmEmail ?? (ctx('alarmEmail') as string | undefined);
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alarmEmail))
     throw new SettingsError('alarmEmail', 'must be an e-mail address');
@@ -123,6 +131,7 @@ export function resolveSettings(
     generatorBaseModel,
     targetBaseModel,
     modelsBucketAccount,
+    breakGlassRoleName,
     instanceTypes,
     defaultEpsilon: overrides.defaultEpsilon ?? num('defaultEpsilon', DEFAULT_SETTINGS.defaultEpsilon),
     alarmEmail,
@@ -130,6 +139,25 @@ export function resolveSettings(
     oldVersionDays: overrides.oldVersionDays ?? num('oldVersionDays', DEFAULT_SETTINGS.oldVersionDays),
     quarantineDays: overrides.quarantineDays ?? num('quarantineDays', DEFAULT_SETTINGS.quarantineDays),
   };
+}
+
+/** IAM's rule for role names: 1–64 of letters, digits and `+=,.@_-`. */
+export function checkRoleName(key: string, name: string): void {
+  if (!/^[\w+=,.@-]{1,64}$/.test(name))
+    throw new SettingsError(key, `must be an IAM role name (1-64 of letters, digits, +=,.@_-), got ${name}`);
+}
+
+/** The break-glass role's name: the one given, or one derived from the stack's name. */
+export function breakGlassRoleName(
+  settings: Pick<DeploymentSettings, 'breakGlassRoleName'>,
+  stackName: string,
+): string {
+  const name = settings.breakGlassRoleName ?? `${stackName}-private-break-glass`;
+  checkRoleName(
+    settings.breakGlassRoleName ? 'breakGlassRoleName' : 'breakGlassRoleName (derived from the stack name; set it)',
+    name,
+  );
+  return name;
 }
 
 /** `s3://bucket/prefix/` → bucket and key prefix, for IAM resources. */

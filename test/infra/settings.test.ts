@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveSettings } from '../../infra/settings.js';
+import { breakGlassRoleName, resolveSettings } from '../../infra/settings.js';
 
 const node = (context: Record<string, unknown>) => ({ tryGetContext: (key: string) => context[key] });
 const MODELS = {
@@ -39,5 +39,20 @@ describe('deployment settings', () => {
     expect(() => resolveSettings(node({ ...MODELS, modelsBucketAccount: 'someone' }))).toThrow(
       /modelsBucketAccount: must be a 12-digit account id/,
     );
+  });
+});
+
+describe('the break-glass role', () => {
+  it('is named after the stack unless the context names it', () => {
+    expect(breakGlassRoleName({}, 'RewardDS')).toBe('RewardDS-private-break-glass');
+    const s = resolveSettings(node({ ...MODELS, breakGlassRoleName: 'PrivateZoneBreakGlass' }));
+    expect(breakGlassRoleName(s, 'RewardDS')).toBe('PrivateZoneBreakGlass');
+  });
+
+  it('refuses a name IAM would refuse, and a stack name too long to derive one from', () => {
+    expect(() => resolveSettings(node({ ...MODELS, breakGlassRoleName: 'has space' }))).toThrow(
+      /breakGlassRoleName: must be an IAM role name/,
+    );
+    expect(() => breakGlassRoleName({}, `S${'x'.repeat(60)}`)).toThrow(/breakGlassRoleName/);
   });
 });

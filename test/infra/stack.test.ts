@@ -418,3 +418,83 @@ describe('base models', () => {
     expect(env.TARGET_BASE_MODEL_URI).toBe(TEST_MODELS.targetBaseModel);
   });
 });
+
+describe('zone separation by explicit deny (private bucket and key)', () => {
+  const BREAK_GLASS = ':role/RewardDS-private-break-glass';
+  // Object and listing actions, and key use; not bucket configuration (the notification handler sets that).
+  const DATA_ACTION = /^(s3:(GetObject|PutObject|DeleteObject|ListBucket|RestoreObject|AbortMultipartUpload)|kms:)/;
+  const privateRef = /"(PrivateBucket|PrivateKey)"/;
+  /** Roles the template lets read, write, list or decrypt anything of the private zone. */
+  const privateRoles = () =>
+    Object.keys(resources)
+      .filter((id) => resources[id]!.Type === 'AWS::IAM::Role')
+      .filter((id) =>
+        statementsOf(id).some(
+          (s) =>
+            s.Effect === 'Allow' &&
+            privateRef.test(JSON.stringify(s.Resource)) &&
+            asList(s.Action).some((a: string) => DATA_ACTION.test(a)),
+        ),
+      )
+      .sort();
+  const denies = (document: any) =>
+    (document.Statement as any[]).filter((s) => s.Effect === 'Deny' && s.Condition?.ArnNotLike);
+  const exempted = (statement: any) => asList(statement.Condition.ArnNotLike['aws:PrincipalArn']);
+  const sortedRefs = (refs: any[]) => [...refs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+  it('finds the private-zone roles from their grants', () => {
+    expect(privateRoles()).toEqual(['PrepareRunRole', 'PrivateJobRole', 'ReleaseRole', 'StartJobRole']);
+  });
+
+  it('denies every object read, delete and listing of the private bucket to anyone but those roles and break-glass', () => {
+    const [policy] = Object.values(
+      template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: 'PrivateBucket' } } }),
+    );
+    const statements = denies(policy!.Properties.PolicyDocument);
+    expect(statements.length).toBe(3);
+    const roles = privateRoles().map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+    for (const s of statements) {
+      expect(s.Principal).toEqual({ AWS: '*' });
+      const list = exempted(s);
+      expect(sortedRefs(list.slice(0, -1))).toEqual(roles);
+      expect(JSON.stringify(list.at(-1))).toContain(BREAK_GLASS);
+    }
+    const [objects, writes, listing] = statements;
+    // Everything on objects but uploading: uploaders (the data owner) may put, never read back.
+    expect(objects.NotAction).toEqual(['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
+    expect(JSON.stringify(objects.Resource)).toMatch(/"PrivateBucket","Arn"\]\},"\/\*"/);
+    // Uploads land only under incoming/.
+    expect(writes.Action).toEqual(['s3:PutObject', 's3:AbortMultipartUpload']);
+    expect(JSON.stringify(writes.NotResource)).toMatch(/"PrivateBucket","Arn"\]\},"\/incoming\/\*"/);
+    expect(listing.Action).toEqual(['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads']);
+    expect(listing.Resource).toEqual({ 'Fn::GetAtt': ['PrivateBucket', 'Arn'] });
+    // Bucket configuration stays with CloudFormation and the notification handler: no bucket-level action is denied.
+    for (const s of statements)
+      for (const a of asList(s.Action ?? [])) expect(a).not.toMatch(/^s3:(PutBucket|DeleteBucket|GetBucket)/);
+  });
+
+  it('denies direct use of the private key to anyone but those roles and break-glass, and leaves key management alone', () => {
+    const statements = denies(resources.PrivateKey!.Properties.KeyPolicy);
+    expect(statements.length).toBe(1);
+    const [s] = statements;
+    expect(sortedRefs(exempted(s).slice(0, -1))).toEqual(privateRoles().map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
+    expect(JSON.stringify(exempted(s).at(-1))).toContain(BREAK_GLASS);
+    expect(s.Action).toEqual(
+      expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:CreateGrant']),
+    );
+    for (const a of asList(s.Action))
+      expect(a).not.toMatch(
+        /^kms:(Put|Schedule|Cancel|Enable|Disable|Describe|Get|Tag|Untag|Update|Create(Key|Alias))/,
+      );
+    // Calls S3 or SageMaker make on a caller's behalf are left to the bucket policy above, which S3 enforces first.
+    expect(s.Condition.Null).toEqual({ 'kms:ViaService': 'true' });
+    // The root statement that lets the account (and CloudFormation) manage the key is still there.
+    expect(resources.PrivateKey!.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Action: 'kms:*' }),
+    );
+  });
+
+  it('leaves the synthesis zone without such a deny (its data is DP output, read by operators)', () => {
+    expect(denies(resources.SynthesisKey!.Properties.KeyPolicy)).toEqual([]);
+  });
+});
