@@ -12,7 +12,7 @@ import { ENV, MODELS, PRIVATE_BUCKET, PRIVATE_KEY, RUN_ID, runState, SYNTHESIS_B
 
 const sagemakerMock = mockClient(SageMakerClient);
 const s3Mock = mockClient(S3Client);
-const CONFIG: StartJobConfig = { ...ENV, modelsPrefix: 's3://rds-models/' };
+const CONFIG: StartJobConfig = { ...ENV, modelsPrefix: 's3://rds-models/', jobNamePrefix: 'rewardds-5c1e0a-' };
 
 function handler(now = 1_760_000_000_000, randoms = [0.25, 0.75]) {
   let i = 0;
@@ -41,7 +41,7 @@ describe('start-job', () => {
   it('writes the stage config, then starts the training job that reads it', async () => {
     const out = await handler()({ runId: RUN_ID, stage: 'train-reward', run: runState(), models: MODELS });
     expect(out).toEqual({
-      jobName: expect.stringMatching(/^rds-tr-[0-9a-f]{8}-/),
+      jobName: expect.stringMatching(/^rewardds-5c1e0a-tr-[0-9a-f]{8}-/),
       kind: 'training',
       stage: 'train-reward',
       zone: 'private',
@@ -105,32 +105,28 @@ describe('start-job', () => {
   });
 
   it('surfaces SageMaker throttling as ThrottlingException, for the state machine to retry', async () => {
-    sagemakerMock
-      .on(CreateProcessingJobCommand)
-      .rejects(
-        new SageMakerServiceException({
-          name: 'ThrottlingException',
-          $fault: 'client',
-          $metadata: {},
-          message: 'Rate exceeded',
-        }),
-      );
+    sagemakerMock.on(CreateProcessingJobCommand).rejects(
+      new SageMakerServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: {},
+        message: 'Rate exceeded',
+      }),
+    );
     await expect(
       handler()({ runId: RUN_ID, stage: 'sample-candidates', run: runState(), models: MODELS }),
     ).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 
   it('lets other SageMaker errors through under their own name', async () => {
-    sagemakerMock
-      .on(CreateTrainingJobCommand)
-      .rejects(
-        new SageMakerServiceException({
-          name: 'ResourceLimitExceeded',
-          $fault: 'client',
-          $metadata: {},
-          message: 'quota',
-        }),
-      );
+    sagemakerMock.on(CreateTrainingJobCommand).rejects(
+      new SageMakerServiceException({
+        name: 'ResourceLimitExceeded',
+        $fault: 'client',
+        $metadata: {},
+        message: 'quota',
+      }),
+    );
     await expect(handler()({ runId: RUN_ID, stage: 'train-generator', run: runState() })).rejects.toMatchObject({
       name: 'ResourceLimitExceeded',
     });
@@ -166,6 +162,7 @@ describe('start-job', () => {
       PROXY_BASE_MODEL_URI: 's3://m/a/',
       TARGET_BASE_MODEL_URI: 's3://m/b/',
       MODELS_PREFIX_URI: 's3://m/',
+      JOB_NAME_PREFIX: 'rewardds-5c1e0a-',
     });
     expect(config).toEqual({
       imageUri: 'img',
@@ -174,6 +171,7 @@ describe('start-job', () => {
       kmsKeyArns: { private: 'arn:p', synthesis: 'arn:s' },
       baseModels: { proxy: 's3://m/a/', target: 's3://m/b/' },
       modelsPrefix: 's3://m/',
+      jobNamePrefix: 'rewardds-5c1e0a-',
     });
     expect(() => configFromEnv({})).toThrow(/PRIVATE_BUCKET/);
   });

@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { jobNamePrefix } from '../../functions/shared/sagemaker-request.js';
 import { STATE_NAMES } from '../../infra/pipeline/definition.js';
 import { resolveDefinition, synthStack, TEST_MODELS, type Asl } from './synth.js';
 
@@ -497,4 +498,26 @@ describe('zone separation by explicit deny (private bucket and key)', () => {
   it('leaves the synthesis zone without such a deny (its data is DP output, read by operators)', () => {
     expect(denies(resources.SynthesisKey!.Properties.KeyPolicy)).toEqual([]);
   });
+});
+
+describe('job names of this stack', () => {
+  const prefix = jobNamePrefix('RewardDS');
+  const jobArn = (kind: string) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sagemaker:us-east-1:111122223333:${kind}/${prefix}*`]],
+  });
+
+  it('tells start-job the prefix derived from the stack name', () => {
+    expect(resources.StartJobFunction!.Properties.Environment.Variables.JOB_NAME_PREFIX).toBe(prefix);
+  });
+
+  it.each(['StartJobRole', 'DescribeJobRole', 'RecordFailureRole'])(
+    '%s reaches only jobs named with this stack’s prefix',
+    (roleId) => {
+      const sagemaker = statementsOf(roleId).filter((s) =>
+        asList(s.Action).some((a: string) => a.startsWith('sagemaker:')),
+      );
+      expect(sagemaker.length).toBeGreaterThan(0);
+      for (const s of sagemaker) expect(s.Resource).toEqual([jobArn('training-job'), jobArn('processing-job')]);
+    },
+  );
 });
