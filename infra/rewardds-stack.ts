@@ -13,6 +13,7 @@ import { stableId } from './constructs/stable-id.js';
 import { TriggerWiring } from './constructs/trigger-wiring.js';
 import { AccessLogsBucket, ZoneStorage } from './constructs/zone-storage.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
+import { withoutRedundantDependsOn } from './redundant-depends-on.js';
 import { breakGlassRoleName, resolveSettings, type DeploymentSettings } from './settings.js';
 
 export interface RewardDsStackProps extends StackProps {
@@ -142,5 +143,10 @@ export class RewardDsStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+  }
+
+  /** The rendered template, without the DependsOn entries its references already imply (cfn-lint W3005). */
+  protected override _toCloudFormation(): any {
+    return withoutRedundantDependsOn(super._toCloudFormation());
   }
 }

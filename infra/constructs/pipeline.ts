@@ -4,7 +4,7 @@
  * Lambdas (prepare-run, release) are the only ones with any grant on the private bucket or
  * key; release is the only one that reads private data and writes the synthesis zone.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -204,9 +204,13 @@ export class Pipeline extends Construct {
     writeObjects(f.report.role, synth.bucket, ['runs/*/report/*']);
     encryptWith(f.report.role, synth.key);
 
+    // The group is retained on destroy (the runs' audit trail), so a fixed name would make
+    // the next deploy of the same stack fail on "already exists". The first block of the
+    // stack id's UUID is new with each creation of the stack and stable across updates.
+    const stackCreation = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', stack.stackId))));
     const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
-      // Vended-log group names must start with /aws/vendedlogs/ for Step Functions.
-      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-pipeline`,
+      // Under /aws/vendedlogs/ Step Functions needs no growing CloudWatch Logs resource policy.
+      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-pipeline-${stackCreation}`,
       retention: logs.RetentionDays.ONE_YEAR,
       encryptionKey: props.logsKey,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jobNamePrefix } from '../../functions/shared/sagemaker-request.js';
@@ -520,4 +521,44 @@ describe('job names of this stack', () => {
       for (const s of sagemaker) expect(s.Resource).toEqual([jobArn('training-job'), jobArn('processing-job')]);
     },
   );
+});
+
+describe('redeploying after destroy', () => {
+  it('names the retained state-machine log group per stack creation, so a redeploy never meets the old one', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup')).filter(
+      (g) => g.Properties.LogGroupName !== undefined,
+    );
+    expect(groups.length).toBe(1);
+    const [group] = groups;
+    expect(group!.DeletionPolicy).toBe('Retain');
+    // A fixed name would still exist after `cdk destroy` (retained) and fail the next create.
+    const name = JSON.stringify(group!.Properties.LogGroupName);
+    expect(name).toContain('/aws/vendedlogs/states/RewardDS-pipeline-');
+    expect(name).toContain('{"Ref":"AWS::StackId"}');
+    // Every other log group gets its name from CloudFormation.
+    for (const g of Object.values(template.findResources('AWS::Logs::LogGroup')))
+      if (g !== group) expect(g.Properties.LogGroupName).toBeUndefined();
+  });
+});
+
+describe('docs/operations.md agrees with the template', () => {
+  const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+
+  it('gives the throttling retries the definition has', () => {
+    const [, state] = Object.entries(asl.States).find(([, s]) => s.Type === 'Task')!;
+    const retry = (state.Retry as any[]).find((r) => r.ErrorEquals.includes('ThrottlingException'));
+    const row = doc.split('\n').find((line) => line.startsWith('| `ThrottlingException`'))!;
+    expect(row).toContain(`${retry.MaxAttempts + 1} tries`);
+    expect(row).toContain(`${retry.IntervalSeconds} s`);
+  });
+
+  it('shows a job name in the format jobName builds, with this stack’s prefix', () => {
+    const example = /`(rewardds-[0-9a-f]{6}-[a-z]{2}\d*-[0-9a-f]{8}-[0-9a-z]+)`/.exec(doc)?.[1];
+    expect(example?.startsWith(jobNamePrefix('RewardDS'))).toBe(true);
+    expect(example).toMatch(/^[a-z0-9-]+-(tg|bp|tr|sq|sc|ss|tt\d+|rf\d+|ev)-[0-9a-f]{8}-[0-9a-z]{5,}$/);
+  });
+
+  it('names the state machine log group as the template does', () => {
+    expect(doc).toContain('/aws/vendedlogs/states/<stack>-pipeline-<stack id>');
+  });
 });
