@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jobNamePrefix } from '../../functions/shared/sagemaker-request.js';
 import { STATE_NAMES } from '../../infra/pipeline/definition.js';
+import { localNames, stateMachineOf, type StackTemplate } from '../../local/asl.js';
 import { resolveDefinition, synthStack, TEST_MODELS, type Asl } from './synth.js';
 
 let template: Template;
@@ -560,5 +562,38 @@ describe('docs/operations.md agrees with the template', () => {
 
   it('names the state machine log group as the template does', () => {
     expect(doc).toContain('/aws/vendedlogs/states/<stack>-pipeline-<stack id>');
+  });
+});
+
+describe('the definition against the States Language (asl-validator)', () => {
+  interface AslValidation {
+    isValid: boolean;
+    errors: { message: string; path?: string }[];
+    errorsText: (separator?: string) => string;
+  }
+  // CommonJS without type declarations: typed here, at the one place it is called.
+  const validate = createRequire(import.meta.url)('asl-validator') as (
+    definition: unknown,
+    options?: { checkPaths?: boolean; checkArn?: boolean },
+  ) => AslValidation;
+  /** The DefinitionString as plain ASL, every reference resolved the way local mode resolves it. */
+  const resolved = () => {
+    const templates = [template.toJSON() as StackTemplate];
+    return stateMachineOf(templates, localNames(templates)).definition;
+  };
+
+  it('is valid ASL, Resource ARNs and JSONPath expressions included', () => {
+    const result = validate(resolved(), { checkPaths: true, checkArn: true });
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('is refused when broken (the validator really checks): a Next to no state, a bad path', () => {
+    const broken = structuredClone(resolved());
+    broken.States['Release DP models']!.Next = 'No such state';
+    expect(validate(broken).isValid).toBe(false);
+    const badPath = structuredClone(resolved());
+    badPath.States['Release DP models']!.ResultPath = 'release';
+    expect(validate(badPath).isValid).toBe(false);
   });
 });
