@@ -117,7 +117,7 @@ export class ZoneStorage extends Construct {
     const bucketArn = this.bucket.bucketArn;
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DenyObjectAccessOutsidePrivateZone',
+        sid: 'DenyObjectAccessOutsideZone',
         effect: iam.Effect.DENY,
         principals: anyone,
         notActions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
@@ -127,7 +127,7 @@ export class ZoneStorage extends Construct {
     );
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DenyWritesOutsideIncomingOutsidePrivateZone',
+        sid: 'DenyWritesOutsideIncoming',
         effect: iam.Effect.DENY,
         principals: anyone,
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
@@ -137,7 +137,7 @@ export class ZoneStorage extends Construct {
     );
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DenyListingOutsidePrivateZone',
+        sid: 'DenyListingOutsideZone',
         effect: iam.Effect.DENY,
         principals: anyone,
         actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads'],
@@ -147,7 +147,7 @@ export class ZoneStorage extends Construct {
     );
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DenyDirectKeyUseOutsidePrivateZone',
+        sid: 'DenyDirectKeyUseOutsideZone',
         effect: iam.Effect.DENY,
         principals: anyone,
         actions: [
