@@ -16,7 +16,7 @@ const XRAY =
 const RUN_OBJECTS =
   'Run ids are chosen at upload time, so objects are granted by the fixed layout of core/contract/layout.ts under runs/*/…; the prefix after the run id names the one kind of object this role needs.';
 const JOB_NAMES =
-  'SageMaker job names are unique per attempt (core/sagemaker/sagemaker-request.ts), so the grant covers this app’s rds-* jobs only.';
+  'SageMaker job names are unique per attempt and start with a prefix derived from this stack’s name (jobNamePrefix in core/sagemaker/sagemaker-request.ts), so the grant covers this stack’s jobs only.';
 
 export function acknowledgeNagFindings(stack: RewardDsStack): void {
   const { pipeline, jobs, trigger, privateZone, synthesisZone } = stack;
@@ -33,7 +33,7 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
   );
   ack(
     stack,
-    'The pipeline Lambdas are invoked synchronously by Step Functions, which retries and catches their errors; an async dead-letter queue would never receive anything. The trigger, invoked asynchronously, has one.',
+    'The pipeline Lambdas are invoked synchronously by Step Functions, which retries and catches their errors; an async dead-letter queue would never receive anything. The trigger, invoked asynchronously by EventBridge, has one: TriggerDeadLetters (KMS-encrypted with the operations key, which the trigger role and EventBridge may use to send to it), alarmed by UndeliveredUploadsAlarm.',
     'HIPAA.Security-LambdaDLQ',
   );
   ack(
@@ -147,7 +147,7 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
     );
   objects(f.report.role, '<SynthesisBucket.Arn>/runs/*', '<SynthesisBucket.Arn>/runs/*/report/*');
   const jobArns = ['training-job', 'processing-job'].map((k) =>
-    iam5(`arn:<AWS::Partition>:sagemaker:${region}:${account}:${k}/rds-*`),
+    iam5(`arn:<AWS::Partition>:sagemaker:${region}:${account}:${k}/${pipeline.jobNamePrefix}*`),
   );
   for (const fn of [f.startJob, f.describeJob, f.recordFailure]) ack(fn.role, JOB_NAMES, ...jobArns);
 

@@ -13,7 +13,8 @@ import { stableId } from './constructs/stable-id.js';
 import { TriggerWiring } from './constructs/trigger-wiring.js';
 import { AccessLogsBucket, ZoneStorage } from './constructs/zone-storage.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
-import { resolveSettings, type DeploymentSettings } from './settings.js';
+import { withoutRedundantDependsOn } from './redundant-depends-on.js';
+import { breakGlassRoleName, resolveSettings, type DeploymentSettings } from './settings.js';
 
 export interface RewardDsStackProps extends StackProps {
   /** Overrides the context (`cdk -c key=value`). Default: context, then built-in defaults. */
@@ -95,6 +96,7 @@ export class RewardDsStack extends Stack {
       privateZone: this.privateZone,
       synthesisZone: this.synthesisZone,
       modelsPrefix: s.modelsPrefix,
+      modelsBucketAccount: s.modelsBucketAccount,
       imageDirectory: props.jobImageDirectory,
     });
     this.pipeline = new Pipeline(this, 'Pipeline', {
@@ -116,6 +118,19 @@ export class RewardDsStack extends Stack {
       alarmEmail: s.alarmEmail,
     });
 
+    // Explicit denies on the private bucket and key, for everyone but the private-zone roles
+    // (those with a grant there) and the break-glass role (docs/operations.md, "Break-glass").
+    const f = this.pipeline.functions;
+    this.privateZone.denyAllExcept(
+      [this.jobs.privateRole, f.prepareRun.role, f.startJob.role, f.release.role],
+      this.formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: breakGlassRoleName(s, this.stackName),
+      }),
+    );
+
     acknowledgeNagFindings(this);
 
     new CfnOutput(this, 'PrivateBucketName', {
@@ -128,5 +143,10 @@ export class RewardDsStack extends Stack {
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+  }
+
+  /** The rendered template, without the DependsOn entries its references already imply (cfn-lint W3005). */
+  protected override _toCloudFormation(): any {
+    return withoutRedundantDependsOn(super._toCloudFormation());
   }
 }

@@ -1,20 +1,28 @@
 /**
  * Deployment settings: what an operator chooses with `cdk deploy -c key=value` (or
- * cdk.json's context). Each has a default so `cdk synth` works with no context at all.
+ * cdk.json's context). The two base models have no default: they must come from a bucket
+ * the deployer controls, so synth refuses without them. Everything else has a default.
  */
 import type { Node } from 'constructs';
 
 export interface DeploymentSettings {
   /** S3 URI prefix holding the public base models; the job roles may read only here. Default: the common prefix of the two base models. */
   readonly modelsPrefix: string;
-  /** S3 URI of the small proxy base model's HF folder (G and R). Default: s3://rewardds-public-models/qwen2.5-0.5b-instruct/ */
+  /** S3 URI of the small proxy base model's HF folder (G and R). Required. */
   readonly generatorBaseModel: string;
-  /** S3 URI of the target LLM's HF folder. Default: s3://rewardds-public-models/qwen2.5-7b-instruct/ */
+  /** S3 URI of the target LLM's HF folder. Required. */
   readonly targetBaseModel: string;
+  /** Account that must own the models bucket (s3:ResourceAccount). Default: the deploying account. */
+  readonly modelsBucketAccount?: string;
   /** Instance types a run uses when its config names none. Default: the run config's defaults. */
   readonly instanceTypes: Partial<Record<'proxyTraining' | 'targetTraining' | 'generation' | 'evaluation', string>>;
   /** Total ε a run gets when its config names none. Default 8. */
   readonly defaultEpsilon: number;
+  /**
+   * Name of the IAM role (path /) exempted from the private zone's explicit denies, for an
+   * audited emergency read. Need not exist until needed. Default: `<stack name>-private-break-glass`.
+   */
+  readonly breakGlassRoleName?: string;
   /** Who hears about failed runs. Default: nobody subscribed (the topic still exists). */
   readonly alarmEmail?: string;
   /** Days the access logs and old object versions are kept. Default 365 / 30. */
@@ -24,10 +32,10 @@ export interface DeploymentSettings {
   readonly quarantineDays: number;
 }
 
-export const DEFAULT_SETTINGS: DeploymentSettings = {
-  modelsPrefix: 's3://rewardds-public-models/',
-  generatorBaseModel: 's3://rewardds-public-models/qwen2.5-0.5b-instruct/',
-  targetBaseModel: 's3://rewardds-public-models/qwen2.5-7b-instruct/',
+export const DEFAULT_SETTINGS: Omit<
+  DeploymentSettings,
+  'modelsPrefix' | 'generatorBaseModel' | 'targetBaseModel' | 'modelsBucketAccount' | 'breakGlassRoleName'
+> = {
   instanceTypes: {},
   defaultEpsilon: 8,
   accessLogDays: 365,
@@ -68,9 +76,19 @@ export function resolveSettings(
     if (!Number.isFinite(n) || n <= 0) throw new SettingsError(key, 'must be a positive number');
     return n;
   };
-  const generatorBaseModel =
-    overrides.generatorBaseModel ?? str('generatorBaseModel', DEFAULT_SETTINGS.generatorBaseModel);
-  const targetBaseModel = overrides.targetBaseModel ?? str('targetBaseModel', DEFAULT_SETTINGS.targetBaseModel);
+  // No default bucket: a bucket name we chose could be created by anyone, and the jobs would load its weights.
+  const required = (key: 'generatorBaseModel' | 'targetBaseModel') => {
+    const v = overrides[key] ?? ctx(key);
+    if (v === undefined || v === '')
+      throw new SettingsError(
+        key,
+        `required: the S3 URI of the base model's Hugging Face folder in a bucket you own, e.g. ` +
+          `cdk deploy -c ${key}=s3://my-models/rewardds/<model>/ (docs/operations.md, "Deploy")`,
+      );
+    return String(v);
+  };
+  const generatorBaseModel = required('generatorBaseModel');
+  const targetBaseModel = required('targetBaseModel');
   for (const [key, uri] of [
     ['generatorBaseModel', generatorBaseModel],
     ['targetBaseModel', targetBaseModel],
@@ -98,6 +116,13 @@ export function resolveSettings(
     if (typeof type !== 'string' || !/^ml\.[a-z0-9-]+\.[a-z0-9]+$/.test(type))
       throw new SettingsError(`instanceTypes.${role}`, 'must be an ml.* instance type');
   }
+  const rawAccount = overrides.modelsBucketAccount ?? ctx('modelsBucketAccount');
+  const modelsBucketAccount = rawAccount === undefined ? undefined : String(rawAccount);
+  if (modelsBucketAccount !== undefined && !/^\d{12}$/.test(modelsBucketAccount))
+    throw new SettingsError('modelsBucketAccount', 'must be a 12-digit account id');
+  const rawBreakGlass = overrides.breakGlassRoleName ?? ctx('breakGlassRoleName');
+  const breakGlassRoleName = rawBreakGlass === undefined ? undefined : String(rawBreakGlass);
+  if (breakGlassRoleName !== undefined) checkRoleName('breakGlassRoleName', breakGlassRoleName);
   const alarmEmail = overrides.alarmEmail ?? (ctx('alarmEmail') as string | undefined);
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alarmEmail))
     throw new SettingsError('alarmEmail', 'must be an e-mail address');
@@ -105,6 +130,8 @@ export function resolveSettings(
     modelsPrefix,
     generatorBaseModel,
     targetBaseModel,
+    modelsBucketAccount,
+    breakGlassRoleName,
     instanceTypes,
     defaultEpsilon: overrides.defaultEpsilon ?? num('defaultEpsilon', DEFAULT_SETTINGS.defaultEpsilon),
     alarmEmail,
@@ -112,6 +139,25 @@ export function resolveSettings(
     oldVersionDays: overrides.oldVersionDays ?? num('oldVersionDays', DEFAULT_SETTINGS.oldVersionDays),
     quarantineDays: overrides.quarantineDays ?? num('quarantineDays', DEFAULT_SETTINGS.quarantineDays),
   };
+}
+
+/** IAM's rule for role names: 1–64 of letters, digits and `+=,.@_-`. */
+export function checkRoleName(key: string, name: string): void {
+  if (!/^[\w+=,.@-]{1,64}$/.test(name))
+    throw new SettingsError(key, `must be an IAM role name (1-64 of letters, digits, +=,.@_-), got ${name}`);
+}
+
+/** The break-glass role's name: the one given, or one derived from the stack's name. */
+export function breakGlassRoleName(
+  settings: Pick<DeploymentSettings, 'breakGlassRoleName'>,
+  stackName: string,
+): string {
+  const name = settings.breakGlassRoleName ?? `${stackName}-private-break-glass`;
+  checkRoleName(
+    settings.breakGlassRoleName ? 'breakGlassRoleName' : 'breakGlassRoleName (derived from the stack name; set it)',
+    name,
+  );
+  return name;
 }
 
 /** `s3://bucket/prefix/` → bucket and key prefix, for IAM resources. */

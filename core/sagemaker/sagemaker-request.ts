@@ -101,18 +101,48 @@ export const hasLocalStorage = (instanceType: string) => LOCAL_STORAGE_FAMILY.te
 /** SageMaker's own ceiling for MaxWaitTimeInSeconds and MaxRuntimeInSeconds (28 days). */
 const MAX_SECONDS = 28 * 24 * 3600;
 
+/** A job-name prefix: lower-case words and a hash, ending in `-`, at most 18 characters. */
+const JOB_NAME_PREFIX = /^[a-z0-9]+(-[a-z0-9]+)*-$/;
+const JOB_NAME_PREFIX_MAX = 18;
+
 /**
- * A job name unique per attempt: `rds-<stage><round>-<8 hex of the run>-<base36 time><4 random>`.
- * A retried or redriven state must never collide with the failed job's name; at most 63
- * characters of [a-zA-Z0-9-] as SageMaker requires.
+ * The prefix every job name of one stack starts with, and its IAM scope (`<prefix>*`):
+ * up to 10 characters of the stack name, lower-cased, then 6 hex of its hash, so stacks
+ * sharing an account (or only differing in case or after 10 characters) never reach each
+ * other's jobs. Lower case because SageMaker lowercases job names in ARNs.
  */
-export function jobName(runId: string, stage: Stage, round: number, now: number, random: () => number): string {
+export function jobNamePrefix(stackName: string): string {
+  const slug = stackName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 10)
+    .replace(/-+$/, '');
+  const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 6);
+  return slug ? `${slug}-${hash}-` : `${hash}-`;
+}
+
+/**
+ * A job name unique per attempt: `<prefix><stage><round>-<8 hex of the run>-<base36 time><4 random>`.
+ * A retried or redriven state must never collide with the failed job's name. With an
+ * 18-character prefix the rest takes at most 27 characters: within SageMaker's 63.
+ */
+export function jobName(
+  prefix: string,
+  runId: string,
+  stage: Stage,
+  round: number,
+  now: number,
+  random: () => number,
+): string {
+  if (!JOB_NAME_PREFIX.test(prefix) || prefix.length > JOB_NAME_PREFIX_MAX)
+    throw new JobRequestError(`job name prefix '${prefix}' is not one jobNamePrefix makes`);
   const runHash = createHash('sha256').update(runId).digest('hex').slice(0, 8);
   const suffix = Math.floor(random() * 36 ** 4)
     .toString(36)
     .padStart(4, '0');
   const roundPart = stage === 'train-target' || stage === 'refine' || stage === 'score' ? String(round) : '';
-  return `rds-${STAGE_TRAITS[stage].short}${roundPart}-${runHash}-${now.toString(36)}${suffix}`;
+  return `${prefix}${STAGE_TRAITS[stage].short}${roundPart}-${runHash}-${now.toString(36)}${suffix}`;
 }
 
 const need = (value: string | undefined, what: string, stage: Stage): string => {

@@ -17,6 +17,8 @@ import { buildJobRequest, jobName, JobRequestError, type JobEnvironment } from '
 export interface StartJobConfig extends JobEnvironment {
   /** Base models must lie under this S3 URI prefix: the only place the job roles may read models from. */
   modelsPrefix: string;
+  /** Every job name starts with it; start-job's IAM scope is `<prefix>*` (derived from the stack name). */
+  jobNamePrefix: string;
 }
 
 export interface StartJobDeps {
@@ -42,6 +44,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StartJobCon
       PROXY_BASE_MODEL_URI: z.string().startsWith('s3://'),
       TARGET_BASE_MODEL_URI: z.string().startsWith('s3://'),
       MODELS_PREFIX_URI: z.string().startsWith('s3://'),
+      JOB_NAME_PREFIX: z.string().min(2),
     })
     .parse(env);
   return {
@@ -51,6 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StartJobCon
     kmsKeyArns: { private: e.PRIVATE_KEY_ARN, synthesis: e.SYNTHESIS_KEY_ARN },
     baseModels: { proxy: e.PROXY_BASE_MODEL_URI, target: e.TARGET_BASE_MODEL_URI },
     modelsPrefix: e.MODELS_PREFIX_URI,
+    jobNamePrefix: e.JOB_NAME_PREFIX,
   };
 }
 
@@ -80,7 +84,14 @@ export async function startJob(event: unknown, deps: StartJobDeps): Promise<Star
     throw new JobRequestError(`start-job: runId '${input.runId}' does not match run.runId '${input.run.runId}'`);
   checkBaseModels(input, deps.config.modelsPrefix);
   const round = input.round ?? 0;
-  const name = jobName(input.runId, input.stage, round, (deps.now ?? Date.now)(), deps.random ?? Math.random);
+  const name = jobName(
+    deps.config.jobNamePrefix,
+    input.runId,
+    input.stage,
+    round,
+    (deps.now ?? Date.now)(),
+    deps.random ?? Math.random,
+  );
   const built = buildJobRequest({
     runId: input.runId,
     stage: input.stage,

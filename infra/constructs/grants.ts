@@ -12,16 +12,29 @@ export interface BucketRef {
   readonly bucketArn: string;
 }
 
-/** Read objects whose keys match `pattern` (e.g. `runs/*\/generator/*`), and list them. */
-export function readObjects(principal: iam.IGrantable, bucket: BucketRef, patterns: string[]): void {
+/**
+ * Read objects whose keys match `pattern` (e.g. `runs/*\/generator/*`), and list them.
+ * `resourceAccount`: only if that account owns the bucket (for buckets named from outside).
+ */
+export function readObjects(
+  principal: iam.IGrantable,
+  bucket: BucketRef,
+  patterns: string[],
+  options: { resourceAccount?: string } = {},
+): void {
+  const owner = options.resourceAccount ? { StringEquals: { 's3:ResourceAccount': options.resourceAccount } } : {};
   principal.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: patterns.map((p) => `${bucket.bucketArn}/${p}`) }),
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: patterns.map((p) => `${bucket.bucketArn}/${p}`),
+      ...(options.resourceAccount ? { conditions: owner } : {}),
+    }),
   );
   principal.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': patterns.map(listPrefix) } },
+      conditions: { StringLike: { 's3:prefix': patterns.map(listPrefix) }, ...owner },
     }),
   );
 }

@@ -21,6 +21,8 @@ export interface JobRuntimeProps {
   readonly synthesisZone: ZoneStorage;
   /** S3 URI prefix of the public base models, readable by both job roles. */
   readonly modelsPrefix: string;
+  /** Account that must own the models bucket. Default: this stack's account. */
+  readonly modelsBucketAccount?: string;
   /** Folder with the job image's Dockerfile. Default: jobs/ of this repository. */
   readonly imageDirectory?: string;
 }
@@ -71,7 +73,10 @@ export class JobRuntime extends Construct {
     const models = splitS3Prefix(props.modelsPrefix);
     const stack = Stack.of(this);
     for (const role of [this.privateRole, this.synthesisRole]) {
-      readObjects(role, bucketByName(stack, models.bucket), [`${models.prefix}*`]);
+      // Bucket names are global: if ours were deleted, anyone could recreate it with other weights.
+      readObjects(role, bucketByName(stack, models.bucket), [`${models.prefix}*`], {
+        resourceAccount: props.modelsBucketAccount ?? stack.account,
+      });
       this.image.repository.grantPull(role);
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({

@@ -2,9 +2,10 @@
  * Someone hears when a run fails: alarms on failed, timed-out and aborted executions, and
  * on failed deliveries of upload events, all to one encrypted SNS topic.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -73,5 +74,19 @@ export class Monitoring extends Construct {
         props.triggerDeadLetters.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       ),
     ];
+    // The topic policy (enforceSSL) names who may publish; without this statement CloudWatch's
+    // alarm actions are refused and no e-mail ever arrives. Only our own alarms, in our account.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisStacksAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: { 'aws:SourceArn': this.alarms.map((a) => a.alarmArn) },
+        },
+      }),
+    );
   }
 }

@@ -4,12 +4,13 @@
  * Lambdas (prepare-run, release) are the only ones with any grant on the private bucket or
  * key; release is the only one that reads private data and writes the synthesis zone.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { jobNamePrefix } from '../../core/sagemaker/index.js';
 import { buildDefinition, type PipelineFunctions } from '../pipeline/definition.js';
 import type { DeploymentSettings } from '../settings.js';
 import { decryptWith, deleteObjects, encryptWith, grantForJobVolumes, readObjects, writeObjects } from './grants.js';
@@ -27,17 +28,19 @@ export interface PipelineProps {
   readonly logsKey: kms.IKey;
 }
 
-/** The prefix SageMaker job names of this app start with (core/sagemaker/sagemaker-request.ts). */
-const JOB_NAME_PREFIX = 'rds-';
-
 export class Pipeline extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly functions: Record<keyof PipelineFunctions, PipelineFunction>;
+  /** Every SageMaker job of this stack is named `<jobNamePrefix>…`. */
+  public readonly jobNamePrefix: string;
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
     const { privateZone: priv, synthesisZone: synth, jobs, settings } = props;
     const stack = Stack.of(this);
+    // Job names (and so the IAM scope of the job Lambdas) are per stack: two stacks in one
+    // account never start, stop or read each other's jobs.
+    this.jobNamePrefix = jobNamePrefix(stack.stackName);
     const zoneEnv = {
       PRIVATE_BUCKET: priv.bucket.bucketName,
       SYNTHESIS_BUCKET: synth.bucket.bucketName,
@@ -88,6 +91,7 @@ export class Pipeline extends Construct {
         PROXY_BASE_MODEL_URI: settings.generatorBaseModel,
         TARGET_BASE_MODEL_URI: settings.targetBaseModel,
         MODELS_PREFIX_URI: settings.modelsPrefix,
+        JOB_NAME_PREFIX: this.jobNamePrefix,
       }),
       describeJob: fn('describe-job', 'DescribeJob', 'RewardDS: poll a SageMaker job, record its timing', synthesisEnv),
       release: fn(
@@ -135,7 +139,7 @@ export class Pipeline extends Construct {
       grantForJobVolumes(f.startJob.role, zone.key);
     }
     const jobArns = (kind: 'training-job' | 'processing-job') =>
-      stack.formatArn({ service: 'sagemaker', resource: kind, resourceName: `${JOB_NAME_PREFIX}*` });
+      stack.formatArn({ service: 'sagemaker', resource: kind, resourceName: `${this.jobNamePrefix}*` });
     f.startJob.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob'],
@@ -200,9 +204,13 @@ export class Pipeline extends Construct {
     writeObjects(f.report.role, synth.bucket, ['runs/*/report/*']);
     encryptWith(f.report.role, synth.key);
 
+    // The group is retained on destroy (the runs' audit trail), so a fixed name would make
+    // the next deploy of the same stack fail on "already exists". The first block of the
+    // stack id's UUID is new with each creation of the stack and stable across updates.
+    const stackCreation = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', stack.stackId))));
     const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
-      // Vended-log group names must start with /aws/vendedlogs/ for Step Functions.
-      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-pipeline`,
+      // Under /aws/vendedlogs/ Step Functions needs no growing CloudWatch Logs resource policy.
+      logGroupName: `/aws/vendedlogs/states/${stack.stackName}-pipeline-${stackCreation}`,
       retention: logs.RetentionDays.ONE_YEAR,
       encryptionKey: props.logsKey,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -49,6 +49,9 @@ export class TriggerWiring extends Construct {
       logsKey: props.logsKey,
       deadLetterQueue: this.deadLetters,
     });
+    // Lambda sends failed async events to the queue as the function's role, and SQS asks the
+    // queue's key for a data key as that sender: without this, every dead letter is refused.
+    props.logsKey.grant(this.trigger.role, 'kms:GenerateDataKey', 'kms:Decrypt');
     props.stateMachine.grantStartExecution(this.trigger.role);
     // A repeated event finds the execution by its name instead of starting a second one.
     this.trigger.role.addToPrincipalPolicy(

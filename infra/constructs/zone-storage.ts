@@ -3,10 +3,11 @@
  * zones never share a key or a bucket and a grant on one can never reach the other.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { type Zone, QUARANTINE_PREFIX } from '../../core/contract/index.js';
+import { INCOMING_PREFIX, QUARANTINE_PREFIX, type Zone } from '../../core/contract/index.js';
 import { stableId } from './stable-id.js';
 
 export interface AccessLogsBucketProps {
@@ -95,6 +96,74 @@ export class ZoneStorage extends Construct {
         ],
       }),
       `${title}Bucket`,
+    );
+  }
+
+  /**
+   * Zone separation that does not rest on missing grants alone: explicit denies, in the
+   * bucket policy and the key policy, for every principal but `roles` and the break-glass
+   * role (by aws:PrincipalArn, so the break-glass role need not exist until it is needed).
+   *
+   * What stays open, on purpose: uploading under incoming/ (the data owner uploads with
+   * their own credentials, and may not read back); bucket and key configuration
+   * (CloudFormation, the notification handler, key administration by the account); and key
+   * use that S3 or SageMaker make on a caller's behalf, which S3 has already checked
+   * against the bucket policy.
+   */
+  denyAllExcept(roles: iam.IRole[], breakGlassRoleArn: string): void {
+    const exempt = { ArnNotLike: { 'aws:PrincipalArn': [...roles.map((r) => r.roleArn), breakGlassRoleArn] } };
+    const anyone = [new iam.AnyPrincipal()];
+    const bucketArn = this.bucket.bucketArn;
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyObjectAccessOutsideZone',
+        effect: iam.Effect.DENY,
+        principals: anyone,
+        notActions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [`${bucketArn}/*`],
+        conditions: exempt,
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyWritesOutsideIncoming',
+        effect: iam.Effect.DENY,
+        principals: anyone,
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        notResources: [`${bucketArn}/${INCOMING_PREFIX}*`],
+        conditions: exempt,
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyListingOutsideZone',
+        effect: iam.Effect.DENY,
+        principals: anyone,
+        actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads'],
+        resources: [bucketArn],
+        conditions: exempt,
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyDirectKeyUseOutsideZone',
+        effect: iam.Effect.DENY,
+        principals: anyone,
+        actions: [
+          'kms:Decrypt',
+          'kms:Encrypt',
+          'kms:GenerateDataKey*',
+          'kms:ReEncrypt*',
+          'kms:CreateGrant',
+          'kms:DeriveSharedSecret',
+        ],
+        resources: ['*'],
+        conditions: {
+          ...exempt,
+          Null: { 'kms:ViaService': 'true' },
+          Bool: { 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
     );
   }
 }

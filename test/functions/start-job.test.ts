@@ -20,7 +20,7 @@ import {
 
 const sagemakerMock = mockClient(SageMakerClient);
 const s3Mock = mockClient(S3Client);
-const CONFIG: StartJobConfig = { ...ENV, modelsPrefix: 's3://rds-models/' };
+const CONFIG: StartJobConfig = { ...ENV, modelsPrefix: 's3://rds-models/', jobNamePrefix: 'rewardds-5c1e0a-' };
 
 function handler(now = 1_760_000_000_000, randoms = [0.25, 0.75]) {
   let i = 0;
@@ -49,7 +49,7 @@ describe('start-job', () => {
   it('writes the stage config, then starts the training job that reads it', async () => {
     const out = await handler()({ runId: RUN_ID, stage: 'train-reward', run: runState(), models: MODELS });
     expect(out).toEqual({
-      jobName: expect.stringMatching(/^rds-tr-[0-9a-f]{8}-/),
+      jobName: expect.stringMatching(/^rewardds-5c1e0a-tr-[0-9a-f]{8}-/),
       kind: 'training',
       stage: 'train-reward',
       zone: 'private',
@@ -170,6 +170,7 @@ describe('start-job', () => {
       PROXY_BASE_MODEL_URI: 's3://m/a/',
       TARGET_BASE_MODEL_URI: 's3://m/b/',
       MODELS_PREFIX_URI: 's3://m/',
+      JOB_NAME_PREFIX: 'rewardds-5c1e0a-',
     });
     expect(config).toEqual({
       imageUri: 'img',
@@ -178,6 +179,7 @@ describe('start-job', () => {
       kmsKeyArns: { private: 'arn:p', synthesis: 'arn:s' },
       baseModels: { proxy: 's3://m/a/', target: 's3://m/b/' },
       modelsPrefix: 's3://m/',
+      jobNamePrefix: 'rewardds-5c1e0a-',
     });
     expect(() => configFromEnv({})).toThrow(/PRIVATE_BUCKET/);
   });

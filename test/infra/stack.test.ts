@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { jobNamePrefix } from '../../core/sagemaker/index.js';
 import { STATE_NAMES } from '../../infra/pipeline/definition.js';
-import { resolveDefinition, synthStack, type Asl } from './synth.js';
+import { localNames, stateMachineOf, type StackTemplate } from '../../local/asl.js';
+import { resolveDefinition, synthStack, TEST_MODELS, type Asl } from './synth.js';
 
 let template: Template;
 let resources: Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -311,7 +315,6 @@ describe('Lambdas and the trigger', () => {
         'SYNTHESIS_KEY_ARN',
       ]),
     );
-    expect(env.PROXY_BASE_MODEL_URI).toBe('s3://rewardds-public-models/qwen2.5-0.5b-instruct/');
     expect(JSON.stringify(env.JOB_IMAGE_URI)).toContain('container-assets');
   });
 
@@ -346,5 +349,251 @@ describe('Lambdas and the trigger', () => {
       AlarmActions: [{ Ref: 'AlarmTopic' }],
     });
     expect(resources.AlarmTopic!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['OperationsKey', 'Arn'] });
+  });
+});
+
+describe('alarm delivery', () => {
+  it('lets CloudWatch publish to the alarm topic, only for this stack’s alarms in this account', () => {
+    const [policy] = Object.values(
+      template.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: 'AlarmTopic' }] } }),
+    );
+    const allows = (policy!.Properties.PolicyDocument.Statement as any[]).filter((s) => s.Effect === 'Allow');
+    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).filter((id) =>
+      JSON.stringify(resources[id]!.Properties.AlarmActions).includes('"AlarmTopic"'),
+    );
+    expect(alarms.length).toBe(4);
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: 'AlarmTopic' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '111122223333' },
+          ArnLike: { 'aws:SourceArn': alarms.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })) },
+        },
+      }),
+    ]);
+    // The TLS-only deny stays: the allow must not replace it.
+    expect(policy!.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+});
+
+describe('trigger dead letters', () => {
+  it('lets the trigger role send to its KMS-encrypted dead-letter queue: SQS and the queue key', () => {
+    const queue = resources.TriggerDeadLetters!.Properties;
+    expect(resources.TriggerFunction!.Properties.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': ['TriggerDeadLetters', 'Arn'] },
+    });
+    const keyArn = queue.KmsMasterKeyId;
+    expect(keyArn).toEqual({ 'Fn::GetAtt': ['OperationsKey', 'Arn'] });
+    const statements = statementsOf('TriggerRole');
+    const allowed = (action: string, resource: unknown) =>
+      statements.some(
+        (s) =>
+          s.Effect === 'Allow' &&
+          asList(s.Action).includes(action) &&
+          asList(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(resource)),
+      );
+    expect(allowed('sqs:SendMessage', { 'Fn::GetAtt': ['TriggerDeadLetters', 'Arn'] })).toBe(true);
+    // SQS encrypts each message with a data key from the queue's key, asked for as the sender.
+    expect(allowed('kms:GenerateDataKey', keyArn)).toBe(true);
+    expect(allowed('kms:Decrypt', keyArn)).toBe(true);
+  });
+});
+
+describe('base models', () => {
+  it.each(['PrivateJobRole', 'SynthesisJobRole'])(
+    '%s reads the base models only from a bucket owned by the deploying account',
+    (roleId) => {
+      const modelStatements = statementsOf(roleId).filter((s) =>
+        JSON.stringify(s.Resource).includes(`:s3:::${TEST_MODELS.bucket}`),
+      );
+      expect(modelStatements.map((s) => s.Action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+      for (const s of modelStatements)
+        expect(s.Condition?.StringEquals).toEqual({ 's3:ResourceAccount': '111122223333' });
+    },
+  );
+
+  it('hands start-job the base models the deployer named', () => {
+    const env = resources.StartJobFunction!.Properties.Environment.Variables;
+    expect(env.PROXY_BASE_MODEL_URI).toBe(TEST_MODELS.generatorBaseModel);
+    expect(env.TARGET_BASE_MODEL_URI).toBe(TEST_MODELS.targetBaseModel);
+  });
+});
+
+describe('zone separation by explicit deny (private bucket and key)', () => {
+  const BREAK_GLASS = ':role/RewardDS-private-break-glass';
+  // Object and listing actions, and key use; not bucket configuration (the notification handler sets that).
+  const DATA_ACTION = /^(s3:(GetObject|PutObject|DeleteObject|ListBucket|RestoreObject|AbortMultipartUpload)|kms:)/;
+  const privateRef = /"(PrivateBucket|PrivateKey)"/;
+  /** Roles the template lets read, write, list or decrypt anything of the private zone. */
+  const privateRoles = () =>
+    Object.keys(resources)
+      .filter((id) => resources[id]!.Type === 'AWS::IAM::Role')
+      .filter((id) =>
+        statementsOf(id).some(
+          (s) =>
+            s.Effect === 'Allow' &&
+            privateRef.test(JSON.stringify(s.Resource)) &&
+            asList(s.Action).some((a: string) => DATA_ACTION.test(a)),
+        ),
+      )
+      .sort();
+  const denies = (document: any) =>
+    (document.Statement as any[]).filter((s) => s.Effect === 'Deny' && s.Condition?.ArnNotLike);
+  const exempted = (statement: any) => asList(statement.Condition.ArnNotLike['aws:PrincipalArn']);
+  const sortedRefs = (refs: any[]) => [...refs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+  it('finds the private-zone roles from their grants', () => {
+    expect(privateRoles()).toEqual(['PrepareRunRole', 'PrivateJobRole', 'ReleaseRole', 'StartJobRole']);
+  });
+
+  it('denies every object read, delete and listing of the private bucket to anyone but those roles and break-glass', () => {
+    const [policy] = Object.values(
+      template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: 'PrivateBucket' } } }),
+    );
+    const statements = denies(policy!.Properties.PolicyDocument);
+    expect(statements.length).toBe(3);
+    const roles = privateRoles().map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+    for (const s of statements) {
+      expect(s.Principal).toEqual({ AWS: '*' });
+      const list = exempted(s);
+      expect(sortedRefs(list.slice(0, -1))).toEqual(roles);
+      expect(JSON.stringify(list.at(-1))).toContain(BREAK_GLASS);
+    }
+    const [objects, writes, listing] = statements;
+    // Everything on objects but uploading: uploaders (the data owner) may put, never read back.
+    expect(objects.NotAction).toEqual(['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
+    expect(JSON.stringify(objects.Resource)).toMatch(/"PrivateBucket","Arn"\]\},"\/\*"/);
+    // Uploads land only under incoming/.
+    expect(writes.Action).toEqual(['s3:PutObject', 's3:AbortMultipartUpload']);
+    expect(JSON.stringify(writes.NotResource)).toMatch(/"PrivateBucket","Arn"\]\},"\/incoming\/\*"/);
+    expect(listing.Action).toEqual(['s3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads']);
+    expect(listing.Resource).toEqual({ 'Fn::GetAtt': ['PrivateBucket', 'Arn'] });
+    // Bucket configuration stays with CloudFormation and the notification handler: no bucket-level action is denied.
+    for (const s of statements)
+      for (const a of asList(s.Action ?? [])) expect(a).not.toMatch(/^s3:(PutBucket|DeleteBucket|GetBucket)/);
+  });
+
+  it('denies direct use of the private key to anyone but those roles and break-glass, and leaves key management alone', () => {
+    const statements = denies(resources.PrivateKey!.Properties.KeyPolicy);
+    expect(statements.length).toBe(1);
+    const [s] = statements;
+    expect(sortedRefs(exempted(s).slice(0, -1))).toEqual(privateRoles().map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
+    expect(JSON.stringify(exempted(s).at(-1))).toContain(BREAK_GLASS);
+    expect(s.Action).toEqual(
+      expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:CreateGrant']),
+    );
+    for (const a of asList(s.Action))
+      expect(a).not.toMatch(
+        /^kms:(Put|Schedule|Cancel|Enable|Disable|Describe|Get|Tag|Untag|Update|Create(Key|Alias))/,
+      );
+    // Calls S3 or SageMaker make on a caller's behalf are left to the bucket policy above, which S3 enforces first.
+    expect(s.Condition.Null).toEqual({ 'kms:ViaService': 'true' });
+    // The root statement that lets the account (and CloudFormation) manage the key is still there.
+    expect(resources.PrivateKey!.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Action: 'kms:*' }),
+    );
+  });
+
+  it('leaves the synthesis zone without such a deny (its data is DP output, read by operators)', () => {
+    expect(denies(resources.SynthesisKey!.Properties.KeyPolicy)).toEqual([]);
+  });
+});
+
+describe('job names of this stack', () => {
+  const prefix = jobNamePrefix('RewardDS');
+  const jobArn = (kind: string) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sagemaker:us-east-1:111122223333:${kind}/${prefix}*`]],
+  });
+
+  it('tells start-job the prefix derived from the stack name', () => {
+    expect(resources.StartJobFunction!.Properties.Environment.Variables.JOB_NAME_PREFIX).toBe(prefix);
+  });
+
+  it.each(['StartJobRole', 'DescribeJobRole', 'RecordFailureRole'])(
+    '%s reaches only jobs named with this stack’s prefix',
+    (roleId) => {
+      const sagemaker = statementsOf(roleId).filter((s) =>
+        asList(s.Action).some((a: string) => a.startsWith('sagemaker:')),
+      );
+      expect(sagemaker.length).toBeGreaterThan(0);
+      for (const s of sagemaker) expect(s.Resource).toEqual([jobArn('training-job'), jobArn('processing-job')]);
+    },
+  );
+});
+
+describe('redeploying after destroy', () => {
+  it('names the retained state-machine log group per stack creation, so a redeploy never meets the old one', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup')).filter(
+      (g) => g.Properties.LogGroupName !== undefined,
+    );
+    expect(groups.length).toBe(1);
+    const [group] = groups;
+    expect(group!.DeletionPolicy).toBe('Retain');
+    // A fixed name would still exist after `cdk destroy` (retained) and fail the next create.
+    const name = JSON.stringify(group!.Properties.LogGroupName);
+    expect(name).toContain('/aws/vendedlogs/states/RewardDS-pipeline-');
+    expect(name).toContain('{"Ref":"AWS::StackId"}');
+    // Every other log group gets its name from CloudFormation.
+    for (const g of Object.values(template.findResources('AWS::Logs::LogGroup')))
+      if (g !== group) expect(g.Properties.LogGroupName).toBeUndefined();
+  });
+});
+
+describe('docs/operations.md agrees with the template', () => {
+  const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+
+  it('gives the throttling retries the definition has', () => {
+    const [, state] = Object.entries(asl.States).find(([, s]) => s.Type === 'Task')!;
+    const retry = (state.Retry as any[]).find((r) => r.ErrorEquals.includes('ThrottlingException'));
+    const row = doc.split('\n').find((line) => line.startsWith('| `ThrottlingException`'))!;
+    expect(row).toContain(`${retry.MaxAttempts + 1} tries`);
+    expect(row).toContain(`${retry.IntervalSeconds} s`);
+  });
+
+  it('shows a job name in the format jobName builds, with this stack’s prefix', () => {
+    const example = /`(rewardds-[0-9a-f]{6}-[a-z]{2}\d*-[0-9a-f]{8}-[0-9a-z]+)`/.exec(doc)?.[1];
+    expect(example?.startsWith(jobNamePrefix('RewardDS'))).toBe(true);
+    expect(example).toMatch(/^[a-z0-9-]+-(tg|bp|tr|sq|sc|ss|tt\d+|rf\d+|ev)-[0-9a-f]{8}-[0-9a-z]{5,}$/);
+  });
+
+  it('names the state machine log group as the template does', () => {
+    expect(doc).toContain('/aws/vendedlogs/states/<stack>-pipeline-<stack id>');
+  });
+});
+
+describe('the definition against the States Language (asl-validator)', () => {
+  interface AslValidation {
+    isValid: boolean;
+    errors: { message: string; path?: string }[];
+    errorsText: (separator?: string) => string;
+  }
+  // CommonJS without type declarations: typed here, at the one place it is called.
+  const validate = createRequire(import.meta.url)('asl-validator') as (
+    definition: unknown,
+    options?: { checkPaths?: boolean; checkArn?: boolean },
+  ) => AslValidation;
+  /** The DefinitionString as plain ASL, every reference resolved the way local mode resolves it. */
+  const resolved = () => {
+    const templates = [template.toJSON() as StackTemplate];
+    return stateMachineOf(templates, localNames(templates)).definition;
+  };
+
+  it('is valid ASL, Resource ARNs and JSONPath expressions included', () => {
+    const result = validate(resolved(), { checkPaths: true, checkArn: true });
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('is refused when broken (the validator really checks): a Next to no state, a bad path', () => {
+    const broken = structuredClone(resolved());
+    broken.States['Release DP models']!.Next = 'No such state';
+    expect(validate(broken).isValid).toBe(false);
+    const badPath = structuredClone(resolved());
+    badPath.States['Release DP models']!.ResultPath = 'release';
+    expect(validate(badPath).isValid).toBe(false);
   });
 });

@@ -20,6 +20,13 @@ function imageDirectory(): string | undefined {
   return dir;
 }
 
+/** The base models every test stack is deployed with (the app requires them; see infra/settings.ts). */
+export const TEST_MODELS = {
+  bucket: 'rewardds-test-models',
+  generatorBaseModel: 's3://rewardds-test-models/base/qwen2.5-0.5b-instruct/',
+  targetBaseModel: 's3://rewardds-test-models/base/qwen2.5-7b-instruct/',
+};
+
 export function synthStack(
   options: { plugins?: (app: App) => IPolicyValidationPlugin[]; props?: RewardDsStackProps } = {},
 ) {
@@ -29,6 +36,11 @@ export function synthStack(
     env: { account: '111122223333', region: 'us-east-1' },
     jobImageDirectory: imageDirectory(),
     ...options.props,
+    settings: {
+      generatorBaseModel: TEST_MODELS.generatorBaseModel,
+      targetBaseModel: TEST_MODELS.targetBaseModel,
+      ...options.props?.settings,
+    },
   });
   return { app, stack };
 }

@@ -5,6 +5,8 @@ import {
   buildJobRequest,
   hasLocalStorage,
   jobName,
+  jobNamePrefix,
+  JobRequestError,
   STAGE_TRAITS,
   type StageSpec,
 } from '../../../core/sagemaker/index.js';
@@ -262,16 +264,22 @@ describe('buildJobRequest', () => {
 });
 
 describe('jobName', () => {
-  it('is a valid SageMaker name of at most 63 characters for any run, stage and round', () => {
+  // Stack names: letters, digits and hyphens, starting with a letter, up to 128 characters.
+  const stackNames = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,127}$/);
+
+  it('is a valid SageMaker name of at most 63 characters for any stack, run, stage and round', () => {
     fc.assert(
       fc.property(
+        stackNames,
         fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,79}$/),
         fc.constantFrom(...STAGES),
         fc.integer({ min: 0, max: 64 }),
         fc.integer({ min: 0, max: 4_102_444_800_000 }),
         fc.double({ min: 0, max: 0.999999, noNaN: true }),
-        (runId, stage, round, now, r) => {
-          const name = jobName(runId, stage, round, now, () => r);
+        (stackName, runId, stage, round, now, r) => {
+          const prefix = jobNamePrefix(stackName);
+          const name = jobName(prefix, runId, stage, round, now, () => r);
+          expect(name.startsWith(prefix)).toBe(true);
           expect(name.length).toBeLessThanOrEqual(63);
           expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
         },
@@ -279,11 +287,45 @@ describe('jobName', () => {
     );
   });
 
+  it('stays within 63 characters in the longest case: 128-character stack name, round 64, the year 2100', () => {
+    const name = jobName(
+      jobNamePrefix(`R${'x'.repeat(127)}`),
+      'r'.repeat(80),
+      'score',
+      64,
+      4_102_444_800_000,
+      () => 0.999999,
+    );
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+  });
+
   it('differs between two attempts of the same stage', () => {
-    const a = jobName(RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.1);
-    const b = jobName(RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.2);
-    const c = jobName(RUN_ID, 'train-target', 1, 1_760_000_000_001, () => 0.1);
+    const prefix = jobNamePrefix('RewardDS');
+    const a = jobName(prefix, RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.1);
+    const b = jobName(prefix, RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.2);
+    const c = jobName(prefix, RUN_ID, 'train-target', 1, 1_760_000_000_001, () => 0.1);
     expect(new Set([a, b, c]).size).toBe(3);
-    expect(a).toMatch(/^rds-tt1-[0-9a-f]{8}-[0-9a-z]+$/);
+    expect(a).toMatch(/^rewardds-[0-9a-f]{6}-tt1-[0-9a-f]{8}-[0-9a-z]+$/);
+  });
+
+  it('gives each stack its own prefix, none a prefix of another (the IAM scope is `<prefix>*`)', () => {
+    const names = ['RewardDS', 'rewardds', 'RewardDS-prod', 'RewardDS-prod-2', 'RewardDS-staging-eu-west-1', 'R'];
+    const prefixes = names.map(jobNamePrefix);
+    expect(new Set(prefixes).size).toBe(names.length);
+    for (const a of prefixes) for (const b of prefixes) if (a !== b) expect(b.startsWith(a)).toBe(false);
+    expect(jobNamePrefix('RewardDS')).toMatch(/^rewardds-[0-9a-f]{6}-$/);
+    expect(jobNamePrefix('RewardDS-staging-eu-west-1')).toMatch(/^rewardds-s-[0-9a-f]{6}-$/);
+    // Lower case only: SageMaker lowercases job names in ARNs, and IAM matches ARNs case-sensitively.
+    fc.assert(
+      fc.property(stackNames, (n) => {
+        expect(jobNamePrefix(n)).toMatch(/^[a-z0-9-]{1,18}$/);
+      }),
+    );
+  });
+
+  it('refuses a prefix that is not one jobNamePrefix makes', () => {
+    for (const bad of ['', 'rds', 'Rds-', 'rds--', `${'a'.repeat(18)}-`])
+      expect(() => jobName(bad, RUN_ID, 'score', 1, 0, () => 0)).toThrow(JobRequestError);
   });
 });
