@@ -360,33 +360,54 @@ function checkMechanism({ sampleRate, noiseMultiplier, steps }: Mechanism): void
   }
 }
 
-/** ε of several DP-SGD runs on the same records, composed, in one direction of add/remove. */
-export function pldEpsilonInDirection(
+export interface ComposedPrivacyLoss {
+  /** The smallest ε ≥ 0 whose δ(ε) is at most `delta`: ∞ when the grid was refused or σ = 0. */
+  epsilon(delta: number): number;
+}
+
+/**
+ * The composed PLD of DP-SGD runs on the same records in one direction of add/remove, built
+ * once and queried for as many δ as needed.
+ */
+export function composedPrivacyLoss(
   mechanisms: readonly Mechanism[],
-  delta: number,
   direction: PldDirection,
   { discretization = DEFAULT_DISCRETIZATION, maxGridPoints = MAX_GRID_POINTS }: PldOptions = {},
-): number {
-  if (!(delta > 0 && delta < 1)) throw new RangeError(`delta must lie in (0, 1), got ${delta}`);
+): ComposedPrivacyLoss {
   mechanisms.forEach(checkMechanism);
-  const active = mechanisms.filter((m) => m.sampleRate > 0 && m.steps > 0);
-  if (active.some((m) => m.noiseMultiplier === 0)) return Infinity;
-  if (active.length === 0) return 0;
   if (!(discretization > 0 && discretization <= 0.1)) {
     throw new RangeError(`discretization must lie in (0, 0.1], got ${discretization}`);
   }
-  const pld = compose(active, direction, discretization, maxGridPoints);
-  return pld === null ? Infinity : epsilonOf(pld, delta, discretization);
+  const active = mechanisms.filter((m) => m.sampleRate > 0 && m.steps > 0);
+  const pld = active.some((m) => m.noiseMultiplier === 0)
+    ? null
+    : active.length === 0
+      ? { offset: 0, pmf: new Float64Array(1), infinity: 0 }
+      : compose(active, direction, discretization, maxGridPoints);
+  return {
+    epsilon(delta: number): number {
+      if (!(delta > 0 && delta < 1)) throw new RangeError(`delta must lie in (0, 1), got ${delta}`);
+      return pld === null ? Infinity : epsilonOf(pld, delta, discretization);
+    },
+  };
 }
 
 /**
  * The (ε, δ) guarantee's ε of DP-SGD runs on the same records, composed, under add/remove
- * neighbouring: the worse of the two directions. Infinity when the loss grid would exceed
- * MAX_GRID_POINTS (only for ε far beyond any useful budget) or a run has no noise.
+ * neighbouring, for each δ: the worse of the two directions. Infinity when the loss grid
+ * would exceed maxGridPoints (only for ε far beyond any useful budget) or a run has no noise.
  */
+export function pldEpsilons(
+  mechanisms: readonly Mechanism[],
+  deltas: readonly number[],
+  options: PldOptions = {},
+): number[] {
+  const remove = composedPrivacyLoss(mechanisms, 'remove', options);
+  const add = composedPrivacyLoss(mechanisms, 'add', options);
+  return deltas.map((delta) => Math.max(remove.epsilon(delta), add.epsilon(delta)));
+}
+
+/** pldEpsilons for one δ. */
 export function pldEpsilon(mechanisms: readonly Mechanism[], delta: number, options: PldOptions = {}): number {
-  return Math.max(
-    pldEpsilonInDirection(mechanisms, delta, 'remove', options),
-    pldEpsilonInDirection(mechanisms, delta, 'add', options),
-  );
+  return pldEpsilons(mechanisms, [delta], options)[0]!;
 }
