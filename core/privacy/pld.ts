@@ -64,7 +64,8 @@ const logTail = (z: number) => logErfc(z / Math.SQRT2) - Math.LN2;
 function intervalMasses(points: Float64Array): Float64Array {
   const upper = new Float64Array(points.length); // log Φ̄(z)
   const lower = new Float64Array(points.length); // log Φ(z)
-  points.forEach((z, k) => {
+  for (let k = 0; k < points.length; k++) {
+    const z = points[k]!;
     if (z >= 0) {
       upper[k] = logTail(z);
       lower[k] = Math.log1p(-Math.exp(upper[k]!));
@@ -72,7 +73,7 @@ function intervalMasses(points: Float64Array): Float64Array {
       lower[k] = logTail(-z);
       upper[k] = Math.log1p(-Math.exp(lower[k]!));
     }
-  });
+  }
   const masses = new Float64Array(points.length - 1);
   for (let k = 0; k + 1 < points.length; k++) {
     const a = points[k]!;
@@ -183,18 +184,18 @@ function cachedStepPld(
 
 /** log Σ p_i e^{λ·loss_i} over the finite part of a step PLD. */
 function logMoment(step: StepPld, lambda: number, h: number): number {
-  let max = -Infinity;
-  step.pmf.forEach((p, i) => {
-    if (p > 0) max = Math.max(max, lambda * (step.offset + i) * h);
-  });
+  const { pmf, offset } = step;
+  // The largest exponent sits at the far end of the grid in λ's direction.
+  const shift = lambda * (lambda > 0 ? offset + pmf.length - 1 : offset) * h;
   let sum = 0;
-  step.pmf.forEach((p, i) => {
-    if (p > 0) sum += p * Math.exp(lambda * (step.offset + i) * h - max);
-  });
-  return Math.log(sum) + max;
+  for (let i = 0; i < pmf.length; i++) {
+    const p = pmf[i]!;
+    if (p > 0) sum += p * Math.exp(lambda * (offset + i) * h - shift);
+  }
+  return Math.log(sum) + shift;
 }
 
-const LAMBDAS = [0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300];
+const LAMBDAS = [0.1, 0.3, 1, 3, 10, 30, 100];
 
 /** In-place radix-2 FFT of (re, im); `inverse` leaves the result unscaled. */
 function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
@@ -303,16 +304,21 @@ function compose(
   for (const { step, steps } of parts) {
     re.fill(0);
     im.fill(0);
-    step.pmf.forEach((p, i) => {
+    for (let i = 0; i < step.pmf.length; i++) {
       const k = (((step.offset + i) % n) + n) % n;
-      re[k]! += p;
-    });
+      re[k]! += step.pmf[i]!;
+    }
     fft(re, im, false);
     for (let k = 0; k < n; k++) {
-      // z^T in polar form; |z| ≤ 1, so the power only shrinks.
-      const r = Math.hypot(re[k]!, im[k]!);
+      // z^T in polar form; |z| ≤ 1, so the power only shrinks (often to nothing).
+      const logMagnitude = steps * Math.log(Math.hypot(re[k]!, im[k]!));
+      if (logMagnitude < -745) {
+        accRe[k] = 0;
+        accIm[k] = 0;
+        continue;
+      }
       const theta = Math.atan2(im[k]!, re[k]!);
-      const magnitude = r ** steps;
+      const magnitude = Math.exp(logMagnitude);
       const pr = magnitude * Math.cos(steps * theta);
       const pi = magnitude * Math.sin(steps * theta);
       const ar = accRe[k]!;

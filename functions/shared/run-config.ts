@@ -44,6 +44,8 @@ export const RunConfigSchema = z.strictObject({
       clipNorm: z.number().positive().max(1000).default(1.0),
       /** The generation proxy's share: the two proxies' own ε stand in ratio split : (1 − split) (docs/privacy.md). */
       split: z.number().gt(0).lt(1).default(0.5),
+      /** How ε is computed and σ planned (docs/privacy.md, "Accounting"): privacy loss distribution or Rényi DP. */
+      accountant: z.enum(['rdp', 'pld']).default('pld'),
     })
     .prefault({}),
   generator: proxyModel,

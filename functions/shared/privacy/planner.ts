@@ -8,9 +8,33 @@
  * searches are over monotone functions (ε falls as σ grows; the composed total grows with
  * the per-model budgets), so bracketing root finders are safe.
  */
+import { DEFAULT_DISCRETIZATION, pldEpsilon } from '../../../core/privacy/pld.js';
 import { resolveDelta, type RunConfig } from '../run-config.js';
-import { rdpToEpsilon } from './conversion.js';
+import { composeEpsilon, rdpToEpsilon } from './conversion.js';
 import { DEFAULT_ORDERS, rdpCurve, type Mechanism } from './rdp.js';
+
+export type AccountantName = 'rdp' | 'pld';
+
+/**
+ * The PLD planner's grid width: ten times dp-accounting's default, for speed. The grids nest
+ * (every point of the 1e-4 grid is kept), so the finer connect-the-dots PLD is dominated by
+ * this one: any recomputation at the default width gives an ε at or below the plan's.
+ */
+export const PLANNER_DISCRETIZATION = 10 * DEFAULT_DISCRETIZATION;
+// Loss grids beyond this belong to σ far too small for any budget ≤ 100: ε = ∞ without the work.
+const PLANNER_MAX_GRID_POINTS = 2 ** 18;
+
+/** The ε of DP-SGD runs composed, as the named accountant computes it (what a plan promises). */
+export function accountedEpsilon(
+  accountant: AccountantName,
+  mechanisms: readonly Mechanism[],
+  delta: number,
+  discretization = PLANNER_DISCRETIZATION,
+): number {
+  return accountant === 'pld'
+    ? pldEpsilon(mechanisms, delta, { discretization, maxGridPoints: PLANNER_MAX_GRID_POINTS })
+    : composeEpsilon(mechanisms, delta);
+}
 
 /** A noise multiplier above this trains nothing useful; a plan needing more is refused. */
 export const MAX_NOISE_MULTIPLIER = 50;
@@ -41,7 +65,9 @@ export interface PrivacyPlan {
   epsilon: number;
   targetEpsilon: number;
   delta: number;
-  accountant: 'rdp';
+  accountant: AccountantName;
+  /** The PLD's grid width (PLD plans only): Release recomputes ε on the same grid. */
+  discretization?: number;
   split: number;
   generator: ModelPlan;
   reward: ModelPlan;
@@ -89,7 +115,11 @@ class ModelAccountant {
   constructor(
     readonly schedule: Schedule,
     readonly delta: number,
+    /** RDP curves, or PLD ε, shared by both proxies. */
     private readonly curves: Map<string, number[]>,
+    readonly accountant: AccountantName,
+    /** For PLD: the RDP accountant of the same schedule, whose σ brackets the search. */
+    private readonly guide?: ModelAccountant,
   ) {}
 
   mechanism(noiseMultiplier: number): Mechanism {
@@ -107,7 +137,16 @@ class ModelAccountant {
   }
 
   epsilon(noiseMultiplier: number): number {
-    return rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: this.curve(noiseMultiplier), delta: this.delta }).epsilon;
+    if (this.accountant === 'rdp') {
+      return rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: this.curve(noiseMultiplier), delta: this.delta }).epsilon;
+    }
+    const key = `pld|${this.schedule.sampleRate}|${this.schedule.steps}|${noiseMultiplier}`;
+    let epsilon = this.curves.get(key)?.[0];
+    if (epsilon === undefined) {
+      epsilon = accountedEpsilon('pld', [this.mechanism(noiseMultiplier)], this.delta);
+      this.curves.set(key, [epsilon]);
+    }
+    return epsilon;
   }
 
   /**
@@ -116,12 +155,12 @@ class ModelAccountant {
    * log ε against log σ, which is nearly linear, so a handful of evaluations suffice.
    */
   noiseFor(budget: number): number | null {
-    if (this.epsilon(MAX_NOISE_MULTIPLIER) > budget) return null;
-    if (this.epsilon(MIN_NOISE_MULTIPLIER) <= budget) return MIN_NOISE_MULTIPLIER;
     const logBudget = Math.log(budget);
     const g = (u: number) => Math.log(this.epsilon(Math.exp(u))) - logBudget;
-    let a = Math.log(MIN_NOISE_MULTIPLIER); // g(a) > 0: too little noise
-    let b = Math.log(MAX_NOISE_MULTIPLIER); // g(b) ≤ 0: enough noise
+    const bracket = this.bracket(budget);
+    if (bracket === null) return null;
+    if (bracket === 'min') return MIN_NOISE_MULTIPLIER;
+    let [a, b] = bracket; // g(a) > 0: too little noise; g(b) ≤ 0: enough noise
     let ga = g(a);
     let gb = g(b);
     let side = 0;
@@ -144,6 +183,28 @@ class ModelAccountant {
     }
     return Math.exp(b);
   }
+
+  /**
+   * log σ below and above the answer, or null (even MAX is not enough), or 'min'. Each PLD
+   * evaluation costs a composition, so the PLD search starts next to the RDP σ for the same
+   * budget: RDP is looser, so its σ is (nearly always) enough noise for the PLD too.
+   */
+  private bracket(budget: number): [number, number] | 'min' | null {
+    const full = (): [number, number] | 'min' | null => {
+      if (this.epsilon(MAX_NOISE_MULTIPLIER) > budget) return null;
+      if (this.epsilon(MIN_NOISE_MULTIPLIER) <= budget) return 'min';
+      return [Math.log(MIN_NOISE_MULTIPLIER), Math.log(MAX_NOISE_MULTIPLIER)];
+    };
+    const rdp = this.guide?.noiseFor(budget);
+    if (rdp === undefined || rdp === null || rdp <= MIN_NOISE_MULTIPLIER) return full();
+    if (this.epsilon(rdp) > budget) return full();
+    for (const factor of [0.85, 0.6]) {
+      const low = rdp * factor;
+      if (low <= MIN_NOISE_MULTIPLIER) break;
+      if (this.epsilon(low) > budget) return [Math.log(low), Math.log(rdp)];
+    }
+    return this.epsilon(MIN_NOISE_MULTIPLIER) <= budget ? 'min' : [Math.log(MIN_NOISE_MULTIPLIER), Math.log(rdp)];
+  }
 }
 
 interface Allocation {
@@ -161,6 +222,14 @@ function allocate(
   const generator = models.generator.noiseFor(split * t);
   const reward = models.reward.noiseFor((1 - split) * t);
   if (generator === null || reward === null) return null;
+  if (models.generator.accountant === 'pld') {
+    const total = accountedEpsilon(
+      'pld',
+      [models.generator.mechanism(generator), models.reward.mechanism(reward)],
+      delta,
+    );
+    return { noise: { generator, reward }, total };
+  }
   // RDP composition: the two curves add order by order (the same sums composeEpsilon makes).
   const g = models.generator.curve(generator);
   const r = models.reward.curve(reward);
@@ -196,10 +265,16 @@ function schedules(records: number, config: RunConfig): Record<ModelName, Schedu
 function accountants(records: number, config: RunConfig, delta: number): Record<ModelName, ModelAccountant> {
   const s = schedules(records, config);
   const curves = new Map<string, number[]>();
-  return {
-    generator: new ModelAccountant(s.generator, delta, curves),
-    reward: new ModelAccountant(s.reward, delta, curves),
-  };
+  const { accountant } = config.privacy;
+  const model = (name: ModelName) =>
+    new ModelAccountant(
+      s[name],
+      delta,
+      curves,
+      accountant,
+      accountant === 'pld' ? new ModelAccountant(s[name], delta, curves, 'rdp') : undefined,
+    );
+  return { generator: model('generator'), reward: model('reward') };
 }
 
 /** The fewest records (≥ `from`) whose plan is feasible for `target`, searched by doubling then bisection. */
@@ -263,7 +338,11 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
     const minimumEpsilon = Number.isFinite(floor) ? ceilSignificant(floor, 3) : undefined;
     // Even a mechanism that leaks nothing gets ε > 0 from the RDP→(ε, δ) conversion,
     // because the accountant's orders stop at 63: below that, no N or σ helps.
-    const certifiable = rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: DEFAULT_ORDERS.map(() => 0), delta }).epsilon;
+    // The PLD has no such floor.
+    const certifiable =
+      config.privacy.accountant === 'rdp'
+        ? rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: DEFAULT_ORDERS.map(() => 0), delta }).epsilon
+        : 0;
     const minimumRecords = target > certifiable ? fewestRecordsFor(target, records, config) : undefined;
     const allowed = minimumEpsilon === undefined ? 'no finite ε' : `ε ≥ ${fmt(minimumEpsilon)}`;
     const remedy =
@@ -336,7 +415,8 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
     epsilon: best.total,
     targetEpsilon: target,
     delta,
-    accountant: 'rdp',
+    accountant: config.privacy.accountant,
+    ...(config.privacy.accountant === 'pld' ? { discretization: PLANNER_DISCRETIZATION } : {}),
     split,
     generator: modelPlan('generator'),
     reward: modelPlan('reward'),
