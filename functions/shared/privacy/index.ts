@@ -21,7 +21,10 @@ export {
   type EpsilonAtOrder,
 } from './conversion.js';
 export {
+  accountedEpsilon,
   InfeasiblePlanError,
+  PLANNER_DISCRETIZATION,
+  type AccountantName,
   MAX_NOISE_MULTIPLIER,
   MIN_NOISE_MULTIPLIER,
   PLAN_TOLERANCE,
