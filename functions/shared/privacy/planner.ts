@@ -281,6 +281,7 @@ function accountants(records: number, config: RunConfig, delta: number): Record<
 function fewestRecordsFor(target: number, from: number, config: RunConfig): number | undefined {
   const feasible = (records: number) => {
     const delta = resolveDelta(config.privacy.delta, records);
+    if (!(delta < 1 / records)) return false; // refused for these records whatever the noise
     return (
       (smallestTotal(config.privacy.split, accountants(records, config, delta), delta)?.total ?? Infinity) <= target
     );
@@ -302,6 +303,7 @@ function fewestRecordsFor(target: number, from: number, config: RunConfig): numb
 
 /** Rounds up to `digits` significant digits, so a suggested ε is never just below the true floor. */
 function ceilSignificant(x: number, digits: number): number {
+  if (!(x > 0)) return 0;
   const unit = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
   return Number((Math.ceil(x / unit - 1e-9) * unit).toPrecision(digits + 2));
 }
@@ -325,6 +327,14 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
     }
   }
   const delta = resolveDelta(config.privacy.delta, records);
+  if (!(delta < 1 / records)) {
+    // With δ ≥ 1/N, "publish one record at random" is (0, δ)-DP: the guarantee means nothing.
+    throw new InfeasiblePlanError(
+      `δ = ${delta} is not below 1/N = 1/${records.toLocaleString('en-US')} = ${fmt(1 / records, 4)}: ` +
+        `δ must be smaller than ${fmt(1 / records, 4)} (the customary choice is at most 1/(10·N) = ` +
+        `${fmt(1 / (10 * records), 4)}; privacy.delta "auto" picks min(1e-5, 1/(10·N)))`,
+    );
+  }
   const models = accountants(records, config, delta);
 
   const floorAllocation = smallestTotal(split, models, delta);
