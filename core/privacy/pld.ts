@@ -347,15 +347,17 @@ function epsilonOf(pld: ComposedPld, delta: number, h: number): number {
     const loss = (pld.offset + i) * h;
     const deltaAt = pld.infinity + above - Math.exp(loss) * aboveQ;
     if (loss <= 0 || deltaAt > delta) {
-      if (aboveQ === 0) return Math.max(0, loss);
-      const epsilon = Math.log((pld.infinity + above - delta) / aboveQ);
-      return Math.max(0, epsilon);
+      const excess = pld.infinity + above - delta;
+      if (aboveQ === 0 || excess <= aboveQ) return 0; // δ(0) ≤ δ already
+      return Math.log(excess / aboveQ);
     }
     const p = Math.max(0, pld.pmf[i]!);
     above += p;
     aboveQ += p * Math.exp(-loss);
   }
-  return 0;
+  // Every loss is above 0 and δ(lowest loss) ≤ δ: solve on [0, lowest loss].
+  const excess = pld.infinity + above - delta;
+  return aboveQ === 0 || excess <= aboveQ ? 0 : Math.log(excess / aboveQ);
 }
 
 function checkMechanism({ sampleRate, noiseMultiplier, steps }: Mechanism): void {
