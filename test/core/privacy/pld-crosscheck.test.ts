@@ -11,7 +11,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DISCRETIZATION, pldEpsilons } from '../../../core/privacy/pld.js';
-import { mechanismEpsilon, type Mechanism } from '../../../functions/shared/privacy/index.js';
+import {
+  mechanismEpsilon,
+  PLAN_TOLERANCE,
+  planPrivacy,
+  type Mechanism,
+} from '../../../functions/shared/privacy/index.js';
+import { parseRunConfig } from '../../../functions/shared/run-config.js';
 import { runPythonJson } from '../../helpers/python.js';
 
 const DP_ACCOUNTING = String.raw`
@@ -69,6 +75,19 @@ const cases: Case[] = [
   })),
 ];
 
+// A whole PLD plan (both proxies composed), confirmed at dp-accounting's default grid.
+const PLANNED = planPrivacy({ records: 1693, config: parseRunConfig({}) });
+cases.push({
+  label: 'the default PLD plan for 1,693 records',
+  ms: [PLANNED.generator, PLANNED.reward].map(({ sampleRate, noiseMultiplier, steps }) => ({
+    sampleRate,
+    noiseMultiplier,
+    steps,
+  })),
+  h: DEFAULT_DISCRETIZATION,
+  deltas: [PLANNED.delta],
+});
+
 describe("the PLD accountant agrees with dp-accounting's PLDAccountant (live, from the venv)", () => {
   let reference: number[][];
   let ours: number[][];
@@ -102,5 +121,12 @@ describe("the PLD accountant agrees with dp-accounting's PLDAccountant (live, fr
     });
     // In practice the two agree far more closely than the tolerance.
     expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('plans a total that dp-accounting confirms: within 1 % of the target, from below', () => {
+    expect(PLANNED.accountant).toBe('pld');
+    const confirmed = reference[cases.length - 1]![0]!;
+    expect(confirmed).toBeLessThanOrEqual(PLANNED.targetEpsilon);
+    expect(confirmed).toBeGreaterThanOrEqual((1 - PLAN_TOLERANCE) * PLANNED.targetEpsilon);
   });
 });
