@@ -231,18 +231,22 @@ function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
   }
 }
 
-let twiddleCache: { n: number; cos: Float64Array; sin: Float64Array } | undefined;
+// One table per transform size: the two directions use different sizes, alternately.
+const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
 function twiddles(n: number) {
-  if (twiddleCache?.n !== n) {
+  let table = twiddleCache.get(n);
+  if (table === undefined) {
     const cos = new Float64Array(n / 2);
     const sin = new Float64Array(n / 2);
     for (let k = 0; k < n / 2; k++) {
       cos[k] = Math.cos((2 * Math.PI * k) / n);
       sin[k] = Math.sin((2 * Math.PI * k) / n);
     }
-    twiddleCache = { n, cos, sin };
+    if (twiddleCache.size > 8) twiddleCache.clear();
+    table = { cos, sin };
+    twiddleCache.set(n, table);
   }
-  return twiddleCache;
+  return table;
 }
 
 /** The composed PLD in one direction: pmf[i] at loss (offset + i)·h, plus the mass at +∞. */
@@ -298,7 +302,6 @@ function compose(
 
   const re = new Float64Array(n);
   const im = new Float64Array(n);
-  re.fill(0);
   const accRe = new Float64Array(n).fill(1);
   const accIm = new Float64Array(n);
   for (const { step, steps } of parts) {
