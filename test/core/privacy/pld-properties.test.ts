@@ -31,7 +31,9 @@ describe('PLD accountant', () => {
   it('falls as σ grows and grows with the steps and the sampling rate', () => {
     const eps = (m: Partial<typeof base>) => pldEpsilon([{ ...base, ...m }], 1e-5, COARSE);
     const sigmas = [0.6, 0.8, 1.2, 2, 4].map((noiseMultiplier) => eps({ noiseMultiplier }));
-    sigmas.slice(1).forEach((e, k) => expect(e).toBeLessThan(sigmas[k]!));
+    sigmas.slice(1).forEach((e, k) => {
+      expect(e).toBeLessThan(sigmas[k]!);
+    });
     expect(eps({ steps: 400 })).toBeGreaterThan(eps({}));
     expect(eps({ sampleRate: 0.04 })).toBeGreaterThan(eps({}));
   });
