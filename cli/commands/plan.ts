@@ -4,10 +4,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { InfeasiblePlanError, planPrivacy, type ModelPlan, type PrivacyPlan } from '../../core/privacy/index.js';
+import {
+  InfeasiblePlanError,
+  planPrivacy,
+  type AccountantName,
+  type ModelPlan,
+  type PrivacyPlan,
+} from '../../core/privacy/index.js';
 import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
 
-const HELP = `usage: rewardds plan --records N [--epsilon E] [--delta D] [--config run.json] [--json]
+const HELP = `usage: rewardds plan --records N [--epsilon E] [--delta D] [--accountant rdp|pld] [--config run.json] [--json]
 
 Plans the DP-SGD noise of the two proxy trainings so that, composed, they spend the
 privacy budget (ε, δ) on N private records.
@@ -15,7 +21,8 @@ privacy budget (ε, δ) on N private records.
 options:
   --records N       number of private training records (required)
   --epsilon E       total ε for both DP models together (default: the config's, else 8)
-  --delta D         δ, a number or "auto" = min(1e-5, 1/(10·N)) (default: the config's, else auto)
+  --delta D         δ, a number below 1/N or "auto" = min(1e-5, 1/(10·N)) (default: the config's, else auto)
+  --accountant A    pld (privacy loss distribution) or rdp (Rényi DP) (default: the config's, else pld)
   --config FILE     a run config JSON (batch sizes, epochs, clipNorm, split are read from it)
   --json            print one JSON object instead of a table
   -h, --help        this text
@@ -54,6 +61,11 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   return value as Record<string, unknown>;
 }
 
+/** The neighbouring relation of every guarantee here (docs/privacy.md): add/remove one record, N public. */
+export const NEIGHBOURING = 'add-remove';
+
+const ACCOUNTANT_LABEL: Record<AccountantName, string> = { pld: 'PLD', rdp: 'RDP' };
+
 /** The `--json` document: the composed total and what each DP job is given. */
 export function planSummary(plan: PrivacyPlan) {
   const model = ({ noiseMultiplier, sampleRate, steps, epsilon }: ModelPlan) => ({
@@ -62,10 +74,38 @@ export function planSummary(plan: PrivacyPlan) {
     steps,
     epsilon,
   });
-  return { epsilon: plan.epsilon, delta: plan.delta, generator: model(plan.generator), reward: model(plan.reward) };
+  return {
+    epsilon: plan.epsilon,
+    delta: plan.delta,
+    accountant: plan.accountant,
+    neighbouring: NEIGHBOURING,
+    generator: model(plan.generator),
+    reward: model(plan.reward),
+  };
 }
 
-export function planTable(plan: PrivacyPlan, records: number): string {
+/** One line per accountant: the σ each needs for the same target (the other may refuse it). */
+function comparisonLines(plan: PrivacyPlan, other: PrivacyPlan | InfeasiblePlanError): string[] {
+  const sigmas = (p: PrivacyPlan) =>
+    `σ_G ${p.generator.noiseMultiplier.toFixed(4)}, σ_R ${p.reward.noiseMultiplier.toFixed(4)}`;
+  const lines = [`Noise for the same target: ${ACCOUNTANT_LABEL[plan.accountant]} ${sigmas(plan)} (this plan)`];
+  if (other instanceof InfeasiblePlanError) {
+    const name = plan.accountant === 'pld' ? 'RDP' : 'PLD';
+    lines.push(`                           ${name} cannot meet it`);
+    return lines;
+  }
+  const pld = plan.accountant === 'pld' ? plan : other;
+  const rdp = plan.accountant === 'pld' ? other : plan;
+  const saved = (name: 'generator' | 'reward') =>
+    (100 * (1 - pld[name].noiseMultiplier / rdp[name].noiseMultiplier)).toFixed(1);
+  lines.push(
+    `                           ${ACCOUNTANT_LABEL[other.accountant]} ${sigmas(other)}`,
+    `PLD needs ${saved('generator')} % (generator) and ${saved('reward')} % (reward) less noise than RDP for the same ε`,
+  );
+  return lines;
+}
+
+export function planTable(plan: PrivacyPlan, records: number, other?: PrivacyPlan | InfeasiblePlanError): string {
   const header = ['', 'noise σ', 'sample rate q', 'steps', 'batch', 'epochs', 'clip C', 'ε alone'];
   const row = (label: string, m: ModelPlan) => [
     label,
@@ -86,11 +126,13 @@ export function planTable(plan: PrivacyPlan, records: number): string {
       .trimEnd(),
   );
   return [
-    `Privacy plan for ${records.toLocaleString('en-US')} records (RDP accountant, split ${plan.split})`,
+    `Privacy plan for ${records.toLocaleString('en-US')} records (${ACCOUNTANT_LABEL[plan.accountant]} accountant, ` +
+      `add/remove-one-record DP with N public, split ${plan.split})`,
     '',
     ...lines,
     '',
     `Both trainings together: ε = ${plan.epsilon.toFixed(3)} (target ${plan.targetEpsilon}), δ = ${plan.delta.toExponential(2)}`,
+    ...(other === undefined ? [] : ['', ...comparisonLines(plan, other)]),
   ].join('\n');
 }
 
@@ -102,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
         records: { type: 'string' },
         epsilon: { type: 'string' },
         delta: { type: 'string' },
+        accountant: { type: 'string' },
         config: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -120,16 +163,35 @@ export async function run(argv: string[]): Promise<number> {
     }
     const epsilon = parsePositiveNumber('--epsilon', values.epsilon);
     const delta = values.delta === 'auto' ? 'auto' : parsePositiveNumber('--delta', values.delta);
+    if (values.accountant !== undefined && values.accountant !== 'rdp' && values.accountant !== 'pld') {
+      throw new UsageError(`--accountant must be rdp or pld, got '${values.accountant}'`);
+    }
 
     const raw = values.config ? await readConfigFile(values.config) : {};
     // Flags override the file before validation, so their range errors name the config key.
     const privacy = { ...(raw.privacy as Record<string, unknown> | undefined) };
     if (epsilon !== undefined) privacy.epsilon = epsilon;
     if (delta !== undefined) privacy.delta = delta;
+    if (values.accountant !== undefined) privacy.accountant = values.accountant;
     const config = parseRunConfig({ ...raw, privacy }, values.config ?? 'command line');
 
     const plan = planPrivacy({ records, config });
-    console.log(values.json ? JSON.stringify(planSummary(plan)) : planTable(plan, records));
+    if (values.json) {
+      console.log(JSON.stringify(planSummary(plan)));
+      return 0;
+    }
+    const otherAccountant: AccountantName = plan.accountant === 'pld' ? 'rdp' : 'pld';
+    let other: PrivacyPlan | InfeasiblePlanError;
+    try {
+      other = planPrivacy({
+        records,
+        config: { ...config, privacy: { ...config.privacy, accountant: otherAccountant } },
+      });
+    } catch (error) {
+      if (!(error instanceof InfeasiblePlanError)) throw error;
+      other = error;
+    }
+    console.log(planTable(plan, records, other));
     return 0;
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

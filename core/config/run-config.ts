@@ -48,6 +48,11 @@ export const RunConfigSchema = z.strictObject({
       clipNorm: z.number().positive().max(1000).default(1.0).describe('per-record clipping norm C'),
       /** The generation proxy's share: the two proxies' own ε stand in ratio split : (1 − split) (docs/privacy.md). */
       split: z.number().gt(0).lt(1).default(0.5).describe('share of the budget for the generation proxy'),
+      /** How ε is computed and σ planned (docs/privacy.md): privacy loss distribution or Rényi DP. */
+      accountant: z
+        .enum(['rdp', 'pld'])
+        .default('pld')
+        .describe('privacy accountant that plans σ and checks the budget: `pld` (tighter) or `rdp`'),
     })
     .prefault({}),
   generator: proxyModel,

@@ -12,7 +12,7 @@
 import { composeRdp, DEFAULT_ORDERS, type Mechanism } from './rdp.js';
 
 export interface EpsilonAtOrder {
-  /** The (ε, δ) guarantee's ε; Infinity when no order gives a finite bound. */
+  /** The (ε, δ) guarantee's ε, at least 0; Infinity when no order gives a finite bound. */
   epsilon: number;
   /** The RDP order that gave the smallest ε (NaN when none did). */
   order: number;
@@ -47,7 +47,8 @@ export function rdpToEpsilon({
     if (!sawNumber || epsilon < best.epsilon) best = { epsilon, order: alpha };
     sawNumber = true;
   });
-  return best;
+  // A large δ can push the bound below 0 (Opacus returns it as is); no guarantee has ε < 0.
+  return { epsilon: Math.max(0, best.epsilon), order: best.order };
 }
 
 /** ε and best order of several DP-SGD runs on the same records, composed in RDP. */

@@ -21,7 +21,10 @@ export {
   type EpsilonAtOrder,
 } from './conversion.js';
 export {
+  accountedEpsilon,
   InfeasiblePlanError,
+  PLANNER_DISCRETIZATION,
+  type AccountantName,
   MAX_NOISE_MULTIPLIER,
   MIN_NOISE_MULTIPLIER,
   PLAN_TOLERANCE,
@@ -30,3 +33,13 @@ export {
   type ModelPlan,
   type PrivacyPlan,
 } from './planner.js';
+export {
+  composedPrivacyLoss,
+  DEFAULT_DISCRETIZATION,
+  MAX_GRID_POINTS,
+  pldEpsilon,
+  pldEpsilons,
+  type ComposedPrivacyLoss,
+  type PldDirection,
+  type PldOptions,
+} from './pld.js';

@@ -10,8 +10,32 @@
  * the per-model budgets), so bracketing root finders are safe.
  */
 import { resolveDelta, type RunConfig } from '../config/index.js';
-import { rdpToEpsilon } from './conversion.js';
+import { composeEpsilon, rdpToEpsilon } from './conversion.js';
+import { DEFAULT_DISCRETIZATION, pldEpsilon } from './pld.js';
 import { DEFAULT_ORDERS, rdpCurve, type Mechanism } from './rdp.js';
+
+export type AccountantName = 'rdp' | 'pld';
+
+/**
+ * The PLD planner's grid width: ten times dp-accounting's default, for speed. The grids nest
+ * (every point of the 1e-4 grid is kept), so the finer connect-the-dots PLD is dominated by
+ * this one: any recomputation at the default width gives an ε at or below the plan's.
+ */
+export const PLANNER_DISCRETIZATION = 10 * DEFAULT_DISCRETIZATION;
+// Loss grids beyond this belong to σ far too small for any budget ≤ 100: ε = ∞ without the work.
+const PLANNER_MAX_GRID_POINTS = 2 ** 18;
+
+/** The ε of DP-SGD runs composed, as the named accountant computes it (what a plan promises). */
+export function accountedEpsilon(
+  accountant: AccountantName,
+  mechanisms: readonly Mechanism[],
+  delta: number,
+  discretization = PLANNER_DISCRETIZATION,
+): number {
+  return accountant === 'pld'
+    ? pldEpsilon(mechanisms, delta, { discretization, maxGridPoints: PLANNER_MAX_GRID_POINTS })
+    : composeEpsilon(mechanisms, delta);
+}
 
 /** A noise multiplier above this trains nothing useful; a plan needing more is refused. */
 export const MAX_NOISE_MULTIPLIER = 50;
@@ -42,7 +66,9 @@ export interface PrivacyPlan {
   epsilon: number;
   targetEpsilon: number;
   delta: number;
-  accountant: 'rdp';
+  accountant: AccountantName;
+  /** The PLD's grid width (PLD plans only): Release recomputes ε on the same grid. */
+  discretization?: number;
   split: number;
   generator: ModelPlan;
   reward: ModelPlan;
@@ -90,7 +116,11 @@ class ModelAccountant {
   constructor(
     readonly schedule: Schedule,
     readonly delta: number,
+    /** RDP curves, or PLD ε, shared by both proxies. */
     private readonly curves: Map<string, number[]>,
+    readonly accountant: AccountantName,
+    /** For PLD: the RDP accountant of the same schedule, whose σ brackets the search. */
+    private readonly guide?: ModelAccountant,
   ) {}
 
   mechanism(noiseMultiplier: number): Mechanism {
@@ -108,7 +138,16 @@ class ModelAccountant {
   }
 
   epsilon(noiseMultiplier: number): number {
-    return rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: this.curve(noiseMultiplier), delta: this.delta }).epsilon;
+    if (this.accountant === 'rdp') {
+      return rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: this.curve(noiseMultiplier), delta: this.delta }).epsilon;
+    }
+    const key = `pld|${this.schedule.sampleRate}|${this.schedule.steps}|${noiseMultiplier}`;
+    let epsilon = this.curves.get(key)?.[0];
+    if (epsilon === undefined) {
+      epsilon = accountedEpsilon('pld', [this.mechanism(noiseMultiplier)], this.delta);
+      this.curves.set(key, [epsilon]);
+    }
+    return epsilon;
   }
 
   /**
@@ -117,12 +156,12 @@ class ModelAccountant {
    * log ε against log σ, which is nearly linear, so a handful of evaluations suffice.
    */
   noiseFor(budget: number): number | null {
-    if (this.epsilon(MAX_NOISE_MULTIPLIER) > budget) return null;
-    if (this.epsilon(MIN_NOISE_MULTIPLIER) <= budget) return MIN_NOISE_MULTIPLIER;
     const logBudget = Math.log(budget);
     const g = (u: number) => Math.log(this.epsilon(Math.exp(u))) - logBudget;
-    let a = Math.log(MIN_NOISE_MULTIPLIER); // g(a) > 0: too little noise
-    let b = Math.log(MAX_NOISE_MULTIPLIER); // g(b) ≤ 0: enough noise
+    const bracket = this.bracket(budget);
+    if (bracket === null) return null;
+    if (bracket === 'min') return MIN_NOISE_MULTIPLIER;
+    let [a, b] = bracket; // g(a) > 0: too little noise; g(b) ≤ 0: enough noise
     let ga = g(a);
     let gb = g(b);
     let side = 0;
@@ -145,6 +184,28 @@ class ModelAccountant {
     }
     return Math.exp(b);
   }
+
+  /**
+   * log σ below and above the answer, or null (even MAX is not enough), or 'min'. Each PLD
+   * evaluation costs a composition, so the PLD search starts next to the RDP σ for the same
+   * budget: RDP is looser, so its σ is (nearly always) enough noise for the PLD too.
+   */
+  private bracket(budget: number): [number, number] | 'min' | null {
+    const full = (): [number, number] | 'min' | null => {
+      if (this.epsilon(MAX_NOISE_MULTIPLIER) > budget) return null;
+      if (this.epsilon(MIN_NOISE_MULTIPLIER) <= budget) return 'min';
+      return [Math.log(MIN_NOISE_MULTIPLIER), Math.log(MAX_NOISE_MULTIPLIER)];
+    };
+    const rdp = this.guide?.noiseFor(budget);
+    if (rdp === undefined || rdp === null || rdp <= MIN_NOISE_MULTIPLIER) return full();
+    if (this.epsilon(rdp) > budget) return full();
+    for (const factor of [0.85, 0.6]) {
+      const low = rdp * factor;
+      if (low <= MIN_NOISE_MULTIPLIER) break;
+      if (this.epsilon(low) > budget) return [Math.log(low), Math.log(rdp)];
+    }
+    return this.epsilon(MIN_NOISE_MULTIPLIER) <= budget ? 'min' : [Math.log(MIN_NOISE_MULTIPLIER), Math.log(rdp)];
+  }
 }
 
 interface Allocation {
@@ -162,6 +223,14 @@ function allocate(
   const generator = models.generator.noiseFor(split * t);
   const reward = models.reward.noiseFor((1 - split) * t);
   if (generator === null || reward === null) return null;
+  if (models.generator.accountant === 'pld') {
+    const total = accountedEpsilon(
+      'pld',
+      [models.generator.mechanism(generator), models.reward.mechanism(reward)],
+      delta,
+    );
+    return { noise: { generator, reward }, total };
+  }
   // RDP composition: the two curves add order by order (the same sums composeEpsilon makes).
   const g = models.generator.curve(generator);
   const r = models.reward.curve(reward);
@@ -197,16 +266,23 @@ function schedules(records: number, config: RunConfig): Record<ModelName, Schedu
 function accountants(records: number, config: RunConfig, delta: number): Record<ModelName, ModelAccountant> {
   const s = schedules(records, config);
   const curves = new Map<string, number[]>();
-  return {
-    generator: new ModelAccountant(s.generator, delta, curves),
-    reward: new ModelAccountant(s.reward, delta, curves),
-  };
+  const { accountant } = config.privacy;
+  const model = (name: ModelName) =>
+    new ModelAccountant(
+      s[name],
+      delta,
+      curves,
+      accountant,
+      accountant === 'pld' ? new ModelAccountant(s[name], delta, curves, 'rdp') : undefined,
+    );
+  return { generator: model('generator'), reward: model('reward') };
 }
 
 /** The fewest records (≥ `from`) whose plan is feasible for `target`, searched by doubling then bisection. */
 function fewestRecordsFor(target: number, from: number, config: RunConfig): number | undefined {
   const feasible = (records: number) => {
     const delta = resolveDelta(config.privacy.delta, records);
+    if (!(delta < 1 / records)) return false; // refused for these records whatever the noise
     return (
       (smallestTotal(config.privacy.split, accountants(records, config, delta), delta)?.total ?? Infinity) <= target
     );
@@ -228,6 +304,7 @@ function fewestRecordsFor(target: number, from: number, config: RunConfig): numb
 
 /** Rounds up to `digits` significant digits, so a suggested ε is never just below the true floor. */
 function ceilSignificant(x: number, digits: number): number {
+  if (!(x > 0)) return 0;
   const unit = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
   return Number((Math.ceil(x / unit - 1e-9) * unit).toPrecision(digits + 2));
 }
@@ -251,6 +328,14 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
     }
   }
   const delta = resolveDelta(config.privacy.delta, records);
+  if (!(delta < 1 / records)) {
+    // With δ ≥ 1/N, "publish one record at random" is (0, δ)-DP: the guarantee means nothing.
+    throw new InfeasiblePlanError(
+      `δ = ${delta} is not below 1/N = 1/${records.toLocaleString('en-US')} = ${fmt(1 / records, 4)}: ` +
+        `δ must be smaller than ${fmt(1 / records, 4)} (the customary choice is at most 1/(10·N) = ` +
+        `${fmt(1 / (10 * records), 4)}; privacy.delta "auto" picks min(1e-5, 1/(10·N)))`,
+    );
+  }
   const models = accountants(records, config, delta);
 
   const floorAllocation = smallestTotal(split, models, delta);
@@ -264,7 +349,11 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
     const minimumEpsilon = Number.isFinite(floor) ? ceilSignificant(floor, 3) : undefined;
     // Even a mechanism that leaks nothing gets ε > 0 from the RDP→(ε, δ) conversion,
     // because the accountant's orders stop at 63: below that, no N or σ helps.
-    const certifiable = rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: DEFAULT_ORDERS.map(() => 0), delta }).epsilon;
+    // The PLD has no such floor.
+    const certifiable =
+      config.privacy.accountant === 'rdp'
+        ? rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: DEFAULT_ORDERS.map(() => 0), delta }).epsilon
+        : 0;
     const minimumRecords = target > certifiable ? fewestRecordsFor(target, records, config) : undefined;
     const allowed = minimumEpsilon === undefined ? 'no finite ε' : `ε ≥ ${fmt(minimumEpsilon)}`;
     const remedy =
@@ -337,7 +426,8 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
     epsilon: best.total,
     targetEpsilon: target,
     delta,
-    accountant: 'rdp',
+    accountant: config.privacy.accountant,
+    ...(config.privacy.accountant === 'pld' ? { discretization: PLANNER_DISCRETIZATION } : {}),
     split,
     generator: modelPlan('generator'),
     reward: modelPlan('reward'),

@@ -4,7 +4,14 @@
  * and refuse anything above the run's budget. Pure: metrics in, verdict or error out.
  */
 import { z } from 'zod';
-import { composeEpsilon, mechanismEpsilon, type PrivacyPlan } from '../../core/privacy/index.js';
+import {
+  accountedEpsilon,
+  DEFAULT_DISCRETIZATION,
+  mechanismEpsilon,
+  type AccountantName,
+  type Mechanism,
+  type PrivacyPlan,
+} from '../../core/privacy/index.js';
 
 /** The keys of a DP training's metrics.json that the gate reads (docs/job-contract.md). */
 export const DpMetricsSchema = z.looseObject({
@@ -32,7 +39,7 @@ export interface MechanismRecord {
   epochs: number;
   noiseMultiplier: number;
   clipNorm: number;
-  /** Recomputed here from sampleRate, steps and noiseMultiplier. */
+  /** Recomputed here from sampleRate, steps and noiseMultiplier, with the plan's accountant. */
   epsilon: number;
   /** What the job's own accountant (Opacus RDP) reported. */
   selfReportedEpsilon: number;
@@ -41,7 +48,7 @@ export interface MechanismRecord {
 export interface PrivacyVerdict {
   epsilon: number;
   delta: number;
-  accountant: 'rdp';
+  accountant: AccountantName;
   targetEpsilon: number;
   plannedEpsilon: number;
   records: number;
@@ -68,6 +75,22 @@ export class PrivacyBudgetExceeded extends Error {
 const close = (a: number, b: number, tolerance: number) =>
   Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
 
+/**
+ * The plan's accountant (a plan from before the choice existed is RDP), on the plan's grid:
+ * the budget is checked the way it was planned. The jobs' own ε is Opacus' RDP, a self-report
+ * checked against our RDP only; it may exceed the PLD ε without any refusal.
+ */
+function planEpsilon(plan: PrivacyPlan, mechanisms: readonly Mechanism[]): number {
+  const accountant = plan.accountant ?? 'rdp';
+  return accountedEpsilon(accountant, mechanisms, plan.delta, plan.discretization ?? DEFAULT_DISCRETIZATION);
+}
+
+const mechanismOf = (m: DpMetrics): Mechanism => ({
+  noiseMultiplier: m.noiseMultiplier,
+  sampleRate: m.sampleRate,
+  steps: m.steps,
+});
+
 function checkMechanism(name: ModelName, metrics: DpMetrics, plan: PrivacyPlan, records: number): MechanismRecord {
   if (metrics.epsilon === null)
     throw new PrivacyCheckFailed(`${name}: the job reports no ε (trained without noise); it cannot be released`);
@@ -77,16 +100,14 @@ function checkMechanism(name: ModelName, metrics: DpMetrics, plan: PrivacyPlan, 
   if (metrics.records !== records) {
     throw new PrivacyCheckFailed(`${name}: the job trained on ${metrics.records} records, the run prepared ${records}`);
   }
-  const epsilon = mechanismEpsilon(
-    { noiseMultiplier: metrics.noiseMultiplier, sampleRate: metrics.sampleRate, steps: metrics.steps },
-    plan.delta,
-  );
-  if (!close(metrics.epsilon, epsilon, SELF_REPORT_TOLERANCE)) {
+  const rdpEpsilon = mechanismEpsilon(mechanismOf(metrics), plan.delta);
+  if (!close(metrics.epsilon, rdpEpsilon, SELF_REPORT_TOLERANCE)) {
     throw new PrivacyCheckFailed(
       `${name}: the job's accountant reports ε = ${metrics.epsilon}, but q = ${metrics.sampleRate}, ` +
-        `${metrics.steps} steps and σ = ${metrics.noiseMultiplier} give ε = ${epsilon} (relative tolerance ${SELF_REPORT_TOLERANCE})`,
+        `${metrics.steps} steps and σ = ${metrics.noiseMultiplier} give ε = ${rdpEpsilon} (relative tolerance ${SELF_REPORT_TOLERANCE})`,
     );
   }
+  const epsilon = planEpsilon(plan, [mechanismOf(metrics)]);
   return {
     stage: metrics.stage,
     sampleRate: metrics.sampleRate,
@@ -109,14 +130,7 @@ export function checkRelease(
     generator: checkMechanism('generator', metrics.generator, plan, records),
     reward: checkMechanism('reward', metrics.reward, plan, records),
   };
-  const epsilon = composeEpsilon(
-    [metrics.generator, metrics.reward].map((m) => ({
-      noiseMultiplier: m.noiseMultiplier,
-      sampleRate: m.sampleRate,
-      steps: m.steps,
-    })),
-    plan.delta,
-  );
+  const epsilon = planEpsilon(plan, [metrics.generator, metrics.reward].map(mechanismOf));
   if (epsilon > plan.targetEpsilon) {
     throw new PrivacyBudgetExceeded(
       `the two DP trainings compose to ε = ${epsilon} at δ = ${plan.delta}, over the run's budget ε = ${plan.targetEpsilon}; nothing was released`,
@@ -125,7 +139,7 @@ export function checkRelease(
   return {
     epsilon,
     delta: plan.delta,
-    accountant: 'rdp',
+    accountant: plan.accountant ?? 'rdp',
     targetEpsilon: plan.targetEpsilon,
     plannedEpsilon: plan.epsilon,
     records,

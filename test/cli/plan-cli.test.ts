@@ -38,7 +38,7 @@ describe('rewardds plan', () => {
     expect(code).toBe(0);
     expect(stderr).toBe('');
     const doc = JSON.parse(stdout);
-    expect(Object.keys(doc).sort()).toEqual(['delta', 'epsilon', 'generator', 'reward']);
+    expect(Object.keys(doc).sort()).toEqual(['accountant', 'delta', 'epsilon', 'generator', 'neighbouring', 'reward']);
     for (const name of ['generator', 'reward']) {
       expect(Object.keys(doc[name]).sort()).toEqual(['epsilon', 'noiseMultiplier', 'sampleRate', 'steps']);
     }
@@ -46,6 +46,8 @@ describe('rewardds plan', () => {
     expect(doc).toEqual({
       epsilon: expected.epsilon,
       delta: expected.delta,
+      accountant: 'pld',
+      neighbouring: 'add-remove',
       generator: {
         noiseMultiplier: expected.generator.noiseMultiplier,
         sampleRate: expected.generator.sampleRate,

@@ -2,7 +2,13 @@ import { CopyObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/release/handler.js';
 import { resolveConfig } from '../../functions/prepare-run/prepare.js';
-import { composeEpsilon, mechanismEpsilon, planPrivacy, type ModelPlan } from '../../core/privacy/index.js';
+import {
+  composeEpsilon,
+  mechanismEpsilon,
+  planPrivacy,
+  pldEpsilon,
+  type ModelPlan,
+} from '../../core/privacy/index.js';
 import { parseRunConfig } from '../../core/config/index.js';
 import { memoryS3, recordingLogger, recordingMetrics } from '../helpers/memory-s3.js';
 
@@ -91,8 +97,13 @@ describe('release', () => {
       putModels();
       const out = await handler()({ runId: RUN_ID, what: 'models', run, models });
 
-      const total = composeEpsilon([plan.generator, plan.reward], plan.delta);
+      // The plan's accountant (PLD, on the plan's grid) decides; the jobs' Opacus RDP
+      // self-reports compose to more than the budget, and that refuses nothing.
+      expect(plan.accountant).toBe('pld');
+      const total = pldEpsilon([plan.generator, plan.reward], plan.delta, { discretization: plan.discretization });
       expect(total).toBeLessThanOrEqual(6);
+      expect(total).toBe(plan.epsilon);
+      expect(composeEpsilon([plan.generator, plan.reward], plan.delta)).toBeGreaterThan(6);
       expect(out).toEqual({
         epsilon: total,
         delta: plan.delta,
@@ -122,14 +133,14 @@ describe('release', () => {
         epochs: m.epochs,
         noiseMultiplier: m.noiseMultiplier,
         clipNorm: m.clipNorm,
-        epsilon: mechanismEpsilon(m, plan.delta),
+        epsilon: pldEpsilon([m], plan.delta, { discretization: plan.discretization }),
         selfReportedEpsilon: mechanismEpsilon(m, plan.delta),
       });
       const privacy = {
         runId: RUN_ID,
         epsilon: total,
         delta: plan.delta,
-        accountant: 'rdp',
+        accountant: 'pld',
         targetEpsilon: 6,
         plannedEpsilon: plan.epsilon,
         records: RECORDS,

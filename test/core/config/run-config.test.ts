@@ -4,7 +4,7 @@ import { parseRunConfig, resolveDelta, RunConfigError } from '../../../core/conf
 describe('run config', () => {
   it('fills the method defaults for an empty document', () => {
     const config = parseRunConfig({});
-    expect(config.privacy).toEqual({ epsilon: 8, delta: 'auto', clipNorm: 1, split: 0.5 });
+    expect(config.privacy).toEqual({ epsilon: 8, delta: 'auto', clipNorm: 1, split: 0.5, accountant: 'pld' });
     expect(config.generator).toMatchObject({
       epochs: 3,
       batchSize: 64,
@@ -38,6 +38,11 @@ describe('run config', () => {
       expect(error).toBeInstanceOf(RunConfigError);
       expect((error as RunConfigError).issues[0]!.path).toBe('filter.keepFraction');
     }
+  });
+
+  it('takes privacy.accountant rdp or pld, and nothing else', () => {
+    expect(parseRunConfig({ privacy: { accountant: 'rdp' } }).privacy.accountant).toBe('rdp');
+    expect(() => parseRunConfig({ privacy: { accountant: 'moments' } })).toThrow(/privacy\.accountant/);
   });
 
   it('refuses a base model that is not an S3 URI', () => {

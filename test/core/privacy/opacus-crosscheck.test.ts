@@ -103,7 +103,12 @@ describe('the accountant agrees with Opacus 1.6 (live, from the venv)', () => {
   const mechanisms = (plan: PrivacyPlan): Mechanism[] => [plan.generator, plan.reward];
 
   beforeAll(async () => {
-    plans = PLAN_REQUESTS.map(({ records, config }) => planPrivacy({ records, config: parseRunConfig(config) }));
+    plans = PLAN_REQUESTS.map(({ records, config }) =>
+      planPrivacy({
+        records,
+        config: parseRunConfig({ ...config, privacy: { accountant: 'rdp', ...config.privacy } }),
+      }),
+    );
     opacus = await runPythonJson<OpacusAnswer>(OPACUS, {
       erfc: ERFC_POINTS,
       singles,

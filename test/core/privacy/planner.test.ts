@@ -14,7 +14,9 @@ import {
 } from '../../../core/privacy/index.js';
 import { parseRunConfig, type RunConfigInput } from '../../../core/config/index.js';
 
-const plan = (records: number, config: RunConfigInput = {}) => planPrivacy({ records, config: parseRunConfig(config) });
+// These tests check the RDP planner against the RDP accountant (test/core/privacy has the PLD's).
+const plan = (records: number, config: RunConfigInput = {}) =>
+  planPrivacy({ records, config: parseRunConfig({ ...config, privacy: { accountant: 'rdp', ...config.privacy } }) });
 
 function expectMeetsTarget(p: PrivacyPlan): void {
   expect(p.epsilon).toBeLessThanOrEqual(p.targetEpsilon);
