@@ -45,7 +45,7 @@ def encode_sft(tokenizer, prompt_text: str, response: str, max_length: int) -> E
     prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
     response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
     if tokenizer.eos_token_id is not None:
-        response_ids = response_ids + [tokenizer.eos_token_id]
+        response_ids = [*response_ids, tokenizer.eos_token_id]
     prompt_ids, response_ids = truncate_pair(prompt_ids, response_ids, max_length)
     return EncodedExample(
         input_ids=prompt_ids + response_ids,

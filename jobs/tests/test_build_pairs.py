@@ -27,7 +27,7 @@ def test_build_pairs_job(tmp_path, tiny_base, generator_adapter, records):
     assert result.returncode == 0, result.stderr[-2000:]
     lines = layout.read_jsonl("pairs")
     assert [line["id"] for line in lines] == [r["id"] for r in records]
-    for line, record in zip(lines, records):
+    for line, record in zip(lines, records, strict=True):
         assert set(line) == {"id", "pairs"} and len(line["pairs"]) == 3
         a_b, a_g, g_b = line["pairs"]
         assert all(p["prompt"] == record["prompt"] for p in line["pairs"])

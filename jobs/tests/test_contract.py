@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def test_processing_job_resolves_channels_outputs_and_metrics(tmp_path):
     written = job.write_metrics({"queries": 1})
     assert written == [tmp_path / "processing/output/candidates/metrics.json"]
     with pytest.raises(RuntimeError):
-        job.model_out
+        _ = job.model_out
 
 
 def test_training_job_writes_metrics_to_model_and_data_folders(tmp_path):
@@ -85,7 +86,7 @@ def test_channel_with_two_unnamed_jsonl_files_is_refused(tmp_path):
     folder.mkdir(parents=True)
     (folder / "a.jsonl").write_text("")
     (folder / "b.jsonl").write_text("")
-    with pytest.raises(JobInputError, match="queries/: 2 .jsonl files and none named queries.jsonl"):
+    with pytest.raises(JobInputError, match=re.escape("queries/: 2 .jsonl files and none named queries.jsonl")):
         Job.from_env("sample-candidates", env_for(tmp_path)).jsonl_path("queries")
 
 
@@ -117,17 +118,17 @@ def test_unknown_config_key_and_out_of_range_values_are_named(tmp_path):
     with pytest.raises(JobInputError) as error:
         parse_stage_config("score", {"batchSize": 4, "temperature": 1.0})
     assert str(error.value) == "config.json: temperature: unknown key"
-    with pytest.raises(JobInputError, match="config.json: topP: must be in"):
+    with pytest.raises(JobInputError, match=re.escape("config.json: topP: must be in")):
         parse_stage_config("sample-candidates", {"topP": 1.5})
-    with pytest.raises(JobInputError, match="config.json: lora.rank: unknown key"):
+    with pytest.raises(JobInputError, match=re.escape("config.json: lora.rank: unknown key")):
         parse_stage_config("train-target", {"lora": {"rank": 4}})
-    with pytest.raises(JobInputError, match="config.json: queries: missing"):
+    with pytest.raises(JobInputError, match=re.escape("config.json: queries: missing")):
         parse_stage_config("synthesize-queries", {})
     with pytest.raises(JobInputError, match=r"config.json: metrics\[1\]: must be one of"):
         parse_stage_config("evaluate", {"metrics": ["bleu", "meteor"]})
     bad = tmp_path / "config.json"
     bad.write_text("{not json")
-    with pytest.raises(JobInputError, match="config.json: not valid JSON"):
+    with pytest.raises(JobInputError, match=re.escape("config.json: not valid JSON")):
         load_stage_config("score", bad)
 
 
@@ -173,7 +174,7 @@ def test_read_jsonl_errors_name_file_line_field_and_never_quote_the_record(tmp_p
         assert str(error.value) == expected
         assert secret not in str(error.value) and "JANE" not in repr(error.value.__cause__)
     path.write_bytes(b'{"id": "a", "prompt": "\xff"}\n')
-    with pytest.raises(JobInputError, match="train/train.jsonl:1: not valid UTF-8"):
+    with pytest.raises(JobInputError, match=re.escape("train/train.jsonl:1: not valid UTF-8")):
         list(read_jsonl(path))
 
 
@@ -197,7 +198,7 @@ def test_hyperparameters_may_only_hold_the_stage(tmp_path):
     (config / "hyperparameters.json").write_text(json.dumps({"stage": '"train-reward"', "sagemaker_region": '"x"'}))
     assert read_stage_hyperparameter(env) == "train-reward"
     (config / "hyperparameters.json").write_text(json.dumps({"stage": "train-reward", "epochs": "3"}))
-    with pytest.raises(JobInputError, match="hyperparameters.json: epochs: unknown key"):
+    with pytest.raises(JobInputError, match=re.escape("hyperparameters.json: epochs: unknown key")):
         read_stage_hyperparameter(env)
 
 

@@ -131,7 +131,7 @@ def test_unexpected_errors_keep_our_messages_and_withhold_library_ones():
         output_data_dir=Path("."),
     )
     try:
-        job.model_out  # raised inside the package: its own words are kept
+        _ = job.model_out  # raised inside the package: its own words are kept
     except RuntimeError as error:
         ours = describe_unexpected(error)
     assert ours == "RuntimeError: stage score is a processing job and has no model folder"

@@ -11,6 +11,7 @@ import torch
 
 from ..checkpoints import spot_checkpoint_dir
 from ..config import TargetTrainConfig
+from ..contract import Job
 from ..lora import attach_lora, resume_lora
 from ..models import load_causal_lm, load_tokenizer, lora_target_modules
 from ..prompts import format_prompt
@@ -20,8 +21,8 @@ from ..sft import encode_sft, train_sft
 STAGE = "train-target"
 
 
-def run(job) -> dict:
-    cfg: TargetTrainConfig = job.config
+def run(job: Job[TargetTrainConfig]) -> dict:
+    cfg = job.config
     torch.manual_seed(cfg.seed)
     pool = read_unique(job.jsonl_path("pool"), {"prompt": str, "response": str})
     base = job.model_path("target_base")
