@@ -112,14 +112,29 @@ class DPResult:
     seconds: float = 0.0
 
 
-def _mechanism_generator(seed: int | None, *, offset: int) -> torch.Generator:
-    if seed is None:
-        return torch.Generator().manual_seed(secrets.randbits(63))
-    return torch.Generator().manual_seed(seed + offset)
+def _mechanism_generator(seed: int | None, *, offset: int, device: torch.device | None = None) -> torch.Generator:
+    """A generator on `device` (CPU by default), seeded from OS entropy unless a test fixes `seed`."""
+    generator = torch.Generator(device=torch.device("cpu") if device is None else device)
+    return generator.manual_seed(secrets.randbits(63) if seed is None else seed + offset)
 
 
 def trainable_parameters(model: torch.nn.Module) -> list[torch.nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
+
+
+def parameters_device(params: Sequence[torch.nn.Parameter]) -> torch.device:
+    """The one device all trainable parameters live on.
+
+    Opacus draws each parameter's noise on that parameter's device with the optimizer's
+    single generator, and torch refuses a generator of another device (a CPU generator
+    for CUDA noise). One generator can serve only one device, so parameters spread over
+    several devices are refused here rather than mid-step.
+    """
+    devices = {p.device for p in params}
+    if len(devices) != 1:
+        found = ", ".join(sorted(str(d) for d in devices)) or "none"
+        raise ValueError(f"DP-SGD needs every trainable parameter on one device, found: {found}")
+    return devices.pop()
 
 
 def sum_rows_per_record(row_grads: torch.Tensor, row_record: torch.Tensor, n_records: int) -> torch.Tensor:
@@ -154,7 +169,8 @@ class DPTrainer:
         # gradients of each row's share of the summed per-record losses.
         self.module = GradSampleModule(model, batch_first=True, loss_reduction="sum", strict=True)
         make_optimizer = optimizer_factory or (lambda ps, lr: torch.optim.Adam(ps, lr=lr))
-        noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1)
+        # The noise is drawn where the gradients are; the sampler below stays on the CPU.
+        noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1, device=parameters_device(self.params))
         self.optimizer = DPOptimizer(
             make_optimizer(self.params, settings.learning_rate),
             noise_multiplier=settings.noise_multiplier,

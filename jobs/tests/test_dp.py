@@ -8,7 +8,15 @@ import torch
 from opacus.accountants import RDPAccountant
 
 from rewardds_jobs.config import LoraConfig
-from rewardds_jobs.dp import DPSettings, DPTrainer, planned_steps, sample_rate, train_dp
+from rewardds_jobs.dp import (
+    DPSettings,
+    DPTrainer,
+    _mechanism_generator,
+    parameters_device,
+    planned_steps,
+    sample_rate,
+    train_dp,
+)
 from rewardds_jobs.lora import attach_lora
 from rewardds_jobs.models import load_causal_lm, load_reward_model, load_tokenizer, lora_target_modules
 from rewardds_jobs.prompts import format_prompt
@@ -357,3 +365,37 @@ def test_one_record_alone_contributes_at_most_the_clip_norm(base_dir, tokenizer)
         summed = torch.sqrt(sum(p.summed_grad.pow(2).sum() for p in trainer.params))
         assert clip * 0.99 <= summed <= clip * (1 + 1e-5)
     trainer.close()
+
+
+def test_the_noise_generator_lives_on_the_parameters_device(monkeypatch):
+    # A CUDA parameter's noise drawn with a CPU generator raises in Opacus; the meta device
+    # stands in for the accelerator here, since this machine has none.
+    model = torch.nn.Linear(4, 2, device="meta")
+    real_generator, made = torch.Generator, []
+
+    def recording_generator(device=None):
+        made.append(torch.device("cpu") if device is None else torch.device(device))
+        return real_generator()  # a CPU one: meta has no generator, and nothing is drawn here
+
+    monkeypatch.setattr(torch, "Generator", recording_generator)
+    settings = DPSettings(batch_size=2, epochs=1, learning_rate=1e-2, noise_multiplier=1.0, clip_norm=1.0, delta=1e-5)
+    trainer = DPTrainer(model, record_losses=lm_record_losses, settings=settings, records=4)
+    assert made == [torch.device("meta")]
+    assert trainer.optimizer.generator is not None
+    trainer.close()
+
+
+def test_parameters_on_several_devices_are_refused_before_training():
+    cpu, meta = torch.nn.Parameter(torch.zeros(2)), torch.nn.Parameter(torch.zeros(2, device="meta"))
+    assert parameters_device([cpu]) == torch.device("cpu")
+    assert parameters_device([meta, meta]) == torch.device("meta")
+    with pytest.raises(ValueError, match="on one device, found: cpu, meta"):
+        parameters_device([cpu, meta])
+
+
+def test_a_seeded_mechanism_is_reproducible_on_the_cpu():
+    first = _mechanism_generator(5, offset=1, device=torch.device("cpu"))
+    again = _mechanism_generator(5, offset=1)
+    assert torch.equal(torch.rand(3, generator=first), torch.rand(3, generator=again))
+    fresh = [_mechanism_generator(None, offset=1) for _ in range(2)]
+    assert not torch.equal(torch.rand(3, generator=fresh[0]), torch.rand(3, generator=fresh[1]))
