@@ -137,6 +137,31 @@ def parameters_device(params: Sequence[torch.nn.Parameter]) -> torch.device:
     return devices.pop()
 
 
+def _inputs_to_fp32(_module: torch.nn.Module, args: tuple) -> tuple:
+    return tuple(a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args)
+
+
+def train_in_fp32(model: torch.nn.Module) -> list[torch.utils.hooks.RemovableHandle]:
+    """Casts every trainable parameter to fp32; the frozen base keeps its dtype.
+
+    Per-record norms, clipping and noise are computed in the trainable parameters' dtype,
+    and in bf16 a clipped record measures up to ~1.005·C, which the accountant's
+    sensitivity C does not cover. PEFT lifts LoRA weights to fp32 itself but leaves its
+    `modules_to_save` copy of the reward head in the base's dtype. A module whose own
+    weights were cast gets its (bf16) inputs cast too, so its matmul runs in fp32 and
+    Opacus records fp32 activations. The hooks stay: the model must keep working after.
+    """
+    handles = []
+    for module in model.modules():
+        own = [p for p in module.parameters(recurse=False) if p.requires_grad and p.dtype != torch.float32]
+        if not own:
+            continue
+        for p in own:
+            p.data = p.data.float()
+        handles.append(module.register_forward_pre_hook(_inputs_to_fp32))
+    return handles
+
+
 def sum_rows_per_record(row_grads: torch.Tensor, row_record: torch.Tensor, n_records: int) -> torch.Tensor:
     """[rows, *shape] per-row gradients → [n_records, *shape] per-record gradients."""
     out = torch.zeros((n_records, *row_grads.shape[1:]), dtype=row_grads.dtype, device=row_grads.device)
@@ -159,9 +184,10 @@ class DPTrainer:
         records: int,
         optimizer_factory: Callable[[list[torch.nn.Parameter], float], torch.optim.Optimizer] | None = None,
     ):
-        self.params = trainable_parameters(model)
-        if not self.params:
+        if not trainable_parameters(model):
             raise ValueError("model has no trainable parameters (LoRA not attached?)")
+        train_in_fp32(model)
+        self.params = trainable_parameters(model)
         self.sample_rate = sample_rate(settings.batch_size, records)
         self.settings = settings
         self.record_losses = record_losses

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 from opacus.accountants import RDPAccountant
+from transformers import AutoModelForSequenceClassification
 
 from rewardds_jobs.config import LoraConfig
 from rewardds_jobs.dp import (
@@ -399,3 +400,36 @@ def test_a_seeded_mechanism_is_reproducible_on_the_cpu():
     assert torch.equal(torch.rand(3, generator=first), torch.rand(3, generator=again))
     fresh = [_mechanism_generator(None, offset=1) for _ in range(2)]
     assert not torch.equal(torch.rand(3, generator=fresh[0]), torch.rand(3, generator=fresh[1]))
+
+
+def test_a_bf16_loaded_reward_model_trains_in_fp32_and_clips_each_record_to_c(base_dir, tokenizer):
+    # On a GPU the base loads in bf16; PEFT lifts LoRA to fp32 but leaves its copy of the
+    # score head in bf16, where per-record norms and clipping round to bf16.
+    pad = tokenizer.pad_token_id
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(base_dir), num_labels=1, dtype=torch.bfloat16, pad_token_id=pad
+    )
+    model = attach_lora(model, NO_DROPOUT, lora_target_modules(model), reward=True)
+    assert any(p.dtype == torch.bfloat16 for p in model.parameters() if p.requires_grad)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05)
+    clip = 1e-3
+    settings = DPSettings(
+        batch_size=1, epochs=1, learning_rate=1e-3, noise_multiplier=0.0, clip_norm=clip, delta=1e-5, mechanism_seed=0
+    )
+    trainer = DPTrainer(model, record_losses=pair_record_losses, settings=settings, records=2)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert trainable and all(p.dtype == torch.float32 for p in trainable)
+    assert any(p.dtype == torch.bfloat16 for p in model.parameters() if not p.requires_grad)  # base untouched
+    model.train()
+    # In bf16 the clipped norm drifts either side of C by up to ~0.3 % within six steps.
+    for record in pair_records(tokenizer) * 3:
+        # One record per step: Opacus' summed gradient is exactly that record's clipped gradient.
+        trainer.step(pair_batch([record], pad))
+        assert all(p.grad_sample.dtype == torch.float32 for p in trainer.params)
+        clipped = torch.sqrt(sum(p.summed_grad.double().pow(2).sum() for p in trainer.params))
+        assert clip * 0.99 <= clipped <= clip * (1 + 1e-6)
+    trainer.close()
