@@ -83,7 +83,11 @@ export const RunConfigSchema = z.strictObject({
     .strictObject({
       baseModel: s3Uri.optional(),
       epochs: z.int().min(1).max(100).default(3),
+      /** Examples per optimizer step (the effective batch), whatever the micro-batch. */
       batchSize: z.int().min(1).max(4096).default(16),
+      /** Examples per forward/backward pass; gradients accumulate up to batchSize. */
+      microBatchSize: z.int().min(1).max(4096).default(4),
+      gradientCheckpointing: z.boolean().default(true),
       learningRate: z.number().positive().max(1).default(2e-4),
       lora,
       maxLength: z.int().min(16).max(32_768).default(2048),

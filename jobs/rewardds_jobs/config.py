@@ -138,9 +138,13 @@ class ProxyTrainConfig(_StageConfig):
 
 @dataclass(frozen=True)
 class TargetTrainConfig(_StageConfig):
+    """`batchSize` examples per optimizer step, run `microBatchSize` at a time (gradient accumulation)."""
+
     seed: int = 0
     epochs: int = 3
     batch_size: int = 16
+    micro_batch_size: int = 4
+    gradient_checkpointing: bool = True
     learning_rate: float = 2e-4
     lora: LoraConfig = field(default_factory=LoraConfig)
     max_length: int = 2048
@@ -149,6 +153,8 @@ class TargetTrainConfig(_StageConfig):
         "seed": "seed",
         "epochs": "epochs",
         "batchSize": "batch_size",
+        "microBatchSize": "micro_batch_size",
+        "gradientCheckpointing": "gradient_checkpointing",
         "learningRate": "learning_rate",
         "lora": "lora",
         "maxLength": "max_length",
@@ -158,6 +164,11 @@ class TargetTrainConfig(_StageConfig):
         _check_int("seed", self.seed, 0, 2**31 - 1)
         _check_int("epochs", self.epochs, 1, 100)
         _check_int("batchSize", self.batch_size, 1, 4096)
+        _check_int("microBatchSize", self.micro_batch_size, 1, 4096)
+        if not isinstance(self.gradient_checkpointing, bool):
+            raise _fail(
+                "gradientCheckpointing", f"must be true or false, got {type(self.gradient_checkpointing).__name__}"
+            )
         _check_num("learningRate", self.learning_rate, 0, 1, lo_open=True)
         _check_int("maxLength", self.max_length, 16, 32_768)
         if not isinstance(self.lora, LoraConfig):

@@ -27,7 +27,12 @@ def run(job: Job[TargetTrainConfig]) -> dict:
     pool = read_unique(job.jsonl_path("pool"), {"prompt": str, "response": str})
     base = job.model_path("target_base")
     tokenizer = load_tokenizer(base)
-    model = load_causal_lm(base)
+    model = load_causal_lm(base, spread=True)
+    if cfg.gradient_checkpointing:
+        # Non-reentrant: with a frozen embedding the reentrant variant would see no input
+        # needing a gradient and leave LoRA without one.
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.config.use_cache = False
     resumed = job.has_channel("target")
     if resumed:
         model = resume_lora(model, str(job.model_path("target")))
@@ -42,6 +47,7 @@ def run(job: Job[TargetTrainConfig]) -> dict:
         examples,
         pad_id=tokenizer.pad_token_id,
         batch_size=cfg.batch_size,
+        micro_batch_size=min(cfg.micro_batch_size, cfg.batch_size),
         epochs=cfg.epochs,
         learning_rate=cfg.learning_rate,
         seed=cfg.seed,
