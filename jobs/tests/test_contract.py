@@ -11,7 +11,7 @@ import pytest
 
 from rewardds_jobs.config import ProxyTrainConfig, SynthesizeQueriesConfig, load_stage_config, parse_stage_config
 from rewardds_jobs.contract import Job, read_stage_hyperparameter
-from rewardds_jobs.failure import JobInputError, write_failure
+from rewardds_jobs.failure import JobInputError, exit_message_path, write_failure
 from rewardds_jobs.records import read_jsonl, read_records, write_jsonl
 
 
@@ -32,10 +32,20 @@ def test_error_line_names_file_line_and_field_and_leaves_out_what_does_not_apply
 
 
 def test_failure_file_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SM_OUTPUT_DIR", str(tmp_path / "training"))
+    assert write_failure("first\nsecond  third", processing=False) == [tmp_path / "training/failure"]
+    assert (tmp_path / "training/failure").read_text() == "first second third\n"
+    assert not (tmp_path / "training/message").exists()
+
+
+def test_a_processing_job_also_leaves_its_reason_as_the_exit_message(tmp_path, monkeypatch):
+    # SageMaker processing reports /opt/ml/output/message as ExitMessage, not the failure file.
     monkeypatch.setenv("SM_OUTPUT_DIR", str(tmp_path))
-    path = write_failure("first\nsecond  third")
-    assert path == tmp_path / "failure"
-    assert path.read_text() == "first second third\n"
+    written = write_failure("score: candidates/candidates.jsonl:2: prompt: missing")
+    assert written == [tmp_path / "failure", tmp_path / "message"]
+    assert all(p.read_text() == "score: candidates/candidates.jsonl:2: prompt: missing\n" for p in written)
+    monkeypatch.delenv("SM_OUTPUT_DIR")
+    assert exit_message_path() == Path("/opt/ml/output/message")
 
 
 def test_processing_job_resolves_channels_outputs_and_metrics(tmp_path):
