@@ -101,7 +101,17 @@ export const RunConfigSchema = z.strictObject({
     .strictObject({
       baseModel: s3Uri.optional().describe('the base model, an s3:// URI'),
       epochs: z.int().min(1).max(100).default(3).describe('passes over the selected synthetic set'),
-      batchSize: z.int().min(1).max(4096).default(16).describe('batch size'),
+      batchSize: z.int().min(1).max(4096).default(16).describe('examples per optimizer step (the effective batch)'),
+      microBatchSize: z
+        .int()
+        .min(1)
+        .max(4096)
+        .default(4)
+        .describe('examples per forward/backward pass; gradients accumulate up to batchSize'),
+      gradientCheckpointing: z
+        .boolean()
+        .default(true)
+        .describe('recompute activations in the backward pass to save GPU memory'),
       learningRate: z.number().positive().max(1).default(2e-4).describe('learning rate'),
       lora,
       maxLength: z.int().min(16).max(32_768).default(2048).describe('tokens per training sequence'),

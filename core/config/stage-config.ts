@@ -86,6 +86,8 @@ export function buildStageConfig({ stage, round, run }: StageConfigSpec): Record
         seed: config.seed,
         epochs: config.target.epochs,
         batchSize: config.target.batchSize,
+        microBatchSize: config.target.microBatchSize,
+        gradientCheckpointing: config.target.gradientCheckpointing,
         learningRate: config.target.learningRate,
         lora: lora(config.target.lora),
         maxLength: config.target.maxLength,

@@ -2,7 +2,8 @@
 
 SageMaker training runs the image with argv `train`; the stage then comes from
 hyperparameters.json. Processing passes the stage as the container argument. Any failure
-ends with exit code 1 and one line in the failure file (SageMaker's FailureReason).
+ends with exit code 1 and one line in the failure file (a training job's FailureReason) and,
+unless the job is a training job, in the message file (a processing job's ExitMessage).
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         message = f"{stage}: {describe_unexpected(error)}"
     # Only the one-line reason is logged: a traceback's frames can hold record text.
-    write_failure(message)
+    from .contract import TRAINING_STAGES
+
+    write_failure(message, processing=stage not in TRAINING_STAGES)
     log.error("stage %s failed: %s", stage, message)
     return 1
 

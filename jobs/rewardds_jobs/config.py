@@ -44,7 +44,12 @@ _PROXY_PRIVACY_KEYS = {"clipNorm": "privacy.clipNorm", "delta": "privacy.delta"}
 RUN_CONFIG_KEYS: dict[str, dict[str, str]] = {
     "train-generator": {"seed": "seed", **_model_keys("generator"), **_PROXY_PRIVACY_KEYS},
     "train-reward": {"seed": "seed", **_model_keys("reward"), **_PROXY_PRIVACY_KEYS},
-    "train-target": {"seed": "seed", **_model_keys("target")},
+    "train-target": {
+        "seed": "seed",
+        **_model_keys("target"),
+        "microBatchSize": "target.microBatchSize",
+        "gradientCheckpointing": "target.gradientCheckpointing",
+    },
     "build-pairs": {"seed": "seed", "maxNewTokens": "synthesis.maxNewTokens", "maxLength": "generator.maxLength"},
     "synthesize-queries": {
         "seed": "seed",
@@ -194,9 +199,13 @@ class ProxyTrainConfig(_StageConfig):
 
 @dataclass(frozen=True)
 class TargetTrainConfig(_StageConfig):
+    """`batchSize` examples per optimizer step, run `microBatchSize` at a time (gradient accumulation)."""
+
     seed: int = 0
     epochs: int = 3
     batch_size: int = 16
+    micro_batch_size: int = 4
+    gradient_checkpointing: bool = True
     learning_rate: float = 2e-4
     lora: LoraConfig = field(default_factory=LoraConfig)
     max_length: int = 2048
@@ -205,6 +214,8 @@ class TargetTrainConfig(_StageConfig):
         "seed": "seed",
         "epochs": "epochs",
         "batchSize": "batch_size",
+        "microBatchSize": "micro_batch_size",
+        "gradientCheckpointing": "gradient_checkpointing",
         "learningRate": "learning_rate",
         "lora": "lora",
         "maxLength": "max_length",

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .config import load_stage_config
 from .failure import JobInputError
@@ -67,11 +67,17 @@ def read_stage_hyperparameter(env: Mapping[str, str] | None = None) -> str | Non
     return stage.strip().strip('"')
 
 
+# The stage's config dataclass (config.STAGE_CONFIGS); a stage's `run` names its own.
+C = TypeVar("C")
+
+
 @dataclass
-class Job:
+class Job(Generic[C]):
+    """One job's directories and validated config; stages take `Job[<their config class>]`."""
+
     stage: str
     kind: str  # "training" | "processing"
-    config: Any
+    config: C
     input_root: Path
     processing_root: Path
     model_dir: Path
@@ -80,7 +86,7 @@ class Job:
     _extracted: dict[str, Path] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_env(cls, stage: str, env: Mapping[str, str] | None = None) -> Job:
+    def from_env(cls, stage: str, env: Mapping[str, str] | None = None) -> Job[Any]:
         env = dict(os.environ if env is None else env)
         kind = "training" if stage in TRAINING_STAGES else "processing"
         job = cls(

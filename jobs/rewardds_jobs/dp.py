@@ -112,14 +112,54 @@ class DPResult:
     seconds: float = 0.0
 
 
-def _mechanism_generator(seed: int | None, *, offset: int) -> torch.Generator:
-    if seed is None:
-        return torch.Generator().manual_seed(secrets.randbits(63))
-    return torch.Generator().manual_seed(seed + offset)
+def _mechanism_generator(seed: int | None, *, offset: int, device: torch.device | None = None) -> torch.Generator:
+    """A generator on `device` (CPU by default), seeded from OS entropy unless a test fixes `seed`."""
+    generator = torch.Generator(device=torch.device("cpu") if device is None else device)
+    return generator.manual_seed(secrets.randbits(63) if seed is None else seed + offset)
 
 
 def trainable_parameters(model: torch.nn.Module) -> list[torch.nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
+
+
+def parameters_device(params: Sequence[torch.nn.Parameter]) -> torch.device:
+    """The one device all trainable parameters live on.
+
+    Opacus draws each parameter's noise on that parameter's device with the optimizer's
+    single generator, and torch refuses a generator of another device (a CPU generator
+    for CUDA noise). One generator can serve only one device, so parameters spread over
+    several devices are refused here rather than mid-step.
+    """
+    devices = {p.device for p in params}
+    if len(devices) != 1:
+        found = ", ".join(sorted(str(d) for d in devices)) or "none"
+        raise ValueError(f"DP-SGD needs every trainable parameter on one device, found: {found}")
+    return devices.pop()
+
+
+def _inputs_to_fp32(_module: torch.nn.Module, args: tuple) -> tuple:
+    return tuple(a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args)
+
+
+def train_in_fp32(model: torch.nn.Module) -> list[torch.utils.hooks.RemovableHandle]:
+    """Casts every trainable parameter to fp32; the frozen base keeps its dtype.
+
+    Per-record norms, clipping and noise are computed in the trainable parameters' dtype, and in
+    bf16 a clipped record can measure above C (1.0024·C on the tiny model of test_dp's bf16
+    test), which the accountant's sensitivity C does not cover. PEFT lifts LoRA weights to fp32
+    itself but leaves its `modules_to_save` copy of the reward head in the base's dtype. A
+    module whose own weights were cast gets its (bf16) inputs cast too, so its matmul runs in
+    fp32 and Opacus records fp32 activations. The hooks stay: the model must keep working after.
+    """
+    handles = []
+    for module in model.modules():
+        own = [p for p in module.parameters(recurse=False) if p.requires_grad and p.dtype != torch.float32]
+        if not own:
+            continue
+        for p in own:
+            p.data = p.data.float()
+        handles.append(module.register_forward_pre_hook(_inputs_to_fp32))
+    return handles
 
 
 def sum_rows_per_record(row_grads: torch.Tensor, row_record: torch.Tensor, n_records: int) -> torch.Tensor:
@@ -144,9 +184,10 @@ class DPTrainer:
         records: int,
         optimizer_factory: Callable[[list[torch.nn.Parameter], float], torch.optim.Optimizer] | None = None,
     ):
-        self.params = trainable_parameters(model)
-        if not self.params:
+        if not trainable_parameters(model):
             raise ValueError("model has no trainable parameters (LoRA not attached?)")
+        train_in_fp32(model)
+        self.params = trainable_parameters(model)
         self.sample_rate = sample_rate(settings.batch_size, records)
         self.settings = settings
         self.record_losses = record_losses
@@ -154,7 +195,8 @@ class DPTrainer:
         # gradients of each row's share of the summed per-record losses.
         self.module = GradSampleModule(model, batch_first=True, loss_reduction="sum", strict=True)
         make_optimizer = optimizer_factory or (lambda ps, lr: torch.optim.Adam(ps, lr=lr))
-        noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1)
+        # The noise is drawn where the gradients are; the sampler below stays on the CPU.
+        noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1, device=parameters_device(self.params))
         self.optimizer = DPOptimizer(
             make_optimizer(self.params, settings.learning_rate),
             noise_multiplier=settings.noise_multiplier,

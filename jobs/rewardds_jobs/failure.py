@@ -37,17 +37,29 @@ def failure_path() -> Path:
     return Path(os.environ.get("SM_OUTPUT_DIR", DEFAULT_OUTPUT_DIR)) / "failure"
 
 
+def exit_message_path() -> Path:
+    """Where a processing container leaves its ExitMessage (training jobs read `failure` instead)."""
+    return failure_path().with_name("message")
+
+
 def one_line(message: str) -> str:
     flat = " ".join(message.split())
     return flat[:MAX_FAILURE_CHARS]
 
 
-def write_failure(message: str) -> Path:
-    """Writes the failure file SageMaker reads as FailureReason; returns its path."""
-    path = failure_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(one_line(message) + "\n", encoding="utf-8")
-    return path
+def write_failure(message: str, *, processing: bool = True) -> list[Path]:
+    """Writes the one-line reason where SageMaker reads it; returns the paths written.
+
+    A training job reads `failure` (FailureReason); a processing job reads `message`
+    (ExitMessage). `failure` is always written (local mode reads it); a job whose kind is
+    not known, because it failed before naming its stage, writes both.
+    """
+    text = one_line(message) + "\n"
+    paths = [failure_path(), exit_message_path()] if processing else [failure_path()]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return paths
 
 
 # Library errors whose messages describe the machine, never the data (OOM, a missing file).

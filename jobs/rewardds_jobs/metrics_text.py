@@ -12,7 +12,7 @@ def normalize(text: str) -> str:
 
 def exact_match(predictions: Sequence[str], references: Sequence[str]) -> float:
     _same_length(predictions, references)
-    hits = sum(1 for p, r in zip(predictions, references) if normalize(p) == normalize(r))
+    hits = sum(1 for p, r in zip(predictions, references, strict=True) if normalize(p) == normalize(r))
     return hits / len(references) if references else 0.0
 
 
@@ -24,7 +24,9 @@ def rouge_l(predictions: Sequence[str], references: Sequence[str]) -> float:
     if not references:
         return 0.0
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    return sum(scorer.score(r, p)["rougeL"].fmeasure for p, r in zip(predictions, references)) / len(references)
+    return sum(scorer.score(r, p)["rougeL"].fmeasure for p, r in zip(predictions, references, strict=True)) / len(
+        references
+    )
 
 
 def bleu(predictions: Sequence[str], references: Sequence[str]) -> float:

@@ -42,6 +42,14 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def device_map_for(device: torch.device, cuda_devices: int) -> str | None:
+    """`auto` (layers placed over every GPU by accelerate) when there are several CUDA devices.
+
+    One GPU or the CPU: None, and the model is moved whole to `device` as before.
+    """
+    return "auto" if device.type == "cuda" and cuda_devices > 1 else None
+
+
 def _dtype(device: torch.device) -> torch.dtype:
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -64,17 +72,30 @@ def load_tokenizer(folder: str | Path, fallback: str | Path | None = None):
     return tokenizer
 
 
-def load_causal_lm(base_dir: str | Path, adapter_dir: str | Path | None = None, device: torch.device | None = None):
-    """The causal LM in eval mode; a PeftModel when an adapter folder is given."""
+def load_causal_lm(
+    base_dir: str | Path,
+    adapter_dir: str | Path | None = None,
+    device: torch.device | None = None,
+    *,
+    spread: bool = False,
+):
+    """The causal LM in eval mode; a PeftModel when an adapter folder is given.
+
+    `spread=True` (the target fine-tune) places the layers over all GPUs of the instance
+    when it has several, so a model larger than one GPU still loads.
+    """
     from transformers import AutoModelForCausalLM
 
     device = device or pick_device()
-    model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=_dtype(device), local_files_only=True)
+    device_map = device_map_for(device, torch.cuda.device_count() if device.type == "cuda" else 0) if spread else None
+    model = AutoModelForCausalLM.from_pretrained(
+        str(base_dir), dtype=_dtype(device), local_files_only=True, device_map=device_map
+    )
     if adapter_dir is not None:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=False)
-    return model.to(device).eval()
+    return (model if device_map else model.to(device)).eval()
 
 
 def load_reward_model(

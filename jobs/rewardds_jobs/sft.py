@@ -45,7 +45,7 @@ def encode_sft(tokenizer, prompt_text: str, response: str, max_length: int) -> E
     prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
     response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
     if tokenizer.eos_token_id is not None:
-        response_ids = response_ids + [tokenizer.eos_token_id]
+        response_ids = [*response_ids, tokenizer.eos_token_id]
     prompt_ids, response_ids = truncate_pair(prompt_ids, response_ids, max_length)
     return EncodedExample(
         input_ids=prompt_ids + response_ids,
@@ -79,9 +79,22 @@ def sft_batch(examples: Sequence[EncodedExample], pad_id: int) -> RecordBatch:
 def lm_record_losses(model: torch.nn.Module, batch: RecordBatch) -> torch.Tensor:
     """Per-record response-only LM loss; rows are records here."""
     logits = model(**batch.inputs).logits
-    per_row = response_lm_loss_per_row(logits, batch.labels)
+    # A model spread over several GPUs returns its logits on the last one.
+    per_row = response_lm_loss_per_row(logits, batch.labels.to(logits.device))
     out = torch.zeros(batch.n_records, dtype=per_row.dtype, device=per_row.device)
-    return out.index_add(0, batch.row_record, per_row)
+    return out.index_add(0, batch.row_record.to(per_row.device), per_row)
+
+
+def micro_batches(batch: Sequence[EncodedExample], size: int) -> list[Sequence[EncodedExample]]:
+    """Consecutive slices of at most `size` examples that together make up `batch`."""
+    if size < 1:
+        raise ValueError("micro-batch size must be positive")
+    return [batch[i : i + size] for i in range(0, len(batch), size)]
+
+
+def input_device(model: torch.nn.Module) -> torch.device:
+    """Where the token ids go: the input embedding's device (the first GPU of a spread model)."""
+    return model.get_input_embeddings().weight.device
 
 
 @dataclass
@@ -104,10 +117,16 @@ def train_sft(
     epochs: int,
     learning_rate: float,
     seed: int,
+    micro_batch_size: int | None = None,
     checkpoint_dir: Path | None = None,
     checkpoint_every: int = 50,
 ) -> SFTResult:
     """Plain (non-DP) LoRA SFT: seeded shuffles, mean of per-example losses, AdamW.
+
+    `batch_size` examples make one optimizer step; they run through the model
+    `micro_batch_size` at a time (default: all at once), each slice's backward adding its
+    share of the batch mean to the gradients, so the step is the one-pass step with the
+    activations of only one slice in memory.
 
     With `checkpoint_dir` (a managed-spot job) the state is kept every `checkpoint_every`
     steps and a restarted job continues where the last one was kept.
@@ -129,21 +148,27 @@ def train_sft(
         order = list(saved["order"])
         first_epoch, first_start = saved["epoch"], saved["start"]
         result.steps, result.losses, result.tokens = saved["steps"], list(saved["losses"]), saved["tokens"]
-    device = params[0].device
+    device = input_device(model)
+    micro = micro_batch_size or batch_size
     model.train()
     started = time.perf_counter()
     for epoch in range(first_epoch, epochs):
         if epoch != first_epoch or saved is None:
             shuffler.shuffle(order)
         for start in range(first_start if epoch == first_epoch else 0, len(order), batch_size):
-            batch = sft_batch([examples[i] for i in order[start : start + batch_size]], pad_id).to(device)
+            chosen = [examples[i] for i in order[start : start + batch_size]]
             optimizer.zero_grad(set_to_none=True)
-            loss = lm_record_losses(model, batch).mean()
-            loss.backward()
+            loss = 0.0
+            for part in micro_batches(chosen, micro):
+                batch = sft_batch(part, pad_id).to(device)
+                # Summed over the slice, divided by the whole batch: the slices add up to the batch mean.
+                share = lm_record_losses(model, batch).sum() / len(chosen)
+                share.backward()
+                loss += float(share.detach())
+                result.tokens += batch.tokens
             optimizer.step()
             result.steps += 1
-            result.losses.append(float(loss.detach()))
-            result.tokens += batch.tokens
+            result.losses.append(loss)
             if checkpoint_dir is not None and result.steps % checkpoint_every == 0:
                 save_state(
                     checkpoint_dir,

@@ -153,6 +153,10 @@ class Layout:
     def failure(self) -> Path:
         return self.root / "output" / "failure"
 
+    @property
+    def exit_message(self) -> Path:
+        return self.root / "output" / "message"
+
     def input(self, channel: str) -> Path:
         return (
             (self.root / "input" / "data" / channel)

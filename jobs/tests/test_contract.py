@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from rewardds_jobs.config import ProxyTrainConfig, SynthesizeQueriesConfig, load_stage_config, parse_stage_config
 from rewardds_jobs.contract import Job, read_stage_hyperparameter
-from rewardds_jobs.failure import JobInputError, write_failure
+from rewardds_jobs.failure import JobInputError, exit_message_path, write_failure
 from rewardds_jobs.records import read_jsonl, read_records, write_jsonl
 
 
@@ -31,10 +32,20 @@ def test_error_line_names_file_line_and_field_and_leaves_out_what_does_not_apply
 
 
 def test_failure_file_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SM_OUTPUT_DIR", str(tmp_path / "training"))
+    assert write_failure("first\nsecond  third", processing=False) == [tmp_path / "training/failure"]
+    assert (tmp_path / "training/failure").read_text() == "first second third\n"
+    assert not (tmp_path / "training/message").exists()
+
+
+def test_a_processing_job_also_leaves_its_reason_as_the_exit_message(tmp_path, monkeypatch):
+    # SageMaker processing reports /opt/ml/output/message as ExitMessage, not the failure file.
     monkeypatch.setenv("SM_OUTPUT_DIR", str(tmp_path))
-    path = write_failure("first\nsecond  third")
-    assert path == tmp_path / "failure"
-    assert path.read_text() == "first second third\n"
+    written = write_failure("score: candidates/candidates.jsonl:2: prompt: missing")
+    assert written == [tmp_path / "failure", tmp_path / "message"]
+    assert all(p.read_text() == "score: candidates/candidates.jsonl:2: prompt: missing\n" for p in written)
+    monkeypatch.delenv("SM_OUTPUT_DIR")
+    assert exit_message_path() == Path("/opt/ml/output/message")
 
 
 def test_processing_job_resolves_channels_outputs_and_metrics(tmp_path):
@@ -52,7 +63,7 @@ def test_processing_job_resolves_channels_outputs_and_metrics(tmp_path):
     written = job.write_metrics({"queries": 1})
     assert written == [tmp_path / "processing/output/candidates/metrics.json"]
     with pytest.raises(RuntimeError):
-        job.model_out
+        _ = job.model_out
 
 
 def test_training_job_writes_metrics_to_model_and_data_folders(tmp_path):
@@ -85,7 +96,7 @@ def test_channel_with_two_unnamed_jsonl_files_is_refused(tmp_path):
     folder.mkdir(parents=True)
     (folder / "a.jsonl").write_text("")
     (folder / "b.jsonl").write_text("")
-    with pytest.raises(JobInputError, match="queries/: 2 .jsonl files and none named queries.jsonl"):
+    with pytest.raises(JobInputError, match=re.escape("queries/: 2 .jsonl files and none named queries.jsonl")):
         Job.from_env("sample-candidates", env_for(tmp_path)).jsonl_path("queries")
 
 
@@ -117,17 +128,17 @@ def test_unknown_config_key_and_out_of_range_values_are_named(tmp_path):
     with pytest.raises(JobInputError) as error:
         parse_stage_config("score", {"batchSize": 4, "temperature": 1.0})
     assert str(error.value) == "config.json: temperature: unknown key"
-    with pytest.raises(JobInputError, match="config.json: topP: must be in"):
+    with pytest.raises(JobInputError, match=re.escape("config.json: topP: must be in")):
         parse_stage_config("sample-candidates", {"topP": 1.5})
-    with pytest.raises(JobInputError, match="config.json: lora.rank: unknown key"):
+    with pytest.raises(JobInputError, match=re.escape("config.json: lora.rank: unknown key")):
         parse_stage_config("train-target", {"lora": {"rank": 4}})
-    with pytest.raises(JobInputError, match="config.json: queries: missing"):
+    with pytest.raises(JobInputError, match=re.escape("config.json: queries: missing")):
         parse_stage_config("synthesize-queries", {})
     with pytest.raises(JobInputError, match=r"config.json: metrics\[1\]: must be one of"):
         parse_stage_config("evaluate", {"metrics": ["bleu", "meteor"]})
     bad = tmp_path / "config.json"
     bad.write_text("{not json")
-    with pytest.raises(JobInputError, match="config.json: not valid JSON"):
+    with pytest.raises(JobInputError, match=re.escape("config.json: not valid JSON")):
         load_stage_config("score", bad)
 
 
@@ -173,7 +184,7 @@ def test_read_jsonl_errors_name_file_line_field_and_never_quote_the_record(tmp_p
         assert str(error.value) == expected
         assert secret not in str(error.value) and "JANE" not in repr(error.value.__cause__)
     path.write_bytes(b'{"id": "a", "prompt": "\xff"}\n')
-    with pytest.raises(JobInputError, match="train/train.jsonl:1: not valid UTF-8"):
+    with pytest.raises(JobInputError, match=re.escape("train/train.jsonl:1: not valid UTF-8")):
         list(read_jsonl(path))
 
 
@@ -197,7 +208,7 @@ def test_hyperparameters_may_only_hold_the_stage(tmp_path):
     (config / "hyperparameters.json").write_text(json.dumps({"stage": '"train-reward"', "sagemaker_region": '"x"'}))
     assert read_stage_hyperparameter(env) == "train-reward"
     (config / "hyperparameters.json").write_text(json.dumps({"stage": "train-reward", "epochs": "3"}))
-    with pytest.raises(JobInputError, match="hyperparameters.json: epochs: unknown key"):
+    with pytest.raises(JobInputError, match=re.escape("hyperparameters.json: epochs: unknown key")):
         read_stage_hyperparameter(env)
 
 

@@ -14,6 +14,9 @@ def failure_of(layout, result) -> str:
     assert result.returncode == 1, result.stderr[-2000:]
     text = layout.failure.read_text()
     assert text.endswith("\n") and text.count("\n") == 1
+    if not layout.training:
+        # A processing job's reason reaches SageMaker only as its ExitMessage.
+        assert layout.exit_message.read_text() == text
     assert SECRET not in text and SECRET not in result.stderr and SECRET not in result.stdout
     return text.strip()
 
@@ -131,7 +134,7 @@ def test_unexpected_errors_keep_our_messages_and_withhold_library_ones():
         output_data_dir=Path("."),
     )
     try:
-        job.model_out  # raised inside the package: its own words are kept
+        _ = job.model_out  # raised inside the package: its own words are kept
     except RuntimeError as error:
         ours = describe_unexpected(error)
     assert ours == "RuntimeError: stage score is a processing job and has no model folder"

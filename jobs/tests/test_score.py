@@ -23,7 +23,7 @@ def test_perplexity_is_exp_mean_nll_of_response_tokens_only(tiny_base, generator
     tokenizer = load_tokenizer(generator_adapter)
     pairs = [("Is 38C a fever?", "Yes, mildly."), ("A much longer question about bonds and rates?", "")]
     batched = perplexities(model, tokenizer, pairs, max_length=256, batch_size=2)
-    for (q, c), got in zip(pairs, batched):
+    for (q, c), got in zip(pairs, batched, strict=True):
         prompt_ids = tokenizer(format_prompt(tokenizer, q), add_special_tokens=False)["input_ids"]
         ids = prompt_ids + tokenizer(c, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         n_prompt = len(prompt_ids)
@@ -43,7 +43,7 @@ def test_rewards_do_not_depend_on_batching(tiny_base, reward_adapter):
     pairs = [("q one?", "short"), ("a longer question two?", "a much longer candidate answer here")]
     together = rewards(model, tokenizer, pairs, max_length=128, batch_size=2)
     alone = [rewards(model, tokenizer, [p], max_length=128, batch_size=1)[0] for p in pairs]
-    assert all(math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-5) for a, b in zip(together, alone))
+    assert all(math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-5) for a, b in zip(together, alone, strict=True))
     assert together[0] != together[1]
 
 
@@ -54,7 +54,7 @@ def test_score_job(tmp_path, tiny_base, generator_adapter, reward_adapter):
     assert result.returncode == 0, result.stderr[-2000:]
     lines = layout.read_jsonl("scores")
     assert [(s["id"], s["prompt"]) for s in lines] == [(c["id"], c["prompt"]) for c in CANDIDATES]
-    for scored, given in zip(lines, CANDIDATES):
+    for scored, given in zip(lines, CANDIDATES, strict=True):
         assert [c["text"] for c in scored["candidates"]] == given["candidates"]
         for c in scored["candidates"]:
             assert set(c) == {"text", "reward", "ppl"}

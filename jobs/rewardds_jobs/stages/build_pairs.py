@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from ..config import BuildPairsConfig
+from ..contract import Job
 from ..generate import Generator, ModelSpec
 from ..records import read_records, write_jsonl
 
@@ -30,7 +32,7 @@ def input_budget(max_length: int, max_new_tokens: int) -> int:
     return max(16, max_length - max_new_tokens)
 
 
-def run(job) -> dict:
+def run(job: Job[BuildPairsConfig]) -> dict:
     cfg = job.config
     records = read_records(job.jsonl_path("train"))
     spec = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
@@ -48,7 +50,7 @@ def run(job) -> dict:
         stats = model.stats
     out = [
         {"id": r["id"], "pairs": record_pairs(r["prompt"], r["response"], b[0], g[0])}
-        for r, b, g in zip(records, base_answers, generator_answers)
+        for r, b, g in zip(records, base_answers, generator_answers, strict=True)
     ]
     written = write_jsonl(job.output("pairs") / "pairs.jsonl", out)
     log.info("wrote pairs for %d records", written)
@@ -57,6 +59,6 @@ def run(job) -> dict:
         "pairs": 3 * written,
         "emptyBaseAnswers": sum(1 for b in base_answers if not b[0]),
         "emptyGeneratorAnswers": sum(1 for g in generator_answers if not g[0]),
-        "sameAnswers": sum(1 for b, g in zip(base_answers, generator_answers) if b[0] == g[0]),
+        "sameAnswers": sum(1 for b, g in zip(base_answers, generator_answers, strict=True) if b[0] == g[0]),
         **stats.as_metrics(),
     }

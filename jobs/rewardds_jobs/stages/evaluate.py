@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+from ..config import EvaluateConfig
+from ..contract import Job
 from ..generate import Generator, ModelSpec
 from ..metrics_text import score_all
 from ..records import read_records
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 ROUND_CHANNEL = re.compile(r"^adapter-round-(\d+)$")
 
 
-def round_channels(job) -> list[tuple[int, str]]:
+def round_channels(job: Job[EvaluateConfig]) -> list[tuple[int, str]]:
     """(round, channel name) of every `adapter-round-<r>` input, in round order."""
     names: set[str] = set()
     inputs = job.processing_root / "input"
@@ -31,7 +33,7 @@ def round_channels(job) -> list[tuple[int, str]]:
     return sorted((int(ROUND_CHANNEL.match(n).group(1)), n) for n in names)
 
 
-def run(job) -> dict:
+def run(job: Job[EvaluateConfig]) -> dict:
     cfg = job.config
     tests = read_records(job.jsonl_path("test"))
     prompts = [t["prompt"] for t in tests]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+from ..config import RefineConfig
+from ..contract import Job
 from ..generate import Generator, ModelSpec
 from ..prompts import critique_prompt, improvement_prompt
 from ..records import read_unique, write_jsonl
@@ -20,7 +22,7 @@ WORKING_FIELDS = {"prompt": str, "chosen": str, "rejected": str, "reward": float
 ROUND_SEED_STRIDE = 1_000_003
 
 
-def run(job) -> dict:
+def run(job: Job[RefineConfig]) -> dict:
     cfg = job.config
     working = read_unique(job.jsonl_path("working"), WORKING_FIELDS)
     seed = cfg.seed + cfg.round * ROUND_SEED_STRIDE
@@ -39,7 +41,7 @@ def run(job) -> dict:
     target = ModelSpec(job.model_path("target_base"), job.model_path("target"), name="target")
     with Generator(target) as t:
         improved = t.generate(
-            [improvement_prompt(w["prompt"], w["chosen"], c[0]) for w, c in zip(working, critiques)],
+            [improvement_prompt(w["prompt"], w["chosen"], c[0]) for w, c in zip(working, critiques, strict=True)],
             n=cfg.candidates,
             temperature=cfg.temperature,
             top_p=cfg.top_p,
@@ -50,7 +52,7 @@ def run(job) -> dict:
     # The record keeps the working item's query, not the improvement instruction: Score rates R(q, c).
     written = write_jsonl(
         job.output("candidates") / "candidates.jsonl",
-        ({"id": w["id"], "prompt": w["prompt"], "candidates": c} for w, c in zip(working, improved)),
+        ({"id": w["id"], "prompt": w["prompt"], "candidates": c} for w, c in zip(working, improved, strict=True)),
     )
     log.info("round %d: %d items refined", cfg.round, written)
     return {

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from ..config import SampleCandidatesConfig
+from ..contract import Job
 from ..generate import Generator, ModelSpec
 from ..records import read_prompts, write_jsonl
 
 log = logging.getLogger(__name__)
 
 
-def run(job) -> dict:
+def run(job: Job[SampleCandidatesConfig]) -> dict:
     cfg = job.config
     queries = read_prompts(job.jsonl_path("queries"))
     spec = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
@@ -26,7 +28,7 @@ def run(job) -> dict:
         stats = model.stats
     written = write_jsonl(
         job.output("candidates") / "candidates.jsonl",
-        ({"id": q["id"], "prompt": q["prompt"], "candidates": c} for q, c in zip(queries, samples)),
+        ({"id": q["id"], "prompt": q["prompt"], "candidates": c} for q, c in zip(queries, samples, strict=True)),
     )
     log.info("sampled %d candidates for each of %d queries", cfg.candidates, written)
     return {

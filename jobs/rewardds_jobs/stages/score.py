@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import torch
 
+from ..config import ScoreConfig
+from ..contract import Job
 from ..failure import JobInputError
 from ..models import load_causal_lm, load_reward_model, load_tokenizer
 from ..prompts import format_prompt
@@ -91,7 +93,7 @@ def read_candidates(path) -> list[dict]:
     return records
 
 
-def run(job) -> dict:
+def run(job: Job[ScoreConfig]) -> dict:
     cfg = job.config
     path = job.jsonl_path("candidates")
     records = read_candidates(path)

@@ -12,6 +12,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from ..config import SynthesizeQueriesConfig
+from ..contract import Job
 from ..generate import Generator, ModelSpec
 from ..prompts import clean_query, fold_for_dedup, query_synthesis_prompt
 from ..records import read_prompts, write_jsonl
@@ -54,7 +56,7 @@ def query_id(index: int) -> str:
     return f"q-{index:06d}"
 
 
-def run(job) -> dict:
+def run(job: Job[SynthesizeQueriesConfig]) -> dict:
     cfg = job.config
     seeds_path = job.jsonl_path("seeds", optional=True)
     seeds = [s["prompt"] for s in read_prompts(seeds_path)] if seeds_path else []

@@ -10,6 +10,7 @@ import torch
 
 from ..checkpoints import spot_checkpoint_dir
 from ..config import ProxyTrainConfig
+from ..contract import Job
 from ..dp import DPSettings, dp_metrics, train_dp
 from ..lora import attach_lora
 from ..models import load_causal_lm, load_tokenizer, lora_target_modules
@@ -32,8 +33,8 @@ def dp_settings(cfg: ProxyTrainConfig) -> DPSettings:
     )
 
 
-def run(job) -> dict:
-    cfg: ProxyTrainConfig = job.config
+def run(job: Job[ProxyTrainConfig]) -> dict:
+    cfg = job.config
     torch.manual_seed(cfg.seed)
     records = read_records(job.jsonl_path("train"))
     base = job.model_path("base")

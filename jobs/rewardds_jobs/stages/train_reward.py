@@ -16,6 +16,7 @@ import torch
 
 from ..checkpoints import spot_checkpoint_dir
 from ..config import ProxyTrainConfig
+from ..contract import Job
 from ..dp import RecordBatch, dp_metrics, train_dp
 from ..failure import JobInputError
 from ..lora import attach_lora
@@ -104,8 +105,8 @@ def pair_record_losses(model: torch.nn.Module, batch: RecordBatch) -> torch.Tens
     return pair_loss_per_record(scores[:n_pairs], scores[n_pairs:], batch.row_record[:n_pairs], batch.n_records)
 
 
-def run(job) -> dict:
-    cfg: ProxyTrainConfig = job.config
+def run(job: Job[ProxyTrainConfig]) -> dict:
+    cfg = job.config
     torch.manual_seed(cfg.seed)
     records = read_pair_records(job.jsonl_path("pairs"))
     base = job.model_path("base")

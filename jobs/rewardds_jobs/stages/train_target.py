@@ -11,6 +11,7 @@ import torch
 
 from ..checkpoints import spot_checkpoint_dir
 from ..config import TargetTrainConfig
+from ..contract import Job
 from ..lora import attach_lora, resume_lora
 from ..models import load_causal_lm, load_tokenizer, lora_target_modules
 from ..prompts import format_prompt
@@ -20,13 +21,18 @@ from ..sft import encode_sft, train_sft
 STAGE = "train-target"
 
 
-def run(job) -> dict:
-    cfg: TargetTrainConfig = job.config
+def run(job: Job[TargetTrainConfig]) -> dict:
+    cfg = job.config
     torch.manual_seed(cfg.seed)
     pool = read_unique(job.jsonl_path("pool"), {"prompt": str, "response": str})
     base = job.model_path("target_base")
     tokenizer = load_tokenizer(base)
-    model = load_causal_lm(base)
+    model = load_causal_lm(base, spread=True)
+    if cfg.gradient_checkpointing:
+        # Non-reentrant: with a frozen embedding the reentrant variant would see no input
+        # needing a gradient and leave LoRA without one.
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.config.use_cache = False
     resumed = job.has_channel("target")
     if resumed:
         model = resume_lora(model, str(job.model_path("target")))
@@ -41,6 +47,7 @@ def run(job) -> dict:
         examples,
         pad_id=tokenizer.pad_token_id,
         batch_size=cfg.batch_size,
+        micro_batch_size=min(cfg.micro_batch_size, cfg.batch_size),
         epochs=cfg.epochs,
         learning_rate=cfg.learning_rate,
         seed=cfg.seed,

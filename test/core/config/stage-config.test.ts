@@ -31,7 +31,16 @@ const CONTRACT_KEYS: Record<Stage, string[]> = {
   'synthesize-queries': ['seed', 'queries', 'temperature', 'topP', 'maxNewTokens', 'fewShot', 'attemptsPerQuery'],
   'sample-candidates': ['seed', 'candidates', 'temperature', 'topP', 'maxNewTokens'],
   score: ['batchSize', 'maxLength'],
-  'train-target': ['seed', 'epochs', 'batchSize', 'learningRate', 'lora', 'maxLength'],
+  'train-target': [
+    'seed',
+    'epochs',
+    'batchSize',
+    'microBatchSize',
+    'gradientCheckpointing',
+    'learningRate',
+    'lora',
+    'maxLength',
+  ],
   refine: ['seed', 'round', 'candidates', 'temperature', 'topP', 'maxNewTokens', 'critiqueMaxNewTokens'],
   evaluate: ['seed', 'maxNewTokens', 'metrics'],
 };
