@@ -4,8 +4,8 @@
  * reason, so the execution shows why; a finished job's timing record is written for the
  * report, and a finished training job's model is added to the models.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';

@@ -3,8 +3,8 @@
  * runs (so a failed execution leaves no GPU billing), writes `runs/<run>/failure.json` to
  * the synthesis bucket, and returns `{error, cause}` for the Fail state.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SageMakerClient, StopProcessingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';

@@ -2,7 +2,7 @@
  * Write report Lambda: `{runId, run, release}` → `{reportUri, htmlUri}`. Reads the
  * synthesis bucket only (it is given no other), writes report.json and report.html there.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { readEnv } from '../../core/config/index.js';

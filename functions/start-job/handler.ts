@@ -3,8 +3,8 @@
  * config.json, then starts the one SageMaker job the request builder describes. The job
  * name is new on every attempt, so a retried or redriven state never collides.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CreateProcessingJobCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';

@@ -3,7 +3,7 @@
  * uploaded object. The execution name is derived from the key and ETag, so EventBridge's
  * at-least-once delivery (or a replay) finds the run already there and starts nothing.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { readEnv } from '../../core/config/index.js';
