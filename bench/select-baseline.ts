@@ -45,16 +45,16 @@ const pool: string[] = [];
 records.forEach((r, i) => {
   const chosen = r.candidates[choices[i]!.chosen]!;
   working.push(
-    JSON.stringify({
+    `${JSON.stringify({
       id: r.id,
       prompt: r.prompt,
       chosen: chosen.text,
       rejected: r.candidates[choices[i]!.rejected]!.text,
       reward: chosen.reward,
-    }) + '\n',
+    })}\n`,
   );
   if (picked[i])
-    pool.push(JSON.stringify({ id: r.id, prompt: r.prompt, response: chosen.text, reward: chosen.reward }) + '\n');
+    pool.push(`${JSON.stringify({ id: r.id, prompt: r.prompt, response: chosen.text, reward: chosen.reward })}\n`);
 });
 writeFileSync(values.working!, working.join(''));
 writeFileSync(values.pool!, pool.join(''));

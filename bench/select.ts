@@ -84,8 +84,8 @@ async function generate(path: string): Promise<void> {
       reward: (random() - 0.5) * 6,
       ppl: 1 + -Math.log(1 - random()) * 8,
     }));
-    buffer +=
-      JSON.stringify({ id: `q-${String(i).padStart(6, '0')}`, prompt: slice(300, 20, 1500), candidates }) + '\n';
+    const query = { id: `q-${String(i).padStart(6, '0')}`, prompt: slice(300, 20, 1500), candidates };
+    buffer += `${JSON.stringify(query)}\n`;
     if (buffer.length > 1 << 20) {
       if (!out.write(buffer)) await once(out, 'drain');
       buffer = '';
@@ -117,7 +117,7 @@ async function measure(command: string[], env: NodeJS.ProcessEnv = process.env):
   const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
   const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
   const cpuSeconds = user && system ? Number(user[1]) + Number(system[1]) : null;
-  if (exitCode !== 0) process.stderr.write(stderr.split('\n').slice(0, 20).join('\n') + '\n');
+  if (exitCode !== 0) process.stderr.write(`${stderr.split('\n').slice(0, 20).join('\n')}\n`);
   return { wallSeconds, cpuSeconds, maxRssMiB: rss ? Number(rss[1]) / 1024 : null, exitCode };
 }
 
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
     );
   }
   const base = rows.loadEverything;
-  if (base && base.maxRssMiB && streaming.maxRssMiB) {
+  if (base?.maxRssMiB && streaming.maxRssMiB) {
     console.log(
       `\nload-everything / streaming: wall ×${(base.wallSeconds / streaming.wallSeconds).toFixed(2)}, ` +
         (base.cpuSeconds && streaming.cpuSeconds

@@ -243,7 +243,7 @@ export function generateExample(options: { seed: number; train: number; test: nu
   return { train, test, seeds };
 }
 
-const jsonl = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (records: unknown[]) => `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 export function writeExample(outDir: string, options: { seed: number; train: number; test: number; seeds: number }) {
   const { train, test, seeds } = generateExample(options);

@@ -146,6 +146,7 @@ export class RewardDsStack extends Stack {
   }
 
   /** The rendered template, without the DependsOn entries its references already imply (cfn-lint W3005). */
+  // biome-ignore lint/suspicious/noExplicitAny: the signature CDK's Stack declares for this override
   protected override _toCloudFormation(): any {
     return withoutRedundantDependsOn(super._toCloudFormation());
   }

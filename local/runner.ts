@@ -359,6 +359,14 @@ async function defaultSynthesize(): Promise<SynthesizedApp> {
 
 type ExecutionOutcome = { ok: true; output: unknown } | { ok: false; failedState?: string; reason: string };
 
+/** A JSON value as aws-local-stepfunctions passes it (its own type is not exported). */
+type Json = Parameters<StateMachine['run']>[0];
+
+/** The part of an ASL state the Wait-override walk reads. */
+interface AslStates {
+  States: Record<string, { Type: string; Branches?: AslStates[]; Iterator?: AslStates; ItemProcessor?: AslStates }>;
+}
+
 async function execute(
   definition: unknown,
   tasks: LambdaTask[],
@@ -374,17 +382,17 @@ async function execute(
   },
 ): Promise<ExecutionOutcome> {
   const { pollFunctions } = ctx;
-  const localHandlers: Record<string, (input: any) => Promise<any>> = {};
+  const localHandlers: Record<string, (input: Json) => Promise<Json>> = {};
   const polls = new Set<string>();
   for (const task of tasks) {
     const invoke = handlers[task.functionId];
     if (!invoke) throw new Error(`state '${task.state}' invokes ${task.functionId}, which has no handler entry`);
     if (pollFunctions.has(task.functionId)) polls.add(task.state);
-    localHandlers[task.state] = async (stateInput: any) => {
-      const payload = task.integration === 'invoke' ? stateInput?.Payload : stateInput;
+    localHandlers[task.state] = async (stateInput: Json) => {
+      const payload = task.integration === 'invoke' ? (stateInput as { Payload?: Json } | null)?.Payload : stateInput;
       try {
         const out = await invoke(payload);
-        return task.integration === 'invoke' ? { Payload: out ?? null } : out;
+        return (task.integration === 'invoke' ? { Payload: out ?? null } : out) as Json;
       } catch (error) {
         const e = error as Error;
         throw new LambdaError(e.name && e.name !== 'Error' ? e.name : 'Error', e.message);
@@ -392,24 +400,24 @@ async function execute(
     };
   }
   const waits: Record<string, number> = {};
-  const walk = (d: any) => {
-    for (const [stateName, state] of Object.entries<any>(d.States)) {
+  const walk = (d: AslStates) => {
+    for (const [stateName, state] of Object.entries(d.States)) {
       if (state.Type === 'Wait') waits[stateName] = ctx.waitMs;
       for (const b of state.Branches ?? []) walk(b);
       if (state.Iterator) walk(state.Iterator);
       if (state.ItemProcessor) walk(state.ItemProcessor);
     }
   };
-  walk(definition);
+  walk(definition as AslStates);
   const retries: Record<string, number> = {};
   for (const task of tasks) retries[task.state] = 50;
 
   const machine = new StateMachine(definition as StateMachineDefinition, {
     validationOptions: { checkArn: false, checkPaths: true },
   });
-  const execution = machine.run(input as any, {
+  const execution = machine.run(input as Json, {
     overrides: { taskResourceLocalHandlers: localHandlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
-    context: { Execution: { Name: name, Id: name, Input: input as any, StartTime: new Date().toISOString() } },
+    context: { Execution: { Name: name, Id: name, Input: input as Json, StartTime: new Date().toISOString() } },
   });
 
   let failedState: string | undefined;

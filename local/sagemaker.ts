@@ -125,6 +125,7 @@ export class LocalSageMaker {
   }
 
   /** The `send` of `SageMakerClient`, for the six commands the job Lambdas use. */
+  // biome-ignore lint/suspicious/noExplicitAny: SageMakerClient.send's result type depends on the command; `any` lets this stand in for the client
   async send(command: AnyCommand): Promise<any> {
     if (command instanceof CreateTrainingJobCommand) return this.createTraining(command.input);
     if (command instanceof CreateProcessingJobCommand) return this.createProcessing(command.input);

@@ -19,22 +19,26 @@ run is copied to <workdir>/runs/<run>/ at the end.
   --json   print progress to stderr and, as the last line of stdout, one JSON object
            {runId, status, epsilon, delta, poolSizes, evaluation, outputDir, reportPath, failure?, quarantine?}`;
 
+function parseRunArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      local: { type: 'boolean', default: false },
+      test: { type: 'string' },
+      seeds: { type: 'string' },
+      config: { type: 'string' },
+      workdir: { type: 'string', default: '.rewardds' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseRunArgs>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        local: { type: 'boolean', default: false },
-        test: { type: 'string' },
-        seeds: { type: 'string' },
-        config: { type: 'string' },
-        workdir: { type: 'string', default: '.rewardds' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseRunArgs(argv);
   } catch (error) {
     console.error(`rewardds run: ${(error as Error).message}\n\n${USAGE}`);
     return 2;

@@ -32,28 +32,32 @@ Outputs list queries in input order and are written whole or not at all.`;
 
 class UsageError extends Error {}
 
+function parseSelectArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      in: { type: 'string' },
+      pool: { type: 'string' },
+      working: { type: 'string' },
+      method: { type: 'string' },
+      alpha: { type: 'string' },
+      'keep-fraction': { type: 'string' },
+      seed: { type: 'string' },
+      seeds: { type: 'string' },
+      round: { type: 'string' },
+      'pool-in': { type: 'string' },
+      'working-in': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  let values;
+  let values: ReturnType<typeof parseSelectArgs>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        in: { type: 'string' },
-        pool: { type: 'string' },
-        working: { type: 'string' },
-        method: { type: 'string' },
-        alpha: { type: 'string' },
-        'keep-fraction': { type: 'string' },
-        seed: { type: 'string' },
-        seeds: { type: 'string' },
-        round: { type: 'string' },
-        'pool-in': { type: 'string' },
-        'working-in': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    values = parseSelectArgs(argv);
   } catch (error) {
     console.error(`rewardds select: ${(error as Error).message}\n\n${USAGE}`);
     return 2;

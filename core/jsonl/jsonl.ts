@@ -12,7 +12,7 @@ export class InputError extends Error {
     readonly field: string | undefined,
     readonly reason: string,
   ) {
-    super([file, line, field].filter((p) => p !== undefined).join(':') + `: ${reason}`);
+    super(`${[file, line, field].filter((p) => p !== undefined).join(':')}: ${reason}`);
     this.name = 'InputError';
   }
 
@@ -103,8 +103,7 @@ export async function* splitLines(
       typeof chunk === 'string'
         ? Buffer.from(chunk, 'utf8')
         : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    let nl: number;
-    while ((nl = buf.indexOf(0x0a)) !== -1) {
+    for (let nl = buf.indexOf(0x0a); nl !== -1; nl = buf.indexOf(0x0a)) {
       const head = buf.subarray(0, nl);
       const line = pendingBytes ? Buffer.concat([...pending, head], pendingBytes + head.length) : head;
       pending = [];

@@ -116,8 +116,7 @@ async function forPickedLines(
         ? Buffer.from(chunk, 'utf8')
         : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let at = 0;
-    let nl: number;
-    while ((nl = buf.indexOf(0x0a, at)) !== -1) {
+    for (let nl = buf.indexOf(0x0a, at); nl !== -1; nl = buf.indexOf(0x0a, at)) {
       if (picked[index])
         await onLine(index, pending.length ? Buffer.concat([...pending, buf.subarray(at, nl)]) : buf.subarray(at, nl));
       pending = [];

@@ -4,11 +4,12 @@
  * reason, so the execution shows why; a finished job's timing record is written for the
  * report, and a finished training job's model is added to the models.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { readEnv } from '../../core/config/index.js';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import {
   DescribeJobInputSchema,
@@ -37,8 +38,7 @@ export interface DescribeJobDeps {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DescribeJobConfig {
-  const e = z.object({ SYNTHESIS_BUCKET: z.string().min(3), SYNTHESIS_KEY_ARN: z.string().min(1) }).parse(env);
-  return { synthesisBucket: e.SYNTHESIS_BUCKET, synthesisKeyArn: e.SYNTHESIS_KEY_ARN };
+  return readEnv(env, { synthesisBucket: z.string().min(3), synthesisKeyArn: z.string().min(1) });
 }
 
 /** The models with this training job's artifact in its slot; other jobs leave them as they are. */

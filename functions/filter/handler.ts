@@ -3,8 +3,8 @@
  * the synthesis bucket through Reward-Guided Filtering (or the configured baseline) and
  * writes pool/round-0.jsonl and working/round-0.jsonl beside them.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { FilterInputSchema, parseEvent, s3Uri, synthesisKeys } from '../../core/contract/index.js';

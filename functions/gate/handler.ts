@@ -3,8 +3,8 @@
  * scores with pool and working set r−1 through the refinement gate and writes pool and
  * working set r.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { GateInputSchema, parseEvent, s3Uri, synthesisKeys } from '../../core/contract/index.js';

@@ -8,7 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type RunState, type Upload, privateKeys, synthesisKeys, uploadLayout } from '../../core/contract/index.js';
 import { InputError } from '../../core/jsonl/index.js';
 import { InfeasiblePlanError, planPrivacy, type PrivacyPlan } from '../../core/privacy/index.js';
-import { parseRunConfig, resolveDelta, RunConfigError, type RunConfig } from '../../core/config/index.js';
+import { ENV, parseRunConfig, resolveDelta, RunConfigError, type RunConfig } from '../../core/config/index.js';
 import { deleteObject, getJson, listKeys, putJson } from '../shared/s3-objects.js';
 import { normalizeFile } from './input-files.js';
 import { InputRejected, quarantine } from './rejection.js';
@@ -98,7 +98,7 @@ async function readRunConfig(
   key: string | undefined,
   defaults: Record<string, unknown>,
 ): Promise<RunConfig> {
-  if (!key) return parseRunConfig(defaults, 'DEFAULT_RUN_CONFIG');
+  if (!key) return parseRunConfig(defaults, ENV.defaultRunConfig);
   let value: unknown;
   try {
     value = await getJson(s3, bucket, key);

@@ -4,7 +4,7 @@
  * InputRejected, which the execution shows. Nothing here quotes a record.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InputError } from '../../core/jsonl/index.js';
+import type { InputError } from '../../core/jsonl/index.js';
 import { privateKeys, type Upload } from '../../core/contract/index.js';
 import { copyObject, putJson } from '../shared/s3-objects.js';
 

@@ -3,11 +3,12 @@
  * runs (so a failed execution leaves no GPU billing), writes `runs/<run>/failure.json` to
  * the synthesis bucket, and returns `{error, cause}` for the Fail state.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SageMakerClient, StopProcessingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { readEnv } from '../../core/config/index.js';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import {
   parseEvent,
@@ -35,8 +36,7 @@ export interface RecordFailureDeps {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RecordFailureConfig {
-  const e = z.object({ SYNTHESIS_BUCKET: z.string().min(3), SYNTHESIS_KEY_ARN: z.string().min(1) }).parse(env);
-  return { synthesisBucket: e.SYNTHESIS_BUCKET, synthesisKeyArn: e.SYNTHESIS_KEY_ARN };
+  return readEnv(env, { synthesisBucket: z.string().min(3), synthesisKeyArn: z.string().min(1) });
 }
 
 /** Step Functions' Fail state allows 32,768 characters of cause. */

@@ -2,6 +2,7 @@
  * Release Lambda: `{runId, what, run, models?}` → `$.release` (models) or `$.evaluation`.
  */
 import { z } from 'zod';
+import { readEnv } from '../../core/config/index.js';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import {
   parseEvent,
@@ -14,18 +15,11 @@ import type { MetricsSink } from '../prepare-run/prepare.js';
 import { releaseEvaluation, releaseModels, type ReleaseConfig, type ReleaseDeps } from './release.js';
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReleaseConfig {
-  const parsed = z
-    .object({
-      PRIVATE_BUCKET: z.string().min(1),
-      SYNTHESIS_BUCKET: z.string().min(1),
-      SYNTHESIS_KEY_ARN: z.string().min(1).optional(),
-    })
-    .parse(env);
-  return {
-    privateBucket: parsed.PRIVATE_BUCKET,
-    synthesisBucket: parsed.SYNTHESIS_BUCKET,
-    synthesisKeyArn: parsed.SYNTHESIS_KEY_ARN,
-  };
+  return readEnv(env, {
+    privateBucket: z.string().min(1),
+    synthesisBucket: z.string().min(1),
+    synthesisKeyArn: z.string().min(1).optional(),
+  });
 }
 
 export type ReleaseHandlerDeps = ReleaseDeps & { metrics?: MetricsSink & { publishStoredMetrics(): unknown } };

@@ -2,9 +2,10 @@
  * Write report Lambda: `{runId, run, release}` → `{reportUri, htmlUri}`. Reads the
  * synthesis bucket only (it is given no other), writes report.json and report.html there.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { readEnv } from '../../core/config/index.js';
 import { powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { parseEvent, ReportInputSchema, type ReportOutput, s3Uri, synthesisKeys } from '../../core/contract/index.js';
 import { renderReportHtml } from './report-html.js';
@@ -17,10 +18,7 @@ export interface ReportConfig {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReportConfig {
-  const parsed = z
-    .object({ SYNTHESIS_BUCKET: z.string().min(1), SYNTHESIS_KEY_ARN: z.string().min(1).optional() })
-    .parse(env);
-  return { synthesisBucket: parsed.SYNTHESIS_BUCKET, synthesisKeyArn: parsed.SYNTHESIS_KEY_ARN };
+  return readEnv(env, { synthesisBucket: z.string().min(1), synthesisKeyArn: z.string().min(1).optional() });
 }
 
 export interface ReportDeps {

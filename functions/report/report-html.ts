@@ -198,7 +198,7 @@ ${section('Pool per round', pools)}
 ${section('Reward and perplexity, before and after filtering', distributions)}
 ${section('Evaluation', evaluation)}
 ${section('Stage metrics', stageMetrics)}
-${section('Durations and estimated costs', stages + '\n' + jobs + '\n' + costNote)}
+${section('Durations and estimated costs', `${stages}\n${jobs}\n${costNote}`)}
 </body>
 </html>
 `;

@@ -3,11 +3,12 @@
  * config.json, then starts the one SageMaker job the request builder describes. The job
  * name is new on every attempt, so a retried or redriven state never collides.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CreateProcessingJobCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { readEnv } from '../../core/config/index.js';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { parseEvent, StartJobInputSchema, type StartJobOutput } from '../../core/contract/index.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
@@ -32,29 +33,27 @@ export interface StartJobDeps {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StartJobConfig {
-  const e = z
-    .object({
-      PRIVATE_BUCKET: z.string().min(3),
-      SYNTHESIS_BUCKET: z.string().min(3),
-      PRIVATE_KEY_ARN: z.string().min(1),
-      SYNTHESIS_KEY_ARN: z.string().min(1),
-      JOB_IMAGE_URI: z.string().min(1),
-      PRIVATE_JOB_ROLE_ARN: z.string().min(1),
-      SYNTHESIS_JOB_ROLE_ARN: z.string().min(1),
-      PROXY_BASE_MODEL_URI: z.string().startsWith('s3://'),
-      TARGET_BASE_MODEL_URI: z.string().startsWith('s3://'),
-      MODELS_PREFIX_URI: z.string().startsWith('s3://'),
-      JOB_NAME_PREFIX: z.string().min(2),
-    })
-    .parse(env);
+  const e = readEnv(env, {
+    privateBucket: z.string().min(3),
+    synthesisBucket: z.string().min(3),
+    privateKeyArn: z.string().min(1),
+    synthesisKeyArn: z.string().min(1),
+    jobImageUri: z.string().min(1),
+    privateJobRoleArn: z.string().min(1),
+    synthesisJobRoleArn: z.string().min(1),
+    proxyBaseModelUri: z.string().startsWith('s3://'),
+    targetBaseModelUri: z.string().startsWith('s3://'),
+    modelsPrefixUri: z.string().startsWith('s3://'),
+    jobNamePrefix: z.string().min(2),
+  });
   return {
-    imageUri: e.JOB_IMAGE_URI,
-    roleArns: { private: e.PRIVATE_JOB_ROLE_ARN, synthesis: e.SYNTHESIS_JOB_ROLE_ARN },
-    buckets: { private: e.PRIVATE_BUCKET, synthesis: e.SYNTHESIS_BUCKET },
-    kmsKeyArns: { private: e.PRIVATE_KEY_ARN, synthesis: e.SYNTHESIS_KEY_ARN },
-    baseModels: { proxy: e.PROXY_BASE_MODEL_URI, target: e.TARGET_BASE_MODEL_URI },
-    modelsPrefix: e.MODELS_PREFIX_URI,
-    jobNamePrefix: e.JOB_NAME_PREFIX,
+    imageUri: e.jobImageUri,
+    roleArns: { private: e.privateJobRoleArn, synthesis: e.synthesisJobRoleArn },
+    buckets: { private: e.privateBucket, synthesis: e.synthesisBucket },
+    kmsKeyArns: { private: e.privateKeyArn, synthesis: e.synthesisKeyArn },
+    baseModels: { proxy: e.proxyBaseModelUri, target: e.targetBaseModelUri },
+    modelsPrefix: e.modelsPrefixUri,
+    jobNamePrefix: e.jobNamePrefix,
   };
 }
 

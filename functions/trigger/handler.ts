@@ -3,9 +3,10 @@
  * uploaded object. The execution name is derived from the key and ETag, so EventBridge's
  * at-least-once delivery (or a replay) finds the run already there and starts nothing.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { readEnv } from '../../core/config/index.js';
 import { powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { bareEtag, runName, uploadLayout } from '../../core/contract/index.js';
 
@@ -26,8 +27,7 @@ export interface TriggerConfig {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): TriggerConfig {
-  const parsed = z.object({ PRIVATE_BUCKET: z.string().min(1), STATE_MACHINE_ARN: z.string().min(1) }).parse(env);
-  return { privateBucket: parsed.PRIVATE_BUCKET, stateMachineArn: parsed.STATE_MACHINE_ARN };
+  return readEnv(env, { privateBucket: z.string().min(1), stateMachineArn: z.string().min(1) });
 }
 
 export interface TriggerDeps {

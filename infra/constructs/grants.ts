@@ -2,7 +2,7 @@
  * Least-privilege statements scoped to one bucket prefix or one key. Every role in the
  * stack is built from these, so each grant names exactly the objects it reaches.
  */
-import { Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';

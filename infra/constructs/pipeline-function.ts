@@ -11,6 +11,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../core/config/index.js';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,8 +85,8 @@ export class PipelineFunction extends Construct {
         deadLetterQueue: props.deadLetterQueue,
         environment: {
           ...props.environment,
-          POWERTOOLS_METRICS_NAMESPACE: 'RewardDS',
-          POWERTOOLS_SERVICE_NAME: `rewardds-${props.name}`,
+          [ENV.powertoolsMetricsNamespace]: 'RewardDS',
+          [ENV.powertoolsServiceName]: `rewardds-${props.name}`,
           NODE_OPTIONS: '--enable-source-maps',
         },
         projectRoot: REPO_ROOT,

@@ -10,6 +10,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ENV } from '../../core/config/index.js';
 import { jobNamePrefix } from '../../core/sagemaker/index.js';
 import { buildDefinition, type PipelineFunctions } from '../pipeline/definition.js';
 import type { DeploymentSettings } from '../settings.js';
@@ -42,13 +43,13 @@ export class Pipeline extends Construct {
     // account never start, stop or read each other's jobs.
     this.jobNamePrefix = jobNamePrefix(stack.stackName);
     const zoneEnv = {
-      PRIVATE_BUCKET: priv.bucket.bucketName,
-      SYNTHESIS_BUCKET: synth.bucket.bucketName,
-      PRIVATE_KEY_ARN: priv.key.keyArn,
-      SYNTHESIS_KEY_ARN: synth.key.keyArn,
+      [ENV.privateBucket]: priv.bucket.bucketName,
+      [ENV.synthesisBucket]: synth.bucket.bucketName,
+      [ENV.privateKeyArn]: priv.key.keyArn,
+      [ENV.synthesisKeyArn]: synth.key.keyArn,
     };
     // Synthesis-zone Lambdas learn no private name at all: they have no use for it.
-    const synthesisEnv = { SYNTHESIS_BUCKET: synth.bucket.bucketName, SYNTHESIS_KEY_ARN: synth.key.keyArn };
+    const synthesisEnv = { [ENV.synthesisBucket]: synth.bucket.bucketName, [ENV.synthesisKeyArn]: synth.key.keyArn };
     const fn = (
       name: string,
       logicalName: string,
@@ -79,19 +80,19 @@ export class Pipeline extends Construct {
         'prepare-run',
         'PrepareRun',
         'RewardDS: validate and normalize an upload, plan the privacy budget',
-        { ...zoneEnv, DEFAULT_RUN_CONFIG: JSON.stringify(defaults) },
+        { ...zoneEnv, [ENV.defaultRunConfig]: JSON.stringify(defaults) },
         Duration.minutes(15),
         1024,
       ),
       startJob: fn('start-job', 'StartJob', 'RewardDS: start one SageMaker job of a stage', {
         ...zoneEnv,
-        JOB_IMAGE_URI: jobs.image.imageUri,
-        PRIVATE_JOB_ROLE_ARN: jobs.privateRole.roleArn,
-        SYNTHESIS_JOB_ROLE_ARN: jobs.synthesisRole.roleArn,
-        PROXY_BASE_MODEL_URI: settings.generatorBaseModel,
-        TARGET_BASE_MODEL_URI: settings.targetBaseModel,
-        MODELS_PREFIX_URI: settings.modelsPrefix,
-        JOB_NAME_PREFIX: this.jobNamePrefix,
+        [ENV.jobImageUri]: jobs.image.imageUri,
+        [ENV.privateJobRoleArn]: jobs.privateRole.roleArn,
+        [ENV.synthesisJobRoleArn]: jobs.synthesisRole.roleArn,
+        [ENV.proxyBaseModelUri]: settings.generatorBaseModel,
+        [ENV.targetBaseModelUri]: settings.targetBaseModel,
+        [ENV.modelsPrefixUri]: settings.modelsPrefix,
+        [ENV.jobNamePrefix]: this.jobNamePrefix,
       }),
       describeJob: fn('describe-job', 'DescribeJob', 'RewardDS: poll a SageMaker job, record its timing', synthesisEnv),
       release: fn(

@@ -11,6 +11,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ENV } from '../../core/config/index.js';
 import { INCOMING_PREFIX } from '../../core/contract/index.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { stableId } from './stable-id.js';
@@ -43,8 +44,8 @@ export class TriggerWiring extends Construct {
       logicalName: 'Trigger',
       description: 'RewardDS: start a run for an upload under incoming/ (idempotent per object and ETag)',
       environment: {
-        PRIVATE_BUCKET: props.privateZone.bucket.bucketName,
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        [ENV.privateBucket]: props.privateZone.bucket.bucketName,
+        [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
       },
       logsKey: props.logsKey,
       deadLetterQueue: this.deadLetters,

@@ -3,7 +3,7 @@
  * (`$.failedState`, its console name), then to the record-failure Lambda (stops the running
  * job, writes failure.json), then to a Fail state whose error and cause are the failure's.
  */
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RecordFailureOutputSchema } from '../../core/contract/index.js';

@@ -3,7 +3,7 @@
  * JSONPath only (no JSONata, no Assign, no .sync): local mode runs this same definition
  * with aws-local-stepfunctions.
  */
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
@@ -73,7 +73,7 @@ export function buildDefinition(scope: Construct, fns: PipelineFunctions): sfn.I
     resultKeys: keys(ReportOutputSchema),
   });
   const done = new sfn.Succeed(scope, 'Done', { stateName: n.done });
-  report.then(done);
+  report.continueTo(done);
 
   // Evaluation is optional: only with a test set, and only aggregate numbers leave the private zone.
   const evaluation = sequence(

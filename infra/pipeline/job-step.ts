@@ -88,14 +88,14 @@ export function runJob(scope: Construct, props: JobStepProps): Step {
       resultPath: '$.models',
     });
     done.when(completed, keep);
-    return { start, then: (next) => void keep.next(next) };
+    return { start, continueTo: (next) => void keep.next(next) };
   }
-  return { start, then: (next) => void done.when(completed, next) };
+  return { start, continueTo: (next) => void done.when(completed, next) };
 }
 
 /** "Run a Lambda" as a step: the task, protected by the catch-all. */
 export function lambdaStep(scope: Construct, catchAll: CatchAll, props: Parameters<typeof invokeLambda>[1]): Step {
   const task = invokeLambda(scope, props);
   catchAll.protect(task, props.name);
-  return { start: task, then: (next) => void task.next(next) };
+  return { start: task, continueTo: (next) => void task.next(next) };
 }

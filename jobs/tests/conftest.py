@@ -239,3 +239,12 @@ def sagemaker_layout_fixture():
 @pytest.fixture(name="run_job")
 def run_job_fixture():
     return run_job
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `slow` every test that runs a stage in a subprocess: it asks for the run_job
+    fixture or its module calls run_job itself. `make test-fast` leaves them out."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if "run_job" in getattr(item, "fixturenames", ()) or getattr(module, "run_job", None) is run_job:
+            item.add_marker(pytest.mark.slow)

@@ -29,11 +29,11 @@ const scores = (rows: [string, [string, number, number][]][]) =>
   rows
     .map(
       ([id, cands]) =>
-        JSON.stringify({
+        `${JSON.stringify({
           id,
           prompt: `p-${id}`,
           candidates: cands.map(([text, reward, ppl]) => ({ text, reward, ppl })),
-        }) + '\n',
+        })}\n`,
     )
     .join('');
 
@@ -132,7 +132,7 @@ describe('rewardds select', () => {
   it('exits 1 naming file, line and field on a bad line, leaving no outputs', async () => {
     await writeFile(
       file('bad.jsonl'),
-      scores([['q-1', [['x', 0, 1]]]]) + '{"id":"q-2","prompt":"SECRET","candidates":[{"text":"SECRET","reward":0}]}\n',
+      `${scores([['q-1', [['x', 0, 1]]]])}{"id":"q-2","prompt":"SECRET","candidates":[{"text":"SECRET","reward":0}]}\n`,
     );
     expect(
       await run([

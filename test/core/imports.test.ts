@@ -13,7 +13,7 @@ interface ImportRef {
 }
 
 /** Every module specifier a TypeScript file imports or re-exports, static or dynamic. */
-export function importsOf(source: string): ImportRef[] {
+function importsOf(source: string): ImportRef[] {
   const refs: ImportRef[] = [];
   const statement = /^\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm;
   for (const m of source.matchAll(statement)) refs.push({ spec: m[3] as string, typeOnly: m[2] !== undefined });
@@ -38,7 +38,7 @@ function tsFiles(dir: string): string[] {
 const ALLOWED = new Set(['zod', 'node:crypto']);
 const ALLOWED_TYPE_ONLY = new Set(['node:stream', '@aws-sdk/client-sagemaker']);
 
-export function coreViolations(file: string, source: string): string[] {
+function coreViolations(file: string, source: string): string[] {
   return importsOf(source).flatMap(({ spec, typeOnly }) => {
     if (spec.startsWith('.')) {
       const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
@@ -49,7 +49,7 @@ export function coreViolations(file: string, source: string): string[] {
   });
 }
 
-export function barrelViolations(file: string, source: string): string[] {
+function barrelViolations(file: string, source: string): string[] {
   return importsOf(source).flatMap(({ spec }) => {
     if (!spec.startsWith('.')) return [];
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));

@@ -113,7 +113,7 @@ describe('filter Lambda over S3', () => {
       env.s3,
       env.bucket,
       synthesisKeys.scores(runId, 0),
-      scoresLine(0) + broken + '\n',
+      `${scoresLine(0)}${broken}\n`,
       'application/x-ndjson',
       env.keyArn,
     );
@@ -150,7 +150,7 @@ describe('filter Lambda over S3', () => {
       env.s3,
       env.bucket,
       synthesisKeys.scores(runId, 0),
-      lines.map((l) => JSON.stringify(l) + '\n').join(''),
+      lines.map((l) => `${JSON.stringify(l)}\n`).join(''),
       'application/x-ndjson',
       env.keyArn,
     );

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 const deps = () => ({ s3: env.s3, config: { synthesisBucket: env.bucket, synthesisKeyArn: env.keyArn } });
-const jsonl = (records: unknown[]) => records.map((r) => JSON.stringify(r) + '\n').join('');
+const jsonl = (records: unknown[]) => records.map((r) => `${JSON.stringify(r)}\n`).join('');
 const parse = (text: string) =>
   text
     .trimEnd()

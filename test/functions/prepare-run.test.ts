@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
 import { configFromEnv, createHandler, InputRejected } from '../../functions/prepare-run/handler.js';
+import type { PrivacyPlan } from '../../core/privacy/index.js';
 import { loadEvent } from '../helpers/fixtures/events/load.js';
 import { memoryS3, recordingLogger, recordingMetrics } from '../helpers/memory-s3.js';
 
@@ -29,7 +30,7 @@ const config = {
 const NOW = new Date('2026-03-02T09:15:00.000Z');
 const SECRET = 'Jane Doe, MRN 448812';
 
-const jsonl = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (records: unknown[]) => `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
 /** Private-looking records in the four shapes, each carrying a marker we can search for. */
 function privateRecords(n: number) {
   return Array.from({ length: n }, (_, i) => {
@@ -76,7 +77,7 @@ describe('prepare-run', () => {
       expect(run.hasSeeds).toBe(false);
       expect(run.config.privacy.delta).toBe(Math.min(1e-5, 1 / 2000));
       expect(run.config.synthesis.queries).toBe(200);
-      const plan = run.plan as Record<string, any>;
+      const plan = run.plan as unknown as PrivacyPlan;
       expect(plan.targetEpsilon).toBe(8);
       expect(plan.epsilon).toBeLessThanOrEqual(8);
       expect(plan.generator.sampleRate).toBeCloseTo(64 / 200, 12);
@@ -164,8 +165,13 @@ describe('prepare-run', () => {
       expect(run).toMatchObject({ records: 40, rounds: 1, hasTest: true, hasSeeds: true });
       expect(run.config.privacy).toMatchObject({ epsilon: 4, delta: 1e-6 });
       expect(run.config.synthesis.queries).toBe(50);
-      expect((run.plan as any).reward).toMatchObject({ batchSize: 8, epochs: 2, steps: 10, sampleRate: 0.2 });
-      expect((run.plan as any).delta).toBe(1e-6);
+      expect((run.plan as unknown as PrivacyPlan).reward).toMatchObject({
+        batchSize: 8,
+        epochs: 2,
+        steps: 10,
+        sampleRate: 0.2,
+      });
+      expect((run.plan as unknown as PrivacyPlan).delta).toBe(1e-6);
 
       expect(s3.jsonl(PRIVATE, 'runs/bank-faq-0a1b2c3d/input/test.jsonl')).toEqual([
         { id: 'line-000001', prompt: 'secret-test-q', response: 'secret-test-a' },
@@ -295,7 +301,7 @@ describe('prepare-run', () => {
 
     it('a record over 1 MiB', async () => {
       const big = JSON.stringify({ prompt: SECRET, response: 'x'.repeat(1024 * 1024) });
-      const error = await rejected({ 'incoming/clinic-qa.jsonl': jsonl(privateRecords(3)) + big + '\n' });
+      const error = await rejected({ 'incoming/clinic-qa.jsonl': `${jsonl(privateRecords(3))}${big}\n` });
       expect(error.message).toBe('incoming/clinic-qa.jsonl:4: line is over the 1048576-byte limit');
       expectQuarantined(upload.key, { file: upload.key, line: 4, field: null, reason: /over the 1048576-byte limit/ });
     });

@@ -34,7 +34,7 @@ const run = {
 };
 const release = { epsilon: plan.epsilon, delta: plan.delta, privacyUri: `s3://${SYNTHESIS}/${R}/release/privacy.json` };
 
-const jsonl = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (records: unknown[]) => `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 /** Eight queries, three candidates each; rewards q*3+c, perplexities 10+q*3+c. */
 function scores() {
@@ -391,7 +391,7 @@ describe('report pieces', () => {
 
   it('DistributionAccumulator: exact until the reservoir fills, then sampled with exact count/mean/min/max', () => {
     const small = new DistributionAccumulator(100);
-    [5, 1, 3, 2, 4].forEach((v) => small.add(v));
+    for (const v of [5, 1, 3, 2, 4]) small.add(v);
     expect(small.summary()).toMatchObject({ count: 5, mean: 3, min: 1, median: 3, max: 5, p25: 2, sampled: false });
     const big = new DistributionAccumulator(1000, 7);
     for (let i = 0; i < 100_000; i++) big.add(i % 1000);

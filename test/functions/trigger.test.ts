@@ -32,6 +32,11 @@ function fakeStepFunctions() {
   return { sfn, mock, executions };
 }
 
+/** The part of a sample event the tests change (etag optional: one test deletes it). */
+interface ObjectCreated {
+  detail: { bucket: { name: string }; object: { key: string; etag?: string } };
+}
+
 describe('trigger', () => {
   let fake: ReturnType<typeof fakeStepFunctions>;
   let logger: ReturnType<typeof recordingLogger>;
@@ -41,7 +46,7 @@ describe('trigger', () => {
   });
 
   it('starts the execution with the readable idempotent name and the upload as input', async () => {
-    const event = loadEvent('s3-object-created');
+    const event = loadEvent<ObjectCreated>('s3-object-created');
     const result = await createHandler({ sfn: fake.sfn, config, logger })(event);
 
     const runId = runName('incoming/Clinic QA (March).jsonl', 'b1946ac92492d2347c6235b4d2611184');
@@ -68,15 +73,15 @@ describe('trigger', () => {
   });
 
   it('starts a folder upload under the folder name', async () => {
-    const result = await createHandler({ sfn: fake.sfn, config })(loadEvent('s3-object-created-folder'));
+    const result = await createHandler({ sfn: fake.sfn, config })(loadEvent<ObjectCreated>('s3-object-created-folder'));
     expect(result.started).toBe(true);
     expect(fake.mock.commandCalls(StartExecutionCommand)[0]!.args[0].input.name).toMatch(/^bank-faq-[0-9a-f]{8}$/);
   });
 
   it('starts nothing new for a repeated event and reports success', async () => {
     const handler = createHandler({ sfn: fake.sfn, config, logger });
-    const first = await handler(loadEvent('s3-object-created'));
-    const second = await handler(loadEvent('s3-object-created'));
+    const first = await handler(loadEvent<ObjectCreated>('s3-object-created'));
+    const second = await handler(loadEvent<ObjectCreated>('s3-object-created'));
     expect(first.started).toBe(true);
     expect(second).toEqual({ started: false, runId: (first as { runId: string }).runId, reason: 'already started' });
     expect(fake.executions.size).toBe(1);
@@ -85,7 +90,7 @@ describe('trigger', () => {
 
   it('starts a new run when the same key is uploaded again with new content (new ETag)', async () => {
     const handler = createHandler({ sfn: fake.sfn, config });
-    const event = loadEvent('s3-object-created');
+    const event = loadEvent<ObjectCreated>('s3-object-created');
     await handler(event);
     event.detail.object.etag = 'c4ca4238a0b923820dcc509a6f75849b';
     const again = await handler(event);
@@ -99,7 +104,7 @@ describe('trigger', () => {
     'incoming/bank-faq/test.jsonl',
     'incoming/readme.txt',
   ])('ignores %s with a log line', async (key) => {
-    const event = loadEvent('s3-object-created-folder');
+    const event = loadEvent<ObjectCreated>('s3-object-created-folder');
     event.detail.object.key = key;
     const result = await createHandler({ sfn: fake.sfn, config, logger })(event);
     expect(result).toEqual({ started: false, reason: 'ignored', key });
@@ -108,14 +113,14 @@ describe('trigger', () => {
   });
 
   it('ignores objects of any other bucket', async () => {
-    const event = loadEvent('s3-object-created');
+    const event = loadEvent<ObjectCreated>('s3-object-created');
     event.detail.bucket.name = 'someone-else';
     expect((await createHandler({ sfn: fake.sfn, config })(event)).started).toBe(false);
     expect(fake.mock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('refuses an event that is not Object Created, naming the field', async () => {
-    const event = loadEvent('s3-object-created');
+    const event = loadEvent<ObjectCreated>('s3-object-created');
     delete event.detail.object.etag;
     await expect(createHandler({ sfn: fake.sfn, config })(event)).rejects.toThrow(/detail\.object\.etag/);
   });
@@ -124,8 +129,8 @@ describe('trigger', () => {
     fake.mock
       .on(StartExecutionCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(createHandler({ sfn: fake.sfn, config })(loadEvent('s3-object-created'))).rejects.toThrow(
-      /Rate exceeded/,
-    );
+    await expect(
+      createHandler({ sfn: fake.sfn, config })(loadEvent<ObjectCreated>('s3-object-created')),
+    ).rejects.toThrow(/Rate exceeded/);
   });
 });

@@ -41,7 +41,7 @@ export function memorySource(file: string, text: string): Source {
   };
 }
 
-export const jsonl = (records: unknown[]) => records.map((r) => JSON.stringify(r) + '\n').join('');
+export const jsonl = (records: unknown[]) => records.map((r) => `${JSON.stringify(r)}\n`).join('');
 
 export const parseJsonl = <T = Record<string, unknown>>(text: string): T[] =>
   text

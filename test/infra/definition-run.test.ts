@@ -73,9 +73,10 @@ function lambdas(options: Options) {
   const polls = new Map<string, number>();
   let throttles = options.throttles ?? 0;
   const handlers: Record<string, (input: any) => unknown> = {
-    PrepareRunFunction: (input) => (
-      parseEvent(PrepareRunInputSchema, input, 'prepare-run'), runState(options.rounds, options.hasTest)
-    ),
+    PrepareRunFunction: (input) => {
+      parseEvent(PrepareRunInputSchema, input, 'prepare-run');
+      return runState(options.rounds, options.hasTest);
+    },
     StartJobFunction: (input) => {
       if (throttles > 0) {
         throttles -= 1;
@@ -114,16 +115,18 @@ function lambdas(options: Options) {
         ? { epsilon: 7.9, delta: 1e-5, privacyUri: 's3://synth-bucket/privacy.json' }
         : { metricsUri: 's3://synth-bucket/eval/metrics.json' };
     },
-    FilterFunction: (input) => (
-      parseEvent(FilterInputSchema, input, 'filter'), { poolSize: 1, workingSize: 10, threshold: 0.5, extra: 'dropped' }
-    ),
-    GateFunction: (input) => (
-      parseEvent(GateInputSchema, input, 'gate'), { poolSize: 2, workingSize: 10, threshold: 0.4 }
-    ),
-    ReportFunction: (input) => (
-      parseEvent(ReportInputSchema, input, 'report'),
-      { reportUri: 's3://synth-bucket/report.json', htmlUri: 's3://synth-bucket/report.html' }
-    ),
+    FilterFunction: (input) => {
+      parseEvent(FilterInputSchema, input, 'filter');
+      return { poolSize: 1, workingSize: 10, threshold: 0.5, extra: 'dropped' };
+    },
+    GateFunction: (input) => {
+      parseEvent(GateInputSchema, input, 'gate');
+      return { poolSize: 2, workingSize: 10, threshold: 0.4 };
+    },
+    ReportFunction: (input) => {
+      parseEvent(ReportInputSchema, input, 'report');
+      return { reportUri: 's3://synth-bucket/report.json', htmlUri: 's3://synth-bucket/report.html' };
+    },
     RecordFailureFunction: (input) => {
       const e = parseEvent(RecordFailureInputSchema, input, 'record-failure');
       return { error: e.error.Error, cause: e.error.Cause ?? '' };

@@ -33,7 +33,9 @@ describe('withoutRedundantDependsOn', () => {
     const ids = referencedIds({
       a: { Ref: 'A' },
       b: [{ 'Fn::GetAtt': 'B.Arn' }],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
       c: { 'Fn::Sub': ['${C.Arn}/${AWS::Region}/${x}', { x: { Ref: 'D' } }] },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
       e: { 'Fn::Sub': 'arn:${E}' },
     });
     // `${x}` is the Sub's own variable and `${AWS::Region}` a pseudo parameter: neither is a resource.

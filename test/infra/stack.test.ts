@@ -220,7 +220,11 @@ describe('the state machine', () => {
     const keys = new Set<string>();
     const walk = (v: unknown) => {
       if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v === 'object') for (const [k, child] of Object.entries(v)) keys.add(k), walk(child);
+      else if (v && typeof v === 'object')
+        for (const [k, child] of Object.entries(v)) {
+          keys.add(k);
+          walk(child);
+        }
     };
     walk(asl);
     for (const forbidden of ['QueryLanguage', 'Arguments', 'Output', 'Assign']) expect(keys.has(forbidden)).toBe(false);

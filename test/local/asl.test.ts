@@ -22,7 +22,9 @@ const template: StackTemplate = {
           Variables: {
             PRIVATE_BUCKET: { Ref: 'PrivateBucketA1B2C3D4' },
             PRIVATE_KEY_ARN: { 'Fn::GetAtt': ['PrivateKey0F0F0F0F', 'Arn'] },
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a template
             MODELS: { 'Fn::Sub': 's3://${PrivateBucketA1B2C3D4}/models/' },
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a template
             IMAGE: { 'Fn::Sub': '${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/repo:tag' },
           },
         },

@@ -28,7 +28,7 @@ const SMALL_CONFIG = {
 let work: string;
 let files: { train: string; test: string; seeds: string; config: string };
 
-const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 const readJsonl = (path: string) =>
   readFileSync(path, 'utf8')
     .split('\n')

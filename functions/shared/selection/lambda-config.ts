@@ -1,5 +1,6 @@
 /** The environment of the filter and gate Lambdas, read once into a typed config. */
 import { z } from 'zod';
+import { readEnv } from '../../../core/config/index.js';
 
 export interface SelectionConfig {
   synthesisBucket: string;
@@ -8,6 +9,5 @@ export interface SelectionConfig {
 }
 
 export function selectionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SelectionConfig {
-  const e = z.object({ SYNTHESIS_BUCKET: z.string().min(3), SYNTHESIS_KEY_ARN: z.string().min(1) }).parse(env);
-  return { synthesisBucket: e.SYNTHESIS_BUCKET, synthesisKeyArn: e.SYNTHESIS_KEY_ARN };
+  return readEnv(env, { synthesisBucket: z.string().min(3), synthesisKeyArn: z.string().min(1) });
 }

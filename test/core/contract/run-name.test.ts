@@ -57,7 +57,7 @@ describe('runName', () => {
   });
 
   it('truncates long names to 40 characters without a trailing dash', () => {
-    expect(readableName('a'.repeat(39) + '-bbbb')).toBe('a'.repeat(39));
+    expect(readableName(`${'a'.repeat(39)}-bbbb`)).toBe('a'.repeat(39));
     expect(readableName('%%%')).toBe('upload');
   });
 });

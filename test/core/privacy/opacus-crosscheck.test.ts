@@ -17,7 +17,7 @@ import {
 import { parseRunConfig, type RunConfigInput } from '../../../core/config/index.js';
 import { runPythonJson } from '../../helpers/python.js';
 
-const OPACUS = String.raw`
+const OPACUS = `
 import json, sys
 from opacus.accountants import RDPAccountant
 from opacus.accountants.analysis import rdp as analysis

@@ -11,16 +11,11 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DISCRETIZATION, pldEpsilons } from '../../../core/privacy/index.js';
-import {
-  mechanismEpsilon,
-  PLAN_TOLERANCE,
-  planPrivacy,
-  type Mechanism,
-} from '../../../core/privacy/index.js';
+import { mechanismEpsilon, PLAN_TOLERANCE, planPrivacy, type Mechanism } from '../../../core/privacy/index.js';
 import { parseRunConfig } from '../../../core/config/index.js';
 import { runPythonJson } from '../../helpers/python.js';
 
-const DP_ACCOUNTING = String.raw`
+const DP_ACCOUNTING = `
 import json, sys
 import dp_accounting
 from dp_accounting.pld import pld_privacy_accountant

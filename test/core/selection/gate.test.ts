@@ -66,7 +66,7 @@ describe('gateRound: worked example', () => {
   it('refuses an empty previous pool and a malformed working line', async () => {
     const empty = await runGate({ scores: [], pool: '', working: jsonl(working0) }, options).catch((e: unknown) => e);
     expect((empty as Error).message).toBe('pool/round-0.jsonl: no records: the file is empty');
-    const bad = jsonl(working0.slice(0, 2)) + JSON.stringify({ ...working0[2], reward: 'high' }) + '\n';
+    const bad = `${jsonl(working0.slice(0, 2))}${JSON.stringify({ ...working0[2], reward: 'high' })}\n`;
     const error = await runGate(
       { scores: [refined('q-a', ['a1', 0.9], ['x', 0])], pool: jsonl(pool0), working: bad },
       options,
