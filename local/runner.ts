@@ -9,14 +9,11 @@ import './polyfill.js';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { appendFileSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { privateKeys } from '../functions/shared/layout.js';
-import { listKeys } from '../functions/shared/s3-objects.js';
 import {
   findResources,
   lambdaEnvironments,
@@ -34,7 +31,8 @@ import {
   uploadName,
   type LocalBucket,
 } from './bootstrap.js';
-import { LocalSageMaker, defaultPython, type LocalJobEvent } from './sagemaker.js';
+import { LocalSageMaker, defaultPython, type LocalJobEvent } from './sagemaker/index.js';
+import { downloadPrefix } from './s3-folders.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from './s3-server.js';
 import { STATE_NAMES } from '../infra/pipeline/definition.js';
 
@@ -504,12 +502,9 @@ async function copyRun(
     ['private', roles.private, privateKeys.quarantined(uploadKey)],
   ];
   for (const [zone, bucket, prefix] of copies) {
-    for await (const { key } of listKeys(s3, bucket, prefix)) {
-      const local = join(outputDir, zone, key.startsWith(runPrefix) ? key.slice(runPrefix.length) : key);
-      mkdirSync(dirname(local), { recursive: true });
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      await pipeline(out.Body as Readable, createWriteStream(local));
-    }
+    await downloadPrefix(s3, bucket, prefix, join(outputDir, zone), (key) =>
+      key.startsWith(runPrefix) ? key.slice(runPrefix.length) : key,
+    );
   }
   for (const job of sm.list()) {
     if (!existsSync(job.logPath)) continue;

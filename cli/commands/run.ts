@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { FAIL_STAGE_ENV } from '../../local/sagemaker.js';
+import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
 import { runLocal, type LocalRunResult } from '../../local/runner.js';
 import { evaluationTable, summarizeRun } from '../../local/summary.js';
 

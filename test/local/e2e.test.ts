@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/commands/run.js';
 import { generateExample } from '../../examples/generate.js';
-import { FAIL_STAGE_ENV } from '../../local/sagemaker.js';
+import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
 
 const SMALL_CONFIG = {
   seed: 3,

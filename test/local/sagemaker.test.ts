@@ -19,7 +19,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson } from '../../functions/shared/s3-objects.js';
-import { channelRelativePath, LocalSageMaker, mapContainerPath, jobLayout, stageOf } from '../../local/sagemaker.js';
+import {
+  channelRelativePath,
+  LocalSageMaker,
+  mapContainerPath,
+  jobLayout,
+  stageOf,
+} from '../../local/sagemaker/index.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
 
 const FAKE_MAIN = `

@@ -1,0 +1,113 @@
+/**
+ * A job's process on this machine: started with the job's environment only, its output
+ * appended to the job's log, in a process group of its own so that stopping the job ends
+ * every process it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Test-only: a comma-separated list of stages the backend fails instead of running. */
+export const FAIL_STAGE_ENV = 'REWARDDS_LOCAL_FAIL_STAGE';
+
+/** Seconds between SIGTERM and SIGKILL when a job is stopped. */
+const STOP_GRACE_MS = 5000;
+
+export interface JobProcessSpec {
+  python: string;
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  logPath: string;
+}
+
+export interface JobProcess {
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number>;
+  /** SIGTERM to the whole group, SIGKILL after a grace period if it still runs. */
+  stop(): void;
+}
+
+export function startJobProcess(spec: JobProcessSpec): JobProcess {
+  const log = openSync(spec.logPath, 'a');
+  let child: ChildProcess | undefined;
+  const exited = new Promise<number>((resolvePromise) => {
+    child = spawn(spec.python, spec.argv, {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
+    const settle = (code: number) => {
+      closeSync(log);
+      resolvePromise(code);
+    };
+    child.once('error', (error) => {
+      writeFileSync(spec.logPath, `could not start ${spec.python}: ${error.message}\n`, { flag: 'a' });
+      settle(127);
+    });
+    child.once('exit', (code, signal) => settle(code ?? (signal ? 128 : 1)));
+  });
+  return {
+    exited,
+    stop() {
+      const running = child;
+      if (!running?.pid) return;
+      signalGroup(running, 'SIGTERM');
+      setTimeout(() => {
+        if (running.exitCode === null && running.signalCode === null) signalGroup(running, 'SIGKILL');
+      }, STOP_GRACE_MS).unref();
+    },
+  };
+}
+
+/** argv of a job: its stage, or a stand-in that fails the way a stage would (tests of the failure path). */
+export function jobArgv(stage: string, injectFailure: boolean): string[] {
+  return injectFailure ? ['-c', INJECTED_FAILURE, stage] : ['-m', 'rewardds_jobs', stage];
+}
+
+/** Stand-in body for an injected failure: fails through the same failure file a real job writes. */
+const INJECTED_FAILURE = [
+  'import os, pathlib, sys',
+  'p = pathlib.Path(os.environ["SM_OUTPUT_DIR"]) / "failure"',
+  'p.parent.mkdir(parents=True, exist_ok=True)',
+  `p.write_text("injected failure: ${FAIL_STAGE_ENV} names stage " + sys.argv[1] + "\\n")`,
+  'sys.exit(1)',
+].join('\n');
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/**
+ * A job sees what a SageMaker container would: no AWS credentials (a job never talks to
+ * S3) and no hub access (models are built offline).
+ */
+export function baseEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'];
+  const env: Record<string, string> = {};
+  for (const name of keep) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  return {
+    ...env,
+    HF_HUB_OFFLINE: '1',
+    TRANSFORMERS_OFFLINE: '1',
+    HF_DATASETS_OFFLINE: '1',
+    PYTHONUNBUFFERED: '1',
+    TOKENIZERS_PARALLELISM: 'false',
+  };
+}
+
+export function defaultPython(repoRoot = REPO_ROOT): string {
+  if (process.env.REWARDDS_PYTHON) return process.env.REWARDDS_PYTHON;
+  const venv = join(repoRoot, '.venv', 'bin', 'python');
+  return existsSync(venv) ? venv : 'python3';
+}
+
+export const DEFAULT_JOBS_DIR = join(REPO_ROOT, 'jobs');
