@@ -27,9 +27,11 @@ import {
   baseEnv,
   DEFAULT_JOBS_DIR,
   defaultPython,
+  exitReason,
   FAIL_STAGE_ENV,
   jobArgv,
   startJobProcess,
+  type JobExit,
   type JobProcess,
 } from './supervisor.js';
 
@@ -274,12 +276,9 @@ export class LocalSageMaker {
     this.emit(job);
     const exit = await this.runProcess(job, env);
     if (job.stopReason) return this.finish(job, 'Stopped', job.stopReason);
-    if (exit !== 0) {
-      this.finish(
-        job,
-        'Failed',
-        readFailureFile(layout.output) ?? `AlgorithmError: the job exited with code ${exit}; see its log`,
-      );
+    // Only a clean exit 0 succeeds: a process ended by a signal has no exit code at all.
+    if (exit.signal !== null || exit.code !== 0) {
+      this.finish(job, 'Failed', readFailureFile(layout.output) ?? exitReason(exit));
       return;
     }
     job.secondaryStatus = 'Uploading';
@@ -287,7 +286,7 @@ export class LocalSageMaker {
     this.finish(job, 'Completed');
   }
 
-  private async runProcess(job: LocalJob, env: Record<string, string>): Promise<number> {
+  private async runProcess(job: LocalJob, env: Record<string, string>): Promise<JobExit> {
     const maxRuntime = job.request.StoppingCondition?.MaxRuntimeInSeconds;
     job.process = startJobProcess({
       python: this.python,

@@ -24,9 +24,15 @@ export interface JobProcessSpec {
   logPath: string;
 }
 
+/** How a job process ended: its exit code, or the signal that ended it (then `code` is null). */
+export interface JobExit {
+  code: number | null;
+  signal: string | null;
+}
+
 export interface JobProcess {
-  /** Resolves with the exit code once the process has ended. */
-  exited: Promise<number>;
+  /** Resolves once the process has ended. */
+  exited: Promise<JobExit>;
   /** SIGTERM to the whole group, SIGKILL after a grace period if it still runs. */
   stop(): void;
 }
@@ -34,22 +40,22 @@ export interface JobProcess {
 export function startJobProcess(spec: JobProcessSpec): JobProcess {
   const log = openSync(spec.logPath, 'a');
   let child: ChildProcess | undefined;
-  const exited = new Promise<number>((resolvePromise) => {
+  const exited = new Promise<JobExit>((resolvePromise) => {
     child = spawn(spec.python, spec.argv, {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ['ignore', log, log],
       detached: true,
     });
-    const settle = (code: number) => {
+    const settle = (exit: JobExit) => {
       closeSync(log);
-      resolvePromise(code);
+      resolvePromise(exit);
     };
     child.once('error', (error) => {
       writeFileSync(spec.logPath, `could not start ${spec.python}: ${error.message}\n`, { flag: 'a' });
-      settle(127);
+      settle({ code: 127, signal: null });
     });
-    child.once('exit', (code, signal) => settle(code ?? (signal ? 128 : 1)));
+    child.once('exit', (code, signal) => settle({ code, signal }));
   });
   return {
     exited,
@@ -62,6 +68,12 @@ export function startJobProcess(spec: JobProcessSpec): JobProcess {
       }, STOP_GRACE_MS).unref();
     },
   };
+}
+
+/** FailureReason of a job that ended without success and wrote no failure file. */
+export function exitReason(exit: JobExit): string {
+  if (exit.signal !== null) return `AlgorithmError: the job was killed by signal ${exit.signal}; see its log`;
+  return `AlgorithmError: the job exited with code ${exit.code}; see its log`;
 }
 
 /** argv of a job: its stage, or a stand-in that fails the way a stage would (tests of the failure path). */

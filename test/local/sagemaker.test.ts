@@ -59,6 +59,11 @@ elif stage == "bad-input":
 elif stage == "crash":
     print("traceback would be here")
     sys.exit(3)
+elif stage == "self-kill":
+    model = pathlib.Path(env["SM_MODEL_DIR"]); model.mkdir(parents=True, exist_ok=True)
+    (model / "half-written.bin").write_bytes(b"\\x00")
+    import signal
+    os.kill(os.getpid(), signal.SIGKILL)
 elif stage == "sleep":
     time.sleep(60)
 else:
@@ -232,6 +237,19 @@ describe('local SageMaker backend', () => {
     expect(done.ProcessingJobStatus).toBe('Failed');
     expect(done.FailureReason).toBe('AlgorithmError: the job exited with code 3; see its log');
     expect(readFileSync(sm.logPath('crash-1'), 'utf8')).toContain('traceback would be here');
+  });
+
+  it('fails a job killed by a signal, naming the signal, and uploads nothing it left behind', async () => {
+    const sm = backend();
+    await sm.send(new CreateTrainingJobCommand(trainingRequest('gen-killed', 'self-kill')));
+    const done = await settle(sm, 'gen-killed', 'training');
+    expect(done.TrainingJobStatus).toBe('Failed');
+    expect(done.FailureReason).toBe('AlgorithmError: the job was killed by signal SIGKILL; see its log');
+    await expect(
+      s3.send(
+        new HeadObjectCommand({ Bucket: BUCKET, Key: 'runs/r1/generator/gen-killed/output/model/half-written.bin' }),
+      ),
+    ).rejects.toThrow();
   });
 
   it('fails with ClientError when an input prefix holds no object', async () => {
