@@ -31,7 +31,17 @@ import {
   uploadName,
   type LocalBucket,
 } from './bootstrap.js';
-import { LocalSageMaker, defaultPython, type LocalJobEvent } from './sagemaker/index.js';
+import {
+  baseEnv,
+  coldLauncher,
+  DEFAULT_JOBS_DIR,
+  defaultPython,
+  LocalSageMaker,
+  warmLauncher,
+  type LaunchMode,
+  type LocalJobEvent,
+} from './sagemaker/index.js';
+import { runTime, type RunTime } from './summary.js';
 import { downloadPrefix } from './s3-folders.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from './s3-server.js';
 import { STATE_NAMES } from '../infra/pipeline/definition.js';
@@ -62,6 +72,8 @@ export interface LocalRunOptions {
   waitMs?: number;
   /** Extra environment for job processes. */
   jobEnv?: Record<string, string>;
+  /** One plain subprocess per job instead of forks of the warm job process. */
+  cold?: boolean;
 }
 
 export interface LocalRunResult {
@@ -74,6 +86,8 @@ export interface LocalRunResult {
   quarantine?: string;
   /** Per state: seconds spent, for the summary. */
   stateSeconds: Record<string, number>;
+  /** The run's wall time and the part of it spent inside job bodies (after their imports). */
+  time: RunTime;
   jobs: ReturnType<LocalSageMaker['list']>;
   executionOutput?: unknown;
 }
@@ -115,6 +129,16 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
   say('synthesizing the CDK app');
   const app = await (options.synthesize ?? defaultSynthesize)();
+  // Started first: it imports while the app is synthesized and the stack set up.
+  const launcher = options.cold
+    ? coldLauncher()
+    : warmLauncher({
+        python: defaultPython(),
+        env: { ...baseEnv(), ...options.jobEnv, PYTHONPATH: DEFAULT_JOBS_DIR },
+        logPath: join(workdir, 'warm-job-process.log'),
+        onReady: say,
+      });
+  if (options.cold) say('--cold: each job runs as a plain subprocess');
   const server = await startS3Server();
   const backend: { sm?: LocalSageMaker } = {};
   try {
@@ -130,6 +154,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       workdir,
       failStages: options.failStages,
       env: options.jobEnv,
+      launcher,
       onJobEvent: (event) => say(jobLine(event)),
     });
     backend.sm = sm;
@@ -195,12 +220,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
     const outputDir = join(workdir, 'runs', first.runId);
     await copyRun(s3, roles, first.runId, placed.key, outputDir, sm);
+    const jobs = sm.list();
     const result: LocalRunResult = {
       runId: first.runId,
       status: outcome.ok ? 'succeeded' : 'failed',
       outputDir,
       stateSeconds,
-      jobs: sm.list(),
+      time: runTime(
+        started,
+        Date.now(),
+        jobs.flatMap((job) => (job.body ? [job.body] : [])),
+      ),
+      jobs,
       executionOutput: outcome.ok ? outcome.output : undefined,
     };
     if (!outcome.ok) {
@@ -218,6 +249,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     return result;
   } finally {
     await backend.sm?.shutdown();
+    await launcher.close();
     await server.stop();
   }
 }
@@ -472,15 +504,20 @@ function withRound(state: string, input: unknown): string {
   return `${state.replace(/ \(round r\)$/, '')} (round ${round})`;
 }
 
-function jobLine(event: LocalJobEvent): string {
+export function jobLine(event: LocalJobEvent): string {
   switch (event.status) {
     case 'InProgress':
-      return `    job ${event.jobName} (${event.stage}) running; log: ${event.logPath}`;
+      return `    job ${event.jobName} (${event.stage}) running ${howStarted(event.mode)}; log: ${event.logPath}`;
     case 'Completed':
       return `    job ${event.jobName} completed in ${event.seconds?.toFixed(1)}s`;
     default:
       return `    job ${event.jobName} ${event.status}: ${event.failureReason ?? ''}\n    log: ${event.logPath}`;
   }
+}
+
+function howStarted(mode: LaunchMode | undefined): string {
+  if (mode?.kind === 'warm') return 'in a fork of the warm job process';
+  return mode?.why ? `as a plain subprocess (${mode.why})` : 'as a plain subprocess';
 }
 
 // ---- the outputs -------------------------------------------------------------------------

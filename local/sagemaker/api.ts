@@ -18,7 +18,7 @@ import {
   type CreateTrainingJobRequest,
 } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobLayout, layoutEnv, readFailureFile } from './layout.js';
 import { modelArtifactsUri, SageMakerLocalError, stageOf } from './requests.js';
@@ -32,8 +32,12 @@ import {
   jobArgv,
   startJobProcess,
   type JobExit,
-  type JobProcess,
 } from './supervisor.js';
+import { coldLauncher, type JobLauncher, type LaunchedJob, type LaunchMode } from './warm.js';
+
+/** The variable that tells a job where to note its body's start and end (local mode only). */
+const TIMING_FILE_ENV = 'REWARDDS_TIMING_FILE';
+const TIMING_FILE = 'timing.json';
 
 export type JobKind = 'training' | 'processing';
 export type JobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
@@ -46,6 +50,14 @@ export interface LocalJobEvent {
   logPath: string;
   failureReason?: string;
   seconds?: number;
+  /** How the job's process was started (set from the event that says it runs). */
+  mode?: LaunchMode;
+}
+
+/** When a job's body (after its imports) ran, as the job noted it; epoch milliseconds. */
+export interface BodyTiming {
+  start: number;
+  end: number;
 }
 
 export interface LocalSageMakerOptions {
@@ -65,6 +77,8 @@ export interface LocalSageMakerOptions {
   onJobEvent?: (event: LocalJobEvent) => void;
   /** Delete each job's downloaded inputs once it ends (outputs and log are kept). */
   cleanInputs?: boolean;
+  /** How job processes start (default: one plain subprocess each). The caller closes it. */
+  launcher?: JobLauncher;
 }
 
 interface LocalJob {
@@ -81,7 +95,9 @@ interface LocalJob {
   createdAt: Date;
   startedAt?: Date;
   endedAt?: Date;
-  process?: JobProcess;
+  process?: LaunchedJob;
+  mode?: LaunchMode;
+  body?: BodyTiming;
   stopReason?: string;
   done: Promise<void>;
 }
@@ -93,8 +109,10 @@ export class LocalSageMaker {
   private readonly python: string;
   private readonly jobsDir: string;
   private readonly failStages: Set<string>;
+  private readonly launcher: JobLauncher;
 
   constructor(private readonly options: LocalSageMakerOptions) {
+    this.launcher = options.launcher ?? coldLauncher();
     this.python = options.python ?? defaultPython();
     this.jobsDir = options.jobsDir ?? DEFAULT_JOBS_DIR;
     this.failStages = new Set(
@@ -124,7 +142,15 @@ export class LocalSageMaker {
   }
 
   /** Every job this backend has been asked to run, in creation order. */
-  list(): { name: string; kind: JobKind; stage: string; status: JobStatus; seconds?: number; logPath: string }[] {
+  list(): {
+    name: string;
+    kind: JobKind;
+    stage: string;
+    status: JobStatus;
+    seconds?: number;
+    logPath: string;
+    body?: BodyTiming;
+  }[] {
     return [...this.jobs.values()].map((job) => ({
       name: job.name,
       kind: job.kind,
@@ -132,6 +158,7 @@ export class LocalSageMaker {
       status: job.status,
       seconds: job.startedAt && job.endedAt ? (job.endedAt.getTime() - job.startedAt.getTime()) / 1000 : undefined,
       logPath: job.logPath,
+      ...(job.body ? { body: job.body } : {}),
     }));
   }
 
@@ -263,6 +290,9 @@ export class LocalSageMaker {
     if (job.stopReason) return this.finish(job, 'Stopped', job.stopReason);
     if (job.status !== 'InProgress') return;
 
+    await this.launcher.ready();
+    if (job.stopReason) return this.finish(job, 'Stopped', job.stopReason);
+
     const env: Record<string, string> = {
       ...baseEnv(),
       ...this.options.env,
@@ -270,11 +300,13 @@ export class LocalSageMaker {
       PYTHONPATH: this.jobsDir,
       ...layoutEnv(layout),
       ...staged.channelEnv,
+      // Outside every uploaded folder: the timing stays on this machine.
+      [TIMING_FILE_ENV]: join(job.dir, TIMING_FILE),
     };
     job.secondaryStatus = job.kind === 'training' ? 'Training' : 'InProgress';
     job.startedAt = new Date();
-    this.emit(job);
     const exit = await this.runProcess(job, env);
+    job.body = readBodyTiming(join(job.dir, TIMING_FILE));
     if (job.stopReason) return this.finish(job, 'Stopped', job.stopReason);
     // Only a clean exit 0 succeeds: a process ended by a signal has no exit code at all.
     if (exit.signal !== null || exit.code !== 0) {
@@ -288,13 +320,15 @@ export class LocalSageMaker {
 
   private async runProcess(job: LocalJob, env: Record<string, string>): Promise<JobExit> {
     const maxRuntime = job.request.StoppingCondition?.MaxRuntimeInSeconds;
-    job.process = startJobProcess({
+    job.process = this.launcher.start({
       python: this.python,
       argv: jobArgv(job.stage, this.failStages.has(job.stage)),
       env,
       cwd: job.dir,
       logPath: job.logPath,
     });
+    job.mode = job.process.mode;
+    this.emit(job);
     const timer =
       maxRuntime !== undefined
         ? setTimeout(
@@ -346,7 +380,20 @@ export class LocalSageMaker {
       logPath: job.logPath,
       failureReason: job.failureReason,
       seconds: job.endedAt && job.startedAt ? (job.endedAt.getTime() - job.startedAt.getTime()) / 1000 : undefined,
+      ...(job.mode ? { mode: job.mode } : {}),
     });
+  }
+}
+
+/** The job's own note of when its body ran (rewardds_jobs/__main__.py), if it got that far. */
+function readBodyTiming(path: string): BodyTiming | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const t = JSON.parse(readFileSync(path, 'utf8')) as { bodyStart?: unknown; bodyEnd?: unknown };
+    if (typeof t.bodyStart !== 'number' || typeof t.bodyEnd !== 'number') return undefined;
+    return { start: t.bodyStart * 1000, end: t.bodyEnd * 1000 };
+  } catch {
+    return undefined;
   }
 }
 

@@ -28,6 +28,8 @@ export interface JobProcessSpec {
 export interface JobExit {
   code: number | null;
   signal: string | null;
+  /** Set when the job's end could not be observed (the warm job process it was forked from died). */
+  error?: string;
 }
 
 export interface JobProcess {
@@ -62,16 +64,14 @@ export function startJobProcess(spec: JobProcessSpec): JobProcess {
     stop() {
       const running = child;
       if (!running?.pid) return;
-      signalGroup(running, 'SIGTERM');
-      setTimeout(() => {
-        if (running.exitCode === null && running.signalCode === null) signalGroup(running, 'SIGKILL');
-      }, STOP_GRACE_MS).unref();
+      stopProcessGroup(running.pid, () => running.exitCode !== null || running.signalCode !== null);
     },
   };
 }
 
 /** FailureReason of a job that ended without success and wrote no failure file. */
 export function exitReason(exit: JobExit): string {
+  if (exit.error !== undefined) return `AlgorithmError: ${exit.error}; see its log`;
   if (exit.signal !== null) return `AlgorithmError: the job was killed by signal ${exit.signal}; see its log`;
   return `AlgorithmError: the job exited with code ${exit.code}; see its log`;
 }
@@ -90,11 +90,23 @@ const INJECTED_FAILURE = [
   'sys.exit(1)',
 ].join('\n');
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+/** SIGTERM to a job's whole process group now, SIGKILL after a grace period unless it has `ended()`. */
+export function stopProcessGroup(pid: number, ended: () => boolean) {
+  signalGroup(pid, 'SIGTERM');
+  setTimeout(() => {
+    if (!ended()) signalGroup(pid, 'SIGKILL');
+  }, STOP_GRACE_MS).unref();
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals) {
   try {
-    process.kill(-child.pid!, signal);
+    process.kill(-pid, signal);
   } catch {
-    child.kill(signal);
+    try {
+      process.kill(pid, signal); // not (yet) a group leader
+    } catch {
+      // already gone
+    }
   }
 }
 
