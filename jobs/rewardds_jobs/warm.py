@@ -103,14 +103,15 @@ def become_job(request: dict, server_fds: list[int]) -> None:
     # sys.path as `python -m` / `python -c` build it: the working directory first, then PYTHONPATH.
     extra = [p for p in request["env"].get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
     sys.path[0:0] = [os.getcwd() if argv[0] == "-m" else "", *extra]
-    # A fresh interpreter seeds numpy's global generator from the OS; a fork would share the
-    # server's. (`random` reseeds itself in a forked child; torch's default seed is a constant
-    # in a fresh interpreter too.)
+    # A fresh interpreter seeds numpy's and torch's global generators from the OS; a fork
+    # would share the server's. (`random` reseeds itself in a forked child.)
     if "numpy.random" in sys.modules:
         sys.modules["numpy.random"].seed()
     torch = sys.modules.get("torch")
-    if torch is not None and request["env"].get("OMP_NUM_THREADS", "").isdigit():
-        torch.set_num_threads(int(request["env"]["OMP_NUM_THREADS"]))
+    if torch is not None:
+        torch.seed()
+        if request["env"].get("OMP_NUM_THREADS", "").isdigit():
+            torch.set_num_threads(int(request["env"]["OMP_NUM_THREADS"]))
 
 
 def run_job(argv: list[str]) -> int:
