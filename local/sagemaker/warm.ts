@@ -173,7 +173,9 @@ export function warmLauncher(options: WarmLauncherOptions): JobLauncher {
       clearTimeout(timeout);
       if (server.exitCode !== null || server.signalCode !== null) return;
       const ended = new Promise((r) => server.once('exit', r));
-      server.stdin!.end(); // the server kills any job still running, and exits
+      // Still importing: no job can be running, and it would read stdin only once done.
+      if (!known) server.kill('SIGKILL');
+      else server.stdin!.end(); // the server kills any job still running, and exits
       await ended;
     },
   };
