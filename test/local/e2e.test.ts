@@ -4,7 +4,16 @@
  * outputs; a second run fails a job on purpose (through the local backend, never the job
  * code) and checks that the execution stops there.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -227,6 +236,10 @@ describe('a full local run', () => {
 
 describe('a job that fails', () => {
   it('fails the execution in that state with the job reason, records failure.json and runs nothing later', async () => {
+    // The tiny base models the full run built: a fresh workdir would build them again.
+    const models = join(work, 'wd', 'models');
+    mkdirSync(join(work, 'wd-fail'), { recursive: true });
+    if (existsSync(models)) symlinkSync(models, join(work, 'wd-fail', 'models'));
     process.env[FAIL_STAGE_ENV] = 'train-generator';
     let code: number;
     let result: Record<string, any>;
