@@ -139,7 +139,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         onReady: say,
       });
   if (options.cold) say('--cold: each job runs as a plain subprocess');
-  const server = await startS3Server();
+  const server = await startS3Server().catch(async (error: unknown) => {
+    await launcher.close();
+    throw error;
+  });
   const backend: { sm?: LocalSageMaker } = {};
   try {
     const s3 = s3ClientFor(server);
