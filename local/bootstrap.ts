@@ -11,12 +11,16 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { INCOMING_PREFIX } from '../core/contract/index.js';
+import { uploadFolder as uploadFiles } from './s3-folders.js';
 
 const run = promisify(execFile);
+
+/** Records the arguments a tiny model was built with; local only, never uploaded. */
+const STAMP = '.rewardds-tiny-model.json';
 
 export interface LocalBucket {
   /** The bucket's logical id in the synthesized template. */
@@ -80,7 +84,7 @@ export async function buildTinyModels(
   const out: Record<string, string> = {};
   for (const spec of options.models ?? TINY_MODELS) {
     const folder = join(cacheDir, spec.name);
-    const stamp = join(folder, '.rewardds-tiny-model.json');
+    const stamp = join(folder, STAMP);
     const wanted = JSON.stringify(spec.args);
     if (!(existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted)) {
       const building = `${folder}.building`;
@@ -90,7 +94,7 @@ export async function buildTinyModels(
         env: { ...process.env, PYTHONPATH: options.jobsDir, HF_HUB_OFFLINE: '1' },
         maxBuffer: 16 * 1024 * 1024,
       });
-      writeFileSync(join(building, '.rewardds-tiny-model.json'), wanted);
+      writeFileSync(join(building, STAMP), wanted);
       rmSync(folder, { recursive: true, force: true });
       renameSync(building, folder);
     }
@@ -99,36 +103,15 @@ export async function buildTinyModels(
   return out;
 }
 
-/** Uploads every file of `folder` below `prefix` (the stamp file stays local). */
-export async function uploadFolder(
+/** Uploads every file of a tiny-model folder below `prefix` (the stamp file stays local). */
+export function uploadFolder(
   s3: S3Client,
   bucket: string,
   prefix: string,
   folder: string,
   kmsKeyArn?: string,
 ): Promise<number> {
-  let count = 0;
-  for (const file of walk(folder)) {
-    if (basename(file) === '.rewardds-tiny-model.json') continue;
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: `${prefix}${relative(folder, file).split(sep).join('/')}`,
-        Body: readFileSync(file),
-        ...(kmsKeyArn ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: kmsKeyArn } : {}),
-      }),
-    );
-    count += 1;
-  }
-  return count;
-}
-
-function* walk(folder: string): Generator<string> {
-  for (const entry of readdirSync(folder).sort()) {
-    const path = join(folder, entry);
-    if (statSync(path).isDirectory()) yield* walk(path);
-    else yield path;
-  }
+  return uploadFiles(s3, folder, bucket, prefix, { kmsKeyId: kmsKeyArn, skip: (path) => basename(path) === STAMP });
 }
 
 export interface UserUpload {

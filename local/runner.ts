@@ -9,14 +9,11 @@ import './polyfill.js';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { appendFileSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { privateKeys } from '../core/contract/index.js';
-import { listKeys } from '../functions/shared/s3-objects.js';
 import {
   findResources,
   lambdaEnvironments,
@@ -34,7 +31,18 @@ import {
   uploadName,
   type LocalBucket,
 } from './bootstrap.js';
-import { LocalSageMaker, defaultPython, type LocalJobEvent } from './sagemaker.js';
+import {
+  baseEnv,
+  coldLauncher,
+  DEFAULT_JOBS_DIR,
+  defaultPython,
+  LocalSageMaker,
+  warmLauncher,
+  type LaunchMode,
+  type LocalJobEvent,
+} from './sagemaker/index.js';
+import { runTime, type RunTime } from './summary.js';
+import { downloadPrefix } from './s3-folders.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from './s3-server.js';
 import { STATE_NAMES } from '../infra/pipeline/definition.js';
 
@@ -64,6 +72,8 @@ export interface LocalRunOptions {
   waitMs?: number;
   /** Extra environment for job processes. */
   jobEnv?: Record<string, string>;
+  /** One plain subprocess per job instead of forks of the warm job process. */
+  cold?: boolean;
 }
 
 export interface LocalRunResult {
@@ -76,6 +86,8 @@ export interface LocalRunResult {
   quarantine?: string;
   /** Per state: seconds spent, for the summary. */
   stateSeconds: Record<string, number>;
+  /** The run's wall time and the part of it spent inside job bodies (after their imports). */
+  time: RunTime;
   jobs: ReturnType<LocalSageMaker['list']>;
   executionOutput?: unknown;
 }
@@ -117,7 +129,20 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
   say('synthesizing the CDK app');
   const app = await (options.synthesize ?? defaultSynthesize)();
-  const server = await startS3Server();
+  // Started first: it imports while the app is synthesized and the stack set up.
+  const launcher = options.cold
+    ? coldLauncher()
+    : warmLauncher({
+        python: defaultPython(),
+        env: { ...baseEnv(), ...options.jobEnv, PYTHONPATH: DEFAULT_JOBS_DIR },
+        logPath: join(workdir, 'warm-job-process.log'),
+        onReady: say,
+      });
+  if (options.cold) say('--cold: each job runs as a plain subprocess');
+  const server = await startS3Server().catch(async (error: unknown) => {
+    await launcher.close();
+    throw error;
+  });
   const backend: { sm?: LocalSageMaker } = {};
   try {
     const s3 = s3ClientFor(server);
@@ -132,6 +157,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       workdir,
       failStages: options.failStages,
       env: options.jobEnv,
+      launcher,
       onJobEvent: (event) => say(jobLine(event)),
     });
     backend.sm = sm;
@@ -197,12 +223,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
     const outputDir = join(workdir, 'runs', first.runId);
     await copyRun(s3, roles, first.runId, placed.key, outputDir, sm);
+    const jobs = sm.list();
     const result: LocalRunResult = {
       runId: first.runId,
       status: outcome.ok ? 'succeeded' : 'failed',
       outputDir,
       stateSeconds,
-      jobs: sm.list(),
+      time: runTime(
+        started,
+        Date.now(),
+        jobs.flatMap((job) => (job.body ? [job.body] : [])),
+      ),
+      jobs,
       executionOutput: outcome.ok ? outcome.output : undefined,
     };
     if (!outcome.ok) {
@@ -220,6 +252,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     return result;
   } finally {
     await backend.sm?.shutdown();
+    await launcher.close();
     await server.stop();
   }
 }
@@ -482,15 +515,20 @@ function withRound(state: string, input: unknown): string {
   return `${state.replace(/ \(round r\)$/, '')} (round ${round})`;
 }
 
-function jobLine(event: LocalJobEvent): string {
+export function jobLine(event: LocalJobEvent): string {
   switch (event.status) {
     case 'InProgress':
-      return `    job ${event.jobName} (${event.stage}) running; log: ${event.logPath}`;
+      return `    job ${event.jobName} (${event.stage}) running ${howStarted(event.mode)}; log: ${event.logPath}`;
     case 'Completed':
       return `    job ${event.jobName} completed in ${event.seconds?.toFixed(1)}s`;
     default:
       return `    job ${event.jobName} ${event.status}: ${event.failureReason ?? ''}\n    log: ${event.logPath}`;
   }
+}
+
+function howStarted(mode: LaunchMode | undefined): string {
+  if (mode?.kind === 'warm') return 'in a fork of the warm job process';
+  return mode?.why ? `as a plain subprocess (${mode.why})` : 'as a plain subprocess';
 }
 
 // ---- the outputs -------------------------------------------------------------------------
@@ -512,12 +550,9 @@ async function copyRun(
     ['private', roles.private, privateKeys.quarantined(uploadKey)],
   ];
   for (const [zone, bucket, prefix] of copies) {
-    for await (const { key } of listKeys(s3, bucket, prefix)) {
-      const local = join(outputDir, zone, key.startsWith(runPrefix) ? key.slice(runPrefix.length) : key);
-      mkdirSync(dirname(local), { recursive: true });
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      await pipeline(out.Body as Readable, createWriteStream(local));
-    }
+    await downloadPrefix(s3, bucket, prefix, join(outputDir, zone), (key) =>
+      key.startsWith(runPrefix) ? key.slice(runPrefix.length) : key,
+    );
   }
   for (const job of sm.list()) {
     if (!existsSync(job.logPath)) continue;

@@ -56,6 +56,47 @@ export function summarizeRun(outputDir: string): RunSummary {
   };
 }
 
+/** A run's wall time, and how much of it the jobs' bodies (after their imports) account for. */
+export interface RunTime {
+  wallSeconds: number;
+  /** Time during which at least one job body ran (jobs running side by side count once). */
+  jobBodySeconds: number;
+  /** Everything else: synthesis, orchestration, S3 copies, process start and imports. */
+  overheadSeconds: number;
+  jobBodyShare: number;
+}
+
+/** Splits [startMs, endMs] into time inside job bodies (the union of their intervals, clipped) and the rest. */
+export function runTime(startMs: number, endMs: number, bodies: { start: number; end: number }[]): RunTime {
+  const clipped = bodies
+    .map((b) => ({ start: Math.max(b.start, startMs), end: Math.min(b.end, endMs) }))
+    .filter((b) => b.end > b.start)
+    .sort((a, b) => a.start - b.start);
+  let inside = 0;
+  let reach = startMs;
+  for (const b of clipped) {
+    const from = Math.max(b.start, reach);
+    if (b.end > from) inside += b.end - from;
+    reach = Math.max(reach, b.end);
+  }
+  const wall = Math.max(0, endMs - startMs);
+  return {
+    wallSeconds: wall / 1000,
+    jobBodySeconds: inside / 1000,
+    overheadSeconds: (wall - inside) / 1000,
+    jobBodyShare: wall > 0 ? inside / wall : 0,
+  };
+}
+
+/** One line: the wall time and its split. */
+export function timeLine(time: RunTime): string {
+  return (
+    `${time.wallSeconds.toFixed(1)}s wall: ${time.jobBodySeconds.toFixed(1)}s inside job bodies ` +
+    `(${Math.round(time.jobBodyShare * 100)} %), ${time.overheadSeconds.toFixed(1)}s pipeline overhead ` +
+    '(synthesis, orchestration, S3 copies, process start, imports)'
+  );
+}
+
 /** The evaluation rows as a fixed-width table. */
 export function evaluationTable(rows: EvaluationRow[]): string {
   const metrics = (['rougeL', 'bleu', 'exactMatch'] as const).filter((m) => rows.some((r) => typeof r[m] === 'number'));

@@ -5,19 +5,22 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { FAIL_STAGE_ENV } from '../../local/sagemaker.js';
+import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
 import { runLocal, type LocalRunResult } from '../../local/runner.js';
-import { evaluationTable, summarizeRun } from '../../local/summary.js';
+import { evaluationTable, summarizeRun, timeLine } from '../../local/summary.js';
 
 const USAGE = `usage: rewardds run --local <train.jsonl> [--test test.jsonl] [--seeds seeds.jsonl]
-                    [--config config.json] [--workdir .rewardds] [--json]
+                    [--config config.json] [--workdir .rewardds] [--cold] [--json]
 
 Runs the synthesized state machine locally: moto S3/KMS on loopback, the Lambda handlers
-in-process, each SageMaker job as a CPU subprocess on tiny models. Every object of the
-run is copied to <workdir>/runs/<run>/ at the end.
+in-process, each SageMaker job as its own CPU process on tiny models: a fresh fork of a
+warm job process that has imported torch, transformers, peft and opacus once. Every
+object of the run is copied to <workdir>/runs/<run>/ at the end.
 
+  --cold   start each job as a plain python subprocess instead (as slow as a fresh
+           container; to measure what the warm job process saves)
   --json   print progress to stderr and, as the last line of stdout, one JSON object
-           {runId, status, epsilon, delta, poolSizes, evaluation, outputDir, reportPath, failure?, quarantine?}`;
+           {runId, status, epsilon, delta, poolSizes, evaluation, outputDir, reportPath, time, failure?, quarantine?}`;
 
 function parseRunArgs(argv: string[]) {
   return parseArgs({
@@ -30,6 +33,7 @@ function parseRunArgs(argv: string[]) {
       config: { type: 'string' },
       workdir: { type: 'string', default: '.rewardds' },
       json: { type: 'boolean', default: false },
+      cold: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -70,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   // With --json, stdout carries only the result; progress goes to stderr.
   const progress = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   const failStages = process.env[FAIL_STAGE_ENV]?.split(',').filter(Boolean);
-  const result = await runLocal({ ...files, workdir: values.workdir!, progress, failStages });
+  const result = await runLocal({ ...files, workdir: values.workdir!, progress, failStages, cold: values.cold });
   const summary = summarizeRun(result.outputDir);
 
   if (values.json) {
@@ -91,6 +95,7 @@ export function jsonResult(result: LocalRunResult, summary: ReturnType<typeof su
     evaluation: summary.evaluation,
     outputDir: result.outputDir,
     reportPath: summary.reportPath,
+    time: result.time,
     ...(result.failure ? { failure: result.failure } : {}),
     ...(result.quarantine ? { quarantine: result.quarantine } : {}),
   };
@@ -105,6 +110,7 @@ function humanResult(result: LocalRunResult, summary: ReturnType<typeof summariz
   if (summary.evaluation?.rows.length) lines.push('', evaluationTable(summary.evaluation.rows), '');
   if (result.failure) lines.push(`failed in  ${result.failure.state}: ${result.failure.reason}`);
   if (result.quarantine) lines.push(`quarantine ${result.quarantine}`);
+  lines.push(`time       ${timeLine(result.time)}`);
   lines.push(`outputs    ${result.outputDir}`);
   if (summary.reportPath) lines.push(`report     ${summary.reportPath}`);
   return lines.join('\n');

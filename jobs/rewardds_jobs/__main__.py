@@ -9,17 +9,15 @@ unless the job is a training job, in the message file (a processing job's ExitMe
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import sys
 import time
 
-# Jobs never reach a model hub: every model comes from an input channel.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from .env_defaults import ENV_DEFAULTS
+
+os.environ.update({name: value for name, value in ENV_DEFAULTS.items() if name not in os.environ})
 
 from .failure import JobInputError, describe_unexpected, write_failure
 
@@ -36,6 +34,11 @@ STAGES: dict[str, tuple[str, str]] = {
     "refine": ("refine", "G critiques chosen vs rejected; the target writes improved responses"),
     "evaluate": ("evaluate", "ROUGE-L, BLEU and exact match of each round's target on the test set"),
 }
+# Local mode only: where the job notes when its body (after the imports) started and ended,
+# so the runner can tell the pipeline's own overhead from the jobs' work. A file of the job
+# folder, never of an output channel: it is not uploaded.
+TIMING_FILE_ENV = "REWARDDS_TIMING_FILE"
+
 TOOLS = {"make-tiny-model": "write a tiny random-init model folder offline (tests, local mode)"}
 
 log = logging.getLogger("rewardds_jobs")
@@ -70,12 +73,23 @@ def run_stage(stage: str) -> dict:
 
     job = Job.from_env(stage)
     module = importlib.import_module(f"rewardds_jobs.stages.{STAGES[stage][0]}")
+    body_start = time.time()
     started = time.perf_counter()
-    metrics = dict(module.run(job) or {})
-    metrics.setdefault("stage", stage)
-    metrics["seconds"] = round(time.perf_counter() - started, 3)
-    job.write_metrics(metrics)
-    return metrics
+    try:
+        metrics = dict(module.run(job) or {})
+        metrics.setdefault("stage", stage)
+        metrics["seconds"] = round(time.perf_counter() - started, 3)
+        job.write_metrics(metrics)
+        return metrics
+    finally:
+        write_timing(stage, body_start, time.time())
+
+
+def write_timing(stage: str, body_start: float, body_end: float) -> None:
+    path = os.environ.get(TIMING_FILE_ENV)
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"stage": stage, "bodyStart": body_start, "bodyEnd": body_end}, f)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,7 +76,8 @@ describe('bad uploads are refused at Prepare run and kept in quarantine', () => 
         config = join(work, `${c.name}.config.json`);
         writeFileSync(config, c.config);
       }
-      const result = await runLocal({ train, config, workdir: join(work, 'wd') });
+      // Cold: no job starts, so a warm job process would only import torch for nothing.
+      const result = await runLocal({ train, config, workdir: join(work, 'wd'), cold: true });
 
       expect(result.status).toBe('failed');
       expect(result.failure?.state).toBe('Prepare run');

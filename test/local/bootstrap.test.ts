@@ -18,7 +18,7 @@ import {
   uploadFolder,
   uploadName,
 } from '../../local/bootstrap.js';
-import { defaultPython } from '../../local/sagemaker.js';
+import { defaultPython } from '../../local/sagemaker/index.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
 
 let server: S3Server;

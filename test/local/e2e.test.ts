@@ -4,13 +4,22 @@
  * outputs; a second run fails a job on purpose (through the local backend, never the job
  * code) and checks that the execution stops there.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/commands/run.js';
 import { generateExample } from '../../examples/generate.js';
-import { FAIL_STAGE_ENV } from '../../local/sagemaker.js';
+import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
 
 const SMALL_CONFIG = {
   seed: 3,
@@ -35,14 +44,15 @@ const readJsonl = (path: string) =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Record<string, any>);
 
-/** Runs the CLI in-process; returns the exit code and the parsed last line of stdout. */
+/** Runs the CLI in-process; returns the exit code, the parsed last line of stdout and the progress lines. */
 async function runCli(args: string[]) {
   const out: string[] = [];
+  const progress: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void progress.push(a.join(' ')));
   try {
     const code = await run(args);
-    return { code, result: JSON.parse(out.at(-1)!) as Record<string, any> };
+    return { code, result: JSON.parse(out.at(-1)!) as Record<string, any>, progress };
   } finally {
     log.mockRestore();
     err.mockRestore();
@@ -72,12 +82,13 @@ afterAll(() => {
 describe('a full local run', () => {
   let code: number;
   let result: Record<string, any>;
+  let progress: string[];
   let out: string;
   let priv: string;
   let synth: string;
 
   beforeAll(async () => {
-    ({ code, result } = await runCli([
+    ({ code, result, progress } = await runCli([
       '--local',
       files.train,
       '--test',
@@ -103,6 +114,23 @@ describe('a full local run', () => {
     expect(result.failure).toBeUndefined();
     expect(result.reportPath).toBe(join(synth, 'report', 'report.html'));
     expect(existsSync(join(synth, 'report', 'report.json'))).toBe(true);
+  });
+
+  it('runs every job as a fork of the warm job process and splits the wall time', () => {
+    const started = progress.filter((line) => / running /.test(line));
+    expect(started.length).toBeGreaterThanOrEqual(14);
+    for (const line of started) expect(line).toContain('running in a fork of the warm job process');
+    expect(result.time.jobBodySeconds).toBeGreaterThan(0);
+    expect(result.time.jobBodySeconds).toBeLessThan(result.time.wallSeconds);
+    expect(result.time.overheadSeconds).toBeCloseTo(result.time.wallSeconds - result.time.jobBodySeconds, 6);
+    // The jobs' timing notes stay in their local job folders: never uploaded, so not in the run's copy.
+    const names = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? names(join(dir, e.name)) : [e.name]));
+    expect(names(out)).not.toContain('timing.json');
+    expect(
+      readdirSync(join(work, 'wd', 'jobs')).filter((job) => existsSync(join(work, 'wd', 'jobs', job, 'timing.json')))
+        .length,
+    ).toBeGreaterThanOrEqual(14);
   });
 
   it('carries the record ids through every stage', () => {
@@ -183,6 +211,7 @@ describe('a full local run', () => {
     const wd = join(work, 'wd');
     const logs = [
       join(wd, 'lambda.log'),
+      join(wd, 'warm-job-process.log'),
       ...readdirSync(join(wd, 'jobs')).map((job) => join(wd, 'jobs', job, 'job.log')),
     ].filter((p) => existsSync(p));
     expect(logs.length).toBeGreaterThan(10);
@@ -207,6 +236,10 @@ describe('a full local run', () => {
 
 describe('a job that fails', () => {
   it('fails the execution in that state with the job reason, records failure.json and runs nothing later', async () => {
+    // The tiny base models the full run built: a fresh workdir would build them again.
+    const models = join(work, 'wd', 'models');
+    mkdirSync(join(work, 'wd-fail'), { recursive: true });
+    if (existsSync(models)) symlinkSync(models, join(work, 'wd-fail', 'models'));
     process.env[FAIL_STAGE_ENV] = 'train-generator';
     let code: number;
     let result: Record<string, any>;

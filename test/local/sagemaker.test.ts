@@ -14,12 +14,24 @@ import {
   type CreateTrainingJobRequest,
 } from '@aws-sdk/client-sagemaker';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson } from '../../functions/shared/s3-objects.js';
-import { channelRelativePath, LocalSageMaker, mapContainerPath, jobLayout, stageOf } from '../../local/sagemaker.js';
+import {
+  channelRelativePath,
+  LocalSageMaker,
+  mapContainerPath,
+  jobLayout,
+  stageOf,
+  baseEnv,
+  defaultPython,
+  warmLauncher,
+  type JobLauncher,
+  type LocalJobEvent,
+} from '../../local/sagemaker/index.js';
+import { jobLine } from '../../local/runner.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
 
 const FAKE_MAIN = `
@@ -53,8 +65,37 @@ elif stage == "bad-input":
 elif stage == "crash":
     print("traceback would be here")
     sys.exit(3)
+elif stage == "self-kill":
+    model = pathlib.Path(env["SM_MODEL_DIR"]); model.mkdir(parents=True, exist_ok=True)
+    (model / "half-written.bin").write_bytes(b"\\x00")
+    import signal
+    os.kill(os.getpid(), signal.SIGKILL)
 elif stage == "sleep":
     time.sleep(60)
+elif stage == "spawn-sleep":
+    import subprocess
+    worker = subprocess.Popen(["sleep", "60"])
+    pathlib.Path(env["SM_OUTPUT_DIR"]).mkdir(parents=True, exist_ok=True)
+    (pathlib.Path(env["SM_OUTPUT_DIR"]) / "worker.pid").write_text(str(worker.pid))
+    time.sleep(60)
+elif stage == "raise":
+    raise RuntimeError("uncaught in the job")
+elif stage == "leak-set":
+    # Everything a job could leave behind for the next one, if jobs shared a process.
+    json.rewardds_leak = "set by an earlier job"
+    os.environ["REWARDDS_LEAK"] = "set by an earlier job"
+    import random, numpy; random.seed(1234); numpy.random.seed(1234)
+elif stage == "probe":
+    import random, numpy
+    out = pathlib.Path(env["SM_PROCESSING_DIR"]) / "output" / "scores"
+    (out / "probe.json").write_text(json.dumps({
+        "env": dict(env), "cwd": os.getcwd(), "path0": sys.path[0], "argv0": sys.argv[0],
+        "ownGroup": os.getpgid(0) == os.getpid(), "leakGlobal": hasattr(json, "rewardds_leak"),
+        "draw": random.random(), "npDraw": numpy.random.random()}))
+elif stage == "kill-server":
+    import signal
+    os.kill(os.getppid(), signal.SIGKILL)
+    time.sleep(30)
 else:
     out_failure("unknown stage " + stage)
 `;
@@ -85,8 +126,47 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** The warm launcher of the describe block that runs, if it runs warm jobs. */
+let launcher: JobLauncher | undefined;
+
 function backend(extra: Partial<ConstructorParameters<typeof LocalSageMaker>[0]> = {}) {
-  return new LocalSageMaker({ s3, workdir: join(work, 'wd'), jobsDir: join(work, 'pkg'), failStages: [], ...extra });
+  return new LocalSageMaker({
+    s3,
+    workdir: join(work, 'wd'),
+    jobsDir: join(work, 'pkg'),
+    failStages: [],
+    launcher,
+    ...extra,
+  });
+}
+
+/** A warm job process serving the stand-in package; `json` and `numpy` stand in for the heavy preloads. */
+function warmForTests(extra: Partial<Parameters<typeof warmLauncher>[0]> = {}) {
+  return warmLauncher({
+    python: defaultPython(),
+    env: { ...baseEnv(), PYTHONPATH: join(work, 'pkg'), REWARDDS_SERVER_ONLY: 'the server environment' },
+    logPath: join(work, 'warm.log'),
+    preload: ['json', 'numpy.random'],
+    ...extra,
+  });
+}
+
+/** Waits until a job's process runs (not while its inputs download). */
+async function waitUntilRunning(sm: LocalSageMaker, name: string) {
+  while (
+    (await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: name }))).ProcessingStartTime === undefined
+  ) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A process that is gone, or a zombie waiting to be reaped (it runs nothing any more). */
+function ended(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+  } catch {
+    return true;
+  }
 }
 
 function trainingRequest(name: string, stage: string, maxRuntime = 600): CreateTrainingJobRequest {
@@ -165,7 +245,19 @@ async function settle(sm: LocalSageMaker, name: string, kind: 'training' | 'proc
   }
 }
 
-describe('local SageMaker backend', () => {
+describe.each(['cold', 'warm'] as const)('local SageMaker backend, %s jobs', (mode) => {
+  beforeAll(async () => {
+    if (mode === 'warm') {
+      launcher = warmForTests();
+      expect(await launcher.ready()).toEqual({ kind: 'warm' });
+    }
+  });
+
+  afterAll(async () => {
+    await launcher?.close();
+    launcher = undefined;
+  });
+
   it('runs a training job in the SageMaker layout and uploads the model where SageMaker would, SSE-KMS', async () => {
     const sm = backend();
     const created = await sm.send(new CreateTrainingJobCommand(trainingRequest('gen-1', 'echo-train')));
@@ -228,6 +320,19 @@ describe('local SageMaker backend', () => {
     expect(readFileSync(sm.logPath('crash-1'), 'utf8')).toContain('traceback would be here');
   });
 
+  it('fails a job killed by a signal, naming the signal, and uploads nothing it left behind', async () => {
+    const sm = backend();
+    await sm.send(new CreateTrainingJobCommand(trainingRequest('gen-killed', 'self-kill')));
+    const done = await settle(sm, 'gen-killed', 'training');
+    expect(done.TrainingJobStatus).toBe('Failed');
+    expect(done.FailureReason).toBe('AlgorithmError: the job was killed by signal SIGKILL; see its log');
+    await expect(
+      s3.send(
+        new HeadObjectCommand({ Bucket: BUCKET, Key: 'runs/r1/generator/gen-killed/output/model/half-written.bin' }),
+      ),
+    ).rejects.toThrow();
+  });
+
   it('fails with ClientError when an input prefix holds no object', async () => {
     const sm = backend();
     await sm.send(
@@ -250,12 +355,7 @@ describe('local SageMaker backend', () => {
     const sm = backend();
     await sm.send(new CreateProcessingJobCommand(processingRequest('sleep-1', 'sleep')));
     // Stop it while the process runs, not while its inputs download.
-    while (
-      (await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'sleep-1' }))).ProcessingStartTime ===
-      undefined
-    ) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntilRunning(sm, 'sleep-1');
     await sm.send(new StopProcessingJobCommand({ ProcessingJobName: 'sleep-1' }));
     const stopped = await settle(sm, 'sleep-1', 'processing');
     expect(stopped.ProcessingJobStatus).toBe('Stopped');
@@ -271,6 +371,27 @@ describe('local SageMaker backend', () => {
     expect(timedOut.FailureReason).toMatch(/^MaxRuntimeExceeded/);
   });
 
+  it("ends the job's whole process group on a stop, the processes it started included", async () => {
+    const sm = backend();
+    await sm.send(new CreateProcessingJobCommand(processingRequest('group-1', 'spawn-sleep')));
+    const pidFile = join(work, 'wd', 'jobs', 'group-1', 'output', 'worker.pid');
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') await new Promise((r) => setTimeout(r, 50));
+    const worker = Number(readFileSync(pidFile, 'utf8'));
+    expect(ended(worker)).toBe(false);
+    await sm.send(new StopProcessingJobCommand({ ProcessingJobName: 'group-1' }));
+    expect((await settle(sm, 'group-1', 'processing')).ProcessingJobStatus).toBe('Stopped');
+    for (let i = 0; i < 100 && !ended(worker); i += 1) await new Promise((r) => setTimeout(r, 50));
+    expect(ended(worker)).toBe(true);
+  });
+
+  it('fails a job that raises, with its exit code 1 and the traceback in its log only', async () => {
+    const sm = backend();
+    await sm.send(new CreateProcessingJobCommand(processingRequest('raise-1', 'raise')));
+    const done = await settle(sm, 'raise-1', 'processing');
+    expect(done.FailureReason).toBe('AlgorithmError: the job exited with code 1; see its log');
+    expect(readFileSync(sm.logPath('raise-1'), 'utf8')).toMatch(/Traceback[\s\S]*RuntimeError: uncaught in the job/);
+  });
+
   it('refuses a duplicate job name and an unknown job as SageMaker does', async () => {
     const sm = backend();
     await sm.send(new CreateProcessingJobCommand(processingRequest('dup-1', 'echo-process')));
@@ -281,6 +402,91 @@ describe('local SageMaker backend', () => {
       name: 'ValidationException',
     });
     await sm.shutdown();
+  });
+});
+
+describe('the warm job process', () => {
+  const probe = async (sm: LocalSageMaker, name: string) => {
+    await sm.send(new CreateProcessingJobCommand(processingRequest(name, 'probe')));
+    expect((await settle(sm, name, 'processing')).ProcessingJobStatus).toBe('Completed');
+    const layout = jobLayout(join(work, 'wd', 'jobs', name));
+    return JSON.parse(readFileSync(mapContainerPath('/opt/ml/processing/output/scores/probe.json', layout), 'utf8'));
+  };
+  /** What differs between two jobs by construction: the paths of their own job folders. */
+  const relativeToJob = (value: string, name: string) => value.split(join(work, 'wd', 'jobs', name)).join('<job>');
+  const comparable = (p: any, name: string) => ({
+    env: Object.fromEntries(
+      Object.entries(p.env as Record<string, string>).map(([k, v]) => [k, relativeToJob(v, name)]),
+    ),
+    cwd: relativeToJob(p.cwd, name),
+    path0: relativeToJob(p.path0, name),
+    argv0: p.argv0,
+    ownGroup: p.ownGroup,
+  });
+
+  it('gives each job exactly what a plain subprocess gets, and nothing an earlier job set', async () => {
+    const cold = await probe(backend({ launcher: undefined }), 'probe-cold');
+    const warm = warmForTests();
+    try {
+      const sm = backend({ launcher: warm });
+      await sm.send(new CreateProcessingJobCommand(processingRequest('leak-1', 'leak-set')));
+      expect((await settle(sm, 'leak-1', 'processing')).ProcessingJobStatus).toBe('Completed');
+      const first = await probe(sm, 'probe-warm-1');
+      const second = await probe(sm, 'probe-warm-2');
+
+      expect(comparable(first, 'probe-warm-1')).toEqual(comparable(cold, 'probe-cold'));
+      expect(first.env.REWARDDS_SERVER_ONLY).toBeUndefined();
+      expect(first.env.TRANSFORMERS_VERBOSITY).toBeUndefined(); // the server's import-time defaults stay its own
+      expect(first.ownGroup).toBe(true);
+      for (const p of [first, second]) {
+        expect(p.leakGlobal).toBe(false);
+        expect(p.env.REWARDDS_LEAK).toBeUndefined();
+        expect(p.draw).not.toBe(0.9664535356921388); // random.seed(1234) then random()
+        expect(p.npDraw).not.toBe(0.1915194503788923); // numpy.random.seed(1234) then random()
+      }
+      // Each fork draws from its own seed, as a fresh interpreter would.
+      expect(first.draw).not.toBe(second.draw);
+      expect(first.npDraw).not.toBe(second.npDraw);
+    } finally {
+      await warm.close();
+    }
+  });
+
+  it('falls back to one plain subprocess per job when it cannot start, and says so', async () => {
+    const lines: string[] = [];
+    const broken = warmForTests({ python: join(work, 'no-such-python'), onReady: (line) => lines.push(line) });
+    const mode = await broken.ready();
+    expect(mode).toEqual({ kind: 'cold', why: expect.stringMatching(/^warm job process could not start/) });
+    expect(lines).toEqual([expect.stringMatching(/could not start .*: each job runs as a plain subprocess$/)]);
+    const events: LocalJobEvent[] = [];
+    const sm = backend({ launcher: broken, onJobEvent: (e) => events.push(e) });
+    await sm.send(new CreateProcessingJobCommand(processingRequest('fallback-1', 'echo-process')));
+    expect((await settle(sm, 'fallback-1', 'processing')).ProcessingJobStatus).toBe('Completed');
+    const running = events.find((e) => e.status === 'InProgress')!;
+    expect(running.mode).toEqual(mode);
+    expect(jobLine(running)).toMatch(/running as a plain subprocess \(warm job process could not start/);
+    await broken.close();
+  });
+
+  it('fails the jobs it was running if it dies, and starts later ones as plain subprocesses', async () => {
+    const warm = warmForTests();
+    try {
+      const sm = backend({ launcher: warm });
+      await sm.send(new CreateProcessingJobCommand(processingRequest('orphan-1', 'kill-server')));
+      const orphan = await settle(sm, 'orphan-1', 'processing');
+      expect(orphan.ProcessingJobStatus).toBe('Failed');
+      expect(orphan.FailureReason).toMatch(/^AlgorithmError: the warm job process ended \(SIGKILL/);
+      const events: LocalJobEvent[] = [];
+      const later = backend({ launcher: warm, onJobEvent: (e) => events.push(e) });
+      await later.send(new CreateProcessingJobCommand(processingRequest('after-1', 'echo-process')));
+      expect((await settle(later, 'after-1', 'processing')).ProcessingJobStatus).toBe('Completed');
+      expect(events.find((e) => e.status === 'InProgress')!.mode).toEqual({
+        kind: 'cold',
+        why: expect.stringMatching(/^warm job process ended/),
+      });
+    } finally {
+      await warm.close();
+    }
   });
 });
 
