@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .failure import JobInputError
+from .metrics_text import compile_answer_pattern
 
 CONFIG_FILE = "config.json"
 METRIC_NAMES = ("rougeL", "bleu", "exactMatch")
@@ -284,8 +285,16 @@ class EvaluateConfig(_StageConfig):
     seed: int = 0
     max_new_tokens: int = 512
     metrics: tuple[str, ...] = METRIC_NAMES
+    # A regex with one group that extracts the checkable answer (a code, a dose, a date);
+    # when given, each row also carries answerAccuracy.
+    answer_pattern: str | None = None
 
-    KEYS: ClassVar[dict[str, str]] = {"seed": "seed", "maxNewTokens": "max_new_tokens", "metrics": "metrics"}
+    KEYS: ClassVar[dict[str, str]] = {
+        "seed": "seed",
+        "maxNewTokens": "max_new_tokens",
+        "metrics": "metrics",
+        "answerPattern": "answer_pattern",
+    }
 
     def __post_init__(self) -> None:
         _check_int("seed", self.seed, 0, 2**31 - 1)
@@ -297,6 +306,13 @@ class EvaluateConfig(_StageConfig):
                 raise _fail(f"metrics[{i}]", f"must be one of {', '.join(METRIC_NAMES)}")
         # Frozen: normalise a JSON list to a tuple without a second constructor.
         object.__setattr__(self, "metrics", tuple(self.metrics))
+        if self.answer_pattern is not None:
+            if not isinstance(self.answer_pattern, str) or not self.answer_pattern:
+                raise _fail("answerPattern", "must be a non-empty string")
+            try:
+                compile_answer_pattern(self.answer_pattern)
+            except ValueError as error:
+                raise _fail("answerPattern", str(error)) from None
 
 
 STAGE_CONFIGS: dict[str, type] = {
