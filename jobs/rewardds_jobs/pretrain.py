@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import random
@@ -36,6 +37,9 @@ SIZES: dict[str, dict] = {
     "target": {"arch": "llama", "layers": 4, "hidden": 192},
 }
 METADATA_FILE = "pretrain.json"
+LOG_EVERY = 50
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,11 @@ def train_from_scratch(texts: list[str], size: str, settings: PretrainSettings, 
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         losses.append(float(loss.detach()))
+        if (step + 1) % LOG_EVERY == 0:
+            recent = losses[-LOG_EVERY:]
+            log.info(
+                "%s pretraining: step %d/%d, mean loss %.3f", size, step + 1, settings.steps, sum(recent) / len(recent)
+            )
     model.eval()
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
@@ -211,6 +220,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--learning-rate", type=float, default=PretrainSettings.learning_rate)
     parser.add_argument("--out", help="also copy the folder here")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = PretrainSettings(
         steps=args.steps,
         seed=args.seed,
