@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 JOBS = ROOT / "jobs"
 sys.path.insert(0, str(JOBS))
 
-from rewardds_jobs.pretrain import PretrainSettings, pretrain_tiny_model
+from rewardds_jobs.pretrain import PretrainSettings, pretrain_tiny_model  # noqa: E402
 
 
 def stage_env(root: Path, channels: dict[str, Path]) -> dict[str, str]:
@@ -63,9 +63,7 @@ def jsonl_channel(root: Path, name: str, source: Path) -> Path:
     return folder
 
 
-def run_stage(
-    stage: str, root: Path, channels: dict[str, Path], config: dict
-) -> tuple[dict, float]:
+def run_stage(stage: str, root: Path, channels: dict[str, Path], config: dict) -> tuple[dict, float]:
     """One stage as the container runs it (`python -m rewardds_jobs <stage>`); its metrics and wall time."""
     shutil.rmtree(root, ignore_errors=True)
     config_dir = root / "channels" / "config"
@@ -85,9 +83,7 @@ def run_stage(
     if result.returncode != 0:
         raise SystemExit(f"{stage} failed: {result.stderr[-1500:]}")
     training = stage.startswith("train-")
-    metrics = (
-        root / ("model" if training else "processing/output/eval") / "metrics.json"
-    )
+    metrics = root / ("model" if training else "processing/output/eval") / "metrics.json"
     return json.loads(metrics.read_text()), seconds
 
 
@@ -138,9 +134,7 @@ def seeds_as_test(world: Path, out: Path) -> Path | None:
     return out
 
 
-def noise_for(
-    epsilon: float, delta: float, batch: int, records: int, epochs: int
-) -> float:
+def noise_for(epsilon: float, delta: float, batch: int, records: int, epochs: int) -> float:
     from opacus.accountants.utils import get_noise_multiplier
     from rewardds_jobs.dp import planned_steps, sample_rate
 
@@ -167,20 +161,21 @@ def main() -> int:
     parser.add_argument("--target-batch", type=int, default=16)
     parser.add_argument("--target-lr", type=float, default=2e-3)
     parser.add_argument("--max-new-tokens", type=int, default=72)
+    parser.add_argument("--skip-base", action="store_true", help="do not evaluate the base target (already measured)")
     parser.add_argument(
-        "--dp",
-        action="store_true",
-        help="also DP-train the generation proxy at --epsilon",
+        "--probe-train",
+        type=int,
+        default=120,
+        help="also evaluate on the first N train records (recall, not paraphrase)",
     )
+    parser.add_argument("--dp", action="store_true", help="also DP-train the generation proxy at --epsilon")
     parser.add_argument("--epsilon", type=float, default=8.0)
     parser.add_argument("--delta", type=float, default=1e-5)
     parser.add_argument("--dp-epochs", type=int, default=10)
     parser.add_argument("--dp-batch", type=int, default=128)
     parser.add_argument("--dp-lr", type=float, default=2e-3)
     args = parser.parse_args()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
 
     world = args.world.resolve()
     meta = json.loads((world / "world.json").read_text(encoding="utf-8"))
@@ -199,22 +194,23 @@ def main() -> int:
         args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         print(f"{time.strftime('%H:%M:%S')} {key}: {json.dumps(value)}", flush=True)
 
-    settings = PretrainSettings(
-        steps=args.pretrain_steps, batch_size=args.pretrain_batch
-    )
-    target = pretrain_tiny_model(
-        world / "corpus.jsonl", args.cache, size="target", settings=settings
-    )
+    settings = PretrainSettings(steps=args.pretrain_steps, batch_size=args.pretrain_batch)
+    target = pretrain_tiny_model(world / "corpus.jsonl", args.cache, size="target", settings=settings)
     record("pretrainTarget", _pretrain_summary(target))
 
     test = jsonl_channel(work / "data", "test", world / "test.jsonl")
     train = jsonl_channel(work / "data", "pool", world / "train.jsonl")
-    rows, seconds = evaluate(
-        work, "eval-base", target.path, test, pattern, None, args.max_new_tokens
-    )
-    record("baseTargetPrivateTest", {**rows["base"], "seconds": round(seconds, 1)})
+    probe = None
+    if args.probe_train:
+        probe = work / "data" / "train-probe"
+        probe.mkdir(parents=True, exist_ok=True)
+        lines = (world / "train.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+        (probe / "test.jsonl").write_text("".join(lines[: args.probe_train]), encoding="utf-8")
+    if not args.skip_base:
+        rows, seconds = evaluate(work, "eval-base", target.path, test, pattern, None, args.max_new_tokens)
+        record("baseTargetPrivateTest", {**rows["base"], "seconds": round(seconds, 1)})
     seeds_file = seeds_as_test(world, work / "data" / "seeds-test" / "test.jsonl")
-    if seeds_file is not None:
+    if seeds_file is not None and not args.skip_base:
         rows, seconds = evaluate(
             work,
             "eval-seeds",
@@ -262,23 +258,16 @@ def main() -> int:
         adapter,
         args.max_new_tokens,
     )
-    record(
-        "nonPrivateTargetPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)}
-    )
+    record("nonPrivateTargetPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)})
+    if probe is not None:
+        rows, seconds = evaluate(work, "eval-probe", target.path, probe, pattern, adapter, args.max_new_tokens)
+        record("nonPrivateTargetTrainProbe", {**rows["round-0"], "seconds": round(seconds, 1)})
 
     if args.dp:
-        proxy = pretrain_tiny_model(
-            world / "corpus.jsonl", args.cache, size="proxy", settings=settings
-        )
+        proxy = pretrain_tiny_model(world / "corpus.jsonl", args.cache, size="proxy", settings=settings)
         record("pretrainProxy", _pretrain_summary(proxy))
-        records = sum(
-            1
-            for line in (world / "train.jsonl").read_text().splitlines()
-            if line.strip()
-        )
-        sigma = noise_for(
-            args.epsilon, args.delta, args.dp_batch, records, args.dp_epochs
-        )
+        records = sum(1 for line in (world / "train.jsonl").read_text().splitlines() if line.strip())
+        sigma = noise_for(args.epsilon, args.delta, args.dp_batch, records, args.dp_epochs)
         dp_config = {
             "seed": 0,
             "epochs": args.dp_epochs,
@@ -319,9 +308,7 @@ def main() -> int:
             args.max_new_tokens,
         )
         record("baseProxyPrivateTest", rows["base"])
-        record(
-            "dpGeneratorPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)}
-        )
+        record("dpGeneratorPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)})
     return 0
 
 
