@@ -168,6 +168,7 @@ def main() -> int:
         default=120,
         help="also evaluate on the first N train records (recall, not paraphrase)",
     )
+    parser.add_argument("--skip-target", action="store_true", help="do not fine-tune the target (already measured)")
     parser.add_argument("--dp", action="store_true", help="also DP-train the generation proxy at --epsilon")
     parser.add_argument("--epsilon", type=float, default=8.0)
     parser.add_argument("--delta", type=float, default=1e-5)
@@ -222,6 +223,14 @@ def main() -> int:
         )
         record("baseTargetPublicSeeds", {**rows["base"], "seconds": round(seconds, 1)})
 
+    if not args.skip_target:
+        nonprivate_target(args, work, target.path, train, test, probe, pattern, record)
+    if args.dp:
+        dp_generator(args, world, work, settings, test, pattern, record)
+    return 0
+
+
+def nonprivate_target(args, work: Path, base: Path, train: Path, test: Path, probe: Path | None, pattern: str, record):
     target_config = {
         "seed": 0,
         "epochs": args.target_epochs,
@@ -233,7 +242,7 @@ def main() -> int:
     metrics, seconds = run_stage(
         "train-target",
         work / "train-target",
-        {"pool": train, "target_base": target.path},
+        {"pool": train, "target_base": base},
         target_config,
     )
     record(
@@ -252,7 +261,7 @@ def main() -> int:
     rows, seconds = evaluate(
         work,
         "eval-nonprivate",
-        target.path,
+        base,
         test,
         pattern,
         adapter,
@@ -260,10 +269,13 @@ def main() -> int:
     )
     record("nonPrivateTargetPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)})
     if probe is not None:
-        rows, seconds = evaluate(work, "eval-probe", target.path, probe, pattern, adapter, args.max_new_tokens)
+        rows, seconds = evaluate(work, "eval-probe", base, probe, pattern, adapter, args.max_new_tokens)
         record("nonPrivateTargetTrainProbe", {**rows["round-0"], "seconds": round(seconds, 1)})
 
-    if args.dp:
+
+def dp_generator(args, world: Path, work: Path, settings, test: Path, pattern: str, record):
+    """The generation proxy DP-trained at ε by the train-generator stage, evaluated like the target."""
+    if True:
         proxy = pretrain_tiny_model(world / "corpus.jsonl", args.cache, size="proxy", settings=settings)
         record("pretrainProxy", _pretrain_summary(proxy))
         records = sum(1 for line in (world / "train.jsonl").read_text().splitlines() if line.strip())
@@ -309,7 +321,6 @@ def main() -> int:
         )
         record("baseProxyPrivateTest", rows["base"])
         record("dpGeneratorPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)})
-    return 0
 
 
 def _pretrain_summary(result) -> dict:
