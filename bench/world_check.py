@@ -196,10 +196,14 @@ def main() -> int:
         print(f"{time.strftime('%H:%M:%S')} {key}: {json.dumps(value)}", flush=True)
 
     settings = PretrainSettings(steps=args.pretrain_steps, batch_size=args.pretrain_batch)
+    test = jsonl_channel(work / "data", "test", world / "test.jsonl")
+    if args.skip_base and args.skip_target:
+        if args.dp:
+            dp_generator(args, world, work, settings, test, pattern, record)
+        return 0
     target = pretrain_tiny_model(world / "corpus.jsonl", args.cache, size="target", settings=settings)
     record("pretrainTarget", _pretrain_summary(target))
 
-    test = jsonl_channel(work / "data", "test", world / "test.jsonl")
     train = jsonl_channel(work / "data", "pool", world / "train.jsonl")
     probe = None
     if args.probe_train:
