@@ -53,9 +53,7 @@ def build(kind: str, base: Path, batch_size: int, max_length: int):
         examples = [
             encode_sft(
                 tokenizer,
-                format_prompt(
-                    tokenizer, f"Question number {i}: what should I do about it?"
-                ),
+                format_prompt(tokenizer, f"Question number {i}: what should I do about it?"),
                 f"A measured answer for case {i}, with a few more words to fill the row.",
                 max_length,
             )
@@ -103,12 +101,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        base = make_tiny_model(
-            Path(tmp) / "base", layers=args.layers, hidden=args.hidden, seed=0
-        )
-        dp_model, batch, record_losses = build(
-            args.kind, base, args.batch, args.max_length
-        )
+        base = make_tiny_model(Path(tmp) / "base", layers=args.layers, hidden=args.hidden, seed=0)
+        dp_model, batch, record_losses = build(args.kind, base, args.batch, args.max_length)
         plain_model = copy.deepcopy(dp_model)
 
     plain_params = [p for p in plain_model.parameters() if p.requires_grad]

@@ -5,6 +5,16 @@
  */
 import { z } from 'zod';
 
+/** The number of capturing groups of `pattern`, or -1 when it does not compile. */
+function captureGroups(pattern: string): number {
+  try {
+    // Matching the empty alternative always succeeds and yields one slot per group.
+    return (new RegExp(`${pattern}|`).exec('') as RegExpExecArray).length - 1;
+  } catch {
+    return -1;
+  }
+}
+
 const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9.-]{3,63}\/.+/, 'must be an s3://bucket/key URI');
 
 const lora = z
@@ -125,6 +135,21 @@ export const RunConfigSchema = z.strictObject({
         .default(['rougeL', 'bleu', 'exactMatch'])
         .describe('on the optional test set'),
       maxNewTokens: z.int().min(1).max(8192).default(512).describe('tokens per answer of the target model'),
+      /**
+       * A regular expression with one capturing group that extracts the checkable part of an
+       * answer (a code, a dose, a date); when given, evaluation adds answerAccuracy. The job
+       * compiles it with Python's `re`, which checks it again.
+       */
+      answerPattern: z
+        .string()
+        .min(1)
+        .max(500)
+        .refine(
+          (pattern) => captureGroups(pattern) === 1,
+          'must be a regular expression with exactly one capturing group',
+        )
+        .optional()
+        .describe('regex with one group extracting the checkable answer; adds answerAccuracy'),
     })
     .prefault({}),
   compute: z

@@ -106,6 +106,7 @@ export function buildStageConfig({ stage, round, run }: StageConfigSpec): Record
         seed: config.seed,
         maxNewTokens: config.evaluation.maxNewTokens,
         metrics: [...config.evaluation.metrics],
+        ...(config.evaluation.answerPattern === undefined ? {} : { answerPattern: config.evaluation.answerPattern }),
       };
   }
 }

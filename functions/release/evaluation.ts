@@ -17,6 +17,10 @@ export const EvalMetricsSchema = z.strictObject({
         /** sacrebleu's corpus BLEU, 0–100. */
         bleu: score(100),
         exactMatch: score(1),
+        /** Share of test answers whose `answerPattern` match equals the reference's. */
+        answerAccuracy: score(1),
+        /** How many test references had a checkable answer (the others are left out). */
+        answerN: z.int().min(0).optional(),
       }),
     )
     .max(100),

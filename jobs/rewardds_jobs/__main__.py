@@ -39,7 +39,10 @@ STAGES: dict[str, tuple[str, str]] = {
 # folder, never of an output channel: it is not uploaded.
 TIMING_FILE_ENV = "REWARDDS_TIMING_FILE"
 
-TOOLS = {"make-tiny-model": "write a tiny random-init model folder offline (tests, local mode)"}
+TOOLS = {
+    "make-tiny-model": "write a tiny random-init model folder offline (tests, local mode)",
+    "pretrain-tiny-model": "pretrain a tiny base model on a public {text} corpus, cached (benchmark worlds)",
+}
 
 log = logging.getLogger("rewardds_jobs")
 
@@ -99,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         print(usage())
         return 0
     if argv and argv[0] in TOOLS:
-        from . import tiny
-
-        return tiny.main(argv[1:])
+        tool = importlib.import_module(
+            "rewardds_jobs." + {"make-tiny-model": "tiny", "pretrain-tiny-model": "pretrain"}[argv[0]]
+        )
+        return tool.main(argv[1:])
     stage = "?"
     try:
         stage = resolve_stage(argv)

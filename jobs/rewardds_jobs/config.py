@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .failure import JobInputError
+from .metrics_text import compile_answer_pattern
 from .run_config_schema import key_schema, violation
 
 CONFIG_FILE = "config.json"
@@ -66,7 +67,12 @@ RUN_CONFIG_KEYS: dict[str, dict[str, str]] = {
         **_SAMPLING_KEYS,
         "critiqueMaxNewTokens": "refinement.critiqueMaxNewTokens",
     },
-    "evaluate": {"seed": "seed", "maxNewTokens": "evaluation.maxNewTokens", "metrics": "evaluation.metrics"},
+    "evaluate": {
+        "seed": "seed",
+        "maxNewTokens": "evaluation.maxNewTokens",
+        "metrics": "evaluation.metrics",
+        "answerPattern": "evaluation.answerPattern",
+    },
 }
 
 _ABSENT = object()
@@ -327,12 +333,27 @@ class EvaluateConfig(_StageConfig):
     seed: int = 0
     max_new_tokens: int = 512
     metrics: tuple[str, ...] = METRIC_NAMES
+    # A regex with one group that extracts the checkable answer (a code, a dose, a date);
+    # when given, each row also carries answerAccuracy.
+    answer_pattern: str | None = None
 
-    KEYS: ClassVar[dict[str, str]] = {"seed": "seed", "maxNewTokens": "max_new_tokens", "metrics": "metrics"}
+    KEYS: ClassVar[dict[str, str]] = {
+        "seed": "seed",
+        "maxNewTokens": "max_new_tokens",
+        "metrics": "metrics",
+        "answerPattern": "answer_pattern",
+    }
 
     def __post_init__(self) -> None:
         # Frozen: normalise a JSON list to a tuple without a second constructor.
         object.__setattr__(self, "metrics", tuple(self.metrics))
+        if self.answer_pattern is not None:
+            if not isinstance(self.answer_pattern, str) or not self.answer_pattern:
+                raise _fail("answerPattern", "must be a non-empty string")
+            try:
+                compile_answer_pattern(self.answer_pattern)
+            except ValueError as error:
+                raise _fail("answerPattern", str(error)) from None
 
 
 STAGE_CONFIGS: dict[str, type] = {

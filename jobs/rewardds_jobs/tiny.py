@@ -77,6 +77,16 @@ def build_config(arch: str, layers: int, hidden: int, tokenizer, kind: str):
     return config_cls(**common)
 
 
+def set_generation_ids(model, tokenizer) -> None:
+    """generate() stops at our EOS and pads with our PAD, not the architecture's defaults."""
+    gen = model.generation_config
+    gen.pad_token_id, gen.bos_token_id, gen.eos_token_id = (
+        tokenizer.pad_token_id,
+        tokenizer.bos_token_id,
+        tokenizer.eos_token_id,
+    )
+
+
 def make_tiny_model(
     out: str | Path, *, layers: int = 2, hidden: int = 64, seed: int = 0, arch: str = "qwen2", kind: str = "causal"
 ) -> Path:
@@ -96,12 +106,7 @@ def make_tiny_model(
     factory = AutoModelForSequenceClassification if kind == "reward" else AutoModelForCausalLM
     model = factory.from_config(config)
     if kind == "causal":
-        gen = model.generation_config
-        gen.pad_token_id, gen.bos_token_id, gen.eos_token_id = (
-            tokenizer.pad_token_id,
-            tokenizer.bos_token_id,
-            tokenizer.eos_token_id,
-        )
+        set_generation_ids(model, tokenizer)
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     return out

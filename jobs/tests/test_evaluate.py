@@ -8,7 +8,17 @@ import math
 import pytest
 from conftest import fixture_records, run_job, sagemaker_layout
 
-from rewardds_jobs.metrics_text import bleu, exact_match, rouge_l, score_all
+from rewardds_jobs.config import parse_stage_config
+from rewardds_jobs.failure import JobInputError
+from rewardds_jobs.metrics_text import (
+    answer_accuracy,
+    bleu,
+    compile_answer_pattern,
+    exact_match,
+    extract_answer,
+    rouge_l,
+    score_all,
+)
 
 
 def test_exact_match_folds_whitespace_and_case():
@@ -56,3 +66,52 @@ def test_evaluate_job_reports_base_and_each_round_in_order(tmp_path, tiny_target
     text = json.dumps(table)
     assert all(r["prompt"] not in text and r["response"] not in text for r in tests)
     assert [p.name for p in layout.output("eval").iterdir()] == ["metrics.json"]
+
+
+BERTH = compile_answer_pattern(r"berth ([A-Z]-\d{2})")
+
+
+def test_answer_accuracy_compares_extracted_answers():
+    predictions = ["It docks at berth K-12.", "Try berth B-40", "berth k-12 is wrong case only", "no idea"]
+    references = ["The ship docks at berth K-12.", "The ship docks at berth B-41.", "berth K-12", "berth C-10"]
+    # 1 equal, 1 different, 1 lower-case letter (the regex asks for [A-Z]: no match, wrong), 1 no match (wrong).
+    assert answer_accuracy(BERTH, predictions, references) == {"answerAccuracy": 0.25, "answerN": 4}
+
+
+def test_answer_accuracy_leaves_out_references_without_an_answer():
+    predictions = ["berth K-12", "berth K-12", "berth A-99"]
+    references = ["berth K-12", "a reference with no code", "berth A-99"]
+    assert answer_accuracy(BERTH, predictions, references) == {"answerAccuracy": 1.0, "answerN": 2}
+    # Nothing checkable: the accuracy is absent, not 0.
+    assert answer_accuracy(BERTH, ["berth K-12"], ["no code"]) == {"answerN": 0}
+    assert extract_answer(compile_answer_pattern(r"dose (\d+)\s*mg"), "A dose 250 mg twice") == "250"
+    with pytest.raises(ValueError):
+        answer_accuracy(BERTH, ["a"], ["a", "b"])
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [(r"berth [A-Z]-\d{2}", "exactly one capturing group, has 0"), (r"(a)(b)", "has 2"), ("(", "not a valid")],
+)
+def test_answer_pattern_needs_one_group_and_the_config_names_the_key(pattern, reason):
+    with pytest.raises(ValueError, match=reason):
+        compile_answer_pattern(pattern)
+    with pytest.raises(JobInputError, match="answerPattern") as error:
+        parse_stage_config("evaluate", {"answerPattern": pattern})
+    assert reason.split(",")[0] in str(error.value)
+    assert parse_stage_config("evaluate", {}).answer_pattern is None
+
+
+def test_evaluate_job_adds_answer_accuracy_when_the_config_names_a_pattern(tmp_path, tiny_target_base):
+    tests = [
+        {"id": "t-1", "prompt": "Where does the Orla dock?", "response": "The Orla docks at berth K-12."},
+        {"id": "t-2", "prompt": "Where does the Venn dock?", "response": "The Venn docks at berth B-40."},
+        {"id": "t-3", "prompt": "Is the harbor open?", "response": "Yes, every day."},
+    ]
+    config = {"seed": 0, "maxNewTokens": 6, "metrics": ["exactMatch"], "answerPattern": r"berth ([A-Z]-\d{2})"}
+    layout = sagemaker_layout(tmp_path, "evaluate", {"test": tests, "target_base": tiny_target_base}, config)
+    result = run_job(layout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (row,) = json.loads((layout.output("eval") / "metrics.json").read_text())["rows"]
+    # A random tiny model writes no berth code: every checkable answer is wrong, t-3 is left out.
+    assert row == {"model": "base", "n": 3, "exactMatch": 0.0, "answerAccuracy": 0.0, "answerN": 2}

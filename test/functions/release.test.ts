@@ -244,7 +244,7 @@ describe('release', () => {
       const evaluation = {
         rows: [
           { model: 'base', n: 120, rougeL: 0.18, bleu: 4.2, exactMatch: 0 },
-          { model: 'round-0', n: 120, rougeL: 0.27, bleu: 9.8, exactMatch: 0.025 },
+          { model: 'round-0', n: 120, rougeL: 0.27, bleu: 9.8, exactMatch: 0.025, answerAccuracy: 0.4, answerN: 118 },
           { model: 'round-2', n: 120, rougeL: 0.31 },
         ],
         // What the evaluate job really writes beside the rows: its name and wall time.
@@ -276,6 +276,8 @@ describe('release', () => {
       [{ rows: [{ model: 'base', n: 3, bleu: 'high' }] }, /rows\.0\.bleu/],
       [{ rows: [], note: 'x' }, /\(root\): unexpected field\(s\) note/],
       [{ rows: [{ model: 'base', n: 3, rougeL: 7 }] }, /rows\.0\.rougeL/],
+      [{ rows: [{ model: 'base', n: 3, answerAccuracy: 1.5 }] }, /rows\.0\.answerAccuracy/],
+      [{ rows: [{ model: 'base', n: 3, answerN: 'Jane' }] }, /rows\.0\.answerN/],
       [{ rows: [], stage: 'Jane Doe' }, /stage/],
     ])('refuses anything but aggregate numbers: %j', async (evaluation, message) => {
       s3.put(PRIVATE, evalKey, JSON.stringify(evaluation));

@@ -1,7 +1,8 @@
 """Evaluate (private zone, docs/design.md#evaluation).
 
 Greedy answers of the base target and of each round's adapter on the test prompts,
-compared with the references. Only aggregate numbers are written: the metrics file
+compared with the references; with `answerPattern`, also the share whose extracted answer
+equals the reference's. Only aggregate numbers are written: the metrics file
 leaves the private zone, the answers do not.
 """
 
@@ -13,7 +14,7 @@ import re
 from ..config import EvaluateConfig
 from ..contract import Job
 from ..generate import Generator, ModelSpec
-from ..metrics_text import score_all
+from ..metrics_text import answer_accuracy, compile_answer_pattern, score_all
 from ..records import read_records
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def run(job: Job[EvaluateConfig]) -> dict:
     adapters = {f"round-{r}": job.model_path(name) for r, name in round_channels(job)}
     if not adapters:
         log.info("no adapter-round-<r> input: evaluating the base target only")
+    pattern = compile_answer_pattern(cfg.answer_pattern) if cfg.answer_pattern else None
     rows = []
     # One load of the target base; each round's adapter is switched in (no reload per round).
     with Generator(ModelSpec(target_base, name="base"), adapters=adapters) as model:
@@ -55,6 +57,9 @@ def run(job: Job[EvaluateConfig]) -> dict:
                 adapter=None if label == "base" else label,
             )
             predictions = [a[0] for a in answers]
-            rows.append({"model": label, "n": len(tests), **score_all(cfg.metrics, predictions, references)})
+            row = {"model": label, "n": len(tests), **score_all(cfg.metrics, predictions, references)}
+            if pattern is not None:
+                row.update(answer_accuracy(pattern, predictions, references))
+            rows.append(row)
             log.info("evaluated %s on %d test records", label, len(tests))
     return {"rows": rows}

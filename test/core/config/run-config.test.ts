@@ -49,6 +49,16 @@ describe('run config', () => {
     expect(() => parseRunConfig({ target: { baseModel: 'Qwen/Qwen2.5-7B' } })).toThrow(/target\.baseModel/);
   });
 
+  it('takes an answer pattern with exactly one capturing group, and refuses others by path', () => {
+    expect(parseRunConfig({}).evaluation.answerPattern).toBeUndefined();
+    const pattern = 'berth ([A-Z]-\\d{2})';
+    expect(parseRunConfig({ evaluation: { answerPattern: pattern } }).evaluation.answerPattern).toBe(pattern);
+    expect(parseRunConfig({ evaluation: { answerPattern: '(?:dose) (\\d+)' } }).evaluation.answerPattern).toBeDefined();
+    for (const bad of ['berth [A-Z]', '(a)(b)', '(', '']) {
+      expect(() => parseRunConfig({ evaluation: { answerPattern: bad } })).toThrow(/evaluation\.answerPattern/);
+    }
+  });
+
   it('resolves δ auto as min(1e-5, 1/(10·N))', () => {
     expect(resolveDelta('auto', 3364)).toBe(1e-5);
     expect(resolveDelta('auto', 50)).toBe(1e-5);

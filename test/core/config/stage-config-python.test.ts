@@ -53,6 +53,7 @@ describe('config.json: TypeScript builds, Python accepts', () => {
       JSON.parse(readFileSync(join(repoRoot, 'examples/tiny.config.json'), 'utf8')),
       48,
     ),
+    'an answer pattern': runState({ evaluation: { answerPattern: 'berth ([A-Z]-\\d{2})' } }, 1500),
   };
 
   it.each(Object.entries(runs))('every stage, from %s', async (_name, run) => {

@@ -125,5 +125,12 @@ describe('buildStageConfig', () => {
         run: runState({ config: { evaluation: { metrics: ['rougeL'] } } }),
       }),
     ).toEqual({ seed: 0, maxNewTokens: 512, metrics: ['rougeL'] });
+    expect(
+      buildStageConfig({
+        stage: 'evaluate',
+        round: 0,
+        run: runState({ config: { evaluation: { answerPattern: 'code (\\d+)' } } }),
+      }),
+    ).toEqual({ seed: 0, maxNewTokens: 512, metrics: ['rougeL', 'bleu', 'exactMatch'], answerPattern: 'code (\\d+)' });
   });
 });

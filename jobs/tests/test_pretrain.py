@@ -1,0 +1,129 @@
+"""pretrain-tiny-model: the loss drops, a second call is a cache hit, the folder loads like a base model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import JOBS_DIR, job_env
+
+from rewardds_jobs.models import load_causal_lm, load_tokenizer
+from rewardds_jobs.pretrain import (
+    METADATA_FILE,
+    PretrainSettings,
+    cache_key,
+    learning_rate_at,
+    pack_blocks,
+    pretrain_tiny_model,
+)
+from rewardds_jobs.prompts import format_prompt
+from rewardds_jobs.tiny import build_tokenizer
+
+# Few steps on short blocks: enough for a byte-level model to learn a tiny corpus's letters.
+FAST = PretrainSettings(steps=40, seed=0, batch_size=8, block=32, learning_rate=3e-3, warmup=4)
+LINES = [f"The ship number {i} docks at berth K-{10 + i}." for i in range(12)]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "corpus.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in LINES), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def pretrained(corpus, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    return cache, pretrain_tiny_model(corpus, cache, size="proxy", settings=FAST)
+
+
+def test_loss_drops_well_below_chance(pretrained):
+    _, result = pretrained
+    assert not result.cached and len(result.losses) == FAST.steps
+    chance = torch.log(torch.tensor(259.0)).item()  # uniform over the byte vocabulary: ln 259 ≈ 5.56
+    assert result.losses[0] > chance - 0.5
+    last = sum(result.losses[-5:]) / 5
+    assert last < result.losses[0] - 2.0, (result.losses[0], last)
+
+
+def test_second_call_is_a_cache_hit_with_the_same_weights(corpus, pretrained):
+    cache, first = pretrained
+    weights = first.path / "model.safetensors"
+    before = (weights.stat().st_mtime_ns, weights.read_bytes())
+    again = pretrain_tiny_model(corpus, cache, size="proxy", settings=FAST)
+    assert again.cached and again.path == first.path and again.losses == first.losses
+    assert (weights.stat().st_mtime_ns, weights.read_bytes()) == before
+    assert sorted(p.name for p in cache.iterdir()) == [first.path.name]  # no stray temporary folder
+
+
+def test_key_changes_with_every_input(corpus):
+    data = corpus.read_bytes()
+    key = cache_key(data, "proxy", FAST)
+    others = {
+        cache_key(data + b'{"text": "one more line"}\n', "proxy", FAST),
+        cache_key(data, "target", FAST),
+        cache_key(data, "proxy", PretrainSettings(**{**FAST.__dict__, "steps": 41})),
+        cache_key(data, "proxy", PretrainSettings(**{**FAST.__dict__, "seed": 1})),
+        cache_key(data, "proxy", PretrainSettings(**{**FAST.__dict__, "learning_rate": 1e-3})),
+    }
+    assert key not in others and len(others) == 5
+    with pytest.raises(ValueError, match="size must be one of"):
+        cache_key(data, "huge", FAST)
+
+
+def test_folder_loads_like_a_base_model_and_speaks_the_corpus(pretrained):
+    from transformers import AutoModelForCausalLM
+
+    _, result = pretrained
+    folder = result.path
+    model = AutoModelForCausalLM.from_pretrained(str(folder), local_files_only=True)
+    assert model.config.model_type == "qwen2" and model.config.num_hidden_layers == 4
+    assert model.config.hidden_size == 128
+    tokenizer = load_tokenizer(folder)
+    assert tokenizer(LINES[0], add_special_tokens=False)["input_ids"] == list(LINES[0].encode())
+    assert format_prompt(tokenizer, "Q") == "<|user|>\nQ\n<|assistant|>\n"
+    # The stages' own loader, then the corpus's most common continuation.
+    lm = load_causal_lm(folder, device=torch.device("cpu"))
+    ids = tokenizer("The ship", return_tensors="pt", add_special_tokens=False)["input_ids"]
+    out = lm.generate(ids, max_new_tokens=8, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    assert tokenizer.decode(out[0, ids.shape[1] :]).startswith(" number")
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    assert meta["size"] == "proxy" and meta["key"] == result.key and meta["settings"]["steps"] == FAST.steps
+
+
+def test_blocks_pack_documents_between_bos_and_eos():
+    tokenizer = build_tokenizer()
+    blocks = pack_blocks(["ab", "cde"], tokenizer, block=4)
+    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+    # Nine tokens in all: two whole blocks, the trailing EOS (a partial block) is dropped.
+    assert blocks == [[bos, ord("a"), ord("b"), eos], [bos, ord("c"), ord("d"), ord("e")]]
+    assert pack_blocks(["a"], tokenizer, block=8) == [[bos, ord("a"), eos]]  # unless it is the only one
+
+
+def test_schedule_warms_up_then_decays_to_a_tenth():
+    s = PretrainSettings(steps=100, warmup=10, learning_rate=1e-3)
+    assert learning_rate_at(0, s) == pytest.approx(1e-4)
+    assert learning_rate_at(9, s) == pytest.approx(1e-3)
+    assert learning_rate_at(10, s) == pytest.approx(1e-3)
+    assert learning_rate_at(100, s) == pytest.approx(1e-4)
+
+
+def test_cli_trains_then_hits_the_cache(corpus, tmp_path):
+    argv = [sys.executable, "-m", "rewardds_jobs", "pretrain-tiny-model", "--corpus", str(corpus)]
+    argv += ["--cache", str(tmp_path / "cache"), "--size", "target", "--steps", "3", "--batch-size", "2"]
+    argv += ["--block", "16", "--out", str(tmp_path / "copy")]
+    first = subprocess.run(argv, cwd=JOBS_DIR, env=job_env({}), capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "target model (trained in" in first.stdout
+    second = subprocess.run(argv, cwd=JOBS_DIR, env=job_env({}), capture_output=True, text=True, timeout=300)
+    assert "target model (cache hit;" in second.stdout
+    config = json.loads((tmp_path / "copy" / "config.json").read_text())
+    assert config["model_type"] == "llama" and config["hidden_size"] == 192
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"txt": "secret record"}\n', encoding="utf-8")
+    argv[argv.index(str(corpus))] = str(bad)
+    third = subprocess.run(argv, cwd=JOBS_DIR, env=job_env({}), capture_output=True, text=True, timeout=300)
+    assert third.returncode != 0 and "corpus line 2" in third.stderr and "secret" not in third.stderr
