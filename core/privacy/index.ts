@@ -20,6 +20,7 @@ export {
   rdpToEpsilon,
   type EpsilonAtOrder,
 } from './conversion.js';
+export { NEIGHBOURING, NEIGHBOURING_STATEMENT } from './guarantee.js';
 export {
   accountedEpsilon,
   InfeasiblePlanError,

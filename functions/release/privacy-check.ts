@@ -8,6 +8,7 @@ import {
   accountedEpsilon,
   DEFAULT_DISCRETIZATION,
   mechanismEpsilon,
+  NEIGHBOURING,
   type AccountantName,
   type Mechanism,
   type PrivacyPlan,
@@ -49,6 +50,8 @@ export interface PrivacyVerdict {
   epsilon: number;
   delta: number;
   accountant: AccountantName;
+  /** The neighbouring relation of ε (docs/privacy.md): add/remove one record, N public. */
+  neighbouring: typeof NEIGHBOURING;
   targetEpsilon: number;
   plannedEpsilon: number;
   records: number;
@@ -140,6 +143,7 @@ export function checkRelease(
     epsilon,
     delta: plan.delta,
     accountant: plan.accountant ?? 'rdp',
+    neighbouring: NEIGHBOURING,
     targetEpsilon: plan.targetEpsilon,
     plannedEpsilon: plan.epsilon,
     records,

@@ -35,6 +35,8 @@ export interface PrivacyFigures {
   epsilon: number;
   delta: number;
   accountant: string;
+  /** Absent in privacy.json written before it was recorded. */
+  neighbouring?: string;
   targetEpsilon: number;
   records: number;
   mechanisms: Record<string, MechanismFigures>;

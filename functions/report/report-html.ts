@@ -101,12 +101,13 @@ export function renderReportHtml(report: ReportDocument): string {
 
   const privacySection = privacy
     ? table(
-        ['ε (total)', 'δ', 'accountant', 'budget ε', 'records'],
+        ['ε (total)', 'δ', 'accountant', 'neighbouring', 'budget ε', 'records (public)'],
         [
           [
             num(privacy.epsilon),
             num(privacy.delta),
             escapeHtml(privacy.accountant),
+            escapeHtml(privacy.neighbouring ?? '–'),
             num(privacy.targetEpsilon),
             num(privacy.records),
           ],

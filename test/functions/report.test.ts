@@ -82,6 +82,7 @@ function putRun(s3: ReturnType<typeof memoryS3>) {
       epsilon: 7.91,
       delta: 1e-5,
       accountant: 'rdp',
+      neighbouring: 'add-remove',
       targetEpsilon: 8,
       records: 400,
       mechanisms: {
@@ -358,6 +359,8 @@ describe('report', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('Synthesize &lt;queries&gt; &amp; &quot;more&quot;');
     expect(html).toContain('<h2>Privacy</h2>');
+    expect(html).toContain('<th>neighbouring</th>');
+    expect(html).toContain('<td>add-remove</td>');
     expect(html).toMatch(/Estimated total: no price\./);
     expect(html).toContain('<td>round-0</td><td>50</td><td>0.3</td><td>8.4</td><td>–</td>');
   });
