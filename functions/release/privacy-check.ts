@@ -58,8 +58,14 @@ export interface PrivacyVerdict {
   mechanisms: Record<ModelName, MechanismRecord>;
 }
 
+/** Each float a job reports (q, σ, C, δ) must equal the plan's this closely (relative); steps exactly. */
+export const PLAN_MATCH_TOLERANCE = 1e-9;
+
 /** The job's accountant and ours must agree this closely (relative). */
 export const SELF_REPORT_TOLERANCE = 1e-6;
+
+const close = (a: number, b: number, tolerance: number) =>
+  Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
 
 export class PrivacyCheckFailed extends Error {
   constructor(message: string) {
@@ -74,9 +80,6 @@ export class PrivacyBudgetExceeded extends Error {
     this.name = 'PrivacyBudgetExceeded';
   }
 }
-
-const close = (a: number, b: number, tolerance: number) =>
-  Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
 
 /**
  * The plan's accountant (a plan from before the choice existed is RDP), on the plan's grid:
@@ -94,12 +97,35 @@ const mechanismOf = (m: DpMetrics): Mechanism => ({
   steps: m.steps,
 });
 
+/**
+ * The job must have run the plan: the budget was checked on the plan, and a job that drew
+ * its own q, steps, σ, C or δ (a bug, or a config changed between plan and start) ran a
+ * mechanism nobody planned, even one whose recomputed ε happens to fit.
+ */
+function checkAgainstPlan(name: ModelName, metrics: DpMetrics, plan: PrivacyPlan): void {
+  const planned = plan[name];
+  if (!planned) throw new PrivacyCheckFailed(`${name}: the run's plan has no ${name}; nothing can be checked`);
+  const mismatches: string[] = [];
+  if (metrics.steps !== planned.steps)
+    mismatches.push(`the job took ${metrics.steps} steps, the plan ${planned.steps}`);
+  const floats: [string, number, number][] = [
+    ['sampling rate q', metrics.sampleRate, planned.sampleRate],
+    ['noise multiplier σ', metrics.noiseMultiplier, planned.noiseMultiplier],
+    ['clip norm C', metrics.clipNorm, planned.clipNorm],
+  ];
+  for (const [what, ran, plannedValue] of floats) {
+    if (!close(ran, plannedValue, PLAN_MATCH_TOLERANCE))
+      mismatches.push(`the job ran with ${what} = ${ran}, the plan's is ${plannedValue}`);
+  }
+  if (!close(metrics.delta, plan.delta, PLAN_MATCH_TOLERANCE))
+    mismatches.push(`the job accounted at δ = ${metrics.delta}, the run's δ is ${plan.delta}`);
+  if (mismatches.length) throw new PrivacyCheckFailed(`${name}: ${mismatches.join('; ')}; nothing was released`);
+}
+
 function checkMechanism(name: ModelName, metrics: DpMetrics, plan: PrivacyPlan, records: number): MechanismRecord {
   if (metrics.epsilon === null)
     throw new PrivacyCheckFailed(`${name}: the job reports no ε (trained without noise); it cannot be released`);
-  if (!close(metrics.delta, plan.delta, 1e-12)) {
-    throw new PrivacyCheckFailed(`${name}: the job accounted at δ = ${metrics.delta}, the run's δ is ${plan.delta}`);
-  }
+  checkAgainstPlan(name, metrics, plan);
   if (metrics.records !== records) {
     throw new PrivacyCheckFailed(`${name}: the job trained on ${metrics.records} records, the run prepared ${records}`);
   }

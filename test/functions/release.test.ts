@@ -164,15 +164,48 @@ describe('release', () => {
       expect(metrics.added).toContainEqual({ name: 'ReleasedEpsilon', unit: 'None', value: total });
     });
 
-    it('refuses over budget: a job that took more steps than planned releases nothing', async () => {
+    it('refuses over budget: a plan whose jobs compose above the target releases nothing', async () => {
+      // A plan altered after planning (4× the reward steps), run as altered: the plan check
+      // passes, the budget check does not.
       const longer = { ...plan.reward, steps: plan.reward.steps * 4 };
+      const altered = { ...run, plan: { ...plan, reward: longer } };
       putModels(undefined, jobMetrics('train-reward', longer));
-      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toMatchObject({
+      await expect(handler()({ runId: RUN_ID, what: 'models', run: altered, models })).rejects.toMatchObject({
         name: 'PrivacyBudgetExceeded',
         message: expect.stringMatching(/compose to ε = [\d.]+ .* over the run's budget ε = 6; nothing was released/),
       });
       expect(s3.mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
       expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    });
+
+    // Each figure a job reports against the plan: steps exactly, the floats to 1e-9 relative.
+    const offPlan: [string, (m: ReturnType<typeof jobMetrics>) => object, RegExp][] = [
+      ['steps', (m) => ({ ...m, steps: m.steps - 1 }), /the job took \d+ steps, the plan \d+/],
+      ['q', (m) => ({ ...m, sampleRate: m.sampleRate * (1 + 1e-8) }), /sampling rate q = [\d.e-]+, the plan's is/],
+      ['σ', (m) => ({ ...m, noiseMultiplier: m.noiseMultiplier * (1 + 1e-8) }), /noise multiplier σ = /],
+      ['C', (m) => ({ ...m, clipNorm: m.clipNorm * 1.5 }), /clip norm C = 1\.5, the plan's is 1\b/],
+      ['δ', (m) => ({ ...m, delta: m.delta * (1 + 1e-8) }), /the job accounted at δ = [\d.e-]+, the run's δ is/],
+    ];
+    for (const [field, alter, message] of offPlan) {
+      it(`refuses a job whose ${field} differs from the plan, before anything is copied`, async () => {
+        // The self-reported ε is recomputed for what the job says it ran, so only the plan check can refuse.
+        const altered = alter(jobMetrics('train-reward', plan.reward)) as ReturnType<typeof jobMetrics>;
+        putModels(undefined, { ...altered, epsilon: mechanismEpsilon(altered, altered.delta) });
+        await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toMatchObject({
+          name: 'PrivacyCheckFailed',
+          message: expect.stringMatching(new RegExp(`^reward: .*${message.source}.*nothing was released$`)),
+        });
+        expect(s3.mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+        expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+      });
+    }
+
+    it('accepts floats that match the plan within 1e-9 relative', async () => {
+      const m = jobMetrics('train-generator', plan.generator);
+      const near = { ...m, sampleRate: m.sampleRate * (1 + 1e-11), noiseMultiplier: m.noiseMultiplier * (1 - 1e-11) };
+      putModels(near);
+      const out = await handler()({ runId: RUN_ID, what: 'models', run, models });
+      expect(out).toHaveProperty('privacyUri');
     });
 
     it('refuses when a job self-reports an ε that the steps, q and σ it took do not give', async () => {
