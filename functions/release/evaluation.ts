@@ -20,7 +20,7 @@ export const EvalMetricsSchema = z.strictObject({
       }),
     )
     .max(100),
-  /** The job's own bookkeeping (its name and wall time): no function of the records' text. */
+  /** The job's own bookkeeping (its name and wall time): accepted here, never released (release.ts). */
   stage: z.literal('evaluate').optional(),
   seconds: z.number().min(0).optional(),
 });

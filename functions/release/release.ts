@@ -161,8 +161,11 @@ export async function releaseEvaluation(runId: string, deps: ReleaseDeps): Promi
     if (error instanceof SyntaxError) throw new EvaluationNotAggregate(`${from}: not valid JSON`);
     throw error;
   }
-  // Re-serialized from the parsed value: exactly what the schema admitted crosses, nothing more.
-  const metrics = checkEvaluation(value, from);
+  // Re-serialized from the parsed value: the aggregate rows cross, nothing more. The job's own
+  // bookkeeping (`seconds`, its wall time) stays: the time to answer every private test
+  // prompt is a function of those prompts without DP.
+  const { rows } = checkEvaluation(value, from);
+  const metrics = { rows };
   const to = synthesisKeys.evalMetrics(runId);
   await putJson(deps.s3, config.synthesisBucket, to, metrics, config.synthesisKeyArn);
   deps.logger?.info('evaluation metrics released', { runId, rows: metrics.rows.length });

@@ -81,8 +81,11 @@ export function summaryCard(report: ReportDocument): string {
     ['private records', num(report.run.records)],
     [lastPool ? `pool after round ${lastPool.round}` : 'pool', lastPool ? `${num(lastPool.size)} responses` : '–'],
     ['best evaluation vs base', best ?? 'not evaluated'],
-    [wall?.exact === false ? 'job time (sum)' : 'wall time (jobs)', duration(wall?.seconds ?? null)],
-    ['estimated cost', usd(report.cost.estimatedUsd)],
+    [
+      wall?.exact === false ? 'synthesis job time (sum)' : 'wall time (synthesis jobs)',
+      duration(wall?.seconds ?? null),
+    ],
+    ['estimated cost (synthesis jobs)', usd(report.cost.estimatedUsd)],
     ['rounds · filter', `${num(report.run.rounds)} · ${report.run.filterMethod}`],
   ];
   const privacy = p

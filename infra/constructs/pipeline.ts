@@ -13,7 +13,15 @@ import { Construct } from 'constructs';
 import { jobNamePrefix } from '../../core/sagemaker/index.js';
 import { buildDefinition, type PipelineFunctions } from '../pipeline/definition.js';
 import type { DeploymentSettings } from '../settings.js';
-import { decryptWith, deleteObjects, encryptWith, grantForJobVolumes, readObjects, writeObjects } from './grants.js';
+import {
+  decryptWith,
+  deleteObjects,
+  encryptOnlyWith,
+  encryptWith,
+  grantForJobVolumes,
+  readObjects,
+  writeObjects,
+} from './grants.js';
 import type { JobRuntime } from './job-runtime.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { stableId } from './stable-id.js';
@@ -93,7 +101,8 @@ export class Pipeline extends Construct {
         MODELS_PREFIX_URI: settings.modelsPrefix,
         JOB_NAME_PREFIX: this.jobNamePrefix,
       }),
-      describeJob: fn('describe-job', 'DescribeJob', 'RewardDS: poll a SageMaker job, record its timing', synthesisEnv),
+      // Knows the private bucket to write private jobs' timing there (write-only, below).
+      describeJob: fn('describe-job', 'DescribeJob', 'RewardDS: poll a SageMaker job, record its timing', zoneEnv),
       release: fn(
         'release',
         'Release',
@@ -169,6 +178,10 @@ export class Pipeline extends Construct {
     );
     writeObjects(f.describeJob.role, synth.bucket, ['runs/*/jobs/*']);
     encryptWith(f.describeJob.role, synth.key);
+    // A private-zone job's timing is a non-DP function of the records: it goes to the private
+    // bucket, which describe-job may write (that prefix only) but never read, list or decrypt.
+    writeObjects(f.describeJob.role, priv.bucket, ['runs/*/jobs/*']);
+    encryptOnlyWith(f.describeJob.role, priv.key);
 
     f.recordFailure.role.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -292,7 +292,8 @@ describe('release', () => {
         {
           Bucket: SYNTHESIS,
           Key: evalKey,
-          Body: JSON.stringify(evaluation, null, 2),
+          // The job's wall time stays private: only the rows cross.
+          Body: JSON.stringify({ rows: evaluation.rows }, null, 2),
           ContentType: 'application/json',
           ServerSideEncryption: 'aws:kms',
           SSEKMSKeyId: SYNTHESIS_KEY,

@@ -322,14 +322,14 @@ describe('report', () => {
     expect(r1!.pool).toMatchObject({ count: 2 });
     expect(r1!.pool!.histogram.counts[18]! + r1!.pool!.histogram.counts[19]!).toBe(2);
     expect(r1!.threshold).toBe(23);
-    expect(jobs.map((j) => j.start)).toContain('2026-03-02T10:00:00Z');
+    expect(jobs.map((j) => j.start)).toContain('2026-03-02T11:00:00Z');
   });
 
-  it('reports durations and a labeled cost estimate from the job records', async () => {
+  it('reports durations and a labeled cost estimate from the synthesis-zone job records only', async () => {
     await handler()({ runId: RUN_ID, run, release });
     const report = s3.json(SYNTHESIS, `${R}/report/report.json`) as ReportDocument;
+    // rds-gen-1-a1 (a private-zone record, as an older version wrote it) is left out, and the report says why.
     expect(report.jobs.map((j) => [j.jobName, j.seconds, j.billedSeconds, j.estimatedUsd])).toEqual([
-      ['rds-gen-1-a1', 1800, 1700, (1700 / 3600) * 1.515],
       ['rds-syn-1-b2', 600, 600, (600 / 3600) * 1.515],
       ['rds-loc-1-d4', 60, 60, null],
       ['rds-tgt-0-c3', 3600, 3500, (3500 / 3600) * 7.09 * 2],
@@ -337,6 +337,12 @@ describe('report', () => {
     // One job has no price, so there is no honest total.
     expect(report.cost.estimatedUsd).toBeNull();
     expect(report.cost.note).toMatch(/^Estimate only/);
+    expect(report.cost.note).toContain(
+      'Private-zone jobs (Build reward pairs, the two DP trainings, Evaluate) are not shown',
+    );
+    const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;
+    expect(html).not.toContain('rds-gen-1-a1');
+    expect(html).not.toContain('2026-03-02T10:00:00Z');
     expect(report.stageMetrics).toContainEqual({
       state: 'Fine-tune target (round 0)',
       round: 0,
