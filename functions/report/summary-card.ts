@@ -6,7 +6,7 @@ import { escapeHtml } from './escape.js';
 import { duration, num, usd } from './format.js';
 import type { EvaluationRow, ReportDocument } from './report-document.js';
 import { evaluationMetrics } from './report-charts.js';
-import { NEIGHBOURING_STATEMENT } from '../../core/privacy/guarantee.js';
+import { NEIGHBOURING_STATEMENT } from '../../core/privacy/index.js';
 
 /** What the (ε, δ) covers, in the words of docs/privacy.md ("The promise in one paragraph"). */
 export const GUARANTEE =
