@@ -46,7 +46,16 @@ export interface MechanismRecord {
   selfReportedEpsilon: number;
 }
 
+/** The noised evaluation, the run's third mechanism, when reserved (docs/privacy.md, "The evaluation"). */
+export interface EvaluationMechanismRecord {
+  mechanism: 'laplace' | 'gaussian';
+  epsilon: number;
+  delta: number;
+  sensitivity: string;
+}
+
 export interface PrivacyVerdict {
+  /** The run's total: the trainings composed, plus the evaluation's reservation when there is one. */
   epsilon: number;
   delta: number;
   accountant: AccountantName;
@@ -55,8 +64,14 @@ export interface PrivacyVerdict {
   targetEpsilon: number;
   plannedEpsilon: number;
   records: number;
-  mechanisms: Record<ModelName, MechanismRecord>;
+  mechanisms: Record<ModelName, MechanismRecord> & { evaluation?: EvaluationMechanismRecord };
+  /** With a reserved evaluation only: the two trainings' composed ε and their δ. */
+  trainingEpsilon?: number;
+  trainingDelta?: number;
 }
+
+export const EVALUATION_SENSITIVITY =
+  '1/n per released mean of per-record scores in [0, 1] (n, the test-set size, public); BLEU not released';
 
 /** Each float a job reports (q, σ, C, δ) must equal the plan's this closely (relative); steps exactly. */
 export const PLAN_MATCH_TOLERANCE = 1e-9;
@@ -165,14 +180,30 @@ export function checkRelease(
       `the two DP trainings compose to ε = ${epsilon} at δ = ${plan.delta}, over the run's budget ε = ${plan.targetEpsilon}; nothing was released`,
     );
   }
+  const evaluation = plan.evaluation;
+  if (!evaluation) {
+    return {
+      epsilon,
+      delta: plan.delta,
+      accountant: plan.accountant ?? 'rdp',
+      neighbouring: NEIGHBOURING,
+      targetEpsilon: plan.targetEpsilon,
+      plannedEpsilon: plan.epsilon,
+      records,
+      mechanisms,
+    };
+  }
+  // Basic composition with the evaluation's reserved share: the run's total is the sum.
   return {
-    epsilon,
-    delta: plan.delta,
+    epsilon: epsilon + evaluation.epsilon,
+    delta: plan.delta + evaluation.delta,
     accountant: plan.accountant ?? 'rdp',
     neighbouring: NEIGHBOURING,
-    targetEpsilon: plan.targetEpsilon,
-    plannedEpsilon: plan.epsilon,
+    targetEpsilon: plan.targetEpsilon + evaluation.epsilon,
+    plannedEpsilon: plan.epsilon + evaluation.epsilon,
     records,
-    mechanisms,
+    mechanisms: { ...mechanisms, evaluation: { ...evaluation, sensitivity: EVALUATION_SENSITIVITY } },
+    trainingEpsilon: epsilon,
+    trainingDelta: plan.delta,
   };
 }

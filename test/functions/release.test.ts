@@ -273,6 +273,85 @@ describe('release', () => {
 
   describe('evaluation', () => {
     const evalKey = `runs/${RUN_ID}/eval/metrics.json`;
+    const rows120 = [
+      { model: 'base', n: 120, rougeL: 0.18, bleu: 4.2, exactMatch: 0 },
+      { model: 'round-0', n: 120, rougeL: 0.27, bleu: 9.8, exactMatch: 0.025 },
+    ];
+    /** A run whose plan reserves `mechanism` noise for the evaluation (ε = 0.5 of the 6). */
+    const noisyRun = (mechanism: 'laplace' | 'gaussian') => {
+      const config = parseRunConfig({
+        privacy: { epsilon: 6 },
+        generator: { batchSize: 50 },
+        reward: { batchSize: 25, epochs: 2 },
+        evaluation: { noise: { mechanism, epsilon: 0.5 } },
+      });
+      return { ...run, plan: planPrivacy({ records: RECORDS, config }), config: resolveConfig(config, RECORDS) };
+    };
+
+    it('releases no aggregate below evaluation.minTestRecords, and says why', async () => {
+      s3.put(PRIVATE, evalKey, JSON.stringify({ rows: rows120.map((r) => ({ ...r, n: 49 })) }));
+      expect(run.config.evaluation.minTestRecords).toBe(50);
+      await handler()({ runId: RUN_ID, what: 'evaluation', run });
+      expect(s3.json(SYNTHESIS, evalKey)).toEqual({
+        rows: [],
+        withheld:
+          'the test set has 49 records, fewer than evaluation.minTestRecords = 50: aggregates over so few records say too much about each one, so none is released',
+      });
+      // At the minimum exactly, the rows cross.
+      s3.put(PRIVATE, evalKey, JSON.stringify({ rows: rows120.map((r) => ({ ...r, n: 50 })) }));
+      await handler()({ runId: RUN_ID, what: 'evaluation', run });
+      expect((s3.json(SYNTHESIS, evalKey) as { rows: unknown[] }).rows).toHaveLength(2);
+    });
+
+    it('adds Laplace noise of scale (k/n)/ε to each mean, clamps to [0, 1] and drops BLEU', async () => {
+      const noisy = noisyRun('laplace');
+      expect(noisy.plan.evaluation).toEqual({ mechanism: 'laplace', epsilon: 0.5, delta: 0 });
+      s3.put(PRIVATE, evalKey, JSON.stringify({ rows: rows120, stage: 'evaluate', seconds: 3.5 }));
+      const draws = [0.75, 0.25, 0.9, 0.1];
+      const uniform = () => draws.shift()!;
+      await createHandler({ s3: s3.client, config, uniform })({ runId: RUN_ID, what: 'evaluation', run: noisy });
+      const b = 4 / 120 / 0.5; // four means (ROUGE-L and exact match of two models)
+      const laplace = (u: number) => -b * Math.sign(u - 0.5) * Math.log1p(-2 * Math.abs(u - 0.5));
+      const clamp = (v: number) => Math.min(1, Math.max(0, v));
+      expect(s3.json(SYNTHESIS, evalKey)).toEqual({
+        rows: [
+          { model: 'base', n: 120, rougeL: clamp(0.18 + laplace(0.75)), exactMatch: clamp(0 + laplace(0.25)) },
+          { model: 'round-0', n: 120, rougeL: clamp(0.27 + laplace(0.9)), exactMatch: clamp(0.025 + laplace(0.1)) },
+        ],
+        noise: { mechanism: 'laplace', epsilon: 0.5, delta: 0, scale: b, withheldMetrics: ['bleu'] },
+      });
+      expect(draws).toEqual([]);
+    });
+
+    it('draws the noise from the OS, so two releases of the same metrics differ', async () => {
+      const noisy = noisyRun('gaussian');
+      expect(noisy.plan.evaluation).toMatchObject({ mechanism: 'gaussian', delta: noisy.plan.delta });
+      s3.put(PRIVATE, evalKey, JSON.stringify({ rows: rows120 }));
+      await handler()({ runId: RUN_ID, what: 'evaluation', run: noisy });
+      const first = s3.json(SYNTHESIS, evalKey) as { rows: { rougeL: number }[]; noise: { scale: number } };
+      await handler()({ runId: RUN_ID, what: 'evaluation', run: noisy });
+      const second = s3.json(SYNTHESIS, evalKey) as { rows: { rougeL: number }[] };
+      expect(first.rows[0]!.rougeL).not.toBe(second.rows[0]!.rougeL);
+      expect(first.rows[0]!.rougeL).not.toBe(0.18);
+      expect(first.noise.scale).toBeGreaterThan(0);
+    });
+
+    it('lists the reserved evaluation in privacy.json as the third mechanism, in the run’s total', async () => {
+      const noisy = noisyRun('laplace');
+      // The trainings are planned for 6 − 0.5 and checked against that.
+      expect(noisy.plan.targetEpsilon).toBe(5.5);
+      expect(noisy.plan.epsilon).toBeLessThanOrEqual(5.5);
+      putModels(jobMetrics('train-generator', noisy.plan.generator), jobMetrics('train-reward', noisy.plan.reward));
+      const out = await handler()({ runId: RUN_ID, what: 'models', run: noisy, models });
+      const privacy = s3.json(SYNTHESIS, `runs/${RUN_ID}/release/privacy.json`) as Record<string, any>;
+      expect(privacy.trainingEpsilon).toBe(noisy.plan.epsilon);
+      expect(privacy.epsilon).toBe(noisy.plan.epsilon + 0.5);
+      expect(privacy.epsilon).toBeLessThanOrEqual(6);
+      expect(privacy.targetEpsilon).toBe(6);
+      expect(privacy.delta).toBe(noisy.plan.delta);
+      expect(privacy.mechanisms.evaluation).toMatchObject({ mechanism: 'laplace', epsilon: 0.5, delta: 0 });
+      expect(out).toMatchObject({ epsilon: privacy.epsilon });
+    });
 
     it('copies aggregate metrics only, checked, to the synthesis zone', async () => {
       const evaluation = {
