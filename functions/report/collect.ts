@@ -12,6 +12,7 @@ import { getJson, getObjectStream, listKeys } from '../shared/s3-objects.js';
 import { jobCost, PRICE_SOURCE, PRIVATE_TIMING_NOTE, stageTotals } from './costs.js';
 import { DistributionAccumulator } from './distribution.js';
 import type {
+  EvaluationRelease,
   EvaluationRow,
   PoolRound,
   PrivacyFigures,
@@ -182,7 +183,14 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
       count: prepared?.counts?.seeds ?? null,
     });
   const privacy = (await read.json<PrivacyFigures>(synthesisKeys.privacy(runId))) ?? null;
-  const evaluation = (await read.json<{ rows: EvaluationRow[] }>(synthesisKeys.evalMetrics(runId)))?.rows ?? null;
+  const released = await read.json<{ rows: EvaluationRow[] } & EvaluationRelease>(synthesisKeys.evalMetrics(runId));
+  const evaluation = released?.rows ?? null;
+  const evaluationRelease: EvaluationRelease | null = released
+    ? {
+        ...(released.withheld ? { withheld: released.withheld } : {}),
+        ...(released.noise ? { noise: released.noise } : {}),
+      }
+    : null;
 
   counts.push({
     state: 'Synthesize queries',
@@ -269,6 +277,7 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
     rewardsByRound: rewardsByRound.filter((r) => r.candidates.count > 0 || r.pool !== null),
     stageMetrics,
     evaluation,
+    evaluationRelease,
     jobs,
     stages,
     cost: {

@@ -53,6 +53,13 @@ export interface EvaluationRow {
   nonPrivate?: boolean;
 }
 
+/** How the evaluation crossed (docs/privacy.md, "The evaluation"): withheld, noised, or exact. */
+export interface EvaluationRelease {
+  /** Why no aggregate was released (too few test records). */
+  withheld?: string;
+  noise?: { mechanism: string; epsilon: number; delta: number; scale: number; withheldMetrics: string[] };
+}
+
 /**
  * The empirical privacy audit with canaries (docs/privacy.md), when the run enabled it:
  * aggregates only, computed in the private zone.
@@ -105,6 +112,8 @@ export interface ReportDocument {
   /** Numeric figures each stage reported in its metrics.json, by state and round. */
   stageMetrics: { state: string; round: number | null; metrics: Record<string, number | string | boolean> }[];
   evaluation: EvaluationRow[] | null;
+  /** Absent in reports written before it was recorded. */
+  evaluationRelease?: EvaluationRelease | null;
   canaryAudit?: CanaryAudit | null;
   jobs: JobCost[];
   stages: StageTotal[];

@@ -357,6 +357,29 @@ describe('report', () => {
     expect(report.evaluation).toHaveLength(2);
   });
 
+  it('says why the evaluation is withheld, noised, or exact and not DP', async () => {
+    const evaluationHtml = async (released: object) => {
+      s3.put(SYNTHESIS, `${R}/eval/metrics.json`, JSON.stringify(released));
+      await handler()({ runId: RUN_ID, run, release });
+      const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;
+      return html.slice(html.indexOf('<h2>Evaluation</h2>'), html.indexOf('<h2>Stage metrics</h2>'));
+    };
+    const withheld = await evaluationHtml({
+      rows: [],
+      withheld: 'the test set has 3 records, fewer than evaluation.minTestRecords = 50',
+    });
+    expect(withheld).toContain('Not released: the test set has 3 records, fewer than evaluation.minTestRecords = 50.');
+    expect(withheld).not.toContain('<table>');
+    const noised = await evaluationHtml({
+      rows: [{ model: 'base', n: 120, rougeL: 0.21 }],
+      noise: { mechanism: 'laplace', epsilon: 0.5, delta: 0, scale: 0.0333, withheldMetrics: ['bleu'] },
+    });
+    expect(noised).toContain('Differentially private: each mean carries laplace noise');
+    expect(noised).toContain('bleu not released');
+    const exact = await evaluationHtml({ rows: [{ model: 'base', n: 120, rougeL: 0.21 }] });
+    expect(exact).toContain('not differentially private (evaluation.noise is off)');
+  });
+
   it('renders readable, escaped HTML with no scripts', async () => {
     await handler()({ runId: RUN_ID, run, release });
     const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;

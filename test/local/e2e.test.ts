@@ -21,7 +21,8 @@ const SMALL_CONFIG = {
   filter: { keepFraction: 0.34 },
   refinement: { rounds: 2, critiqueMaxNewTokens: 4 },
   target: { epochs: 1, batchSize: 2, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
-  evaluation: { maxNewTokens: 6 },
+  // Three test records: below the default minimum of 50 nothing would be released.
+  evaluation: { maxNewTokens: 6, minTestRecords: 3 },
   compute: { maxRuntime: 600 },
 };
 
