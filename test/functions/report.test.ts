@@ -423,7 +423,7 @@ describe('report pieces', () => {
 
   it('DistributionAccumulator: exact until the reservoir fills, then sampled with exact count/mean/min/max', () => {
     const small = new DistributionAccumulator(100);
-    [5, 1, 3, 2, 4].forEach((v) => small.add(v));
+    for (const v of [5, 1, 3, 2, 4]) small.add(v);
     expect(small.summary()).toMatchObject({ count: 5, mean: 3, min: 1, median: 3, max: 5, p25: 2, sampled: false });
     const big = new DistributionAccumulator(1000, 7);
     for (let i = 0; i < 100_000; i++) big.add(i % 1000);

@@ -118,7 +118,9 @@ describe('the privacy boundary, read from the template', () => {
     const actions = asList(s.Action).sort();
     const resource = JSON.stringify(s.Resource);
     if (actions.join() === 's3:AbortMultipartUpload,s3:PutObject')
-      return /^\[?\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["PrivateBucket","Arn"\]\},"\/runs\/\*\/jobs\/\*"\]\]\}\]?$/.test(resource);
+      return /^\[?\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["PrivateBucket","Arn"\]\},"\/runs\/\*\/jobs\/\*"\]\]\}\]?$/.test(
+        resource,
+      );
     return actions.join() === 'kms:GenerateDataKey' && /^\{"Fn::GetAtt":\["PrivateKey","Arn"\]\}$/.test(resource);
   };
 
@@ -450,16 +452,14 @@ describe('zone separation by explicit deny (private bucket and key)', () => {
       .filter((id) => resources[id]!.Type === 'AWS::IAM::Role')
       .filter((id) =>
         statementsOf(id).some(
-          (s) =>
-            s.Effect === 'Allow' && privateRef.test(JSON.stringify(s.Resource)) && asList(s.Action).some(action),
+          (s) => s.Effect === 'Allow' && privateRef.test(JSON.stringify(s.Resource)) && asList(s.Action).some(action),
         ),
       )
       .sort();
   /** Roles the template lets read, list, delete or decrypt anything of the private zone. */
   const privateRoles = () => rolesThat((a) => DATA_ACTION.test(a) && !WRITE_ONLY.test(a));
   /** Roles that may only deposit objects there. */
-  const writeOnlyRoles = () =>
-    rolesThat((a) => DATA_ACTION.test(a)).filter((id) => !privateRoles().includes(id));
+  const writeOnlyRoles = () => rolesThat((a) => DATA_ACTION.test(a)).filter((id) => !privateRoles().includes(id));
   const denies = (document: any) =>
     (document.Statement as any[]).filter((s) => s.Effect === 'Deny' && s.Condition?.ArnNotLike);
   const exempted = (statement: any) => asList(statement.Condition.ArnNotLike['aws:PrincipalArn']);
