@@ -127,7 +127,7 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
     '<SynthesisBucket.Arn>/runs/*/run.json',
   );
   objects(f.startJob.role, '<PrivateBucket.Arn>/runs/*/config/*', '<SynthesisBucket.Arn>/runs/*/config/*');
-  objects(f.describeJob.role, '<SynthesisBucket.Arn>/runs/*/jobs/*');
+  objects(f.describeJob.role, '<SynthesisBucket.Arn>/runs/*/jobs/*', '<PrivateBucket.Arn>/runs/*/jobs/*');
   objects(f.recordFailure.role, '<SynthesisBucket.Arn>/runs/*/failure.json');
   objects(
     f.release.role,

@@ -129,6 +129,8 @@ export class RewardDsStack extends Stack {
         resource: 'role',
         resourceName: breakGlassRoleName(s, this.stackName),
       }),
+      // Writes private jobs' timing records (runs/*/jobs/*), reads nothing there.
+      [f.describeJob.role],
     );
 
     acknowledgeNagFindings(this);

@@ -9,7 +9,7 @@ import './polyfill.js';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
@@ -241,9 +241,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       const recorded = readJsonIfExists<{ state?: string; cause?: string; error?: string }>(
         join(outputDir, 'synthesis', 'failure.json'),
       );
+      const state = recorded?.state ?? outcome.failedState ?? 'unknown';
       result.failure = {
-        state: recorded?.state ?? outcome.failedState ?? 'unknown',
-        reason: recorded?.cause ?? outcome.reason,
+        state,
+        reason: privateFailureDetail(outputDir, first.runId, state, placed.key) ?? recorded?.cause ?? outcome.reason,
       };
       const quarantined = join(outputDir, 'private', privateKeys.quarantined(placed.key));
       if (existsSync(quarantined)) result.quarantine = quarantined;
@@ -559,6 +560,35 @@ async function copyRun(
     mkdirSync(join(outputDir, 'logs'), { recursive: true });
     copyFileSync(job.logPath, join(outputDir, 'logs', `${job.name}.log`));
   }
+}
+
+/**
+ * The raw reason of a private-zone failure. Only the vocabulary's phrase crosses into the
+ * synthesis zone (core/contract/failure-reasons.ts); local mode runs for the data owner, who
+ * may read the private zone, so it shows the reason from there: the failed job's private
+ * record, or the upload's quarantine report.
+ */
+function privateFailureDetail(outputDir: string, runId: string, state: string, uploadKey: string): string | undefined {
+  const privateDir = join(outputDir, 'private');
+  const jobsDir = join(privateDir, privateKeys.jobRecordsPrefix(runId).slice(`runs/${runId}/`.length));
+  if (existsSync(jobsDir)) {
+    for (const file of readdirSync(jobsDir).sort()) {
+      const job = readJsonIfExists<{
+        jobName?: string;
+        state?: string;
+        status?: string;
+        failureReason?: string | null;
+      }>(join(jobsDir, file));
+      if (job?.state === state && job.status)
+        return `${state}: ${job.jobName} ${job.status}: ${job.failureReason ?? ''}`;
+    }
+  }
+  const report = readJsonIfExists<{ file?: string; line?: number | null; field?: string | null; reason?: string }>(
+    join(privateDir, privateKeys.quarantineReport(uploadKey)),
+  );
+  if (report?.reason)
+    return [report.file, report.line, report.field].filter((p) => p != null).join(':') + `: ${report.reason}`;
+  return undefined;
 }
 
 function readJsonIfExists<T>(path: string): T | undefined {

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   InfeasiblePlanError,
+  NEIGHBOURING,
   planPrivacy,
   type AccountantName,
   type ModelPlan,
@@ -60,9 +61,6 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   }
   return value as Record<string, unknown>;
 }
-
-/** The neighbouring relation of every guarantee here (docs/privacy.md): add/remove one record, N public. */
-export const NEIGHBOURING = 'add-remove';
 
 const ACCOUNTANT_LABEL: Record<AccountantName, string> = { pld: 'PLD', rdp: 'RDP' };
 

@@ -150,6 +150,28 @@ export const RunConfigSchema = z.strictObject({
         )
         .optional()
         .describe('regex with one group extracting the checkable answer; adds answerAccuracy'),
+      /** Aggregates over fewer test records say too much about each one (docs/privacy.md). */
+      minTestRecords: z
+        .int()
+        .min(1)
+        .max(1_000_000)
+        .default(50)
+        .describe('below this many test records the evaluation aggregates are not released'),
+      /** Optional DP for the evaluation aggregates; its ε is reserved from privacy.epsilon (docs/privacy.md). */
+      noise: z
+        .strictObject({
+          mechanism: z
+            .enum(['off', 'laplace', 'gaussian'])
+            .default('off')
+            .describe('noise on the released evaluation means: `off` (exact, not DP), `laplace` or `gaussian`'),
+          epsilon: z
+            .number()
+            .positive()
+            .max(10)
+            .default(0.5)
+            .describe('ε of the noised evaluation means, reserved from privacy.epsilon'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   compute: z

@@ -219,7 +219,10 @@ export const RecordFailureOutputSchema = z.object({
 });
 export type RecordFailureOutput = z.infer<typeof RecordFailureOutputSchema>;
 
-/** The timing record describe-job writes to synthesisKeys.jobRecord for the report. */
+/**
+ * The timing record describe-job writes: a synthesis-zone job's to synthesisKeys.jobRecord
+ * (for the report), a private-zone job's to privateKeys.jobRecord (never crosses).
+ */
 export const JobRecordSchema = z.object({
   jobName: z.string(),
   stage: StageSchema,
@@ -233,6 +236,9 @@ export const JobRecordSchema = z.object({
   instanceType: z.string().nullable(),
   instanceCount: z.int().nullable(),
   spot: z.boolean(),
+  /** A failed or stopped job's raw reason; written for private-zone jobs, in the private bucket only. */
+  status: z.string().optional(),
+  failureReason: z.string().nullable().optional(),
 });
 export type JobRecord = z.infer<typeof JobRecordSchema>;
 

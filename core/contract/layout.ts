@@ -19,6 +19,12 @@ export const privateKeys = {
   pairs: (runId: string) => `${run(runId)}/pairs/pairs.jsonl`,
   evalPrefix: (runId: string) => `${run(runId)}/eval/`,
   evalMetrics: (runId: string) => `${run(runId)}/eval/metrics.json`,
+  /**
+   * Timing and outcome of a private-zone job (describe-job): its duration is a non-DP
+   * function of the records, so it stays here (docs/privacy.md).
+   */
+  jobRecord: (runId: string, jobName: string) => `${run(runId)}/jobs/${jobName}.json`,
+  jobRecordsPrefix: (runId: string) => `${run(runId)}/jobs/`,
   /** Job configs written by start-job (the `config` input of private-zone jobs). */
   jobConfigPrefix: (runId: string, jobName: string) => `${run(runId)}/config/${jobName}/`,
   /** Spot checkpoints of one training stage, shared by its attempts so a retry can resume. */
@@ -46,6 +52,7 @@ export const synthesisKeys = {
   working: (runId: string, round: number) => `${run(runId)}/working/round-${round}.jsonl`,
   targetPrefix: (runId: string, round: number) => `${run(runId)}/target/round-${round}/`,
   evalMetrics: (runId: string) => `${run(runId)}/eval/metrics.json`,
+  /** Timing records of synthesis-zone jobs only; private-zone jobs' are in the private bucket. */
   jobRecord: (runId: string, jobName: string) => `${run(runId)}/jobs/${jobName}.json`,
   jobRecordsPrefix: (runId: string) => `${run(runId)}/jobs/`,
   jobConfigPrefix: (runId: string, jobName: string) => `${run(runId)}/config/${jobName}/`,

@@ -20,6 +20,19 @@ export {
   rdpToEpsilon,
   type EpsilonAtOrder,
 } from './conversion.js';
+export { NEIGHBOURING, NEIGHBOURING_STATEMENT } from './guarantee.js';
+export {
+  evaluationNoiseScale,
+  evaluationReservation,
+  gaussianDelta,
+  gaussianSigma,
+  gaussianVariate,
+  laplaceVariate,
+  NOISABLE_METRICS,
+  normalCdf,
+  type EvaluationNoiseMechanism,
+  type EvaluationReservation,
+} from './evaluation-noise.js';
 export {
   accountedEpsilon,
   InfeasiblePlanError,

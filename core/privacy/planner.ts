@@ -10,6 +10,7 @@
  * the per-model budgets), so bracketing root finders are safe.
  */
 import { resolveDelta, type RunConfig } from '../config/index.js';
+import { evaluationReservation, type EvaluationReservation } from './evaluation-noise.js';
 import { composeEpsilon, rdpToEpsilon } from './conversion.js';
 import { DEFAULT_DISCRETIZATION, pldEpsilon } from './pld.js';
 import { DEFAULT_ORDERS, rdpCurve, type Mechanism } from './rdp.js';
@@ -62,9 +63,11 @@ export interface ModelPlan {
 }
 
 export interface PrivacyPlan {
-  /** The composed ε of both trainings: the run's guarantee. */
+  /** The composed ε of both trainings: the run's guarantee, plus `evaluation.epsilon` when that is reserved. */
   epsilon: number;
+  /** The trainings' budget: privacy.epsilon less the evaluation's reservation. */
   targetEpsilon: number;
+  /** The trainings' δ: the run's, less the evaluation's reservation. */
   delta: number;
   accountant: AccountantName;
   /** The PLD's grid width (PLD plans only): Release recomputes ε on the same grid. */
@@ -72,6 +75,8 @@ export interface PrivacyPlan {
   split: number;
   generator: ModelPlan;
   reward: ModelPlan;
+  /** The noised evaluation's share of the run's (ε, δ), when `evaluation.noise` is on. */
+  evaluation?: EvaluationReservation;
 }
 
 /** The request cannot be met; `message` says why and what would work. */
@@ -317,7 +322,7 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
   if (!(Number.isInteger(records) && records >= 1)) {
     throw new InfeasiblePlanError(`the training set must hold at least one record (got ${records})`);
   }
-  const { epsilon: target, split, clipNorm } = config.privacy;
+  const { epsilon: runEpsilon, split, clipNorm } = config.privacy;
   for (const name of ['generator', 'reward'] as const) {
     const { batchSize } = config[name];
     if (batchSize > records) {
@@ -327,13 +332,25 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
       );
     }
   }
-  const delta = resolveDelta(config.privacy.delta, records);
-  if (!(delta < 1 / records)) {
+  const runDelta = resolveDelta(config.privacy.delta, records);
+  if (!(runDelta < 1 / records)) {
     // With δ ≥ 1/N, "publish one record at random" is (0, δ)-DP: the guarantee means nothing.
+    const delta = runDelta;
     throw new InfeasiblePlanError(
       `δ = ${delta} is not below 1/N = 1/${records.toLocaleString('en-US')} = ${fmt(1 / records, 4)}: ` +
         `δ must be smaller than ${fmt(1 / records, 4)} (the customary choice is at most 1/(10·N) = ` +
         `${fmt(1 / (10 * records), 4)}; privacy.delta "auto" picks min(1e-5, 1/(10·N)))`,
+    );
+  }
+  // The noised evaluation's share is set aside first; the trainings get the rest (basic
+  // composition: the run's total is the sum of the parts, docs/privacy.md).
+  const evaluation = evaluationReservation(config.evaluation.noise, runDelta);
+  const target = runEpsilon - (evaluation?.epsilon ?? 0);
+  const delta = runDelta - (evaluation?.delta ?? 0);
+  if (!(target > 0)) {
+    throw new InfeasiblePlanError(
+      `evaluation.noise.epsilon = ${evaluation!.epsilon} leaves nothing of privacy.epsilon = ${runEpsilon} for the ` +
+        'two DP trainings: lower evaluation.noise.epsilon or raise privacy.epsilon',
     );
   }
   const models = accountants(records, config, delta);
@@ -431,5 +448,6 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
     split,
     generator: modelPlan('generator'),
     reward: modelPlan('reward'),
+    ...(evaluation ? { evaluation } : {}),
   };
 }

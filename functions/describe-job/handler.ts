@@ -3,6 +3,11 @@
  * machine's Wait/Choice loop. A job that ended Failed or Stopped throws JobFailed with its
  * reason, so the execution shows why; a finished job's timing record is written for the
  * report, and a finished training job's model is added to the models.
+ *
+ * A private-zone job's timing and raw failure reason are non-DP functions of the records:
+ * its record goes to the private bucket (write-only for this Lambda), nothing of its timing
+ * reaches a log line or a metric, and its failure crosses as one phrase of a fixed
+ * vocabulary (core/contract/failure-reasons.ts).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -18,15 +23,20 @@ import {
   type JobRecord,
   type JobRef,
   type Models,
+  privateJobReason,
+  privateKeys,
+  PRIVATE_JOB_REASONS,
   synthesisKeys,
 } from '../../core/contract/index.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
-import { describeJobStatus } from '../shared/job-status.js';
+import { describeJobStatus, type JobDescription } from '../shared/job-status.js';
 import { JobFailed } from '../shared/sagemaker-errors.js';
 
 export interface DescribeJobConfig {
   synthesisBucket: string;
   synthesisKeyArn: string;
+  privateBucket: string;
+  privateKeyArn: string;
 }
 
 export interface DescribeJobDeps {
@@ -38,7 +48,12 @@ export interface DescribeJobDeps {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DescribeJobConfig {
-  return readEnv(env, { synthesisBucket: z.string().min(3), synthesisKeyArn: z.string().min(1) });
+  return readEnv(env, {
+    synthesisBucket: z.string().min(3),
+    synthesisKeyArn: z.string().min(1),
+    privateBucket: z.string().min(3),
+    privateKeyArn: z.string().min(1),
+  });
 }
 
 /** The models with this training job's artifact in its slot; other jobs leave them as they are. */
@@ -61,23 +76,8 @@ export function withModel(models: Models, job: JobRef, modelUri: string): Models
   }
 }
 
-export async function describeJob(event: unknown, deps: DescribeJobDeps): Promise<DescribeJobOutput> {
-  const { job, state, models } = parseEvent(DescribeJobInputSchema, event, 'describe-job');
-  const d = await describeJobStatus(deps.sagemaker, job);
-
-  if (d.status === 'Failed' || d.status === 'Stopped') {
-    deps.metrics?.addDimension('stage', job.stage);
-    deps.metrics?.addMetric('JobsFailed', MetricUnit.Count, 1);
-    throw new JobFailed(`${state}: ${job.jobName} ${d.status}: ${d.failureReason ?? 'no reason given'}`);
-  }
-  if (d.status === 'InProgress' || d.status === 'Stopping') {
-    return { status: d.status, failureReason: null, modelUri: null, models };
-  }
-  if (d.status !== 'Completed') throw new Error(`describe-job: ${job.jobName} has unknown status ${d.status}`);
-
-  if (job.kind === 'training' && !d.modelUri)
-    throw new JobFailed(`${state}: ${job.jobName} Completed without ModelArtifacts`);
-  const record: JobRecord = {
+function jobRecord(job: JobRef, state: string, d: JobDescription): JobRecord {
+  return {
     jobName: job.jobName,
     stage: job.stage,
     round: job.round,
@@ -91,17 +91,69 @@ export async function describeJob(event: unknown, deps: DescribeJobDeps): Promis
     instanceCount: d.instanceCount ?? null,
     spot: d.spot,
   };
-  await putJson(
-    deps.s3,
-    deps.config.synthesisBucket,
-    synthesisKeys.jobRecord(job.runId, job.jobName),
-    record,
-    deps.config.synthesisKeyArn,
-  );
-  deps.logger?.info('job completed', { ...record });
+}
+
+/** Each zone's record to its own bucket, with its own key. */
+async function putJobRecord(deps: DescribeJobDeps, job: JobRef, record: JobRecord): Promise<void> {
+  const { config } = deps;
+  if (job.zone === 'private') {
+    await putJson(
+      deps.s3,
+      config.privateBucket,
+      privateKeys.jobRecord(job.runId, job.jobName),
+      record,
+      config.privateKeyArn,
+    );
+  } else {
+    await putJson(
+      deps.s3,
+      config.synthesisBucket,
+      synthesisKeys.jobRecord(job.runId, job.jobName),
+      record,
+      config.synthesisKeyArn,
+    );
+  }
+}
+
+/** A private job's failure crosses as a phrase; the raw reason goes to its private record. */
+async function jobFailed(deps: DescribeJobDeps, job: JobRef, state: string, d: JobDescription): Promise<JobFailed> {
   deps.metrics?.addDimension('stage', job.stage);
-  if (record.billableSeconds !== null)
-    deps.metrics?.addMetric('JobBillableSeconds', MetricUnit.Seconds, record.billableSeconds);
+  deps.metrics?.addMetric('JobsFailed', MetricUnit.Count, 1);
+  if (job.zone !== 'private')
+    return new JobFailed(`${state}: ${job.jobName} ${d.status}: ${d.failureReason ?? 'no reason given'}`);
+  const reason = d.status === 'Completed' ? PRIVATE_JOB_REASONS.noModel : privateJobReason(d.status, d.failureReason);
+  await putJobRecord(deps, job, {
+    ...jobRecord(job, state, d),
+    status: d.status,
+    failureReason: d.failureReason ?? null,
+  });
+  return new JobFailed(`${state}: ${job.jobName} ${d.status}: ${reason}`);
+}
+
+export async function describeJob(event: unknown, deps: DescribeJobDeps): Promise<DescribeJobOutput> {
+  const { job, state, models } = parseEvent(DescribeJobInputSchema, event, 'describe-job');
+  const d = await describeJobStatus(deps.sagemaker, job);
+
+  if (d.status === 'Failed' || d.status === 'Stopped') throw await jobFailed(deps, job, state, d);
+  if (d.status === 'InProgress' || d.status === 'Stopping') {
+    return { status: d.status, failureReason: null, modelUri: null, models };
+  }
+  if (d.status !== 'Completed') throw new Error(`describe-job: ${job.jobName} has unknown status ${d.status}`);
+
+  if (job.kind === 'training' && !d.modelUri) {
+    if (job.zone === 'private') throw await jobFailed(deps, job, state, d);
+    throw new JobFailed(`${state}: ${job.jobName} Completed without ModelArtifacts`);
+  }
+  const record = jobRecord(job, state, d);
+  await putJobRecord(deps, job, record);
+  deps.metrics?.addDimension('stage', job.stage);
+  if (job.zone === 'private') {
+    deps.logger?.info('job completed', { jobName: job.jobName, stage: job.stage, zone: job.zone });
+  } else {
+    deps.logger?.info('job completed', { ...record });
+    if (record.billableSeconds !== null)
+      deps.metrics?.addMetric('JobBillableSeconds', MetricUnit.Seconds, record.billableSeconds);
+  }
 
   const modelUri = job.kind === 'training' ? d.modelUri! : null;
   return {

@@ -1,7 +1,9 @@
 /**
  * Record failure Lambda, the catch-all's one task: stops the job in `$.job` if it still
  * runs (so a failed execution leaves no GPU billing), writes `runs/<run>/failure.json` to
- * the synthesis bucket, and returns `{error, cause}` for the Fail state.
+ * the synthesis bucket, and returns `{error, cause}` for the Fail state. Both cross into
+ * the synthesis zone, so a private-zone state's cause is one phrase of a fixed vocabulary
+ * (core/contract/failure-reasons.ts); its raw reason stays where it arose.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -11,6 +13,7 @@ import { z } from 'zod';
 import { readEnv } from '../../core/config/index.js';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import {
+  crossingCause,
   parseEvent,
   RecordFailureInputSchema,
   type JobRef,
@@ -72,7 +75,7 @@ async function stopIfRunning(sagemaker: Pick<SageMakerClient, 'send'>, job: JobR
 export async function recordFailure(event: unknown, deps: RecordFailureDeps): Promise<RecordFailureOutput> {
   const input = parseEvent(RecordFailureInputSchema, event, 'record-failure');
   const error = input.error.Error;
-  const cause = causeMessage(input.error.Cause);
+  const cause = crossingCause(input.failedState, error, causeMessage(input.error.Cause));
   let stopped = false;
   if (input.job) {
     try {

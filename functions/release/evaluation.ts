@@ -4,6 +4,14 @@
  * refused rather than copied.
  */
 import { z } from 'zod';
+import {
+  evaluationNoiseScale,
+  gaussianVariate,
+  laplaceVariate,
+  NOISABLE_METRICS,
+  type EvaluationNoiseMechanism,
+  type EvaluationReservation,
+} from '../../core/privacy/index.js';
 
 const score = (max: number) => z.number().min(0).max(max).optional();
 
@@ -24,7 +32,7 @@ export const EvalMetricsSchema = z.strictObject({
       }),
     )
     .max(100),
-  /** The job's own bookkeeping (its name and wall time): no function of the records' text. */
+  /** The job's own bookkeeping (its name and wall time): accepted here, never released (release.ts). */
   stage: z.literal('evaluate').optional(),
   seconds: z.number().min(0).optional(),
 });
@@ -48,4 +56,70 @@ export function checkEvaluation(value: unknown, file: string): EvalMetrics {
       : `${path}: ${i.message}`;
   });
   throw new EvaluationNotAggregate(`${file}: not aggregate metrics only: ${issues.join('; ')}`);
+}
+
+/** What crosses: the rows, or why there are none, and the noise when the means carry some. */
+export interface ReleasedEvaluation {
+  rows: EvalMetrics['rows'];
+  /** Why no aggregate was released (too few test records). */
+  withheld?: string;
+  /** The noise the means carry (docs/privacy.md, "The evaluation"). */
+  noise?: {
+    mechanism: EvaluationNoiseMechanism;
+    epsilon: number;
+    delta: number;
+    /** Laplace scale b or Gaussian σ of each mean's noise. */
+    scale: number;
+    /** Metrics dropped because no per-record sensitivity bounds them. */
+    withheldMetrics: string[];
+  };
+}
+
+/**
+ * Applies the release rules to checked metrics: nothing below `minTestRecords`; with a
+ * reserved evaluation, each mean of per-record scores gets its noise (drawn from `uniform`,
+ * values in (0, 1)) and is clamped to [0, 1]; BLEU is dropped, having no such sensitivity.
+ */
+export function evaluationToRelease(
+  metrics: EvalMetrics,
+  rules: { minTestRecords: number; reservation?: EvaluationReservation },
+  uniform: () => number,
+): ReleasedEvaluation {
+  const { rows } = metrics;
+  if (rows.length === 0) return { rows };
+  const n = Math.min(...rows.map((r) => r.n));
+  if (n < rules.minTestRecords) {
+    return {
+      rows: [],
+      withheld:
+        `the test set has ${n} records, fewer than evaluation.minTestRecords = ${rules.minTestRecords}: ` +
+        'aggregates over so few records say too much about each one, so none is released',
+    };
+  }
+  const { reservation } = rules;
+  if (!reservation) return { rows };
+  const count = rows.reduce((sum, r) => sum + NOISABLE_METRICS.filter((m) => r[m] !== undefined).length, 0);
+  const scale = count > 0 ? evaluationNoiseScale(reservation, count, n) : 0;
+  const noisy = (value: number) => {
+    const noise =
+      reservation.mechanism === 'laplace'
+        ? laplaceVariate(scale, uniform())
+        : gaussianVariate(scale, uniform(), uniform());
+    return Math.min(1, Math.max(0, value + noise));
+  };
+  const released = rows.map((r) => {
+    const row: EvalMetrics['rows'][number] = { model: r.model, n: r.n };
+    for (const m of NOISABLE_METRICS) if (r[m] !== undefined) row[m] = noisy(r[m]);
+    return row;
+  });
+  return {
+    rows: released,
+    noise: {
+      mechanism: reservation.mechanism,
+      epsilon: reservation.epsilon,
+      delta: reservation.delta,
+      scale,
+      withheldMetrics: rows.some((r) => r.bleu !== undefined) ? ['bleu'] : [],
+    },
+  };
 }

@@ -29,7 +29,7 @@ export const createHandler = flushingMetrics<ReleaseHandlerDeps, ReleaseOutput>(
   const input = parseEvent(ReleaseInputSchema, event, 'release');
   return input.what === 'models'
     ? releaseModels(input.runId, input.run, input.models, deps)
-    : releaseEvaluation(input.runId, deps);
+    : releaseEvaluation(input.runId, input.run, deps);
 });
 
 const s3 = createS3Client();

@@ -8,6 +8,7 @@ import {
   accountedEpsilon,
   DEFAULT_DISCRETIZATION,
   mechanismEpsilon,
+  NEIGHBOURING,
   type AccountantName,
   type Mechanism,
   type PrivacyPlan,
@@ -45,18 +46,41 @@ export interface MechanismRecord {
   selfReportedEpsilon: number;
 }
 
+/** The noised evaluation, the run's third mechanism, when reserved (docs/privacy.md, "The evaluation"). */
+export interface EvaluationMechanismRecord {
+  mechanism: 'laplace' | 'gaussian';
+  epsilon: number;
+  delta: number;
+  sensitivity: string;
+}
+
 export interface PrivacyVerdict {
+  /** The run's total: the trainings composed, plus the evaluation's reservation when there is one. */
   epsilon: number;
   delta: number;
   accountant: AccountantName;
+  /** The neighbouring relation of ε (docs/privacy.md): add/remove one record, N public. */
+  neighbouring: typeof NEIGHBOURING;
   targetEpsilon: number;
   plannedEpsilon: number;
   records: number;
-  mechanisms: Record<ModelName, MechanismRecord>;
+  mechanisms: Record<ModelName, MechanismRecord> & { evaluation?: EvaluationMechanismRecord };
+  /** With a reserved evaluation only: the two trainings' composed ε and their δ. */
+  trainingEpsilon?: number;
+  trainingDelta?: number;
 }
+
+export const EVALUATION_SENSITIVITY =
+  '1/n per released mean of per-record scores in [0, 1] (n, the test-set size, public); BLEU not released';
+
+/** Each float a job reports (q, σ, C, δ) must equal the plan's this closely (relative); steps exactly. */
+export const PLAN_MATCH_TOLERANCE = 1e-9;
 
 /** The job's accountant and ours must agree this closely (relative). */
 export const SELF_REPORT_TOLERANCE = 1e-6;
+
+const close = (a: number, b: number, tolerance: number) =>
+  Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
 
 export class PrivacyCheckFailed extends Error {
   constructor(message: string) {
@@ -71,9 +95,6 @@ export class PrivacyBudgetExceeded extends Error {
     this.name = 'PrivacyBudgetExceeded';
   }
 }
-
-const close = (a: number, b: number, tolerance: number) =>
-  Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
 
 /**
  * The plan's accountant (a plan from before the choice existed is RDP), on the plan's grid:
@@ -91,12 +112,35 @@ const mechanismOf = (m: DpMetrics): Mechanism => ({
   steps: m.steps,
 });
 
+/**
+ * The job must have run the plan: the budget was checked on the plan, and a job that drew
+ * its own q, steps, σ, C or δ (a bug, or a config changed between plan and start) ran a
+ * mechanism nobody planned, even one whose recomputed ε happens to fit.
+ */
+function checkAgainstPlan(name: ModelName, metrics: DpMetrics, plan: PrivacyPlan): void {
+  const planned = plan[name];
+  if (!planned) throw new PrivacyCheckFailed(`${name}: the run's plan has no ${name}; nothing can be checked`);
+  const mismatches: string[] = [];
+  if (metrics.steps !== planned.steps)
+    mismatches.push(`the job took ${metrics.steps} steps, the plan ${planned.steps}`);
+  const floats: [string, number, number][] = [
+    ['sampling rate q', metrics.sampleRate, planned.sampleRate],
+    ['noise multiplier σ', metrics.noiseMultiplier, planned.noiseMultiplier],
+    ['clip norm C', metrics.clipNorm, planned.clipNorm],
+  ];
+  for (const [what, ran, plannedValue] of floats) {
+    if (!close(ran, plannedValue, PLAN_MATCH_TOLERANCE))
+      mismatches.push(`the job ran with ${what} = ${ran}, the plan's is ${plannedValue}`);
+  }
+  if (!close(metrics.delta, plan.delta, PLAN_MATCH_TOLERANCE))
+    mismatches.push(`the job accounted at δ = ${metrics.delta}, the run's δ is ${plan.delta}`);
+  if (mismatches.length) throw new PrivacyCheckFailed(`${name}: ${mismatches.join('; ')}; nothing was released`);
+}
+
 function checkMechanism(name: ModelName, metrics: DpMetrics, plan: PrivacyPlan, records: number): MechanismRecord {
   if (metrics.epsilon === null)
     throw new PrivacyCheckFailed(`${name}: the job reports no ε (trained without noise); it cannot be released`);
-  if (!close(metrics.delta, plan.delta, 1e-12)) {
-    throw new PrivacyCheckFailed(`${name}: the job accounted at δ = ${metrics.delta}, the run's δ is ${plan.delta}`);
-  }
+  checkAgainstPlan(name, metrics, plan);
   if (metrics.records !== records) {
     throw new PrivacyCheckFailed(`${name}: the job trained on ${metrics.records} records, the run prepared ${records}`);
   }
@@ -136,13 +180,30 @@ export function checkRelease(
       `the two DP trainings compose to ε = ${epsilon} at δ = ${plan.delta}, over the run's budget ε = ${plan.targetEpsilon}; nothing was released`,
     );
   }
+  const evaluation = plan.evaluation;
+  if (!evaluation) {
+    return {
+      epsilon,
+      delta: plan.delta,
+      accountant: plan.accountant ?? 'rdp',
+      neighbouring: NEIGHBOURING,
+      targetEpsilon: plan.targetEpsilon,
+      plannedEpsilon: plan.epsilon,
+      records,
+      mechanisms,
+    };
+  }
+  // Basic composition with the evaluation's reserved share: the run's total is the sum.
   return {
-    epsilon,
-    delta: plan.delta,
+    epsilon: epsilon + evaluation.epsilon,
+    delta: plan.delta + evaluation.delta,
     accountant: plan.accountant ?? 'rdp',
-    targetEpsilon: plan.targetEpsilon,
-    plannedEpsilon: plan.epsilon,
+    neighbouring: NEIGHBOURING,
+    targetEpsilon: plan.targetEpsilon + evaluation.epsilon,
+    plannedEpsilon: plan.epsilon + evaluation.epsilon,
     records,
-    mechanisms,
+    mechanisms: { ...mechanisms, evaluation: { ...evaluation, sensitivity: EVALUATION_SENSITIVITY } },
+    trainingEpsilon: epsilon,
+    trainingDelta: plan.delta,
   };
 }

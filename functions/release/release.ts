@@ -19,7 +19,8 @@ import {
 import type { MetricsSink } from '../prepare-run/prepare.js';
 import type { PrivacyPlan } from '../../core/privacy/index.js';
 import { copyObject, getJson, listKeys, putJson } from '../shared/s3-objects.js';
-import { checkEvaluation, EvaluationNotAggregate } from './evaluation.js';
+import { randomBytes } from 'node:crypto';
+import { checkEvaluation, EvaluationNotAggregate, evaluationToRelease } from './evaluation.js';
 import { checkRelease, DpMetricsSchema, PrivacyCheckFailed, type DpMetrics, type ModelName } from './privacy-check.js';
 
 export interface ReleaseConfig {
@@ -34,6 +35,8 @@ export interface ReleaseDeps {
   logger?: Pick<Logger, 'info'>;
   metrics?: MetricsSink;
   now?: () => Date;
+  /** Uniform variates in (0, 1) for the evaluation noise; the OS's entropy unless a test gives its own. */
+  uniform?: () => number;
 }
 
 /**
@@ -151,7 +154,20 @@ export async function releaseModels(
   return { epsilon: verdict.epsilon, delta: verdict.delta, privacyUri: s3Uri(config.synthesisBucket, privacyKey) };
 }
 
-export async function releaseEvaluation(runId: string, deps: ReleaseDeps): Promise<ReleaseEvaluationOutput> {
+/**
+ * A uniform variate in (0, 1) from the operating system's entropy: the noise must be
+ * secret, so never the run's seed (docs/privacy.md, "Secret noise").
+ */
+export function osUniform(): number {
+  const bits = Number(randomBytes(8).readBigUInt64BE() >> 11n); // 53 random bits
+  return (bits + 0.5) / 2 ** 53;
+}
+
+export async function releaseEvaluation(
+  runId: string,
+  run: RunState,
+  deps: ReleaseDeps,
+): Promise<ReleaseEvaluationOutput> {
   const { config } = deps;
   const from = privateKeys.evalMetrics(runId);
   let value: unknown;
@@ -161,10 +177,25 @@ export async function releaseEvaluation(runId: string, deps: ReleaseDeps): Promi
     if (error instanceof SyntaxError) throw new EvaluationNotAggregate(`${from}: not valid JSON`);
     throw error;
   }
-  // Re-serialized from the parsed value: exactly what the schema admitted crosses, nothing more.
-  const metrics = checkEvaluation(value, from);
+  // Re-serialized from the parsed value: the aggregate rows cross, nothing more. The job's own
+  // bookkeeping (`seconds`, its wall time) stays: the time to answer every private test
+  // prompt is a function of those prompts without DP.
+  const checked = checkEvaluation(value, from);
+  const metrics = evaluationToRelease(
+    checked,
+    {
+      minTestRecords: run.config.evaluation.minTestRecords,
+      reservation: (run.plan as unknown as PrivacyPlan).evaluation,
+    },
+    deps.uniform ?? osUniform,
+  );
   const to = synthesisKeys.evalMetrics(runId);
   await putJson(deps.s3, config.synthesisBucket, to, metrics, config.synthesisKeyArn);
-  deps.logger?.info('evaluation metrics released', { runId, rows: metrics.rows.length });
+  deps.logger?.info('evaluation metrics released', {
+    runId,
+    rows: metrics.rows.length,
+    withheld: metrics.withheld !== undefined,
+    noise: metrics.noise?.mechanism ?? 'off',
+  });
   return { metricsUri: s3Uri(config.synthesisBucket, to) };
 }

@@ -9,9 +9,10 @@ import type { Readable } from 'node:stream';
 import { JobRecordSchema, type JobRecord, type RunState, synthesisKeys } from '../../core/contract/index.js';
 import { readJsonl, splitLines } from '../../core/jsonl/index.js';
 import { getJson, getObjectStream, listKeys } from '../shared/s3-objects.js';
-import { jobCost, PRICE_SOURCE, stageTotals } from './costs.js';
+import { jobCost, PRICE_SOURCE, PRIVATE_TIMING_NOTE, stageTotals } from './costs.js';
 import { DistributionAccumulator } from './distribution.js';
 import type {
+  EvaluationRelease,
   EvaluationRow,
   PoolRound,
   PrivacyFigures,
@@ -110,8 +111,10 @@ async function readJobs(read: Reader, runId: string, deps: CollectDeps): Promise
   for (const key of read.keys(synthesisKeys.jobRecordsPrefix(runId))) {
     if (!key.endsWith('.json')) continue;
     const parsed = JobRecordSchema.safeParse(await read.json(key));
-    if (parsed.success) jobs.push(parsed.data);
-    else deps.logger?.warn('skipped a job record that does not match the schema', { key });
+    if (!parsed.success) deps.logger?.warn('skipped a job record that does not match the schema', { key });
+    // A private-zone job's timing has no place here (PRIVATE_TIMING_NOTE); one written by an older version is ignored.
+    else if (parsed.data.zone === 'private') deps.logger?.warn('skipped a private-zone job record', { key });
+    else jobs.push(parsed.data);
   }
   return jobs.sort((a, b) => (a.start ?? '').localeCompare(b.start ?? '') || a.jobName.localeCompare(b.jobName));
 }
@@ -180,7 +183,14 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
       count: prepared?.counts?.seeds ?? null,
     });
   const privacy = (await read.json<PrivacyFigures>(synthesisKeys.privacy(runId))) ?? null;
-  const evaluation = (await read.json<{ rows: EvaluationRow[] }>(synthesisKeys.evalMetrics(runId)))?.rows ?? null;
+  const released = await read.json<{ rows: EvaluationRow[] } & EvaluationRelease>(synthesisKeys.evalMetrics(runId));
+  const evaluation = released?.rows ?? null;
+  const evaluationRelease: EvaluationRelease | null = released
+    ? {
+        ...(released.withheld ? { withheld: released.withheld } : {}),
+        ...(released.noise ? { noise: released.noise } : {}),
+      }
+    : null;
 
   counts.push({
     state: 'Synthesize queries',
@@ -267,12 +277,13 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
     rewardsByRound: rewardsByRound.filter((r) => r.candidates.count > 0 || r.pool !== null),
     stageMetrics,
     evaluation,
+    evaluationRelease,
     jobs,
     stages,
     cost: {
       estimatedUsd: jobs.length && priced ? jobs.reduce((sum, j) => sum + j.estimatedUsd!, 0) : null,
       priceSource: PRICE_SOURCE,
-      note: 'Estimate only: billable seconds × on-demand price × instances. Spot discounts, storage, data transfer and Lambda/Step Functions charges are not included.',
+      note: `Estimate only: billable seconds × on-demand price × instances, synthesis-zone jobs only. Spot discounts, storage, data transfer and Lambda/Step Functions charges are not included. ${PRIVATE_TIMING_NOTE}`,
     },
   };
 }

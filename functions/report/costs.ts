@@ -6,6 +6,15 @@
  */
 import type { JobRecord } from '../../core/contract/index.js';
 
+/**
+ * Why the private-zone jobs have no row, no duration and no cost here. A coarsened total
+ * would not be DP either (one record can push it across a bucket boundary), and the
+ * private phase's end is already visible to the synthesis zone as the arrival time of the
+ * released models, so the report adds nothing to it (docs/privacy.md, side channels).
+ */
+export const PRIVATE_TIMING_NOTE =
+  'Private-zone jobs (Build reward pairs, the two DP trainings, Evaluate) are not shown: their durations and costs are functions of the private records without differential privacy, so they stay in the private bucket (runs/<run>/jobs/).';
+
 export const PRICE_SOURCE = 'approximate SageMaker on-demand list prices, us-east-1, USD per instance-hour (2025)';
 
 export const ON_DEMAND_USD_PER_HOUR: Readonly<Record<string, number>> = Object.freeze({

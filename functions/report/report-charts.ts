@@ -11,6 +11,7 @@ import { lineChart } from './charts/line-chart.js';
 import type { Histogram } from './distribution.js';
 import { figure } from './figure.js';
 import { duration, num, usd } from './format.js';
+import { PRIVATE_TIMING_NOTE } from './costs.js';
 import type { EvaluationRow, ReportDocument, RoundRewards } from './report-document.js';
 
 export interface ChartSection {
@@ -277,14 +278,13 @@ export function timeSection(report: ReportDocument): ChartSection | null {
   const gantt = ganttChart({
     id: 'chart-timeline',
     title: 'Job timeline',
-    description: `${report.jobs.length} SageMaker jobs from the first start, coloured by zone.`,
+    description: `${report.jobs.length} synthesis-zone SageMaker jobs from the first start.`,
     jobs: report.jobs.map((j) => ({ label: jobLabel(j), zone: j.zone, start: j.start ?? null, seconds: j.seconds })),
   });
   const timeline = figure({
     id: 'chart-timeline',
     svg: gantt,
-    caption:
-      'Each job from start to end; dark: private zone (DP training, evaluation on the private test set), light: synthesis zone.',
+    caption: `Each synthesis-zone job from start to end. ${PRIVATE_TIMING_NOTE}`,
     header: ['job', 'state', 'zone', 'start', 'duration'],
     rows: report.jobs.map((j) => [j.jobName, jobLabel(j), j.zone, j.start ?? '–', duration(j.seconds)]),
   });

@@ -35,6 +35,8 @@ export interface PrivacyFigures {
   epsilon: number;
   delta: number;
   accountant: string;
+  /** Absent in privacy.json written before it was recorded. */
+  neighbouring?: string;
   targetEpsilon: number;
   records: number;
   mechanisms: Record<string, MechanismFigures>;
@@ -49,6 +51,13 @@ export interface EvaluationRow {
   answerAccuracy?: number;
   /** A reference trained on the private records without DP (benchmarks only, never released). */
   nonPrivate?: boolean;
+}
+
+/** How the evaluation crossed (docs/privacy.md, "The evaluation"): withheld, noised, or exact. */
+export interface EvaluationRelease {
+  /** Why no aggregate was released (too few test records). */
+  withheld?: string;
+  noise?: { mechanism: string; epsilon: number; delta: number; scale: number; withheldMetrics: string[] };
 }
 
 /**
@@ -103,6 +112,8 @@ export interface ReportDocument {
   /** Numeric figures each stage reported in its metrics.json, by state and round. */
   stageMetrics: { state: string; round: number | null; metrics: Record<string, number | string | boolean> }[];
   evaluation: EvaluationRow[] | null;
+  /** Absent in reports written before it was recorded. */
+  evaluationRelease?: EvaluationRelease | null;
   canaryAudit?: CanaryAudit | null;
   jobs: JobCost[];
   stages: StageTotal[];

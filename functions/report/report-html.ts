@@ -4,7 +4,7 @@
  * Every string from the document goes through `escapeHtml`, numbers through `num`.
  */
 import type { Summary } from './distribution.js';
-import type { ReportDocument } from './report-document.js';
+import type { EvaluationRelease, ReportDocument } from './report-document.js';
 
 import { escapeHtml } from './escape.js';
 import { duration, num, usd } from './format.js';
@@ -42,6 +42,19 @@ function section(title: string, body: string): string {
 }
 
 const roundCell = (round: number | null) => (round === null ? '' : num(round));
+
+/** Why the evaluation shows what it shows: withheld, noised (DP), or exact (not DP). */
+export function evaluationNote(release: EvaluationRelease | null): string {
+  if (release?.withheld) return `<p class="absent">Not released: ${escapeHtml(release.withheld)}.</p>`;
+  const noise = release?.noise;
+  if (noise) {
+    const dropped = noise.withheldMetrics.length
+      ? ` ${noise.withheldMetrics.join(', ')} not released: no per-record bound on its sensitivity.`
+      : '';
+    return `<p class="note">Differentially private: each mean carries ${escapeHtml(noise.mechanism)} noise (scale ${num(noise.scale, 4)}) at ε = ${num(noise.epsilon)}, δ = ${num(noise.delta)}, part of the run's total.${escapeHtml(dropped)}</p>`;
+  }
+  return '<p class="note">Exact aggregates over the test set, each test record used once per model: not differentially private (evaluation.noise is off).</p>';
+}
 
 export function renderReportHtml(report: ReportDocument): string {
   const { run, privacy } = report;
@@ -101,12 +114,13 @@ export function renderReportHtml(report: ReportDocument): string {
 
   const privacySection = privacy
     ? table(
-        ['ε (total)', 'δ', 'accountant', 'budget ε', 'records'],
+        ['ε (total)', 'δ', 'accountant', 'neighbouring', 'budget ε', 'records (public)'],
         [
           [
             num(privacy.epsilon),
             num(privacy.delta),
             escapeHtml(privacy.accountant),
+            escapeHtml(privacy.neighbouring ?? '–'),
             num(privacy.targetEpsilon),
             num(privacy.records),
           ],
@@ -129,10 +143,13 @@ export function renderReportHtml(report: ReportDocument): string {
 
   const metricNames = ['rougeL', 'bleu', 'exactMatch'] as const;
   const evaluation = report.evaluation
-    ? table(
-        ['model', 'test records', 'ROUGE-L', 'BLEU', 'exact match'],
-        report.evaluation.map((r) => [escapeHtml(r.model), num(r.n), ...metricNames.map((m) => num(r[m]))]),
-      )
+    ? evaluationNote(report.evaluationRelease ?? null) +
+      (report.evaluation.length
+        ? table(
+            ['model', 'test records', 'ROUGE-L', 'BLEU', 'exact match'],
+            report.evaluation.map((r) => [escapeHtml(r.model), num(r.n), ...metricNames.map((m) => num(r[m]))]),
+          )
+        : '')
     : '<p class="absent">No evaluation (no test set, or it did not run).</p>';
 
   const stageMetrics = report.stageMetrics.length

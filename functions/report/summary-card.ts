@@ -6,6 +6,7 @@ import { escapeHtml } from './escape.js';
 import { duration, num, usd } from './format.js';
 import type { EvaluationRow, ReportDocument } from './report-document.js';
 import { evaluationMetrics } from './report-charts.js';
+import { NEIGHBOURING_STATEMENT } from '../../core/privacy/index.js';
 
 /** What the (ε, δ) covers, in the words of docs/privacy.md ("The promise in one paragraph"). */
 export const GUARANTEE =
@@ -80,12 +81,15 @@ export function summaryCard(report: ReportDocument): string {
     ['private records', num(report.run.records)],
     [lastPool ? `pool after round ${lastPool.round}` : 'pool', lastPool ? `${num(lastPool.size)} responses` : '–'],
     ['best evaluation vs base', best ?? 'not evaluated'],
-    [wall?.exact === false ? 'job time (sum)' : 'wall time (jobs)', duration(wall?.seconds ?? null)],
-    ['estimated cost', usd(report.cost.estimatedUsd)],
+    [
+      wall?.exact === false ? 'synthesis job time (sum)' : 'wall time (synthesis jobs)',
+      duration(wall?.seconds ?? null),
+    ],
+    ['estimated cost (synthesis jobs)', usd(report.cost.estimatedUsd)],
     ['rounds · filter', `${num(report.run.rounds)} · ${report.run.filterMethod}`],
   ];
   const privacy = p
-    ? `<p class="guarantee"><strong>(ε, δ) = (${escapeHtml(num(p.epsilon, 3))}, ${escapeHtml(num(p.delta, 2))})</strong>, target ε ${escapeHtml(num(p.targetEpsilon))}, ${escapeHtml(p.accountant)} accountant. ${escapeHtml(GUARANTEE)}</p>`
+    ? `<p class="guarantee"><strong>(ε, δ) = (${escapeHtml(num(p.epsilon, 3))}, ${escapeHtml(num(p.delta, 2))})</strong>, target ε ${escapeHtml(num(p.targetEpsilon))}, ${escapeHtml(p.accountant)} accountant. ${escapeHtml(GUARANTEE)} ${escapeHtml(NEIGHBOURING_STATEMENT)}</p>`
     : '<p class="guarantee absent"><strong>No privacy.json:</strong> the DP models were not released, so no guarantee is stated.</p>';
   return `<section class="summary-card" aria-label="Summary">
 <p class="status ${status.complete ? 'ok' : 'incomplete'}"><span class="status-mark" aria-hidden="true">${status.complete ? '✔' : '!'}</span> ${escapeHtml(status.text)}</p>

@@ -79,6 +79,14 @@ export function encryptWith(principal: iam.IGrantable, key: kms.IKey): void {
 }
 
 /**
+ * Write single-part SSE-KMS objects of the zone and nothing more: no Decrypt, so a role that
+ * may only deposit into a zone can never read what the key protects.
+ */
+export function encryptOnlyWith(principal: iam.IGrantable, key: kms.IKey): void {
+  key.grant(principal, 'kms:GenerateDataKey');
+}
+
+/**
  * What SageMaker needs to encrypt a job's volumes and outputs with the key: a grant it
  * creates for the instance, allowed only for AWS resources.
  */

@@ -14,7 +14,15 @@ import { ENV } from '../../core/config/index.js';
 import { jobNamePrefix } from '../../core/sagemaker/index.js';
 import { buildDefinition, type PipelineFunctions } from '../pipeline/definition.js';
 import type { DeploymentSettings } from '../settings.js';
-import { decryptWith, deleteObjects, encryptWith, grantForJobVolumes, readObjects, writeObjects } from './grants.js';
+import {
+  decryptWith,
+  deleteObjects,
+  encryptOnlyWith,
+  encryptWith,
+  grantForJobVolumes,
+  readObjects,
+  writeObjects,
+} from './grants.js';
 import type { JobRuntime } from './job-runtime.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { stableId } from './stable-id.js';
@@ -94,7 +102,8 @@ export class Pipeline extends Construct {
         [ENV.modelsPrefixUri]: settings.modelsPrefix,
         [ENV.jobNamePrefix]: this.jobNamePrefix,
       }),
-      describeJob: fn('describe-job', 'DescribeJob', 'RewardDS: poll a SageMaker job, record its timing', synthesisEnv),
+      // Knows the private bucket to write private jobs' timing there (write-only, below).
+      describeJob: fn('describe-job', 'DescribeJob', 'RewardDS: poll a SageMaker job, record its timing', zoneEnv),
       release: fn(
         'release',
         'Release',
@@ -170,6 +179,10 @@ export class Pipeline extends Construct {
     );
     writeObjects(f.describeJob.role, synth.bucket, ['runs/*/jobs/*']);
     encryptWith(f.describeJob.role, synth.key);
+    // A private-zone job's timing is a non-DP function of the records: it goes to the private
+    // bucket, which describe-job may write (that prefix only) but never read, list or decrypt.
+    writeObjects(f.describeJob.role, priv.bucket, ['runs/*/jobs/*']);
+    encryptOnlyWith(f.describeJob.role, priv.key);
 
     f.recordFailure.role.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -110,8 +110,12 @@ export class ZoneStorage extends Construct {
    * use that S3 or SageMaker make on a caller's behalf, which S3 has already checked
    * against the bucket policy.
    */
-  denyAllExcept(roles: iam.IRole[], breakGlassRoleArn: string): void {
+  denyAllExcept(roles: iam.IRole[], breakGlassRoleArn: string, writeOnly: iam.IRole[] = []): void {
     const exempt = { ArnNotLike: { 'aws:PrincipalArn': [...roles.map((r) => r.roleArn), breakGlassRoleArn] } };
+    // `writeOnly` roles may deposit objects (their own grants name the prefix), nothing else.
+    const exemptWriters = {
+      ArnNotLike: { 'aws:PrincipalArn': [...[...roles, ...writeOnly].map((r) => r.roleArn), breakGlassRoleArn] },
+    };
     const anyone = [new iam.AnyPrincipal()];
     const bucketArn = this.bucket.bucketArn;
     this.bucket.addToResourcePolicy(
@@ -131,7 +135,7 @@ export class ZoneStorage extends Construct {
         principals: anyone,
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         notResources: [`${bucketArn}/${INCOMING_PREFIX}*`],
-        conditions: exempt,
+        conditions: exemptWriters,
       }),
     );
     this.bucket.addToResourcePolicy(

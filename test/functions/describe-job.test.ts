@@ -4,7 +4,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { JobRef } from '../../core/contract/index.js';
 import { createHandler } from '../../functions/describe-job/handler.js';
-import { MODELS, RUN_ID, SYNTHESIS_BUCKET, SYNTHESIS_KEY } from '../helpers/job-fixtures.js';
+import {
+  MODELS,
+  PRIVATE_BUCKET,
+  PRIVATE_KEY,
+  RUN_ID,
+  SYNTHESIS_BUCKET,
+  SYNTHESIS_KEY,
+} from '../helpers/job-fixtures.js';
+import { recordingLogger, recordingMetrics } from '../helpers/memory-s3.js';
 
 const sagemakerMock = mockClient(SageMakerClient);
 const s3Mock = mockClient(S3Client);
@@ -12,7 +20,12 @@ const s3Mock = mockClient(S3Client);
 const describeJob = createHandler({
   sagemaker: new SageMakerClient({ region: 'us-east-1' }),
   s3: new S3Client({ region: 'us-east-1' }),
-  config: { synthesisBucket: SYNTHESIS_BUCKET, synthesisKeyArn: SYNTHESIS_KEY },
+  config: {
+    synthesisBucket: SYNTHESIS_BUCKET,
+    synthesisKeyArn: SYNTHESIS_KEY,
+    privateBucket: PRIVATE_BUCKET,
+    privateKeyArn: PRIVATE_KEY,
+  },
 });
 
 const trainingJob = (stage: JobRef['stage'], round: number | null = null): JobRef => ({
@@ -133,6 +146,90 @@ describe('describe-job', () => {
       name: 'JobFailed',
       message:
         'Fine-tune target (round 0): rds-tt1-abcd1234-xyz Stopped: MaxRuntimeExceeded (MaxRuntimeInSeconds 3600)',
+    });
+  });
+
+  describe('a private-zone job', () => {
+    const privateJob: JobRef = { ...trainingJob('train-generator'), jobName: 'rds-tg-abcd1234-xyz', zone: 'private' };
+    const timing = {
+      TrainingStartTime: new Date('2026-01-01T10:00:00Z'),
+      TrainingEndTime: new Date('2026-01-01T10:17:43Z'),
+      BillableTimeInSeconds: 1063,
+      ResourceConfig: { InstanceType: 'ml.g5.2xlarge' as const, InstanceCount: 1, VolumeSizeInGB: 100 },
+    };
+
+    it('writes its timing to the private bucket only, and to no log line or metric', async () => {
+      sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+        TrainingJobStatus: 'Completed',
+        ModelArtifacts: { S3ModelArtifacts: MODELS.generator },
+        ...timing,
+      });
+      const logger = recordingLogger();
+      const metrics = recordingMetrics();
+      const handler = createHandler({
+        sagemaker: new SageMakerClient({ region: 'us-east-1' }),
+        s3: new S3Client({ region: 'us-east-1' }),
+        config: {
+          synthesisBucket: SYNTHESIS_BUCKET,
+          synthesisKeyArn: SYNTHESIS_KEY,
+          privateBucket: PRIVATE_BUCKET,
+          privateKeyArn: PRIVATE_KEY,
+        },
+        logger,
+        metrics: { ...metrics, addDimension: () => undefined } as never,
+      });
+      await handler({ job: privateJob, state: 'DP-train generation proxy', models: {} });
+      const put = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+      expect(put).toHaveLength(1);
+      expect(put[0]).toMatchObject({
+        Bucket: PRIVATE_BUCKET,
+        Key: `runs/${RUN_ID}/jobs/rds-tg-abcd1234-xyz.json`,
+        SSEKMSKeyId: PRIVATE_KEY,
+      });
+      expect(JSON.parse(put[0]!.Body as string)).toMatchObject({ billableSeconds: 1063, zone: 'private' });
+      expect(JSON.stringify(logger.lines)).not.toMatch(/1063|10:17:43/);
+      expect(metrics.added.map((m) => m.name)).not.toContain('JobBillableSeconds');
+    });
+
+    it('fails with a phrase of the fixed vocabulary; the raw reason goes to its private record', async () => {
+      const raw = 'OutOfMemoryError: CUDA out of memory. Tried to allocate 1.37 GiB (batch of 71 sequences)';
+      sagemakerMock
+        .on(DescribeTrainingJobCommand)
+        .resolves({ TrainingJobStatus: 'Failed', FailureReason: raw, ...timing });
+      const error = await describeJob({ job: privateJob, state: 'DP-train generation proxy', models: {} }).catch(
+        (e: Error) => e,
+      );
+      expect(error).toMatchObject({
+        name: 'JobFailed',
+        message: 'DP-train generation proxy: rds-tg-abcd1234-xyz Failed: out of memory',
+      });
+      const put = s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+      expect(put.map((p) => p.Bucket)).toEqual([PRIVATE_BUCKET]);
+      expect(JSON.parse(put[0]!.Body as string)).toMatchObject({ status: 'Failed', failureReason: raw });
+    });
+
+    it.each([
+      [
+        'Failed',
+        'AlgorithmError: pairs.jsonl:12: chosen: empty',
+        'failed; the reason stays in the private zone (its job record and log)',
+      ],
+      [
+        'Stopped',
+        'MaxRuntimeExceeded (MaxRuntimeInSeconds 3600)',
+        'stopped at its run-time limit (compute.maxRuntime)',
+      ],
+      ['Stopped', undefined, 'stopped at its run-time limit (compute.maxRuntime)'],
+    ])('maps a %s job with reason %j to %j', async (status, reason, phrase) => {
+      sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+        TrainingJobStatus: status as 'Failed',
+        FailureReason: reason,
+        SecondaryStatus: status === 'Stopped' ? 'MaxRuntimeExceeded' : undefined,
+        StoppingCondition: { MaxRuntimeInSeconds: 3600 },
+      });
+      await expect(describeJob({ job: privateJob, state: 'DP-train generation proxy', models: {} })).rejects.toThrow(
+        `DP-train generation proxy: rds-tg-abcd1234-xyz ${status}: ${phrase}`,
+      );
     });
   });
 

@@ -1,3 +1,4 @@
+import { PRIVATE_JOB_REASONS } from '../../core/contract/index.js';
 import {
   DescribeProcessingJobCommand,
   DescribeTrainingJobCommand,
@@ -66,13 +67,17 @@ describe('record-failure', () => {
     expect(sagemakerMock.commandCalls(StopTrainingJobCommand).map((c) => c.args[0].input)).toEqual([
       { TrainingJobName: 'rds-tg-abcd1234-xyz' },
     ]);
+    // A private-zone state: the cause that crosses is the vocabulary's, whatever the raw one said.
     expect(failureJson()).toEqual({
       state: 'DP-train generation proxy',
       error: 'Lambda.Unknown',
-      cause: 'The Lambda function timed out',
+      cause: 'failed; the reason stays in the private zone',
       at: '2026-02-03T04:05:06.000Z',
     });
-    expect(out).toEqual({ error: 'Lambda.Unknown', cause: 'DP-train generation proxy: The Lambda function timed out' });
+    expect(out).toEqual({
+      error: 'Lambda.Unknown',
+      cause: 'DP-train generation proxy: failed; the reason stays in the private zone',
+    });
   });
 
   it('leaves a job that already ended alone and keeps JobFailed’s own message', async () => {
@@ -103,8 +108,11 @@ describe('record-failure', () => {
       error: { Error: 'InputRejected', Cause: lambdaCause('train.jsonl:7: output: missing') },
     });
     expect(sagemakerMock.calls()).toHaveLength(0);
-    expect(out).toEqual({ error: 'InputRejected', cause: 'Prepare run: train.jsonl:7: output: missing' });
-    expect(failureJson()).toMatchObject({ cause: 'train.jsonl:7: output: missing' });
+    // The line number of the private upload stays in its quarantine report.
+    const phrase = 'the upload was rejected; the reason is in its quarantine report in the private bucket';
+    expect(out).toEqual({ error: 'InputRejected', cause: `Prepare run: ${phrase}` });
+    expect(failureJson()).toMatchObject({ cause: phrase });
+    expect(JSON.stringify(failureJson())).not.toContain('7');
   });
 
   it('still records the failure when the job cannot be stopped', async () => {
@@ -116,6 +124,25 @@ describe('record-failure', () => {
       job: trainingJob,
       error: { Error: 'States.Timeout' },
     });
-    expect(failureJson()).toMatchObject({ error: 'States.Timeout', cause: '' });
+    expect(failureJson()).toMatchObject({ error: 'States.Timeout', cause: 'timed out' });
+  });
+
+  it('lets a private job’s JobFailed cross only with a phrase of the vocabulary, never its raw reason', async () => {
+    sagemakerMock.on(DescribeTrainingJobCommand).resolves({ TrainingJobStatus: 'Failed' });
+    const run = (cause: string) =>
+      recordFailure({
+        runId: RUN_ID,
+        failedState: 'DP-train generation proxy',
+        job: trainingJob,
+        error: { Error: 'JobFailed', Cause: lambdaCause(cause) },
+      });
+    const phrased = `DP-train generation proxy: rds-tg-abcd1234-xyz Failed: ${PRIVATE_JOB_REASONS.outOfMemory}`;
+    expect(await run(phrased)).toEqual({ error: 'JobFailed', cause: phrased });
+    s3Mock.resetHistory();
+    const raw =
+      'DP-train generation proxy: rds-tg-abcd1234-xyz Failed: OutOfMemoryError: CUDA out of memory. Tried to allocate 1.37 GiB';
+    const out = await run(raw);
+    expect(out).toEqual({ error: 'JobFailed', cause: `DP-train generation proxy: ${PRIVATE_JOB_REASONS.failed}` });
+    expect(JSON.stringify(failureJson())).not.toMatch(/1\.37|GiB/);
   });
 });

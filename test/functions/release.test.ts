@@ -135,6 +135,7 @@ describe('release', () => {
         epsilon: total,
         delta: plan.delta,
         accountant: 'pld',
+        neighbouring: 'add-remove',
         targetEpsilon: 6,
         plannedEpsilon: plan.epsilon,
         records: RECORDS,
@@ -163,15 +164,48 @@ describe('release', () => {
       expect(metrics.added).toContainEqual({ name: 'ReleasedEpsilon', unit: 'None', value: total });
     });
 
-    it('refuses over budget: a job that took more steps than planned releases nothing', async () => {
+    it('refuses over budget: a plan whose jobs compose above the target releases nothing', async () => {
+      // A plan altered after planning (4× the reward steps), run as altered: the plan check
+      // passes, the budget check does not.
       const longer = { ...plan.reward, steps: plan.reward.steps * 4 };
+      const altered = { ...run, plan: { ...plan, reward: longer } };
       putModels(undefined, jobMetrics('train-reward', longer));
-      await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toMatchObject({
+      await expect(handler()({ runId: RUN_ID, what: 'models', run: altered, models })).rejects.toMatchObject({
         name: 'PrivacyBudgetExceeded',
         message: expect.stringMatching(/compose to ε = [\d.]+ .* over the run's budget ε = 6; nothing was released/),
       });
       expect(s3.mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
       expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    });
+
+    // Each figure a job reports against the plan: steps exactly, the floats to 1e-9 relative.
+    const offPlan: [string, (m: ReturnType<typeof jobMetrics>) => object, RegExp][] = [
+      ['steps', (m) => ({ ...m, steps: m.steps - 1 }), /the job took \d+ steps, the plan \d+/],
+      ['q', (m) => ({ ...m, sampleRate: m.sampleRate * (1 + 1e-8) }), /sampling rate q = [\d.e-]+, the plan's is/],
+      ['σ', (m) => ({ ...m, noiseMultiplier: m.noiseMultiplier * (1 + 1e-8) }), /noise multiplier σ = /],
+      ['C', (m) => ({ ...m, clipNorm: m.clipNorm * 1.5 }), /clip norm C = 1\.5, the plan's is 1\b/],
+      ['δ', (m) => ({ ...m, delta: m.delta * (1 + 1e-8) }), /the job accounted at δ = [\d.e-]+, the run's δ is/],
+    ];
+    for (const [field, alter, message] of offPlan) {
+      it(`refuses a job whose ${field} differs from the plan, before anything is copied`, async () => {
+        // The self-reported ε is recomputed for what the job says it ran, so only the plan check can refuse.
+        const altered = alter(jobMetrics('train-reward', plan.reward)) as ReturnType<typeof jobMetrics>;
+        putModels(undefined, { ...altered, epsilon: mechanismEpsilon(altered, altered.delta) });
+        await expect(handler()({ runId: RUN_ID, what: 'models', run, models })).rejects.toMatchObject({
+          name: 'PrivacyCheckFailed',
+          message: expect.stringMatching(new RegExp(`^reward: .*${message.source}.*nothing was released$`)),
+        });
+        expect(s3.mock.commandCalls(CopyObjectCommand)).toHaveLength(0);
+        expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+      });
+    }
+
+    it('accepts floats that match the plan within 1e-9 relative', async () => {
+      const m = jobMetrics('train-generator', plan.generator);
+      const near = { ...m, sampleRate: m.sampleRate * (1 + 1e-11), noiseMultiplier: m.noiseMultiplier * (1 - 1e-11) };
+      putModels(near);
+      const out = await handler()({ runId: RUN_ID, what: 'models', run, models });
+      expect(out).toHaveProperty('privacyUri');
     });
 
     it('refuses when a job self-reports an ε that the steps, q and σ it took do not give', async () => {
@@ -239,6 +273,85 @@ describe('release', () => {
 
   describe('evaluation', () => {
     const evalKey = `runs/${RUN_ID}/eval/metrics.json`;
+    const rows120 = [
+      { model: 'base', n: 120, rougeL: 0.18, bleu: 4.2, exactMatch: 0 },
+      { model: 'round-0', n: 120, rougeL: 0.27, bleu: 9.8, exactMatch: 0.025 },
+    ];
+    /** A run whose plan reserves `mechanism` noise for the evaluation (ε = 0.5 of the 6). */
+    const noisyRun = (mechanism: 'laplace' | 'gaussian') => {
+      const config = parseRunConfig({
+        privacy: { epsilon: 6 },
+        generator: { batchSize: 50 },
+        reward: { batchSize: 25, epochs: 2 },
+        evaluation: { noise: { mechanism, epsilon: 0.5 } },
+      });
+      return { ...run, plan: planPrivacy({ records: RECORDS, config }), config: resolveConfig(config, RECORDS) };
+    };
+
+    it('releases no aggregate below evaluation.minTestRecords, and says why', async () => {
+      s3.put(PRIVATE, evalKey, JSON.stringify({ rows: rows120.map((r) => ({ ...r, n: 49 })) }));
+      expect(run.config.evaluation.minTestRecords).toBe(50);
+      await handler()({ runId: RUN_ID, what: 'evaluation', run });
+      expect(s3.json(SYNTHESIS, evalKey)).toEqual({
+        rows: [],
+        withheld:
+          'the test set has 49 records, fewer than evaluation.minTestRecords = 50: aggregates over so few records say too much about each one, so none is released',
+      });
+      // At the minimum exactly, the rows cross.
+      s3.put(PRIVATE, evalKey, JSON.stringify({ rows: rows120.map((r) => ({ ...r, n: 50 })) }));
+      await handler()({ runId: RUN_ID, what: 'evaluation', run });
+      expect((s3.json(SYNTHESIS, evalKey) as { rows: unknown[] }).rows).toHaveLength(2);
+    });
+
+    it('adds Laplace noise of scale (k/n)/ε to each mean, clamps to [0, 1] and drops BLEU', async () => {
+      const noisy = noisyRun('laplace');
+      expect(noisy.plan.evaluation).toEqual({ mechanism: 'laplace', epsilon: 0.5, delta: 0 });
+      s3.put(PRIVATE, evalKey, JSON.stringify({ rows: rows120, stage: 'evaluate', seconds: 3.5 }));
+      const draws = [0.75, 0.25, 0.9, 0.1];
+      const uniform = () => draws.shift()!;
+      await createHandler({ s3: s3.client, config, uniform })({ runId: RUN_ID, what: 'evaluation', run: noisy });
+      const b = 4 / 120 / 0.5; // four means (ROUGE-L and exact match of two models)
+      const laplace = (u: number) => -b * Math.sign(u - 0.5) * Math.log1p(-2 * Math.abs(u - 0.5));
+      const clamp = (v: number) => Math.min(1, Math.max(0, v));
+      expect(s3.json(SYNTHESIS, evalKey)).toEqual({
+        rows: [
+          { model: 'base', n: 120, rougeL: clamp(0.18 + laplace(0.75)), exactMatch: clamp(0 + laplace(0.25)) },
+          { model: 'round-0', n: 120, rougeL: clamp(0.27 + laplace(0.9)), exactMatch: clamp(0.025 + laplace(0.1)) },
+        ],
+        noise: { mechanism: 'laplace', epsilon: 0.5, delta: 0, scale: b, withheldMetrics: ['bleu'] },
+      });
+      expect(draws).toEqual([]);
+    });
+
+    it('draws the noise from the OS, so two releases of the same metrics differ', async () => {
+      const noisy = noisyRun('gaussian');
+      expect(noisy.plan.evaluation).toMatchObject({ mechanism: 'gaussian', delta: noisy.plan.delta });
+      s3.put(PRIVATE, evalKey, JSON.stringify({ rows: rows120 }));
+      await handler()({ runId: RUN_ID, what: 'evaluation', run: noisy });
+      const first = s3.json(SYNTHESIS, evalKey) as { rows: { rougeL: number }[]; noise: { scale: number } };
+      await handler()({ runId: RUN_ID, what: 'evaluation', run: noisy });
+      const second = s3.json(SYNTHESIS, evalKey) as { rows: { rougeL: number }[] };
+      expect(first.rows[0]!.rougeL).not.toBe(second.rows[0]!.rougeL);
+      expect(first.rows[0]!.rougeL).not.toBe(0.18);
+      expect(first.noise.scale).toBeGreaterThan(0);
+    });
+
+    it('lists the reserved evaluation in privacy.json as the third mechanism, in the run’s total', async () => {
+      const noisy = noisyRun('laplace');
+      // The trainings are planned for 6 − 0.5 and checked against that.
+      expect(noisy.plan.targetEpsilon).toBe(5.5);
+      expect(noisy.plan.epsilon).toBeLessThanOrEqual(5.5);
+      putModels(jobMetrics('train-generator', noisy.plan.generator), jobMetrics('train-reward', noisy.plan.reward));
+      const out = await handler()({ runId: RUN_ID, what: 'models', run: noisy, models });
+      const privacy = s3.json(SYNTHESIS, `runs/${RUN_ID}/release/privacy.json`) as Record<string, any>;
+      expect(privacy.trainingEpsilon).toBe(noisy.plan.epsilon);
+      expect(privacy.epsilon).toBe(noisy.plan.epsilon + 0.5);
+      expect(privacy.epsilon).toBeLessThanOrEqual(6);
+      expect(privacy.targetEpsilon).toBe(6);
+      expect(privacy.delta).toBe(noisy.plan.delta);
+      expect(privacy.mechanisms.evaluation).toMatchObject({ mechanism: 'laplace', epsilon: 0.5, delta: 0 });
+      expect(out).toMatchObject({ epsilon: privacy.epsilon });
+    });
 
     it('copies aggregate metrics only, checked, to the synthesis zone', async () => {
       const evaluation = {
@@ -258,7 +371,8 @@ describe('release', () => {
         {
           Bucket: SYNTHESIS,
           Key: evalKey,
-          Body: JSON.stringify(evaluation, null, 2),
+          // The job's wall time stays private: only the rows cross.
+          Body: JSON.stringify({ rows: evaluation.rows }, null, 2),
           ContentType: 'application/json',
           ServerSideEncryption: 'aws:kms',
           SSEKMSKeyId: SYNTHESIS_KEY,

@@ -82,6 +82,7 @@ function putRun(s3: ReturnType<typeof memoryS3>) {
       epsilon: 7.91,
       delta: 1e-5,
       accountant: 'rdp',
+      neighbouring: 'add-remove',
       targetEpsilon: 8,
       records: 400,
       mechanisms: {
@@ -321,14 +322,14 @@ describe('report', () => {
     expect(r1!.pool).toMatchObject({ count: 2 });
     expect(r1!.pool!.histogram.counts[18]! + r1!.pool!.histogram.counts[19]!).toBe(2);
     expect(r1!.threshold).toBe(23);
-    expect(jobs.map((j) => j.start)).toContain('2026-03-02T10:00:00Z');
+    expect(jobs.map((j) => j.start)).toContain('2026-03-02T11:00:00Z');
   });
 
-  it('reports durations and a labeled cost estimate from the job records', async () => {
+  it('reports durations and a labeled cost estimate from the synthesis-zone job records only', async () => {
     await handler()({ runId: RUN_ID, run, release });
     const report = s3.json(SYNTHESIS, `${R}/report/report.json`) as ReportDocument;
+    // rds-gen-1-a1 (a private-zone record, as an older version wrote it) is left out, and the report says why.
     expect(report.jobs.map((j) => [j.jobName, j.seconds, j.billedSeconds, j.estimatedUsd])).toEqual([
-      ['rds-gen-1-a1', 1800, 1700, (1700 / 3600) * 1.515],
       ['rds-syn-1-b2', 600, 600, (600 / 3600) * 1.515],
       ['rds-loc-1-d4', 60, 60, null],
       ['rds-tgt-0-c3', 3600, 3500, (3500 / 3600) * 7.09 * 2],
@@ -336,6 +337,12 @@ describe('report', () => {
     // One job has no price, so there is no honest total.
     expect(report.cost.estimatedUsd).toBeNull();
     expect(report.cost.note).toMatch(/^Estimate only/);
+    expect(report.cost.note).toContain(
+      'Private-zone jobs (Build reward pairs, the two DP trainings, Evaluate) are not shown',
+    );
+    const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;
+    expect(html).not.toContain('rds-gen-1-a1');
+    expect(html).not.toContain('2026-03-02T10:00:00Z');
     expect(report.stageMetrics).toContainEqual({
       state: 'Fine-tune target (round 0)',
       round: 0,
@@ -350,6 +357,29 @@ describe('report', () => {
     expect(report.evaluation).toHaveLength(2);
   });
 
+  it('says why the evaluation is withheld, noised, or exact and not DP', async () => {
+    const evaluationHtml = async (released: object) => {
+      s3.put(SYNTHESIS, `${R}/eval/metrics.json`, JSON.stringify(released));
+      await handler()({ runId: RUN_ID, run, release });
+      const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;
+      return html.slice(html.indexOf('<h2>Evaluation</h2>'), html.indexOf('<h2>Stage metrics</h2>'));
+    };
+    const withheld = await evaluationHtml({
+      rows: [],
+      withheld: 'the test set has 3 records, fewer than evaluation.minTestRecords = 50',
+    });
+    expect(withheld).toContain('Not released: the test set has 3 records, fewer than evaluation.minTestRecords = 50.');
+    expect(withheld).not.toContain('<table>');
+    const noised = await evaluationHtml({
+      rows: [{ model: 'base', n: 120, rougeL: 0.21 }],
+      noise: { mechanism: 'laplace', epsilon: 0.5, delta: 0, scale: 0.0333, withheldMetrics: ['bleu'] },
+    });
+    expect(noised).toContain('Differentially private: each mean carries laplace noise');
+    expect(noised).toContain('bleu not released');
+    const exact = await evaluationHtml({ rows: [{ model: 'base', n: 120, rougeL: 0.21 }] });
+    expect(exact).toContain('not differentially private (evaluation.noise is off)');
+  });
+
   it('renders readable, escaped HTML with no scripts', async () => {
     await handler()({ runId: RUN_ID, run, release });
     const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;
@@ -358,6 +388,8 @@ describe('report', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('Synthesize &lt;queries&gt; &amp; &quot;more&quot;');
     expect(html).toContain('<h2>Privacy</h2>');
+    expect(html).toContain('<th>neighbouring</th>');
+    expect(html).toContain('<td>add-remove</td>');
     expect(html).toMatch(/Estimated total: no price\./);
     expect(html).toContain('<td>round-0</td><td>50</td><td>0.3</td><td>8.4</td><td>–</td>');
   });

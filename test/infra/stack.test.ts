@@ -113,6 +113,16 @@ describe('the privacy boundary, read from the template', () => {
     'ReportRole',
   ];
   const privateRefs = /"(PrivateBucket|PrivateKey)"/;
+  /** Write-only on the private zone: put a job record, or the data key S3 needs to encrypt it. */
+  const depositsJobRecord = (s: any) => {
+    const actions = asList(s.Action).sort();
+    const resource = JSON.stringify(s.Resource);
+    if (actions.join() === 's3:AbortMultipartUpload,s3:PutObject')
+      return /^\[?\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["PrivateBucket","Arn"\]\},"\/runs\/\*\/jobs\/\*"\]\]\}\]?$/.test(
+        resource,
+      );
+    return actions.join() === 'kms:GenerateDataKey' && /^\{"Fn::GetAtt":\["PrivateKey","Arn"\]\}$/.test(resource);
+  };
 
   it('finds the private bucket and key in a private role, so the scan below can see them', () => {
     const text = JSON.stringify(statementsOf('PrivateJobRole'));
@@ -125,7 +135,7 @@ describe('the privacy boundary, read from the template', () => {
     (roleId) => {
       const statements = statementsOf(roleId);
       expect(statements.length).toBeGreaterThan(0);
-      for (const statement of statements) {
+      for (const statement of statements.filter((s) => !(roleId === 'DescribeJobRole' && depositsJobRecord(s)))) {
         expect(JSON.stringify(statement.Resource)).not.toMatch(privateRefs);
         if (asList(statement.Resource).includes('*')) {
           for (const action of asList(statement.Action)) expect(action).not.toMatch(/^(s3|kms):/);
@@ -133,6 +143,12 @@ describe('the privacy boundary, read from the template', () => {
       }
     },
   );
+
+  it('lets describe-job only deposit private jobs’ timing records: put under runs/*/jobs/, encrypt, nothing else', () => {
+    const onPrivate = statementsOf('DescribeJobRole').filter((s) => privateRefs.test(JSON.stringify(s.Resource)));
+    expect(onPrivate.length).toBe(2);
+    for (const s of onPrivate) expect(depositsJobRecord(s)).toBe(true);
+  });
 
   it('lets no synthesis principal use the private key through its key policy', () => {
     const policy = JSON.stringify(resources.PrivateKey!.Properties.KeyPolicy);
@@ -298,7 +314,8 @@ describe('Lambdas and the trigger', () => {
   });
 
   it('gives synthesis-zone Lambdas no private bucket or key in their environment', () => {
-    for (const name of ['DescribeJob', 'RecordFailure', 'Filter', 'Gate', 'Report']) {
+    // describe-job knows the private bucket to deposit private jobs' timing there (write-only, tested above).
+    for (const name of ['RecordFailure', 'Filter', 'Gate', 'Report']) {
       expect(JSON.stringify(resources[`${name}Function`]!.Properties.Environment)).not.toMatch(
         /PrivateBucket|PrivateKey/,
       );
@@ -432,19 +449,21 @@ describe('zone separation by explicit deny (private bucket and key)', () => {
   // Object and listing actions, and key use; not bucket configuration (the notification handler sets that).
   const DATA_ACTION = /^(s3:(GetObject|PutObject|DeleteObject|ListBucket|RestoreObject|AbortMultipartUpload)|kms:)/;
   const privateRef = /"(PrivateBucket|PrivateKey)"/;
-  /** Roles the template lets read, write, list or decrypt anything of the private zone. */
-  const privateRoles = () =>
+  const WRITE_ONLY = /^(s3:(PutObject|AbortMultipartUpload)|kms:GenerateDataKey)$/;
+  /** Roles the template lets do `action`s on anything of the private zone. */
+  const rolesThat = (action: (a: string) => boolean) =>
     Object.keys(resources)
       .filter((id) => resources[id]!.Type === 'AWS::IAM::Role')
       .filter((id) =>
         statementsOf(id).some(
-          (s) =>
-            s.Effect === 'Allow' &&
-            privateRef.test(JSON.stringify(s.Resource)) &&
-            asList(s.Action).some((a: string) => DATA_ACTION.test(a)),
+          (s) => s.Effect === 'Allow' && privateRef.test(JSON.stringify(s.Resource)) && asList(s.Action).some(action),
         ),
       )
       .sort();
+  /** Roles the template lets read, list, delete or decrypt anything of the private zone. */
+  const privateRoles = () => rolesThat((a) => DATA_ACTION.test(a) && !WRITE_ONLY.test(a));
+  /** Roles that may only deposit objects there. */
+  const writeOnlyRoles = () => rolesThat((a) => DATA_ACTION.test(a)).filter((id) => !privateRoles().includes(id));
   const denies = (document: any) =>
     (document.Statement as any[]).filter((s) => s.Effect === 'Deny' && s.Condition?.ArnNotLike);
   const exempted = (statement: any) => asList(statement.Condition.ArnNotLike['aws:PrincipalArn']);
@@ -452,6 +471,7 @@ describe('zone separation by explicit deny (private bucket and key)', () => {
 
   it('finds the private-zone roles from their grants', () => {
     expect(privateRoles()).toEqual(['PrepareRunRole', 'PrivateJobRole', 'ReleaseRole', 'StartJobRole']);
+    expect(writeOnlyRoles()).toEqual(['DescribeJobRole']);
   });
 
   it('denies every object read, delete and listing of the private bucket to anyone but those roles and break-glass', () => {
@@ -460,14 +480,16 @@ describe('zone separation by explicit deny (private bucket and key)', () => {
     );
     const statements = denies(policy!.Properties.PolicyDocument);
     expect(statements.length).toBe(3);
-    const roles = privateRoles().map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+    const refs = (ids: string[]) => sortedRefs(ids.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
+    const [objects, writes, listing] = statements;
     for (const s of statements) {
       expect(s.Principal).toEqual({ AWS: '*' });
       const list = exempted(s);
-      expect(sortedRefs(list.slice(0, -1))).toEqual(roles);
+      // Write-only roles are exempt from the write deny alone: reading, deleting and listing stay denied to them.
+      const exemptIds = s === writes ? [...privateRoles(), ...writeOnlyRoles()] : privateRoles();
+      expect(sortedRefs(list.slice(0, -1))).toEqual(refs(exemptIds));
       expect(JSON.stringify(list.at(-1))).toContain(BREAK_GLASS);
     }
-    const [objects, writes, listing] = statements;
     // Everything on objects but uploading: uploaders (the data owner) may put, never read back.
     expect(objects.NotAction).toEqual(['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
     expect(JSON.stringify(objects.Resource)).toMatch(/"PrivateBucket","Arn"\]\},"\/\*"/);

@@ -30,7 +30,8 @@ const SMALL_CONFIG = {
   filter: { keepFraction: 0.34 },
   refinement: { rounds: 2, critiqueMaxNewTokens: 4 },
   target: { epochs: 1, batchSize: 2, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
-  evaluation: { maxNewTokens: 6 },
+  // Three test records: below the default minimum of 50 nothing would be released.
+  evaluation: { maxNewTokens: 6, minTestRecords: 3 },
   compute: { maxRuntime: 600 },
 };
 
@@ -218,6 +219,48 @@ describe('a full local run', () => {
     expect(leaks(logs)).toEqual([]);
   });
 
+  it('keeps every private-zone timing and size out of the synthesis zone; only N crosses', () => {
+    const filesUnder = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+      );
+    // The private zone keeps its jobs' records: start, end and billable seconds of each.
+    const privateJobs = readdirSync(join(priv, 'jobs')).map(
+      (f) => JSON.parse(readFileSync(join(priv, 'jobs', f), 'utf8')) as Record<string, any>,
+    );
+    expect(privateJobs.map((j) => j.stage).sort()).toEqual([
+      'build-pairs',
+      'evaluate',
+      'train-generator',
+      'train-reward',
+    ]);
+    for (const job of privateJobs) expect(job.zone).toBe('private');
+    // The synthesis zone holds synthesis jobs' records only, and the report lists only those.
+    const synthJobs = readdirSync(join(synth, 'jobs')).map(
+      (f) => JSON.parse(readFileSync(join(synth, 'jobs', f), 'utf8')) as Record<string, any>,
+    );
+    expect(synthJobs.length).toBeGreaterThan(0);
+    for (const job of synthJobs) expect(job.zone).toBe('synthesis');
+    const report = JSON.parse(readFileSync(join(synth, 'report', 'report.json'), 'utf8'));
+    for (const job of report.jobs) expect(job.zone).toBe('synthesis');
+    // No private job's start or end appears in any synthesis-zone file (ISO times to the millisecond).
+    const privateTimings = privateJobs.flatMap((j) => [j.start, j.end].filter((t): t is string => Boolean(t)));
+    expect(privateTimings.length).toBe(8);
+    const textFiles = filesUnder(synth).filter((p) => /\.(json|jsonl|html)$/.test(p));
+    const leaks = textFiles.filter((p) => {
+      const text = readFileSync(p, 'utf8');
+      return privateTimings.some((t) => text.includes(t));
+    });
+    expect(leaks).toEqual([]);
+    // Nor the DP trainings' or the evaluation's own wall time: their metrics stay private, and the
+    // released evaluation carries the aggregates only.
+    expect(JSON.parse(readFileSync(join(priv, 'eval', 'metrics.json'), 'utf8'))).toHaveProperty('seconds');
+    expect(JSON.parse(readFileSync(join(synth, 'eval', 'metrics.json'), 'utf8'))).not.toHaveProperty('seconds');
+    expect(textFiles.filter((p) => p.startsWith(join(synth, 'release')) && p.endsWith('metrics.json'))).toEqual([]);
+    // The one private figure that crosses by design: N, the training record count (docs/privacy.md).
+    expect(JSON.parse(readFileSync(join(synth, 'release', 'privacy.json'), 'utf8')).records).toBe(12);
+  });
+
   it('evaluates the base target and every round on the test set, aggregate numbers only', () => {
     const rows = result.evaluation.rows as {
       model: string;
@@ -259,10 +302,15 @@ describe('a job that fails', () => {
     expect(code).toBe(1);
     expect(result.status).toBe('failed');
     expect(result.failure.state).toBe('DP-train generation proxy');
+    // Local mode shows the data owner the raw reason, from the private zone...
     expect(result.failure.reason).toContain('injected failure: REWARDDS_LOCAL_FAIL_STAGE names stage train-generator');
     const failure = JSON.parse(readFileSync(join(result.outputDir, 'synthesis', 'failure.json'), 'utf8'));
     expect(failure.state).toBe('DP-train generation proxy');
     expect(failure.error).toBe('JobFailed');
+    // ...while the synthesis zone gets a phrase of the fixed vocabulary only.
+    expect(failure.cause).toMatch(
+      /^DP-train generation proxy: \S+ Failed: failed; the reason stays in the private zone \(its job record and log\)$/,
+    );
     // Prepare run happened; nothing after the failed job did.
     expect(existsSync(join(result.outputDir, 'private', 'input', 'train.jsonl'))).toBe(true);
     expect(existsSync(join(result.outputDir, 'private', 'generator'))).toBe(false);

@@ -142,3 +142,34 @@ describe('infeasible requests are refused before any job starts', () => {
     expect(e.minimumRecords).toBeUndefined();
   });
 });
+
+describe('the noised evaluation’s reservation', () => {
+  it('plans the trainings for privacy.epsilon less the evaluation’s ε; the Gaussian takes half of δ', () => {
+    const off = plan(3364, { privacy: { epsilon: 8 } });
+    expect(off.evaluation).toBeUndefined();
+    const laplace = plan(3364, {
+      privacy: { epsilon: 8 },
+      evaluation: { noise: { mechanism: 'laplace', epsilon: 1 } },
+    });
+    expect(laplace.evaluation).toEqual({ mechanism: 'laplace', epsilon: 1, delta: 0 });
+    expect(laplace.targetEpsilon).toBe(7);
+    expect(laplace.delta).toBe(off.delta);
+    expectMeetsTarget(laplace);
+    // Less budget for the trainings: more noise.
+    expect(laplace.generator.noiseMultiplier).toBeGreaterThan(off.generator.noiseMultiplier);
+    const gaussian = plan(3364, {
+      privacy: { epsilon: 8 },
+      evaluation: { noise: { mechanism: 'gaussian', epsilon: 1 } },
+    });
+    expect(gaussian.evaluation).toEqual({ mechanism: 'gaussian', epsilon: 1, delta: off.delta / 2 });
+    expect(gaussian.delta + gaussian.evaluation!.delta).toBe(off.delta);
+    expectMeetsTarget(gaussian);
+  });
+
+  it('refuses an evaluation ε that leaves nothing for the trainings', () => {
+    const error = infeasible(() =>
+      plan(3364, { privacy: { epsilon: 2 }, evaluation: { noise: { mechanism: 'laplace', epsilon: 2 } } }),
+    );
+    expect(error.message).toMatch(/evaluation\.noise\.epsilon = 2 leaves nothing of privacy\.epsilon = 2/);
+  });
+});

@@ -10,6 +10,7 @@ import { pldEpsilon } from '../../../core/privacy/index.js';
 import {
   checkRelease,
   PrivacyBudgetExceeded,
+  PrivacyCheckFailed,
   type DpMetrics,
   type ModelName,
 } from '../../../functions/release/privacy-check.js';
@@ -100,9 +101,13 @@ describe('release checks the budget with the accountant the plan used', () => {
     expect(() => checkRelease(metrics, legacy as PrivacyPlan, records)).toThrow(PrivacyBudgetExceeded);
   });
 
-  it('refuses a PLD plan whose jobs took more steps than planned', () => {
+  it('refuses a PLD plan whose jobs took more steps than planned, and a plan altered past the budget', () => {
     const longer = { ...metrics, generator: metricsFor({ ...pld.generator, steps: 400 }, pld.delta, records, 'g') };
-    expect(() => checkRelease(longer, pld, records)).toThrow(PrivacyBudgetExceeded);
+    // Off the plan: refused by the plan check before any budget is computed.
+    expect(() => checkRelease(longer, pld, records)).toThrow(PrivacyCheckFailed);
+    // Run as an altered plan says: the plan check passes, the PLD budget check refuses.
+    const altered = { ...pld, generator: { ...pld.generator, steps: 400 } };
+    expect(() => checkRelease(longer, altered, records)).toThrow(PrivacyBudgetExceeded);
   });
 });
 

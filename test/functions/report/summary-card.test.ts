@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bestVsBase, runStatus, summaryCard, wallSeconds } from '../../../functions/report/summary-card.js';
 import { syntheticReport } from './synthetic-report.js';
+import { NEIGHBOURING_STATEMENT } from '../../../core/privacy/index.js';
 
 describe('summary card', () => {
   it('names the best private model against base on answer accuracy when measured, never the non-private one', () => {
@@ -61,5 +62,18 @@ describe('summary card', () => {
     const html = summaryCard(syntheticReport({ rounds: 1, queries: 10 }));
     expect(html).toContain('(ε, δ) = (7.91, 1.0e-5)');
     expect(html).toContain('is covered by one (ε, δ)-differential-privacy guarantee per training record.');
+  });
+
+  it('states the neighbouring relation and that N is public in the words of docs/privacy.md', async () => {
+    const { readFileSync } = await import('node:fs');
+    const privacyDoc = readFileSync(new URL('../../../docs/privacy.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(privacyDoc).toContain(NEIGHBOURING_STATEMENT);
+    expect(NEIGHBOURING_STATEMENT).toContain('add/remove-one-record');
+    expect(NEIGHBOURING_STATEMENT).toContain('record count N is treated as public');
+    const html = summaryCard(syntheticReport({ rounds: 1, queries: 10 }));
+    expect(html).toContain(NEIGHBOURING_STATEMENT);
+    expect(summaryCard({ ...syntheticReport({ rounds: 1, queries: 10 }), privacy: null })).not.toContain(
+      NEIGHBOURING_STATEMENT,
+    );
   });
 });
