@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/commands/run.js';
 import { generateExample } from '../../examples/generate.js';
 import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
+import { browserMissing, renderInBrowser } from '../helpers/browser.js';
 
 const SMALL_CONFIG = {
   seed: 3,
@@ -275,6 +276,25 @@ describe('a full local run', () => {
       for (const m of [row.rougeL, row.bleu, row.exactMatch]) expect(Number.isFinite(m)).toBe(true);
     }
   });
+
+  // The report as its reader sees it, from this very run (skipped without chromium outside CI).
+  it.skipIf(browserMissing() !== null && !process.env.CI)(
+    'renders a report whose every chart draws in headless chromium, offline, within 1280 px',
+    async () => {
+      const missing = browserMissing();
+      if (missing) throw new Error(`CI is set and the browser cannot run: ${missing}`);
+      const page = await renderInBrowser(result.reportPath, { name: 'e2e-report', boxes: ['.summary-card'] });
+      expect(page.consoleErrors).toEqual([]);
+      expect(page.requests).toEqual([]);
+      expect(page.scrollWidth).toBeLessThanOrEqual(1280);
+      expect(page.charts.map((c) => c.id)).toEqual(
+        expect.arrayContaining(['chart-rewards-round-0', 'chart-pool-size', 'chart-evaluation', 'chart-privacy']),
+      );
+      expect(page.charts.filter((c) => c.marks === 0)).toEqual([]);
+      expect(page.boxes['.summary-card']!.bottom).toBeLessThanOrEqual(800);
+    },
+    120_000,
+  );
 });
 
 describe('a job that fails', () => {
