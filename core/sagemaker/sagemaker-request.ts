@@ -122,28 +122,29 @@ export function jobNamePrefix(stackName: string): string {
   return slug ? `${slug}-${hash}-` : `${hash}-`;
 }
 
+/** Attempts of one stage a run may make: a name past it is refused, so a broken stage cannot start jobs forever. */
+export const MAX_JOB_ATTEMPTS = 100;
+
 /**
- * A job name unique per attempt: `<prefix><stage><round>-<8 hex of the run>-<base36 time><4 random>`.
- * A retried or redriven state must never collide with the failed job's name. With an
- * 18-character prefix the rest takes at most 27 characters: within SageMaker's 63.
+ * The job name of one attempt of one stage: `<prefix><stage><round>-<8 hex of the run>-a<attempt>`.
+ * The same run, stage, round and attempt always give the same name, so a start-job retried
+ * after its create call succeeded finds the job it started instead of starting a second
+ * one (functions/start-job). With an 18-character prefix the rest takes at most 19 characters.
  */
-export function jobName(
-  prefix: string,
-  runId: string,
-  stage: Stage,
-  round: number,
-  now: number,
-  random: () => number,
-): string {
+export function jobName(prefix: string, runId: string, stage: Stage, round: number, attempt: number): string {
   if (!JOB_NAME_PREFIX.test(prefix) || prefix.length > JOB_NAME_PREFIX_MAX)
     throw new JobRequestError(`job name prefix '${prefix}' is not one jobNamePrefix makes`);
+  if (!Number.isInteger(attempt) || attempt < 0 || attempt >= MAX_JOB_ATTEMPTS)
+    throw new JobRequestError(`${stage}: attempt ${attempt} is outside 0…${MAX_JOB_ATTEMPTS - 1}`);
   const runHash = createHash('sha256').update(runId).digest('hex').slice(0, 8);
-  const suffix = Math.floor(random() * 36 ** 4)
-    .toString(36)
-    .padStart(4, '0');
   const roundPart = stage === 'train-target' || stage === 'refine' || stage === 'score' ? String(round) : '';
-  return `${prefix}${STAGE_TRAITS[stage].short}${roundPart}-${runHash}-${now.toString(36)}${suffix}`;
+  return `${prefix}${STAGE_TRAITS[stage].short}${roundPart}-${runHash}-a${attempt}`;
 }
+
+/** The environment variable that carries the hash of the job's config.json. */
+export const CONFIG_HASH_VARIABLE = 'REWARDDS_CONFIG_SHA256';
+export const configHash = (body: Record<string, unknown>) =>
+  createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
 const need = (value: string | undefined, what: string, stage: Stage): string => {
   if (!value) throw new JobRequestError(`${stage}: ${what} is missing; its stage must finish first`);
@@ -277,6 +278,8 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
   const outputs = stageOutputs(spec);
   const volumeKms = hasLocalStorage(instanceType) ? {} : { VolumeKmsKeyId: kmsKeyArn };
   const maxRuntime = Math.min(compute.maxRuntime, MAX_SECONDS);
+  // The job ignores it; start-job compares it to tell a retry of this request from a different one of the same name.
+  const environment = { [CONFIG_HASH_VARIABLE]: configHash(config.body) };
   const tags = [
     { Key: 'rewardds:run', Value: runId },
     { Key: 'rewardds:stage', Value: stage },
@@ -309,6 +312,7 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
         ContainerArguments: [stage],
       },
       HyperParameters: { stage },
+      Environment: environment,
       InputDataConfig: channels,
       OutputDataConfig: { S3OutputPath: outputs.training, KmsKeyId: kmsKeyArn, CompressionType: 'NONE' },
       ResourceConfig: {
@@ -349,6 +353,7 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
     ProcessingJobName: name,
     RoleArn: env.roleArns[zone],
     AppSpecification: { ImageUri: env.imageUri, ContainerArguments: [stage] },
+    Environment: environment,
     ProcessingInputs: processingInputs,
     ProcessingOutputConfig: {
       KmsKeyId: kmsKeyArn,

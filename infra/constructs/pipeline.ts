@@ -148,6 +148,13 @@ export class Pipeline extends Construct {
         conditions: { Bool: { 'sagemaker:NetworkIsolation': 'true' } },
       }),
     );
+    // Describe-before-create: a retried start-job adopts the job its failed attempt created.
+    f.startJob.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeProcessingJob'],
+        resources: [jobArns('training-job'), jobArns('processing-job')],
+      }),
+    );
     f.startJob.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['sagemaker:AddTags'],

@@ -2,13 +2,7 @@ import { CopyObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/release/handler.js';
 import { resolveConfig } from '../../functions/prepare-run/prepare.js';
-import {
-  composeEpsilon,
-  mechanismEpsilon,
-  planPrivacy,
-  pldEpsilon,
-  type ModelPlan,
-} from '../../core/privacy/index.js';
+import { composeEpsilon, mechanismEpsilon, planPrivacy, pldEpsilon, type ModelPlan } from '../../core/privacy/index.js';
 import { parseRunConfig } from '../../core/config/index.js';
 import { memoryS3, recordingLogger, recordingMetrics } from '../helpers/memory-s3.js';
 

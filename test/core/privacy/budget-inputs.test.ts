@@ -5,12 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_ORDERS,
-  InfeasiblePlanError,
-  planPrivacy,
-  rdpToEpsilon,
-} from '../../../core/privacy/index.js';
+import { DEFAULT_ORDERS, InfeasiblePlanError, planPrivacy, rdpToEpsilon } from '../../../core/privacy/index.js';
 import { parseRunConfig, type RunConfigInput } from '../../../core/config/index.js';
 
 const plan = (records: number, config: RunConfigInput) => planPrivacy({ records, config: parseRunConfig(config) });

@@ -11,12 +11,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DISCRETIZATION, pldEpsilons } from '../../../core/privacy/index.js';
-import {
-  mechanismEpsilon,
-  PLAN_TOLERANCE,
-  planPrivacy,
-  type Mechanism,
-} from '../../../core/privacy/index.js';
+import { mechanismEpsilon, PLAN_TOLERANCE, planPrivacy, type Mechanism } from '../../../core/privacy/index.js';
 import { parseRunConfig } from '../../../core/config/index.js';
 import { runPythonJson } from '../../helpers/python.js';
 

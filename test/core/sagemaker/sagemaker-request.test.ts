@@ -4,7 +4,9 @@ import { STAGES, type Stage } from '../../../core/contract/index.js';
 import {
   buildJobRequest,
   hasLocalStorage,
+  configHash,
   jobName,
+  MAX_JOB_ATTEMPTS,
   jobNamePrefix,
   JobRequestError,
   STAGE_TRAITS,
@@ -70,6 +72,7 @@ describe('buildJobRequest', () => {
         ContainerArguments: ['train-generator'],
       },
       HyperParameters: { stage: 'train-generator' },
+      Environment: { REWARDDS_CONFIG_SHA256: configHash(built.config.body) },
       InputDataConfig: [
         channel('train', `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/input/train.jsonl`),
         channel('base', 's3://rds-models/qwen-0.5b/'),
@@ -274,11 +277,10 @@ describe('jobName', () => {
         fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,79}$/),
         fc.constantFrom(...STAGES),
         fc.integer({ min: 0, max: 64 }),
-        fc.integer({ min: 0, max: 4_102_444_800_000 }),
-        fc.double({ min: 0, max: 0.999999, noNaN: true }),
-        (stackName, runId, stage, round, now, r) => {
+        fc.integer({ min: 0, max: MAX_JOB_ATTEMPTS - 1 }),
+        (stackName, runId, stage, round, attempt) => {
           const prefix = jobNamePrefix(stackName);
-          const name = jobName(prefix, runId, stage, round, now, () => r);
+          const name = jobName(prefix, runId, stage, round, attempt);
           expect(name.startsWith(prefix)).toBe(true);
           expect(name.length).toBeLessThanOrEqual(63);
           expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
@@ -287,26 +289,25 @@ describe('jobName', () => {
     );
   });
 
-  it('stays within 63 characters in the longest case: 128-character stack name, round 64, the year 2100', () => {
-    const name = jobName(
-      jobNamePrefix(`R${'x'.repeat(127)}`),
-      'r'.repeat(80),
-      'score',
-      64,
-      4_102_444_800_000,
-      () => 0.999999,
-    );
+  it('stays within 63 characters in the longest case: 128-character stack name, round 64, the last attempt', () => {
+    const name = jobName(jobNamePrefix(`R${'x'.repeat(127)}`), 'r'.repeat(80), 'score', 64, MAX_JOB_ATTEMPTS - 1);
     expect(name.length).toBeLessThanOrEqual(63);
     expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
   });
 
-  it('differs between two attempts of the same stage', () => {
+  it('is the same for the same run, stage, round and attempt, and differs when any of them differs', () => {
     const prefix = jobNamePrefix('RewardDS');
-    const a = jobName(prefix, RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.1);
-    const b = jobName(prefix, RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.2);
-    const c = jobName(prefix, RUN_ID, 'train-target', 1, 1_760_000_000_001, () => 0.1);
-    expect(new Set([a, b, c]).size).toBe(3);
-    expect(a).toMatch(/^rewardds-[0-9a-f]{6}-tt1-[0-9a-f]{8}-[0-9a-z]+$/);
+    const a = jobName(prefix, RUN_ID, 'train-target', 1, 0);
+    expect(jobName(prefix, RUN_ID, 'train-target', 1, 0)).toBe(a);
+    const others = [
+      jobName(prefix, RUN_ID, 'train-target', 1, 1),
+      jobName(prefix, RUN_ID, 'train-target', 2, 0),
+      jobName(prefix, RUN_ID, 'refine', 1, 0),
+      jobName(prefix, `${RUN_ID}x`, 'train-target', 1, 0),
+    ];
+    expect(new Set([a, ...others]).size).toBe(5);
+    expect(a).toMatch(/^rewardds-[0-9a-f]{6}-tt1-[0-9a-f]{8}-a0$/);
+    expect(() => jobName(prefix, RUN_ID, 'score', 1, MAX_JOB_ATTEMPTS)).toThrow(JobRequestError);
   });
 
   it('gives each stack its own prefix, none a prefix of another (the IAM scope is `<prefix>*`)', () => {
@@ -326,6 +327,6 @@ describe('jobName', () => {
 
   it('refuses a prefix that is not one jobNamePrefix makes', () => {
     for (const bad of ['', 'rds', 'Rds-', 'rds--', `${'a'.repeat(18)}-`])
-      expect(() => jobName(bad, RUN_ID, 'score', 1, 0, () => 0)).toThrow(JobRequestError);
+      expect(() => jobName(bad, RUN_ID, 'score', 1, 0)).toThrow(JobRequestError);
   });
 });
