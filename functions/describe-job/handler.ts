@@ -22,6 +22,7 @@ import {
 import { createS3Client, putJson } from '../shared/s3-objects.js';
 import { describeJobStatus } from '../shared/job-status.js';
 import { JobFailed } from '../shared/sagemaker-errors.js';
+import { nextPollSeconds } from '../../core/sagemaker/index.js';
 
 export interface DescribeJobConfig {
   synthesisBucket: string;
@@ -32,6 +33,7 @@ export interface DescribeJobDeps {
   sagemaker: Pick<SageMakerClient, 'send'>;
   s3: S3Client;
   config: DescribeJobConfig;
+  now?: () => number;
   logger?: Pick<Logger, 'info'>;
   metrics?: Pick<Metrics, 'addMetric' | 'addDimension' | 'publishStoredMetrics'>;
 }
@@ -71,7 +73,14 @@ export async function describeJob(event: unknown, deps: DescribeJobDeps): Promis
     throw new JobFailed(`${state}: ${job.jobName} ${d.status}: ${d.failureReason ?? 'no reason given'}`);
   }
   if (d.status === 'InProgress' || d.status === 'Stopping') {
-    return { status: d.status, failureReason: null, modelUri: null, models };
+    const elapsed = d.created ? ((deps.now ?? Date.now)() - d.created.getTime()) / 1000 : 0;
+    return {
+      status: d.status,
+      failureReason: null,
+      modelUri: null,
+      models,
+      waitSeconds: nextPollSeconds(elapsed, d.limitSeconds),
+    };
   }
   if (d.status !== 'Completed') throw new Error(`describe-job: ${job.jobName} has unknown status ${d.status}`);
 
@@ -109,6 +118,7 @@ export async function describeJob(event: unknown, deps: DescribeJobDeps): Promis
     failureReason: null,
     modelUri,
     models: modelUri ? withModel(models, job, modelUri) : models,
+    waitSeconds: null,
   };
 }
 

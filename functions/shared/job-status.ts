@@ -22,6 +22,9 @@ export interface JobDescription {
   instanceType: string | undefined;
   instanceCount: number | undefined;
   spot: boolean;
+  created: Date | undefined;
+  /** The longest SageMaker lets the job take: MaxWaitTimeInSeconds for spot training, else MaxRuntimeInSeconds. */
+  limitSeconds: number | undefined;
 }
 
 export function fromTraining(out: DescribeTrainingJobCommandOutput): JobDescription {
@@ -44,6 +47,8 @@ export function fromTraining(out: DescribeTrainingJobCommandOutput): JobDescript
     instanceType: out.ResourceConfig?.InstanceType,
     instanceCount: out.ResourceConfig?.InstanceCount,
     spot: out.EnableManagedSpotTraining ?? false,
+    created: out.CreationTime,
+    limitSeconds: out.StoppingCondition?.MaxWaitTimeInSeconds ?? out.StoppingCondition?.MaxRuntimeInSeconds,
   };
 }
 
@@ -64,6 +69,8 @@ export function fromProcessing(out: DescribeProcessingJobCommandOutput): JobDesc
     instanceType: out.ProcessingResources?.ClusterConfig?.InstanceType,
     instanceCount: out.ProcessingResources?.ClusterConfig?.InstanceCount,
     spot: false,
+    created: out.CreationTime,
+    limitSeconds: out.StoppingCondition?.MaxRuntimeInSeconds,
   };
 }
 

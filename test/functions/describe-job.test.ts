@@ -13,7 +13,9 @@ const describeJob = createHandler({
   sagemaker: new SageMakerClient({ region: 'us-east-1' }),
   s3: new S3Client({ region: 'us-east-1' }),
   config: { synthesisBucket: SYNTHESIS_BUCKET, synthesisKeyArn: SYNTHESIS_KEY },
+  now: () => NOW,
 });
+const NOW = Date.parse('2026-01-01T12:00:00Z');
 
 const trainingJob = (stage: JobRef['stage'], round: number | null = null): JobRef => ({
   jobName: 'rds-tt1-abcd1234-xyz',
@@ -42,11 +44,35 @@ describe('describe-job', () => {
   it('reports a running job and writes nothing', async () => {
     sagemakerMock.on(DescribeProcessingJobCommand).resolves({ ProcessingJobStatus: 'InProgress' });
     const out = await describeJob({ job: processingJob, state: 'Sample candidates' });
-    expect(out).toEqual({ status: 'InProgress', failureReason: null, modelUri: null, models: {} });
+    expect(out).toEqual({ status: 'InProgress', failureReason: null, modelUri: null, models: {}, waitSeconds: 30 });
     expect(sagemakerMock.commandCalls(DescribeProcessingJobCommand)[0]!.args[0].input).toEqual({
       ProcessingJobName: 'rds-sc-abcd1234-xyz',
     });
     expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('asks to wait as long as the job has run, from 30 s up to a quarter of its stopping limit', async () => {
+    const running = (minutesAgo: number, limit: Record<string, number>) =>
+      sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+        TrainingJobStatus: 'InProgress',
+        CreationTime: new Date(NOW - minutesAgo * 60_000),
+        StoppingCondition: limit,
+      });
+    const wait = async () =>
+      (await describeJob({ job: trainingJob('train-reward'), state: 'DP-train reward proxy', models: MODELS }))
+        .waitSeconds;
+    running(0, { MaxRuntimeInSeconds: 86_400 });
+    expect(await wait()).toBe(30);
+    running(5, { MaxRuntimeInSeconds: 86_400 });
+    expect(await wait()).toBe(300);
+    running(24 * 60, { MaxRuntimeInSeconds: 86_400 });
+    expect(await wait()).toBe(21_600);
+    // Spot training: the limit is the whole wait, MaxWaitTimeInSeconds.
+    running(48 * 60, { MaxRuntimeInSeconds: 86_400, MaxWaitTimeInSeconds: 172_800 });
+    expect(await wait()).toBe(43_200);
+    // Short jobs still get checked at least every 15 minutes' cap.
+    running(60, { MaxRuntimeInSeconds: 600 });
+    expect(await wait()).toBe(900);
   });
 
   it('adds a finished target round to the models and records the job’s timing', async () => {
@@ -70,6 +96,7 @@ describe('describe-job', () => {
       failureReason: null,
       modelUri,
       models: { ...MODELS, target: [MODELS.target[0], modelUri] },
+      waitSeconds: null,
     });
 
     const put = s3Mock.commandCalls(PutObjectCommand);
