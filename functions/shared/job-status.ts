@@ -54,7 +54,10 @@ export function fromTraining(out: DescribeTrainingJobCommandOutput): JobDescript
 
 export function fromProcessing(out: DescribeProcessingJobCommandOutput): JobDescription {
   const status = out.ProcessingJobStatus ?? 'Unknown';
-  let failureReason = out.FailureReason ?? (status === 'Failed' ? out.ExitMessage : undefined);
+  // A processing container reports through /opt/ml/output/message (ExitMessage); FailureReason
+  // is then SageMaker's generic "AlgorithmError: See job logs", so the container's words come first.
+  let failureReason =
+    (status === 'Failed' && out.ExitMessage?.trim() ? out.ExitMessage : undefined) ?? out.FailureReason;
   if (status === 'Stopped' && !failureReason) {
     failureReason = `stopped before it finished (MaxRuntimeInSeconds ${out.StoppingCondition?.MaxRuntimeInSeconds ?? '?'}, or a stop request)`;
   }

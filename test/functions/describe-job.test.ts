@@ -171,4 +171,25 @@ describe('describe-job', () => {
       'Sample candidates: rds-sc-abcd1234-xyz Failed: queries.jsonl:3: prompt: empty',
     );
   });
+
+  it('prefers a processing job’s exit message (/opt/ml/output/message) to SageMaker’s generic reason', async () => {
+    sagemakerMock.on(DescribeProcessingJobCommand).resolves({
+      ProcessingJobStatus: 'Failed',
+      FailureReason: 'AlgorithmError: See job logs for more information',
+      ExitMessage: 'score: candidates.jsonl:7: response: missing',
+    });
+    await expect(describeJob({ job: processingJob, state: 'Sample candidates' })).rejects.toThrow(
+      'Sample candidates: rds-sc-abcd1234-xyz Failed: score: candidates.jsonl:7: response: missing',
+    );
+  });
+
+  it('uses a training job’s FailureReason (/opt/ml/output/failure), which has no exit message', async () => {
+    sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+      TrainingJobStatus: 'Failed',
+      FailureReason: 'AlgorithmError: train.jsonl:12: response: missing',
+    });
+    await expect(describeJob({ job: trainingJob('train-reward'), state: 'DP-train reward proxy' })).rejects.toThrow(
+      'DP-train reward proxy: rds-tt1-abcd1234-xyz Failed: AlgorithmError: train.jsonl:12: response: missing',
+    );
+  });
 });
