@@ -141,6 +141,9 @@ export function jobName(prefix: string, runId: string, stage: Stage, round: numb
   return `${prefix}${STAGE_TRAITS[stage].short}${roundPart}-${runHash}-a${attempt}`;
 }
 
+/** Every stage runs `python -m rewardds_jobs <stage>` (docs/job-contract.md). */
+export const CONTAINER_ENTRYPOINT = ['python', '-m', 'rewardds_jobs'] as const;
+
 /** The environment variable that carries the hash of the job's config.json. */
 export const CONFIG_HASH_VARIABLE = 'REWARDDS_CONFIG_SHA256';
 export const configHash = (body: Record<string, unknown>) =>
@@ -308,7 +311,9 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
       AlgorithmSpecification: {
         TrainingImage: env.imageUri,
         TrainingInputMode: 'File',
-        // The image's entrypoint is `python -m rewardds_jobs`; the stage is its argument for both job kinds.
+        // Explicit, so the contract does not rest on the image's default ENTRYPOINT
+        // (a training job given only ContainerArguments runs them against whatever it is).
+        ContainerEntrypoint: [...CONTAINER_ENTRYPOINT],
         ContainerArguments: [stage],
       },
       HyperParameters: { stage },
@@ -352,7 +357,11 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
   const request: CreateProcessingJobCommandInput = {
     ProcessingJobName: name,
     RoleArn: env.roleArns[zone],
-    AppSpecification: { ImageUri: env.imageUri, ContainerArguments: [stage] },
+    AppSpecification: {
+      ImageUri: env.imageUri,
+      ContainerEntrypoint: [...CONTAINER_ENTRYPOINT],
+      ContainerArguments: [stage],
+    },
     Environment: environment,
     ProcessingInputs: processingInputs,
     ProcessingOutputConfig: {

@@ -69,6 +69,7 @@ describe('buildJobRequest', () => {
       AlgorithmSpecification: {
         TrainingImage: ENV.imageUri,
         TrainingInputMode: 'File',
+        ContainerEntrypoint: ['python', '-m', 'rewardds_jobs'],
         ContainerArguments: ['train-generator'],
       },
       HyperParameters: { stage: 'train-generator' },
@@ -104,7 +105,11 @@ describe('buildJobRequest', () => {
     expect(built.kind).toBe('processing');
     if (built.kind !== 'processing') return;
     const r = built.request;
-    expect(r.AppSpecification).toEqual({ ImageUri: ENV.imageUri, ContainerArguments: ['score'] });
+    expect(r.AppSpecification).toEqual({
+      ImageUri: ENV.imageUri,
+      ContainerEntrypoint: ['python', '-m', 'rewardds_jobs'],
+      ContainerArguments: ['score'],
+    });
     expect(r.RoleArn).toBe(ENV.roleArns.synthesis);
     expect(r.ProcessingInputs?.map((i) => [i.InputName, i.S3Input?.S3Uri, i.S3Input?.LocalPath])).toEqual([
       ['base', 's3://rds-models/qwen-0.5b/', '/opt/ml/processing/input/base'],
