@@ -92,14 +92,18 @@ export class JobRequestError extends Error {
 
 /**
  * Instance families with local NVMe storage: SageMaker encrypts it in hardware and refuses
- * a VolumeKmsKeyId for them (ResourceConfig.VolumeKmsKeyId in the API reference).
+ * a VolumeKmsKeyId for them (ResourceConfig.VolumeKmsKeyId in the API reference). By rule
+ * rather than by list, so a new family is covered: a `d` among the letters after the
+ * generation (g4dn, p4d, p4de, r5d, m6id), and every GPU/Trainium family from g5, p5 and
+ * trn1 on (g5, g6e, g7e, gr6, p5en, p6-b200, p6e-gb200, trn2).
  */
-const LOCAL_STORAGE_FAMILY =
-  /^ml\.(g4dn|g5|g6|g6e|gr6|p3dn|p4d|p4de|p5|p5e|p5en|m5d|c5d|r5d|m6id|c6id|r6id|trn1|trn1n)\./;
+const LOCAL_STORAGE_FAMILY = /^ml\.([a-z]+\d+[a-z]*d[a-z]*|gr?[5-9][a-z]*|p[5-9][a-z]*(-[a-z0-9]+)?|trn\d+[a-z]*)\./;
 export const hasLocalStorage = (instanceType: string) => LOCAL_STORAGE_FAMILY.test(instanceType);
 
-/** SageMaker's own ceiling for MaxWaitTimeInSeconds and MaxRuntimeInSeconds (28 days). */
+/** SageMaker's own ceiling for a training job's MaxWaitTimeInSeconds and MaxRuntimeInSeconds (28 days). */
 const MAX_SECONDS = 28 * 24 * 3600;
+/** SageMaker's ceiling for a processing job's MaxRuntimeInSeconds (9 days). */
+export const MAX_PROCESSING_SECONDS = 777_600;
 
 /** A job-name prefix: lower-case words and a hash, ending in `-`, at most 18 characters. */
 const JOB_NAME_PREFIX = /^[a-z0-9]+(-[a-z0-9]+)*-$/;
@@ -280,7 +284,8 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
   const inputs = { ...stageInputs(spec), config: s3Uri(env.buckets[zone], configPrefix) };
   const outputs = stageOutputs(spec);
   const volumeKms = hasLocalStorage(instanceType) ? {} : { VolumeKmsKeyId: kmsKeyArn };
-  const maxRuntime = Math.min(compute.maxRuntime, MAX_SECONDS);
+  // One config key serves both kinds; a processing job gets at most SageMaker's processing limit.
+  const maxRuntime = Math.min(compute.maxRuntime, traits.kind === 'training' ? MAX_SECONDS : MAX_PROCESSING_SECONDS);
   // The job ignores it; start-job compares it to tell a retry of this request from a different one of the same name.
   const environment = { [CONFIG_HASH_VARIABLE]: configHash(config.body) };
   const tags = [

@@ -268,6 +268,38 @@ describe('buildJobRequest', () => {
       true,
     ]);
     expect(['ml.m5.xlarge', 'ml.p3.2xlarge', 'ml.c5.4xlarge'].map(hasLocalStorage)).toEqual([false, false, false]);
+    // Families newer than the first list: all carry NVMe, so SageMaker refuses a VolumeKmsKeyId for them.
+    for (const type of [
+      'ml.p6-b200.48xlarge',
+      'ml.p6e-gb200.36xlarge',
+      'ml.trn2.48xlarge',
+      'ml.g7e.2xlarge',
+      'ml.r5d.large',
+    ])
+      expect([type, hasLocalStorage(type)]).toEqual([type, true]);
+    expect(['ml.c5n.xlarge', 'ml.m7i.large', 'ml.r8i.large', 'ml.t3.medium'].map(hasLocalStorage)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('caps a processing job at SageMaker’s 777,600-s processing limit and lets training jobs have the 28 days', () => {
+    const run = runState({ config: { compute: { maxRuntime: 28 * 24 * 3600 } } });
+    const spec = (stage: StageSpec['stage'], round = 0): StageSpec => ({
+      runId: RUN_ID,
+      stage,
+      round,
+      jobName: `rds-test-${stage}`,
+      run,
+      models: MODELS,
+      env: ENV,
+    });
+    const score = buildJobRequest(spec('score', 1));
+    expect(score.request.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 777_600 });
+    const train = buildJobRequest(spec('train-target', 1));
+    expect(train.request.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 2_419_200 });
   });
 });
 
