@@ -218,14 +218,38 @@ function stageInputs(spec: StageSpec): Record<string, string> {
         target: previousTarget(),
         working: synth(synthesisKeys.working(runId, round - 1)),
       };
-    case 'evaluate': {
-      const adapters: Record<string, string> = {};
-      for (let r = 0; r <= run.rounds; r += 1)
-        adapters[`adapter-round-${r}`] = need(models.target?.[r], `models.target[${r}]`, stage);
-      return { test: priv(privateKeys.input(runId, 'test')), target_base: targetBase, ...adapters };
-    }
+    case 'evaluate':
+      // SageMaker allows 10 ProcessingInputs; one per round would exceed it from 7 rounds on.
+      // One prefix holds every round's adapter; stageEnvironment says which folder is whose.
+      evaluationAdapters(spec);
+      return {
+        test: priv(privateKeys.input(runId, 'test')),
+        target_base: targetBase,
+        adapters: synth(targetRoot(runId)),
+      };
   }
 }
+
+/** The prefix above every round's `round-<r>/` folder of target adapters. */
+const targetRoot = (runId: string) => synthesisKeys.targetPrefix(runId, 0).replace(/round-0\/$/, '');
+
+/**
+ * Each round's adapter as a folder relative to the evaluation's `adapters` input, by
+ * round: the jobs read `REWARDDS_ADAPTER_ROUND_<r>` (docs/job-contract.md).
+ */
+function evaluationAdapters(spec: StageSpec): Record<string, string> {
+  const { runId, run, models, env, stage } = spec;
+  const root = s3Uri(env.buckets.synthesis, targetRoot(runId));
+  const variables: Record<string, string> = {};
+  for (let r = 0; r <= run.rounds; r += 1) {
+    const uri = need(models.target?.[r], `models.target[${r}]`, stage);
+    if (!uri.startsWith(root)) throw new JobRequestError(`${stage}: models.target[${r}] ${uri} is not under ${root}`);
+    variables[`${ADAPTER_VARIABLE_PREFIX}${r}`] = uri.slice(root.length);
+  }
+  return variables;
+}
+
+export const ADAPTER_VARIABLE_PREFIX = 'REWARDDS_ADAPTER_ROUND_';
 
 /** Processing outputs by name (docs/job-contract.md), or the training job's S3OutputPath. */
 function stageOutputs(spec: StageSpec): { training: string } | { processing: Record<string, string> } {
@@ -287,7 +311,10 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
   // One config key serves both kinds; a processing job gets at most SageMaker's processing limit.
   const maxRuntime = Math.min(compute.maxRuntime, traits.kind === 'training' ? MAX_SECONDS : MAX_PROCESSING_SECONDS);
   // The job ignores it; start-job compares it to tell a retry of this request from a different one of the same name.
-  const environment = { [CONFIG_HASH_VARIABLE]: configHash(config.body) };
+  const environment = {
+    [CONFIG_HASH_VARIABLE]: configHash(config.body),
+    ...(stage === 'evaluate' ? evaluationAdapters(spec) : {}),
+  };
   const tags = [
     { Key: 'rewardds:run', Value: runId },
     { Key: 'rewardds:stage', Value: stage },

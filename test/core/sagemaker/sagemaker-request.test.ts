@@ -185,14 +185,40 @@ describe('buildJobRequest', () => {
     expect(built.request.ProcessingInputs?.map((i) => i.InputName)).toEqual([
       'test',
       'target_base',
-      'adapter-round-0',
-      'adapter-round-1',
-      'adapter-round-2',
+      'adapters',
       'config',
     ]);
-    expect(built.request.ProcessingInputs?.[3]?.S3Input?.S3Uri).toBe(MODELS.target[1]);
+    // One prefix holds every round's adapter; the environment says which folder is which round's.
+    expect(built.request.ProcessingInputs?.[2]?.S3Input?.S3Uri).toBe(`s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/target/`);
+    expect(built.request.Environment).toMatchObject({
+      REWARDDS_ADAPTER_ROUND_0: 'round-0/rds-tt0-1/output/model/',
+      REWARDDS_ADAPTER_ROUND_1: 'round-1/rds-tt1-1/output/model/',
+      REWARDDS_ADAPTER_ROUND_2: 'round-2/rds-tt2-1/output/model/',
+    });
     expect(built.request.ProcessingOutputConfig?.Outputs?.[0]?.S3Output?.S3Uri).toBe(
       `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/eval/`,
+    );
+  });
+
+  it('keeps evaluation within SageMaker’s 10 ProcessingInputs at every round count, up to 8 refinement rounds', () => {
+    for (let rounds = 0; rounds <= 8; rounds += 1) {
+      const target = Array.from(
+        { length: rounds + 1 },
+        (_, r) => `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/target/round-${r}/rds-tt${r}-a0/output/model/`,
+      );
+      const run = runState({ rounds, config: { refinement: { rounds } } });
+      const built = buildJobRequest({ ...spec('evaluate'), run, models: { ...MODELS, target } });
+      if (built.kind !== 'processing') throw new Error('evaluate is a processing job');
+      expect(built.request.ProcessingInputs!.length).toBeLessThanOrEqual(10);
+      const vars = Object.keys(built.request.Environment ?? {}).filter((k) => k.startsWith('REWARDDS_ADAPTER_ROUND_'));
+      expect(vars).toHaveLength(rounds + 1);
+    }
+  });
+
+  it('refuses an adapter that does not lie under the run’s target prefix', () => {
+    const models = { ...MODELS, target: [MODELS.target[0]!, 's3://elsewhere/adapter/', MODELS.target[2]!] };
+    expect(() => buildJobRequest({ ...spec('evaluate'), models })).toThrow(
+      /evaluate: models.target\[1\] .* is not under s3:\/\/.*\/runs\/.*\/target\//,
     );
   });
 
