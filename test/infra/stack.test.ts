@@ -201,6 +201,12 @@ describe('the privacy boundary, read from the template', () => {
   });
 });
 
+describe('the report Lambda', () => {
+  it('has the Lambda maximum of 15 minutes and 3 GB, sized for M = 100,000 (infra/constructs/pipeline.ts)', () => {
+    expect(resources.ReportFunction!.Properties).toMatchObject({ Timeout: 900, MemorySize: 3008 });
+  });
+});
+
 describe('the state machine', () => {
   it('is one Standard workflow with full logging to an encrypted log group and tracing', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
