@@ -64,6 +64,11 @@ export interface LocalRunOptions {
   waitMs?: number;
   /** Extra environment for job processes. */
   jobEnv?: Record<string, string>;
+  /**
+   * Test-only: when the run fails, clear `failStages` and resume it as docs/operations.md
+   * says: a new execution `<run id>-resume-1` with the failed execution's input.
+   */
+  resumeOnFailure?: boolean;
 }
 
 export interface LocalRunResult {
@@ -78,6 +83,8 @@ export interface LocalRunResult {
   stateSeconds: Record<string, number>;
   jobs: ReturnType<LocalSageMaker['list']>;
   executionOutput?: unknown;
+  /** The execution that resumed the failed run (resumeOnFailure). */
+  resumedAs?: string;
 }
 
 /** A Lambda as the state machine invokes it: payload in, payload out. */
@@ -192,7 +199,24 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const repeat = (await trigger(event)) as { started: boolean };
     say(`run ${first.runId} started${repeat.started ? '' : ' (a repeated event started nothing)'}`);
 
-    const outcome = await executions.get(first.runId)!;
+    let outcome = await executions.get(first.runId)!;
+    let resumedAs: string | undefined;
+    if (!outcome.ok && options.resumeOnFailure) {
+      sm.clearFailStages();
+      resumedAs = `${first.runId}-resume-1`;
+      say(`resuming run ${first.runId} as execution ${resumedAs}`);
+      await localSfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: names.attrs[machine.logicalId]!.Arn!,
+          name: resumedAs,
+          input: JSON.stringify({
+            runId: first.runId,
+            upload: { bucket: placed.bucket, key: placed.key, etag: placed.etag.replace(/^"|"$/g, '') },
+          }),
+        }),
+      );
+      outcome = await executions.get(resumedAs)!;
+    }
     await sm.shutdown();
 
     const outputDir = join(workdir, 'runs', first.runId);
@@ -204,6 +228,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       stateSeconds,
       jobs: sm.list(),
       executionOutput: outcome.ok ? outcome.output : undefined,
+      ...(resumedAs ? { resumedAs } : {}),
     };
     if (!outcome.ok) {
       const recorded = readJsonIfExists<{ state?: string; cause?: string; error?: string }>(
