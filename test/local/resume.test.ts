@@ -31,7 +31,7 @@ beforeAll(async () => {
   const example = generateExample({ seed: 7, train: 12, test: 0, seeds: 0 });
   mkdirSync(join(work, 'clinic'), { recursive: true });
   const train = join(work, 'clinic', 'train.jsonl');
-  writeFileSync(train, example.train.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(train, `${example.train.map((r) => JSON.stringify(r)).join('\n')}\n`);
   const config = join(work, 'config.json');
   writeFileSync(config, JSON.stringify(SMALL_CONFIG));
   result = await runLocal({
