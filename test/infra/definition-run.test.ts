@@ -138,7 +138,13 @@ function lambdas(options: Options) {
         // Each job is seen running once, then finished: the Wait loop is taken.
         return running(30);
       }
-      const modelUri = e.job.kind === 'training' ? `s3://synth-bucket/${e.job.jobName}/output/model/` : null;
+      // Target adapters lie where the request builder expects them (evaluate reads them under one prefix).
+      const modelUri =
+        e.job.stage === 'train-target'
+          ? `s3://${ENV.buckets.synthesis}/runs/${e.job.runId}/target/round-${e.job.round}/${e.job.jobName}/output/model/`
+          : e.job.kind === 'training'
+            ? `s3://synth-bucket/${e.job.jobName}/output/model/`
+            : null;
       return {
         status: 'Completed',
         failureReason: null,
