@@ -42,13 +42,13 @@ from rewardds_jobs.tiny import make_tiny_model
 CPU = torch.device("cpu")
 
 
-def build(kind: str, base: Path, batch_size: int, max_length: int):
+def build(kind: str, base: Path, batch_size: int, max_length: int, device: torch.device = CPU):
     tokenizer = load_tokenizer(base)
     pad = tokenizer.pad_token_id
     lora = LoraConfig(r=16, alpha=32, dropout=0.0)
     torch.manual_seed(0)
     if kind == "generator":
-        model = load_causal_lm(base, device=CPU)
+        model = load_causal_lm(base, device=device)
         model = attach_lora(model, lora, lora_target_modules(model))
         examples = [
             encode_sft(
@@ -59,8 +59,8 @@ def build(kind: str, base: Path, batch_size: int, max_length: int):
             )
             for i in range(batch_size)
         ]
-        return model, sft_batch(examples, pad), lm_record_losses
-    model = load_reward_model(base, device=CPU, pad_token_id=pad)
+        return model, sft_batch(examples, pad).to(device), lm_record_losses
+    model = load_reward_model(base, device=device, pad_token_id=pad)
     model = attach_lora(model, lora, lora_target_modules(model), reward=True)
     records = []
     for i in range(batch_size):
@@ -76,16 +76,20 @@ def build(kind: str, base: Path, batch_size: int, max_length: int):
             {"prompt": q, "chosen": g, "rejected": b},
         ]
         records.append(encode_record(tokenizer, {"pairs": pairs}, max_length))
-    return model, pair_batch(records, pad), pair_record_losses
+    return model, pair_batch(records, pad).to(device), pair_record_losses
 
 
 def timed(step, repeats: int, warmup: int = 2) -> float:
+    # CUDA runs asynchronously: wait for the device before reading the clock.
+    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
     for _ in range(warmup):
         step()
+    sync()
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         step()
+        sync()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -98,11 +102,19 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument(
+        "--base",
+        type=Path,
+        help="an existing model folder instead of a tiny one (bench/gpu_check.py)",
+    )
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--json", action="store_true", help="print one JSON line instead of text")
     args = parser.parse_args()
+    device = torch.device(args.device)
 
     with tempfile.TemporaryDirectory() as tmp:
-        base = make_tiny_model(Path(tmp) / "base", layers=args.layers, hidden=args.hidden, seed=0)
-        dp_model, batch, record_losses = build(args.kind, base, args.batch, args.max_length)
+        base = args.base or make_tiny_model(Path(tmp) / "base", layers=args.layers, hidden=args.hidden, seed=0)
+        dp_model, batch, record_losses = build(args.kind, base, args.batch, args.max_length, device)
         plain_model = copy.deepcopy(dp_model)
 
     plain_params = [p for p in plain_model.parameters() if p.requires_grad]
@@ -135,6 +147,20 @@ def main() -> None:
     dp = timed(lambda: trainer.step(batch), args.repeats)
     trainer.close()
     rows = batch.inputs["input_ids"].shape
+    if args.json:
+        import json
+
+        print(
+            json.dumps(
+                {
+                    "kind": args.kind,
+                    "plainMs": plain * 1000,
+                    "dpMs": dp * 1000,
+                    "ratio": dp / plain,
+                }
+            )
+        )
+        return
     print(
         f"kind={args.kind} records={args.batch} rows={rows[0]} seq={rows[1]} layers={args.layers} "
         f"hidden={args.hidden} threads={torch.get_num_threads()} repeats={args.repeats}"

@@ -74,6 +74,11 @@ export interface LocalRunOptions {
   jobEnv?: Record<string, string>;
   /** One plain subprocess per job instead of forks of the warm job process. */
   cold?: boolean;
+  /**
+   * Test-only: when the run fails, clear `failStages` and resume it as docs/operations.md
+   * says: a new execution `<run id>-resume-1` with the failed execution's input.
+   */
+  resumeOnFailure?: boolean;
 }
 
 export interface LocalRunResult {
@@ -90,6 +95,8 @@ export interface LocalRunResult {
   time: RunTime;
   jobs: ReturnType<LocalSageMaker['list']>;
   executionOutput?: unknown;
+  /** The execution that resumed the failed run (resumeOnFailure). */
+  resumedAs?: string;
 }
 
 /** A Lambda as the state machine invokes it: payload in, payload out. */
@@ -218,7 +225,24 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const repeat = (await trigger(event)) as { started: boolean };
     say(`run ${first.runId} started${repeat.started ? '' : ' (a repeated event started nothing)'}`);
 
-    const outcome = await executions.get(first.runId)!;
+    let outcome = await executions.get(first.runId)!;
+    let resumedAs: string | undefined;
+    if (!outcome.ok && options.resumeOnFailure) {
+      sm.clearFailStages();
+      resumedAs = `${first.runId}-resume-1`;
+      say(`resuming run ${first.runId} as execution ${resumedAs}`);
+      await localSfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: names.attrs[machine.logicalId]!.Arn!,
+          name: resumedAs,
+          input: JSON.stringify({
+            runId: first.runId,
+            upload: { bucket: placed.bucket, key: placed.key, etag: placed.etag.replace(/^"|"$/g, '') },
+          }),
+        }),
+      );
+      outcome = await executions.get(resumedAs)!;
+    }
     await sm.shutdown();
 
     const outputDir = join(workdir, 'runs', first.runId);
@@ -236,6 +260,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       ),
       jobs,
       executionOutput: outcome.ok ? outcome.output : undefined,
+      ...(resumedAs ? { resumedAs } : {}),
     };
     if (!outcome.ok) {
       const recorded = readJsonIfExists<{ state?: string; cause?: string; error?: string }>(
@@ -587,7 +612,7 @@ function privateFailureDetail(outputDir: string, runId: string, state: string, u
     join(privateDir, privateKeys.quarantineReport(uploadKey)),
   );
   if (report?.reason)
-    return [report.file, report.line, report.field].filter((p) => p != null).join(':') + `: ${report.reason}`;
+    return `${[report.file, report.line, report.field].filter((p) => p != null).join(':')}: ${report.reason}`;
   return undefined;
 }
 

@@ -181,13 +181,18 @@ export const RunConfigSchema = z.strictObject({
           proxyTraining: z
             .string()
             .default('ml.g5.2xlarge')
-            .describe('instance type of train-generator and train-reward'),
-          targetTraining: z.string().default('ml.g5.12xlarge').describe('instance type of train-target'),
+            .describe('instance type of train-generator and train-reward (a SageMaker training type)'),
+          targetTraining: z
+            .string()
+            .default('ml.g5.12xlarge')
+            .describe('instance type of train-target (a SageMaker training type)'),
           generation: z
             .string()
             .default('ml.g5.2xlarge')
-            .describe('instance type of build-pairs, synthesize-queries, sample-candidates, score, refine'),
-          evaluation: z.string().default('ml.g5.12xlarge').describe('instance type of evaluate'),
+            .describe(
+              'instance type of build-pairs, synthesize-queries, sample-candidates, score, refine (a processing type)',
+            ),
+          evaluation: z.string().default('ml.g5.12xlarge').describe('instance type of evaluate (a processing type)'),
         })
         .prefault({}),
       spot: z.boolean().default(false).describe('managed spot training'),
@@ -198,7 +203,7 @@ export const RunConfigSchema = z.strictObject({
         .min(60)
         .max(28 * 24 * 3600)
         .default(24 * 3600)
-        .describe('per job, in seconds; SageMaker stops a job that runs longer'),
+        .describe('per job, in seconds; SageMaker stops a job that runs longer (processing jobs at most 777,600)'),
     })
     .prefault({}),
 });

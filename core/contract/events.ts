@@ -144,6 +144,8 @@ export const DescribeJobOutputSchema = z.object({
   modelUri: S3UriSchema.nullable(),
   /** The input models with this job's model added (training jobs), for the state machine to keep at `$.models`. */
   models: ModelsSchema,
+  /** Seconds the step's Wait state pauses before the next check (its SecondsPath); null once Completed. */
+  waitSeconds: z.int().min(1).nullable(),
 });
 export type DescribeJobOutput = z.infer<typeof DescribeJobOutputSchema>;
 

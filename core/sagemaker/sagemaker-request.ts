@@ -92,14 +92,18 @@ export class JobRequestError extends Error {
 
 /**
  * Instance families with local NVMe storage: SageMaker encrypts it in hardware and refuses
- * a VolumeKmsKeyId for them (ResourceConfig.VolumeKmsKeyId in the API reference).
+ * a VolumeKmsKeyId for them (ResourceConfig.VolumeKmsKeyId in the API reference). By rule
+ * rather than by list, so a new family is covered: a `d` among the letters after the
+ * generation (g4dn, p4d, p4de, r5d, m6id), and every GPU/Trainium family from g5, p5 and
+ * trn1 on (g5, g6e, g7e, gr6, p5en, p6-b200, p6e-gb200, trn2).
  */
-const LOCAL_STORAGE_FAMILY =
-  /^ml\.(g4dn|g5|g6|g6e|gr6|p3dn|p4d|p4de|p5|p5e|p5en|m5d|c5d|r5d|m6id|c6id|r6id|trn1|trn1n)\./;
+const LOCAL_STORAGE_FAMILY = /^ml\.([a-z]+\d+[a-z]*d[a-z]*|gr?[5-9][a-z]*|p[5-9][a-z]*(-[a-z0-9]+)?|trn\d+[a-z]*)\./;
 export const hasLocalStorage = (instanceType: string) => LOCAL_STORAGE_FAMILY.test(instanceType);
 
-/** SageMaker's own ceiling for MaxWaitTimeInSeconds and MaxRuntimeInSeconds (28 days). */
+/** SageMaker's own ceiling for a training job's MaxWaitTimeInSeconds and MaxRuntimeInSeconds (28 days). */
 const MAX_SECONDS = 28 * 24 * 3600;
+/** SageMaker's ceiling for a processing job's MaxRuntimeInSeconds (9 days). */
+export const MAX_PROCESSING_SECONDS = 777_600;
 
 /** A job-name prefix: lower-case words and a hash, ending in `-`, at most 18 characters. */
 const JOB_NAME_PREFIX = /^[a-z0-9]+(-[a-z0-9]+)*-$/;
@@ -122,28 +126,32 @@ export function jobNamePrefix(stackName: string): string {
   return slug ? `${slug}-${hash}-` : `${hash}-`;
 }
 
+/** Attempts of one stage a run may make: a name past it is refused, so a broken stage cannot start jobs forever. */
+export const MAX_JOB_ATTEMPTS = 100;
+
 /**
- * A job name unique per attempt: `<prefix><stage><round>-<8 hex of the run>-<base36 time><4 random>`.
- * A retried or redriven state must never collide with the failed job's name. With an
- * 18-character prefix the rest takes at most 27 characters: within SageMaker's 63.
+ * The job name of one attempt of one stage: `<prefix><stage><round>-<8 hex of the run>-a<attempt>`.
+ * The same run, stage, round and attempt always give the same name, so a start-job retried
+ * after its create call succeeded finds the job it started instead of starting a second
+ * one (functions/start-job). With an 18-character prefix the rest takes at most 19 characters.
  */
-export function jobName(
-  prefix: string,
-  runId: string,
-  stage: Stage,
-  round: number,
-  now: number,
-  random: () => number,
-): string {
+export function jobName(prefix: string, runId: string, stage: Stage, round: number, attempt: number): string {
   if (!JOB_NAME_PREFIX.test(prefix) || prefix.length > JOB_NAME_PREFIX_MAX)
     throw new JobRequestError(`job name prefix '${prefix}' is not one jobNamePrefix makes`);
+  if (!Number.isInteger(attempt) || attempt < 0 || attempt >= MAX_JOB_ATTEMPTS)
+    throw new JobRequestError(`${stage}: attempt ${attempt} is outside 0…${MAX_JOB_ATTEMPTS - 1}`);
   const runHash = createHash('sha256').update(runId).digest('hex').slice(0, 8);
-  const suffix = Math.floor(random() * 36 ** 4)
-    .toString(36)
-    .padStart(4, '0');
   const roundPart = stage === 'train-target' || stage === 'refine' || stage === 'score' ? String(round) : '';
-  return `${prefix}${STAGE_TRAITS[stage].short}${roundPart}-${runHash}-${now.toString(36)}${suffix}`;
+  return `${prefix}${STAGE_TRAITS[stage].short}${roundPart}-${runHash}-a${attempt}`;
 }
+
+/** Every stage runs `python -m rewardds_jobs <stage>` (docs/job-contract.md). */
+export const CONTAINER_ENTRYPOINT = ['python', '-m', 'rewardds_jobs'] as const;
+
+/** The environment variable that carries the hash of the job's config.json. */
+export const CONFIG_HASH_VARIABLE = 'REWARDDS_CONFIG_SHA256';
+export const configHash = (body: Record<string, unknown>) =>
+  createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
 const need = (value: string | undefined, what: string, stage: Stage): string => {
   if (!value) throw new JobRequestError(`${stage}: ${what} is missing; its stage must finish first`);
@@ -210,14 +218,38 @@ function stageInputs(spec: StageSpec): Record<string, string> {
         target: previousTarget(),
         working: synth(synthesisKeys.working(runId, round - 1)),
       };
-    case 'evaluate': {
-      const adapters: Record<string, string> = {};
-      for (let r = 0; r <= run.rounds; r += 1)
-        adapters[`adapter-round-${r}`] = need(models.target?.[r], `models.target[${r}]`, stage);
-      return { test: priv(privateKeys.input(runId, 'test')), target_base: targetBase, ...adapters };
-    }
+    case 'evaluate':
+      // SageMaker allows 10 ProcessingInputs; one per round would exceed it from 7 rounds on.
+      // One prefix holds every round's adapter; stageEnvironment says which folder is whose.
+      evaluationAdapters(spec);
+      return {
+        test: priv(privateKeys.input(runId, 'test')),
+        target_base: targetBase,
+        adapters: synth(targetRoot(runId)),
+      };
   }
 }
+
+/** The prefix above every round's `round-<r>/` folder of target adapters. */
+const targetRoot = (runId: string) => synthesisKeys.targetPrefix(runId, 0).replace(/round-0\/$/, '');
+
+/**
+ * Each round's adapter as a folder relative to the evaluation's `adapters` input, by
+ * round: the jobs read `REWARDDS_ADAPTER_ROUND_<r>` (docs/job-contract.md).
+ */
+function evaluationAdapters(spec: StageSpec): Record<string, string> {
+  const { runId, run, models, env, stage } = spec;
+  const root = s3Uri(env.buckets.synthesis, targetRoot(runId));
+  const variables: Record<string, string> = {};
+  for (let r = 0; r <= run.rounds; r += 1) {
+    const uri = need(models.target?.[r], `models.target[${r}]`, stage);
+    if (!uri.startsWith(root)) throw new JobRequestError(`${stage}: models.target[${r}] ${uri} is not under ${root}`);
+    variables[`${ADAPTER_VARIABLE_PREFIX}${r}`] = uri.slice(root.length);
+  }
+  return variables;
+}
+
+export const ADAPTER_VARIABLE_PREFIX = 'REWARDDS_ADAPTER_ROUND_';
 
 /** Processing outputs by name (docs/job-contract.md), or the training job's S3OutputPath. */
 function stageOutputs(spec: StageSpec): { training: string } | { processing: Record<string, string> } {
@@ -276,7 +308,13 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
   const inputs = { ...stageInputs(spec), config: s3Uri(env.buckets[zone], configPrefix) };
   const outputs = stageOutputs(spec);
   const volumeKms = hasLocalStorage(instanceType) ? {} : { VolumeKmsKeyId: kmsKeyArn };
-  const maxRuntime = Math.min(compute.maxRuntime, MAX_SECONDS);
+  // One config key serves both kinds; a processing job gets at most SageMaker's processing limit.
+  const maxRuntime = Math.min(compute.maxRuntime, traits.kind === 'training' ? MAX_SECONDS : MAX_PROCESSING_SECONDS);
+  // The job ignores it; start-job compares it to tell a retry of this request from a different one of the same name.
+  const environment = {
+    [CONFIG_HASH_VARIABLE]: configHash(config.body),
+    ...(stage === 'evaluate' ? evaluationAdapters(spec) : {}),
+  };
   const tags = [
     { Key: 'rewardds:run', Value: runId },
     { Key: 'rewardds:stage', Value: stage },
@@ -305,10 +343,13 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
       AlgorithmSpecification: {
         TrainingImage: env.imageUri,
         TrainingInputMode: 'File',
-        // The image's entrypoint is `python -m rewardds_jobs`; the stage is its argument for both job kinds.
+        // Explicit, so the contract does not rest on the image's default ENTRYPOINT
+        // (a training job given only ContainerArguments runs them against whatever it is).
+        ContainerEntrypoint: [...CONTAINER_ENTRYPOINT],
         ContainerArguments: [stage],
       },
       HyperParameters: { stage },
+      Environment: environment,
       InputDataConfig: channels,
       OutputDataConfig: { S3OutputPath: outputs.training, KmsKeyId: kmsKeyArn, CompressionType: 'NONE' },
       ResourceConfig: {
@@ -348,7 +389,12 @@ export function buildJobRequest(spec: StageSpec): JobRequest {
   const request: CreateProcessingJobCommandInput = {
     ProcessingJobName: name,
     RoleArn: env.roleArns[zone],
-    AppSpecification: { ImageUri: env.imageUri, ContainerArguments: [stage] },
+    AppSpecification: {
+      ImageUri: env.imageUri,
+      ContainerEntrypoint: [...CONTAINER_ENTRYPOINT],
+      ContainerArguments: [stage],
+    },
+    Environment: environment,
     ProcessingInputs: processingInputs,
     ProcessingOutputConfig: {
       KmsKeyId: kmsKeyArn,

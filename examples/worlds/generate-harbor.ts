@@ -236,7 +236,7 @@ def answer(prompt: str) -> str | None:
 `;
 }
 
-const jsonl = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (rows: readonly object[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 export function writeWorld(outDir: string, seed: number): World {
   const world = generateWorld(seed);
@@ -249,7 +249,7 @@ export function writeWorld(outDir: string, seed: number): World {
       `ships, each in ${RECORDS_PER_FACT} training records; test questions use phrasings no training record uses.`,
     answerPattern: ANSWER_PATTERN,
   };
-  writeFileSync(join(outDir, 'world.json'), JSON.stringify(meta, null, 2) + '\n');
+  writeFileSync(join(outDir, 'world.json'), `${JSON.stringify(meta, null, 2)}\n`);
   writeFileSync(join(outDir, 'corpus.jsonl'), jsonl(world.corpus));
   writeFileSync(join(outDir, 'train.jsonl'), jsonl(world.train));
   writeFileSync(join(outDir, 'test.jsonl'), jsonl(world.test));

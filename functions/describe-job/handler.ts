@@ -31,6 +31,7 @@ import {
 import { createS3Client, putJson } from '../shared/s3-objects.js';
 import { describeJobStatus, type JobDescription } from '../shared/job-status.js';
 import { JobFailed } from '../shared/sagemaker-errors.js';
+import { nextPollSeconds } from '../../core/sagemaker/index.js';
 
 export interface DescribeJobConfig {
   synthesisBucket: string;
@@ -43,6 +44,8 @@ export interface DescribeJobDeps {
   sagemaker: Pick<SageMakerClient, 'send'>;
   s3: S3Client;
   config: DescribeJobConfig;
+  /** The clock the next poll's wait is computed from (tests pass a fixed one). */
+  now?: () => number;
   logger?: Pick<Logger, 'info'>;
   metrics?: Pick<Metrics, 'addMetric' | 'addDimension' | 'publishStoredMetrics'>;
 }
@@ -136,7 +139,14 @@ export async function describeJob(event: unknown, deps: DescribeJobDeps): Promis
 
   if (d.status === 'Failed' || d.status === 'Stopped') throw await jobFailed(deps, job, state, d);
   if (d.status === 'InProgress' || d.status === 'Stopping') {
-    return { status: d.status, failureReason: null, modelUri: null, models };
+    const elapsed = d.created ? ((deps.now ?? Date.now)() - d.created.getTime()) / 1000 : 0;
+    return {
+      status: d.status,
+      failureReason: null,
+      modelUri: null,
+      models,
+      waitSeconds: nextPollSeconds(elapsed, d.limitSeconds),
+    };
   }
   if (d.status !== 'Completed') throw new Error(`describe-job: ${job.jobName} has unknown status ${d.status}`);
 
@@ -161,6 +171,7 @@ export async function describeJob(event: unknown, deps: DescribeJobDeps): Promis
     failureReason: null,
     modelUri,
     models: modelUri ? withModel(models, job, modelUri) : models,
+    waitSeconds: null,
   };
 }
 

@@ -10,6 +10,7 @@ import { InputError } from '../../core/jsonl/index.js';
 import { InfeasiblePlanError, planPrivacy, type PrivacyPlan } from '../../core/privacy/index.js';
 import { ENV, parseRunConfig, resolveDelta, RunConfigError, type RunConfig } from '../../core/config/index.js';
 import { deleteObject, getJson, listKeys, putJson } from '../shared/s3-objects.js';
+import { computeIssues } from './compute-checks.js';
 import { normalizeFile } from './input-files.js';
 import { InputRejected, quarantine } from './rejection.js';
 
@@ -148,6 +149,15 @@ async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written
     has(files.config) ? files.config : undefined,
     env.defaultRunConfig ?? {},
   );
+
+  const computeProblems = computeIssues(runConfig.compute);
+  if (computeProblems.length > 0)
+    throw new InputError(
+      has(files.config) ? files.config! : files.train,
+      undefined,
+      computeProblems.map((i) => i.path).join(', '),
+      computeProblems.map((i) => `${i.path}: ${i.message}`).join('; '),
+    );
 
   const hasTest = has(files.test);
   const hasSeeds = has(files.seeds);

@@ -56,6 +56,12 @@ async function countLines(read: Reader, key: string): Promise<number | null> {
   return n;
 }
 
+/** A count a job wrote in its metrics.json; null when the file or the number is absent. */
+function countIn(metrics: Record<string, unknown> | undefined, key: string): number | null {
+  const value = metrics?.[key];
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null;
+}
+
 /** Scalars only: a stage's metrics.json may hold lists (losses) that do not belong in a table. */
 function scalars(value: unknown): Record<string, number | string | boolean> {
   const out: Record<string, number | string | boolean> = {};
@@ -163,8 +169,9 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
   ];
   const stageMetrics: ReportDocument['stageMetrics'] = [];
   const addMetrics = async (state: string, round: number | null, key: string) => {
-    const metrics = await read.json(key);
+    const metrics = await read.json<Record<string, unknown>>(key);
     if (metrics) stageMetrics.push({ state, round, metrics: scalars(metrics) });
+    return metrics;
   };
 
   const prepared = await read.json<{ counts?: { test?: number; seeds?: number } }>(synthesisKeys.runJson(runId));
@@ -192,13 +199,19 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
       }
     : null;
 
+  // Counts come from the jobs' own metrics.json: at M = 100,000 the candidates files of all
+  // rounds are gigabytes, too much to stream in one Lambda just to count them.
+  const queriesMetrics = await addMetrics(
+    'Synthesize queries',
+    null,
+    `${synthesisKeys.queriesPrefix(runId)}metrics.json`,
+  );
   counts.push({
     state: 'Synthesize queries',
     round: null,
     what: 'queries',
-    count: await countLines(read, synthesisKeys.queries(runId)),
+    count: countIn(queriesMetrics, 'produced'),
   });
-  await addMetrics('Synthesize queries', null, `${synthesisKeys.queriesPrefix(runId)}metrics.json`);
 
   // Pool round 0 first: its responses are matched to their scores for the "after" distribution.
   const pool0Responses = new Map<string, string>();
@@ -216,9 +229,8 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
   const after = { reward: new DistributionAccumulator(), ppl: new DistributionAccumulator() };
   for (let round = 0; round <= rounds; round++) {
     const sampleState = round === 0 ? 'Sample candidates' : `Refine round ${round}`;
-    const candidates = await countCandidates(read, synthesisKeys.candidates(runId, round));
-    counts.push({ state: sampleState, round, what: 'candidates', count: candidates?.candidates ?? null });
-    await addMetrics(sampleState, round, `${synthesisKeys.candidatesPrefix(runId, round)}metrics.json`);
+    const sampled = await addMetrics(sampleState, round, `${synthesisKeys.candidatesPrefix(runId, round)}metrics.json`);
+    counts.push({ state: sampleState, round, what: 'candidates', count: countIn(sampled, 'candidates') });
 
     const roundCandidates = new DistributionAccumulator();
     const visit = (record: ScoreLine) => {
@@ -235,10 +247,15 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
         after.ppl.add(chosen.ppl);
       }
     };
-    const scores = await countCandidates(read, synthesisKeys.scores(runId, round), visit);
+    // The scores are still read once, for the reward distributions; their count is the job's.
+    await countCandidates(read, synthesisKeys.scores(runId, round), visit);
     rewardsByRound.push(roundRewards(round, roundCandidates, poolRewards[round] ?? null, pools));
-    counts.push({ state: 'Score candidates', round, what: 'scored candidates', count: scores?.candidates ?? null });
-    await addMetrics('Score candidates', round, `${synthesisKeys.scoresPrefix(runId, round)}metrics.json`);
+    const scored = await addMetrics(
+      'Score candidates',
+      round,
+      `${synthesisKeys.scoresPrefix(runId, round)}metrics.json`,
+    );
+    counts.push({ state: 'Score candidates', round, what: 'scored candidates', count: countIn(scored, 'candidates') });
 
     const pool = pools[round]!;
     const selectState = round === 0 ? 'Filter by reward' : 'Gate refined samples';

@@ -22,6 +22,9 @@ export interface JobDescription {
   instanceType: string | undefined;
   instanceCount: number | undefined;
   spot: boolean;
+  created: Date | undefined;
+  /** The longest SageMaker lets the job take: MaxWaitTimeInSeconds for spot training, else MaxRuntimeInSeconds. */
+  limitSeconds: number | undefined;
 }
 
 export function fromTraining(out: DescribeTrainingJobCommandOutput): JobDescription {
@@ -44,12 +47,17 @@ export function fromTraining(out: DescribeTrainingJobCommandOutput): JobDescript
     instanceType: out.ResourceConfig?.InstanceType,
     instanceCount: out.ResourceConfig?.InstanceCount,
     spot: out.EnableManagedSpotTraining ?? false,
+    created: out.CreationTime,
+    limitSeconds: out.StoppingCondition?.MaxWaitTimeInSeconds ?? out.StoppingCondition?.MaxRuntimeInSeconds,
   };
 }
 
 export function fromProcessing(out: DescribeProcessingJobCommandOutput): JobDescription {
   const status = out.ProcessingJobStatus ?? 'Unknown';
-  let failureReason = out.FailureReason ?? (status === 'Failed' ? out.ExitMessage : undefined);
+  // A processing container reports through /opt/ml/output/message (ExitMessage); FailureReason
+  // is then SageMaker's generic "AlgorithmError: See job logs", so the container's words come first.
+  let failureReason =
+    (status === 'Failed' && out.ExitMessage?.trim() ? out.ExitMessage : undefined) ?? out.FailureReason;
   if (status === 'Stopped' && !failureReason) {
     failureReason = `stopped before it finished (MaxRuntimeInSeconds ${out.StoppingCondition?.MaxRuntimeInSeconds ?? '?'}, or a stop request)`;
   }
@@ -64,6 +72,8 @@ export function fromProcessing(out: DescribeProcessingJobCommandOutput): JobDesc
     instanceType: out.ProcessingResources?.ClusterConfig?.InstanceType,
     instanceCount: out.ProcessingResources?.ClusterConfig?.InstanceCount,
     spot: false,
+    created: out.CreationTime,
+    limitSeconds: out.StoppingCondition?.MaxRuntimeInSeconds,
   };
 }
 

@@ -1,7 +1,13 @@
 /**
  * Start job Lambda: `{runId, stage, round?, run, models}` → `$.job`. Writes the stage's
- * config.json, then starts the one SageMaker job the request builder describes. The job
- * name is new on every attempt, so a retried or redriven state never collides.
+ * config.json, then starts the one SageMaker job the request builder describes.
+ *
+ * Job names are deterministic: `<prefix><stage><round>-<run hash>-a<attempt>`. Before
+ * creating, start-job describes each attempt's name in turn: a job that ended Failed or
+ * Stopped was an earlier attempt (the next number is tried); a job still running or
+ * Completed with the same request is adopted, so a Lambda retried after its create call
+ * succeeded (or a resumed run, docs/operations.md) never leaves a second job billing; the
+ * same name with a different request is refused.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -13,7 +19,15 @@ import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-w
 import { parseEvent, StartJobInputSchema, type StartJobOutput } from '../../core/contract/index.js';
 import { createS3Client, putJson } from '../shared/s3-objects.js';
 import { callSageMaker } from '../shared/sagemaker-errors.js';
-import { buildJobRequest, jobName, JobRequestError, type JobEnvironment } from '../../core/sagemaker/index.js';
+import {
+  buildJobRequest,
+  type JobRequest,
+  jobName,
+  JobRequestError,
+  MAX_JOB_ATTEMPTS,
+  type JobEnvironment,
+} from '../../core/sagemaker/index.js';
+import { differences, findJob } from './existing-job.js';
 
 export interface StartJobConfig extends JobEnvironment {
   /** Base models must lie under this S3 URI prefix: the only place the job roles may read models from. */
@@ -26,8 +40,6 @@ export interface StartJobDeps {
   sagemaker: Pick<SageMakerClient, 'send'>;
   s3: S3Client;
   config: StartJobConfig;
-  now?: () => number;
-  random?: () => number;
   logger?: Pick<Logger, 'info'>;
   metrics?: Pick<Metrics, 'addMetric' | 'addDimension' | 'publishStoredMetrics'>;
 }
@@ -83,32 +95,50 @@ export async function startJob(event: unknown, deps: StartJobDeps): Promise<Star
     throw new JobRequestError(`start-job: runId '${input.runId}' does not match run.runId '${input.run.runId}'`);
   checkBaseModels(input, deps.config.modelsPrefix);
   const round = input.round ?? 0;
-  const name = jobName(
-    deps.config.jobNamePrefix,
-    input.runId,
-    input.stage,
-    round,
-    (deps.now ?? Date.now)(),
-    deps.random ?? Math.random,
-  );
-  const built = buildJobRequest({
-    runId: input.runId,
-    stage: input.stage,
-    round,
-    jobName: name,
-    run: input.run,
-    models: input.models,
-    env: deps.config,
-  });
+  const build = (name: string) =>
+    buildJobRequest({
+      runId: input.runId,
+      stage: input.stage,
+      round,
+      jobName: name,
+      run: input.run,
+      models: input.models,
+      env: deps.config,
+    });
 
-  // The job reads its config as an input, so it must exist before the job starts.
-  await putJson(deps.s3, built.config.bucket, built.config.key, built.config.body, built.config.kmsKeyArn);
-  if (built.kind === 'training') {
-    await callSageMaker(() => deps.sagemaker.send(new CreateTrainingJobCommand(built.request)));
-  } else {
-    await callSageMaker(() => deps.sagemaker.send(new CreateProcessingJobCommand(built.request)));
+  let built: JobRequest | undefined;
+  let adopted = false;
+  for (let attempt = 0; attempt < MAX_JOB_ATTEMPTS && !built; attempt += 1) {
+    const candidate = build(jobName(deps.config.jobNamePrefix, input.runId, input.stage, round, attempt));
+    const existing = await findJob(deps.sagemaker, candidate.kind, nameOf(candidate));
+    if (!existing) {
+      built = candidate;
+    } else if (existing.status !== 'Failed' && existing.status !== 'Stopped') {
+      const differ = differences(existing, candidate);
+      if (differ.length > 0)
+        throw new JobRequestError(
+          `${input.stage}: job ${nameOf(candidate)} already exists (${existing.status}) with a different ${differ.join(', ')}; refusing to adopt or replace it`,
+        );
+      built = candidate;
+      adopted = true;
+    }
   }
-  deps.logger?.info('job started', {
+  if (!built)
+    throw new JobRequestError(
+      `${input.stage}: all ${MAX_JOB_ATTEMPTS} attempts of this stage have ended Failed or Stopped`,
+    );
+  const name = nameOf(built);
+
+  if (!adopted) {
+    // The job reads its config as an input, so it must exist before the job starts.
+    await putJson(deps.s3, built.config.bucket, built.config.key, built.config.body, built.config.kmsKeyArn);
+    if (built.kind === 'training') {
+      await callSageMaker(() => deps.sagemaker.send(new CreateTrainingJobCommand(built.request)));
+    } else {
+      await callSageMaker(() => deps.sagemaker.send(new CreateProcessingJobCommand(built.request)));
+    }
+  }
+  deps.logger?.info(adopted ? 'job adopted' : 'job started', {
     runId: input.runId,
     stage: input.stage,
     round,
@@ -117,7 +147,7 @@ export async function startJob(event: unknown, deps: StartJobDeps): Promise<Star
     zone: built.zone,
   });
   deps.metrics?.addDimension('stage', input.stage);
-  deps.metrics?.addMetric('JobsStarted', MetricUnit.Count, 1);
+  if (!adopted) deps.metrics?.addMetric('JobsStarted', MetricUnit.Count, 1);
   return {
     jobName: name,
     kind: built.kind,
@@ -127,6 +157,9 @@ export async function startJob(event: unknown, deps: StartJobDeps): Promise<Star
     round: input.round ?? null,
   };
 }
+
+const nameOf = (built: JobRequest) =>
+  built.kind === 'training' ? built.request.TrainingJobName! : built.request.ProcessingJobName!;
 
 export const createHandler = flushingMetrics<StartJobDeps, StartJobOutput>(startJob);
 

@@ -121,7 +121,11 @@ export class Pipeline extends Construct {
         2048,
       ),
       gate: fn('gate', 'Gate', 'RewardDS: refinement gate of a round', synthesisEnv, Duration.minutes(15), 2048),
-      report: fn('report', 'Report', 'RewardDS: write the run report', synthesisEnv, Duration.minutes(5), 1024),
+      // Counts come from the jobs' metrics; the scores files are still streamed once for the
+      // reward distributions: at M = 100,000 × 6 candidates, ~1 GB a round, 9 rounds ≈ 9 GB,
+      // about 3 min at 50 MB/s. The Lambda maximum (15 min) leaves 5× headroom, and 3 GB of
+      // memory brings the CPU that JSON parsing needs (170 MB/s measured on a laptop core).
+      report: fn('report', 'Report', 'RewardDS: write the run report', synthesisEnv, Duration.minutes(15), 3008),
       recordFailure: fn(
         'record-failure',
         'RecordFailure',
@@ -156,6 +160,13 @@ export class Pipeline extends Construct {
         resources: [jobArns('training-job'), jobArns('processing-job')],
         // Defence in depth: a job started without network isolation is refused by IAM itself.
         conditions: { Bool: { 'sagemaker:NetworkIsolation': 'true' } },
+      }),
+    );
+    // Describe-before-create: a retried start-job adopts the job its failed attempt created.
+    f.startJob.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeProcessingJob'],
+        resources: [jobArns('training-job'), jobArns('processing-job')],
       }),
     );
     f.startJob.role.addToPrincipalPolicy(

@@ -1,9 +1,9 @@
 /**
- * "Run a job and wait": start-job → Wait → describe-job → Choice, looping until the job
- * is Completed. A Failed or Stopped job makes describe-job throw JobFailed, which the
+ * "Run a job and wait": start-job → describe-job → Choice → Wait → describe-job …, until
+ * the job is Completed. describe-job says how long to wait next (core/sagemaker/poll-interval.ts)
+ * and the Wait reads it through SecondsPath, so a long job costs few history events. A Failed or Stopped job makes describe-job throw JobFailed, which the
  * catch-all takes. Training jobs end with a Pass that keeps the new model at `$.models`.
  */
-import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -12,9 +12,6 @@ import { STAGE_TRAITS } from '../../core/sagemaker/index.js';
 import type { CatchAll } from './catch-all.js';
 import { invokeLambda } from './lambda-step.js';
 import type { Step } from './step.js';
-
-/** Seconds between two status checks; local mode overrides every Wait state. */
-export const POLL_SECONDS = 60;
 
 export const jobStateNames = (name: string) => ({
   start: name,
@@ -58,7 +55,8 @@ export function runJob(scope: Construct, props: JobStepProps): Step {
   });
   const wait = new sfn.Wait(scope, `${props.name} wait`, {
     stateName: names.wait,
-    time: sfn.WaitTime.duration(Duration.seconds(POLL_SECONDS)),
+    // Local mode overrides every Wait state.
+    time: sfn.WaitTime.secondsPath('$.jobStatus.waitSeconds'),
   });
   const check = invokeLambda(scope, {
     name: names.check,
@@ -74,7 +72,8 @@ export function runJob(scope: Construct, props: JobStepProps): Step {
   const done = new sfn.Choice(scope, `${props.name} finished`, { stateName: names.done });
   props.catchAll.protect(start, props.name);
   props.catchAll.protect(check, props.name);
-  start.next(wait);
+  // The first check comes at once: it finds an adopted Completed job without waiting.
+  start.next(check);
   wait.next(check);
   check.next(done);
   // InProgress and Stopping poll again; Failed and Stopped never arrive here (describe-job throws).

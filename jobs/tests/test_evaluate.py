@@ -115,3 +115,45 @@ def test_evaluate_job_adds_answer_accuracy_when_the_config_names_a_pattern(tmp_p
     (row,) = json.loads((layout.output("eval") / "metrics.json").read_text())["rows"]
     # A random tiny model writes no berth code: every checkable answer is wrong, t-3 is left out.
     assert row == {"model": "base", "n": 3, "exactMatch": 0.0, "answerAccuracy": 0.0, "answerN": 2}
+
+
+def test_evaluate_job_reads_every_round_from_one_adapters_input(tmp_path, tiny_target_base, target_adapter):
+    """The request builder passes one `adapters` prefix (SageMaker allows 10 ProcessingInputs)
+    and names each round's folder in REWARDDS_ADAPTER_ROUND_<r>; a failed attempt's folder
+    beside it is never read."""
+    tests = fixture_records(2, prefix="t")
+    adapters = tmp_path / "target"
+    for r in (0, 1):
+        (adapters / f"round-{r}" / f"rds-tt{r}-a0" / "output").mkdir(parents=True)
+        (adapters / f"round-{r}" / f"rds-tt{r}-a0" / "output" / "model").symlink_to(target_adapter)
+    # An earlier, failed attempt of round 1 left an empty folder: not named, so not read.
+    (adapters / "round-1" / "rds-tt1-a9" / "output" / "model").mkdir(parents=True)
+    layout = sagemaker_layout(
+        tmp_path,
+        "evaluate",
+        {"test": tests, "target_base": tiny_target_base, "adapters": adapters},
+        {"seed": 0, "maxNewTokens": 4, "metrics": ["exactMatch"]},
+    )
+    layout.env.update(
+        {
+            "REWARDDS_ADAPTER_ROUND_1": "round-1/rds-tt1-a0/output/model/",
+            "REWARDDS_ADAPTER_ROUND_0": "round-0/rds-tt0-a0/output/model/",
+        }
+    )
+    result = run_job(layout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = json.loads((layout.output("eval") / "metrics.json").read_text())
+    assert [row["model"] for row in table["rows"]] == ["base", "round-0", "round-1"]
+
+
+def test_evaluate_job_refuses_an_adapter_folder_outside_its_input(tmp_path, tiny_target_base, target_adapter):
+    layout = sagemaker_layout(
+        tmp_path,
+        "evaluate",
+        {"test": fixture_records(1, prefix="t"), "target_base": tiny_target_base, "adapters": target_adapter},
+        {"seed": 0, "maxNewTokens": 4, "metrics": ["exactMatch"]},
+    )
+    layout.env["REWARDDS_ADAPTER_ROUND_0"] = "../../elsewhere/"
+    result = run_job(layout)
+    assert result.returncode != 0
+    assert "REWARDDS_ADAPTER_ROUND_0" in result.stderr

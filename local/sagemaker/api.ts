@@ -136,6 +136,11 @@ export class LocalSageMaker {
     throw new Error(`local SageMaker does not implement ${command.constructor.name}`);
   }
 
+  /** Stops failing stages on purpose (a resumed run, after the fault is "fixed"). */
+  clearFailStages(): void {
+    this.failStages.clear();
+  }
+
   /** Where a job's log is written (it exists once the job starts). */
   logPath(jobName: string): string {
     return this.jobs.get(jobName)?.logPath ?? join(this.options.workdir, 'jobs', jobName, 'job.log');

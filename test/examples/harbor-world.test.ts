@@ -18,7 +18,7 @@ import { repoRoot } from '../helpers/python.js';
 const folder = join(repoRoot, 'examples/worlds/harbor');
 const world = generateWorld(11);
 const lines = (file: string) => readFileSync(join(folder, file), 'utf8');
-const jsonl = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (rows: readonly object[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 describe('examples/worlds/harbor', () => {
   it('is exactly what the generator writes for seed 11', () => {

@@ -26,7 +26,9 @@ const describeJob = createHandler({
     privateBucket: PRIVATE_BUCKET,
     privateKeyArn: PRIVATE_KEY,
   },
+  now: () => NOW,
 });
+const NOW = Date.parse('2026-01-01T12:00:00Z');
 
 const trainingJob = (stage: JobRef['stage'], round: number | null = null): JobRef => ({
   jobName: 'rds-tt1-abcd1234-xyz',
@@ -55,11 +57,35 @@ describe('describe-job', () => {
   it('reports a running job and writes nothing', async () => {
     sagemakerMock.on(DescribeProcessingJobCommand).resolves({ ProcessingJobStatus: 'InProgress' });
     const out = await describeJob({ job: processingJob, state: 'Sample candidates' });
-    expect(out).toEqual({ status: 'InProgress', failureReason: null, modelUri: null, models: {} });
+    expect(out).toEqual({ status: 'InProgress', failureReason: null, modelUri: null, models: {}, waitSeconds: 30 });
     expect(sagemakerMock.commandCalls(DescribeProcessingJobCommand)[0]!.args[0].input).toEqual({
       ProcessingJobName: 'rds-sc-abcd1234-xyz',
     });
     expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('asks to wait as long as the job has run, from 30 s up to a quarter of its stopping limit', async () => {
+    const running = (minutesAgo: number, limit: Record<string, number>) =>
+      sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+        TrainingJobStatus: 'InProgress',
+        CreationTime: new Date(NOW - minutesAgo * 60_000),
+        StoppingCondition: limit,
+      });
+    const wait = async () =>
+      (await describeJob({ job: trainingJob('train-reward'), state: 'DP-train reward proxy', models: MODELS }))
+        .waitSeconds;
+    running(0, { MaxRuntimeInSeconds: 86_400 });
+    expect(await wait()).toBe(30);
+    running(5, { MaxRuntimeInSeconds: 86_400 });
+    expect(await wait()).toBe(300);
+    running(24 * 60, { MaxRuntimeInSeconds: 86_400 });
+    expect(await wait()).toBe(21_600);
+    // Spot training: the limit is the whole wait, MaxWaitTimeInSeconds.
+    running(48 * 60, { MaxRuntimeInSeconds: 86_400, MaxWaitTimeInSeconds: 172_800 });
+    expect(await wait()).toBe(43_200);
+    // Short jobs still get checked at least every 15 minutes' cap.
+    running(60, { MaxRuntimeInSeconds: 600 });
+    expect(await wait()).toBe(900);
   });
 
   it('adds a finished target round to the models and records the job’s timing', async () => {
@@ -83,6 +109,7 @@ describe('describe-job', () => {
       failureReason: null,
       modelUri,
       models: { ...MODELS, target: [MODELS.target[0], modelUri] },
+      waitSeconds: null,
     });
 
     const put = s3Mock.commandCalls(PutObjectCommand);
@@ -239,6 +266,27 @@ describe('describe-job', () => {
       .resolves({ ProcessingJobStatus: 'Failed', ExitMessage: 'queries.jsonl:3: prompt: empty' });
     await expect(describeJob({ job: processingJob, state: 'Sample candidates' })).rejects.toThrow(
       'Sample candidates: rds-sc-abcd1234-xyz Failed: queries.jsonl:3: prompt: empty',
+    );
+  });
+
+  it('prefers a processing job’s exit message (/opt/ml/output/message) to SageMaker’s generic reason', async () => {
+    sagemakerMock.on(DescribeProcessingJobCommand).resolves({
+      ProcessingJobStatus: 'Failed',
+      FailureReason: 'AlgorithmError: See job logs for more information',
+      ExitMessage: 'score: candidates.jsonl:7: response: missing',
+    });
+    await expect(describeJob({ job: processingJob, state: 'Sample candidates' })).rejects.toThrow(
+      'Sample candidates: rds-sc-abcd1234-xyz Failed: score: candidates.jsonl:7: response: missing',
+    );
+  });
+
+  it('uses a training job’s FailureReason (/opt/ml/output/failure), which has no exit message', async () => {
+    sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+      TrainingJobStatus: 'Failed',
+      FailureReason: 'AlgorithmError: train.jsonl:12: response: missing',
+    });
+    await expect(describeJob({ job: trainingJob('train-reward'), state: 'DP-train reward proxy' })).rejects.toThrow(
+      'DP-train reward proxy: rds-tt1-abcd1234-xyz Failed: AlgorithmError: train.jsonl:12: response: missing',
     );
   });
 });

@@ -403,6 +403,30 @@ describe('prepare-run', () => {
       });
     });
 
+    it('an instance type SageMaker does not offer for the kind of job it is for, naming the key', async () => {
+      const key = 'incoming/bank-faq/train.jsonl';
+      const error = await rejected(
+        {
+          'incoming/bank-faq/config.json': JSON.stringify({
+            compute: { instanceTypes: { generation: 'ml.p4d.24xlarge', proxyTraining: 'ml.g5.2xlarge' } },
+          }),
+          [key]: jsonl(privateRecords(100)),
+        },
+        { runId: 'bank-faq-0a1b2c3d', upload: { ...upload, key } },
+      );
+      expect(error.message).toBe(
+        'incoming/bank-faq/config.json:compute.instanceTypes.generation: compute.instanceTypes.generation: ' +
+          "'ml.p4d.24xlarge' is not a SageMaker processing instance type (it runs build-pairs, synthesize-queries, " +
+          'sample-candidates, score, refine)',
+      );
+      expectQuarantined(key, {
+        file: 'incoming/bank-faq/config.json',
+        line: null,
+        field: 'compute.instanceTypes.generation',
+        reason: /not a SageMaker processing instance type/,
+      });
+    });
+
     it('a config that is not JSON', async () => {
       const key = 'incoming/bank-faq/train.jsonl';
       const error = await rejected(

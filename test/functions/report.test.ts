@@ -111,13 +111,16 @@ function putRun(s3: ReturnType<typeof memoryS3>) {
   s3.put(
     SYNTHESIS,
     `${R}/queries/metrics.json`,
-    JSON.stringify({ queries: 8, attempts: 11, duplicatesDropped: 3, note: '<script>alert(1)</script>' }),
+    JSON.stringify({ produced: 8, attempts: 11, duplicatesDropped: 3, note: '<script>alert(1)</script>' }),
   );
   s3.put(
     SYNTHESIS,
     `${R}/candidates/round-0/candidates.jsonl`,
     jsonl(scores().map(({ id, prompt, candidates }) => ({ id, prompt, candidates: candidates.map((c) => c.text) }))),
   );
+  s3.put(SYNTHESIS, `${R}/candidates/round-0/metrics.json`, JSON.stringify({ queries: 8, candidates: 24 }));
+  s3.put(SYNTHESIS, `${R}/candidates/round-1/metrics.json`, JSON.stringify({ items: 2, candidates: 6 }));
+  s3.put(SYNTHESIS, `${R}/scores/round-1/metrics.json`, JSON.stringify({ queries: 2, candidates: 6 }));
   s3.put(SYNTHESIS, `${R}/scores/round-0/scores.jsonl`, jsonl(scores()));
   s3.put(
     SYNTHESIS,
@@ -260,6 +263,15 @@ describe('report', () => {
     await handler()({ runId: RUN_ID, run, release });
     const buckets = new Set(s3.mock.calls().map((call) => (call.args[0].input as { Bucket?: string }).Bucket));
     expect([...buckets]).toEqual([SYNTHESIS]);
+  });
+
+  it('takes the counts from the jobs’ metrics and never streams a queries or candidates file', async () => {
+    await handler()({ runId: RUN_ID, run, release });
+    const read = s3.mock
+      .commandCalls(GetObjectCommand)
+      .map((call) => call.args[0].input.Key!)
+      .filter((key) => key.endsWith('.jsonl'));
+    expect(read.filter((key) => /queries\.jsonl$|candidates\.jsonl$/.test(key))).toEqual([]);
   });
 
   it('counts every stage, per round', async () => {
@@ -460,10 +472,10 @@ describe('report reads only what exists', () => {
   it('lists the run once and never GETs a key that is not there', async () => {
     const s3 = memoryS3();
     s3.put(SYNTHESIS, `${R}/run.json`, JSON.stringify({ ...run, counts: { train: 400, test: 50, seeds: 12 } }));
-    s3.put(SYNTHESIS, `${R}/queries/queries.jsonl`, '{"id":"q-000000","prompt":"p"}\n');
+    s3.put(SYNTHESIS, `${R}/queries/metrics.json`, '{"produced":1}');
     await createHandler({ s3: s3.client, config: { synthesisBucket: SYNTHESIS } })({ runId: RUN_ID, run, release });
     const gets = s3.mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key);
-    expect(gets.sort()).toEqual([`${R}/queries/queries.jsonl`, `${R}/run.json`]);
+    expect(gets.sort()).toEqual([`${R}/queries/metrics.json`, `${R}/run.json`]);
     expect(s3.mock.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toEqual({
       Bucket: SYNTHESIS,
       Prefix: `${R}/`,

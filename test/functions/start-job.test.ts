@@ -1,6 +1,9 @@
 import {
   CreateProcessingJobCommand,
   CreateTrainingJobCommand,
+  type CreateTrainingJobCommandInput,
+  DescribeProcessingJobCommand,
+  DescribeTrainingJobCommand,
   SageMakerClient,
   SageMakerServiceException,
 } from '@aws-sdk/client-sagemaker';
@@ -22,16 +25,22 @@ const sagemakerMock = mockClient(SageMakerClient);
 const s3Mock = mockClient(S3Client);
 const CONFIG: StartJobConfig = { ...ENV, modelsPrefix: 's3://rds-models/', jobNamePrefix: 'rewardds-5c1e0a-' };
 
-function handler(now = 1_760_000_000_000, randoms = [0.25, 0.75]) {
-  let i = 0;
+function handler() {
   return createHandler({
     sagemaker: new SageMakerClient({ region: 'us-east-1' }),
     s3: new S3Client({ region: 'us-east-1' }),
     config: CONFIG,
-    now: () => now,
-    random: () => randoms[i++ % randoms.length]!,
   });
 }
+
+/** What SageMaker answers to a Describe of a job that does not exist. */
+const notFound = () =>
+  new SageMakerServiceException({
+    name: 'ValidationException',
+    $fault: 'client',
+    $metadata: {},
+    message: 'Requested resource not found.',
+  });
 
 beforeEach(() => {
   sagemakerMock.reset();
@@ -43,6 +52,8 @@ beforeEach(() => {
     .on(CreateProcessingJobCommand)
     .resolves({ ProcessingJobArn: 'arn:aws:sagemaker:us-east-1:111122223333:processing-job/x' });
   s3Mock.on(PutObjectCommand).resolves({});
+  sagemakerMock.on(DescribeTrainingJobCommand).rejects(notFound());
+  sagemakerMock.on(DescribeProcessingJobCommand).rejects(notFound());
 });
 
 describe('start-job', () => {
@@ -97,19 +108,80 @@ describe('start-job', () => {
     expect(sagemakerMock.commandCalls(CreateProcessingJobCommand)).toHaveLength(0);
   });
 
-  it('gives every attempt of a stage its own job name', async () => {
-    const start = handler();
+  it('names the job after run, stage, round and attempt, and describes the name before creating it', async () => {
     const event = { runId: RUN_ID, stage: 'refine', round: 1, run: runState(), models: MODELS };
-    const first = await start(event);
-    const second = await start(event);
-    expect(first.jobName).not.toBe(second.jobName);
-    const names = sagemakerMock.commandCalls(CreateProcessingJobCommand).map((c) => c.args[0].input.ProcessingJobName);
-    expect(names).toEqual([first.jobName, second.jobName]);
-    expect(first).toMatchObject({ kind: 'processing', zone: 'synthesis', round: 1 });
-    expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Bucket)).toEqual([
-      SYNTHESIS_BUCKET,
-      SYNTHESIS_BUCKET,
+    const out = await handler()(event);
+    expect(out.jobName).toMatch(/^rewardds-5c1e0a-rf1-[0-9a-f]{8}-a0$/);
+    expect(out).toMatchObject({ kind: 'processing', zone: 'synthesis', round: 1 });
+    const order = sagemakerMock.calls().map((c) => c.args[0].constructor.name);
+    expect(order).toEqual(['DescribeProcessingJobCommand', 'CreateProcessingJobCommand']);
+    expect(sagemakerMock.commandCalls(DescribeProcessingJobCommand)[0]!.args[0].input).toEqual({
+      ProcessingJobName: out.jobName,
+    });
+    expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Bucket)).toEqual([SYNTHESIS_BUCKET]);
+  });
+
+  it('adopts the job a failed attempt of start-job already created, instead of starting a second one', async () => {
+    const event = { runId: RUN_ID, stage: 'train-reward', run: runState(), models: MODELS };
+    const first = await handler()(event);
+    const created = sagemakerMock.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input;
+    // The create call succeeded but the Lambda failed after it: Step Functions retries with the same input.
+    sagemakerMock.on(DescribeTrainingJobCommand).resolves({ ...created, TrainingJobStatus: 'InProgress' });
+    const retried = await handler()(event);
+    expect(retried).toEqual(first);
+    expect(sagemakerMock.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  it('adopts a Completed job of the same request (a resumed run), and moves past attempts that ended Failed or Stopped', async () => {
+    const event = { runId: RUN_ID, stage: 'train-generator', run: runState() };
+    await handler()(event);
+    const created = sagemakerMock.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input;
+    const a0 = created.TrainingJobName!;
+    const a1 = a0.replace(/-a0$/, '-a1');
+    const a2 = a0.replace(/-a0$/, '-a2');
+    sagemakerMock.reset();
+    s3Mock.on(PutObjectCommand).resolves({});
+    sagemakerMock.on(CreateTrainingJobCommand).resolves({ TrainingJobArn: 'arn:x' });
+    const described = (name: string, status: string): CreateTrainingJobCommandInput & { TrainingJobStatus: any } => ({
+      ...created,
+      TrainingJobName: name,
+      TrainingJobStatus: status,
+    });
+    sagemakerMock
+      .on(DescribeTrainingJobCommand, { TrainingJobName: a0 })
+      .resolves(described(a0, 'Failed'))
+      .on(DescribeTrainingJobCommand, { TrainingJobName: a1 })
+      .resolves(described(a1, 'Stopped'))
+      .on(DescribeTrainingJobCommand, { TrainingJobName: a2 })
+      .rejects(notFound());
+    expect((await handler()(event)).jobName).toBe(a2);
+    expect(sagemakerMock.commandCalls(CreateTrainingJobCommand).map((c) => c.args[0].input.TrainingJobName)).toEqual([
+      a2,
     ]);
+
+    const createdA2 = sagemakerMock.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input;
+    sagemakerMock
+      .on(DescribeTrainingJobCommand, { TrainingJobName: a2 })
+      .resolves({ ...createdA2, TrainingJobStatus: 'Completed' });
+    expect((await handler()(event)).jobName).toBe(a2);
+    expect(sagemakerMock.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
+  });
+
+  it('refuses a job of the same name that was started with a different request', async () => {
+    const event = { runId: RUN_ID, stage: 'train-reward', run: runState(), models: MODELS };
+    await handler()(event);
+    const created = sagemakerMock.commandCalls(CreateTrainingJobCommand)[0]!.args[0].input;
+    sagemakerMock.on(DescribeTrainingJobCommand).resolves({
+      ...created,
+      TrainingJobStatus: 'InProgress',
+      Environment: { REWARDDS_CONFIG_SHA256: 'another-config' },
+      ResourceConfig: { ...created.ResourceConfig!, InstanceType: 'ml.g5.48xlarge' },
+    });
+    await expect(handler()(event)).rejects.toThrow(
+      /train-reward: job rewardds-5c1e0a-tr-[0-9a-f]{8}-a0 already exists \(InProgress\) with a different instanceType, configHash/,
+    );
+    expect(sagemakerMock.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
   });
 
   it('surfaces SageMaker throttling as ThrottlingException, for the state machine to retry', async () => {

@@ -22,7 +22,8 @@ import {
   type RunStateInput,
 } from '../../core/contract/index.js';
 import { parseRunConfig } from '../../core/config/index.js';
-import { STAGE_TRAITS } from '../../core/sagemaker/index.js';
+import { buildJobRequest, nextPollSeconds, STAGE_TRAITS } from '../../core/sagemaker/index.js';
+import { ENV } from '../helpers/job-fixtures.js';
 import { JobFailed, ThrottlingException } from '../../functions/shared/sagemaker-errors.js';
 import { resolveDefinition, synthStack, type Asl } from './synth.js';
 
@@ -46,7 +47,7 @@ beforeAll(() => {
 
 const RUN_ID = 'clinic-qa-3f9a2c1d';
 
-function runState(rounds: number, hasTest: boolean): RunStateInput {
+function runState(rounds: number, hasTest: boolean, compute: Record<string, unknown> = {}): RunStateInput {
   return {
     runId: RUN_ID,
     records: 10,
@@ -54,7 +55,7 @@ function runState(rounds: number, hasTest: boolean): RunStateInput {
     hasTest,
     hasSeeds: false,
     plan: { generator: { noiseMultiplier: 1 }, reward: { noiseMultiplier: 1 } },
-    config: parseRunConfig({ refinement: { rounds }, privacy: { delta: 1e-5 }, synthesis: { queries: 10 } }),
+    config: parseRunConfig({ refinement: { rounds }, privacy: { delta: 1e-5 }, synthesis: { queries: 10 }, compute }),
   };
 }
 
@@ -65,17 +66,27 @@ interface Options {
   failAt?: { stage: string; round: number | null };
   /** start-job is throttled this many times first. */
   throttles?: number;
+  /** The run config's `compute` section. */
+  compute?: Record<string, unknown>;
+  /**
+   * A simulated clock: every job runs until the stopping limit of the request the real
+   * builder makes for it, and describe-job's waits advance the clock. Without it each job
+   * is seen running once, then finished.
+   */
+  runToLimit?: boolean;
 }
 
 /** Stand-ins for the Lambdas, keyed by function logical id; each records what it was asked. */
 function lambdas(options: Options) {
   const calls: { fn: string; input: any }[] = [];
   const polls = new Map<string, number>();
+  /** Simulated seconds since each job's creation, and its stopping limit. */
+  const clocks = new Map<string, { elapsed: number; limit: number; wait: number }>();
   let throttles = options.throttles ?? 0;
   const handlers: Record<string, (input: any) => unknown> = {
     PrepareRunFunction: (input) => {
       parseEvent(PrepareRunInputSchema, input, 'prepare-run');
-      return runState(options.rounds, options.hasTest);
+      return runState(options.rounds, options.hasTest, options.compute);
     },
     StartJobFunction: (input) => {
       if (throttles > 0) {
@@ -91,22 +102,55 @@ function lambdas(options: Options) {
         runId: e.runId,
         round: e.round ?? null,
       };
+      if (options.runToLimit) {
+        const built = buildJobRequest({ ...e, round: e.round ?? 0, jobName: job.jobName, env: ENV });
+        const stop = built.request.StoppingCondition!;
+        const limit =
+          'MaxWaitTimeInSeconds' in stop && stop.MaxWaitTimeInSeconds
+            ? stop.MaxWaitTimeInSeconds
+            : stop.MaxRuntimeInSeconds!;
+        clocks.set(job.jobName, { elapsed: 0, limit, wait: 0 });
+      }
       return job;
     },
     DescribeJobFunction: (input) => {
       const e = parseEvent(DescribeJobInputSchema, input, 'describe-job');
       if (options.failAt && options.failAt.stage === e.job.stage && options.failAt.round === e.job.round)
         throw new JobFailed(`${e.state}: ${e.job.jobName} Failed: out of memory`);
-      // Each job is seen running once, then finished: the Wait loop is taken.
       const seen = (polls.get(e.job.jobName) ?? 0) + 1;
       polls.set(e.job.jobName, seen);
-      if (seen === 1) return { status: 'InProgress', failureReason: null, modelUri: null, models: e.models };
-      const modelUri = e.job.kind === 'training' ? `s3://synth-bucket/${e.job.jobName}/output/model/` : null;
+      const clock = clocks.get(e.job.jobName);
+      const running = (waitSeconds: number) => ({
+        status: 'InProgress',
+        failureReason: null,
+        modelUri: null,
+        models: e.models,
+        waitSeconds,
+      });
+      if (clock) {
+        // The Wait state just paused for the wait returned last time.
+        clock.elapsed += clock.wait;
+        if (clock.elapsed < clock.limit) {
+          clock.wait = nextPollSeconds(clock.elapsed, clock.limit);
+          return running(clock.wait);
+        }
+      } else if (seen === 1) {
+        // Each job is seen running once, then finished: the Wait loop is taken.
+        return running(30);
+      }
+      // Target adapters lie where the request builder expects them (evaluate reads them under one prefix).
+      const modelUri =
+        e.job.stage === 'train-target'
+          ? `s3://${ENV.buckets.synthesis}/runs/${e.job.runId}/target/round-${e.job.round}/${e.job.jobName}/output/model/`
+          : e.job.kind === 'training'
+            ? `s3://synth-bucket/${e.job.jobName}/output/model/`
+            : null;
       return {
         status: 'Completed',
         failureReason: null,
         modelUri,
         models: modelUri ? withModel(e.models, e.job, modelUri) : e.models,
+        waitSeconds: null,
       };
     },
     ReleaseFunction: (input) => {
@@ -161,6 +205,18 @@ async function execute(options: Options) {
     { runId: RUN_ID, upload: { bucket: 'private-bucket', key: 'incoming/clinic-qa.jsonl', etag: 'abc' } },
     { overrides: { taskResourceLocalHandlers: overrides, waitTimeOverrides: waits, retryIntervalOverrides: retries } },
   );
+  // History events as Step Functions counts them: a Lambda task is entered, scheduled,
+  // started, succeeded and exited (5); any other state is entered and exited (2); a retry
+  // adds a failed attempt (3 more). Plus ExecutionStarted and its end.
+  let events = 0;
+  const counting = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'ExecutionStarted' || event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed')
+        events += 1;
+      else if (event.type === 'StateEntered') events += event.state.type === 'Task' ? 5 : 2;
+      else if (event.type === 'StateRetried') events += 3;
+    }
+  })();
   let output: any;
   let error: any;
   try {
@@ -168,10 +224,11 @@ async function execute(options: Options) {
   } catch (e) {
     error = e;
   }
+  await counting;
   const started = calls
     .filter((c) => c.fn === 'StartJobFunction' && c.input.stage)
     .map((c) => `${c.input.stage}${c.input.round === undefined ? '' : `@${c.input.round}`}`);
-  return { calls, output, error, started: [...new Set(started)] };
+  return { calls, output, error, events, started: [...new Set(started)] };
 }
 
 describe('the synthesized definition, executed', () => {
@@ -236,5 +293,32 @@ describe('the synthesized definition, executed', () => {
     expect(record.input.error.Error).toBe('JobFailed');
     expect(record.input.job).toMatchObject({ stage: 'score', round: 1 });
     expect(calls.some((c) => c.fn === 'GateFunction')).toBe(false);
+  });
+
+  it('waits as describe-job says: every Wait state reads its seconds from $.jobStatus.waitSeconds', () => {
+    const waits = Object.values(asl.States).filter((s) => s.Type === 'Wait');
+    expect(waits.length).toBeGreaterThan(0);
+    for (const wait of waits) {
+      expect(wait).toMatchObject({ SecondsPath: '$.jobStatus.waitSeconds' });
+      expect(wait).not.toHaveProperty('Seconds');
+    }
+  });
+
+  it('stays under 5,000 history events when every job of an 8-round run runs to the default 24-h limit', async () => {
+    const { error, events, calls } = await execute({ rounds: 8, hasTest: true, runToLimit: true });
+    expect(error).toBeUndefined();
+    expect(calls.filter((c) => c.fn === 'StartJobFunction')).toHaveLength(32);
+    expect(events).toBeLessThan(5_000);
+  });
+
+  it('stays well under the 25,000-event limit with the longest runtimes the config allows (spot, 8 rounds)', async () => {
+    const { error, events } = await execute({
+      rounds: 8,
+      hasTest: true,
+      runToLimit: true,
+      compute: { maxRuntime: 28 * 24 * 3600, spot: true },
+    });
+    expect(error).toBeUndefined();
+    expect(events).toBeLessThan(10_000);
   });
 });

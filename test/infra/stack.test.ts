@@ -210,6 +210,16 @@ describe('the privacy boundary, read from the template', () => {
         Condition: { Bool: { 'sagemaker:NetworkIsolation': 'true' } },
       }),
     );
+    // Describe-before-create (functions/start-job/existing-job.ts) needs to read its own jobs.
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: ['sagemaker:DescribeTrainingJob', 'sagemaker:DescribeProcessingJob'] }),
+    );
+  });
+});
+
+describe('the report Lambda', () => {
+  it('has the Lambda maximum of 15 minutes and 3 GB, sized for M = 100,000 (infra/constructs/pipeline.ts)', () => {
+    expect(resources.ReportFunction!.Properties).toMatchObject({ Timeout: 900, MemorySize: 3008 });
   });
 });
 
@@ -581,9 +591,9 @@ describe('docs/operations.md agrees with the template', () => {
   });
 
   it('shows a job name in the format jobName builds, with this stack’s prefix', () => {
-    const example = /`(rewardds-[0-9a-f]{6}-[a-z]{2}\d*-[0-9a-f]{8}-[0-9a-z]+)`/.exec(doc)?.[1];
+    const example = /`(rewardds-[0-9a-f]{6}-[a-z]{2}\d*-[0-9a-f]{8}-a\d+)`/.exec(doc)?.[1];
     expect(example?.startsWith(jobNamePrefix('RewardDS'))).toBe(true);
-    expect(example).toMatch(/^[a-z0-9-]+-(tg|bp|tr|sq|sc|ss|tt\d+|rf\d+|ev)-[0-9a-f]{8}-[0-9a-z]{5,}$/);
+    expect(example).toMatch(/^[a-z0-9-]+-(tg|bp|tr|sq|sc|ss|tt\d+|rf\d+|ev)-[0-9a-f]{8}-a\d+$/);
   });
 
   it('names the state machine log group as the template does', () => {

@@ -4,7 +4,9 @@ import { STAGES, type Stage } from '../../../core/contract/index.js';
 import {
   buildJobRequest,
   hasLocalStorage,
+  configHash,
   jobName,
+  MAX_JOB_ATTEMPTS,
   jobNamePrefix,
   JobRequestError,
   STAGE_TRAITS,
@@ -67,9 +69,11 @@ describe('buildJobRequest', () => {
       AlgorithmSpecification: {
         TrainingImage: ENV.imageUri,
         TrainingInputMode: 'File',
+        ContainerEntrypoint: ['python', '-m', 'rewardds_jobs'],
         ContainerArguments: ['train-generator'],
       },
       HyperParameters: { stage: 'train-generator' },
+      Environment: { REWARDDS_CONFIG_SHA256: configHash(built.config.body) },
       InputDataConfig: [
         channel('train', `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/input/train.jsonl`),
         channel('base', 's3://rds-models/qwen-0.5b/'),
@@ -101,7 +105,11 @@ describe('buildJobRequest', () => {
     expect(built.kind).toBe('processing');
     if (built.kind !== 'processing') return;
     const r = built.request;
-    expect(r.AppSpecification).toEqual({ ImageUri: ENV.imageUri, ContainerArguments: ['score'] });
+    expect(r.AppSpecification).toEqual({
+      ImageUri: ENV.imageUri,
+      ContainerEntrypoint: ['python', '-m', 'rewardds_jobs'],
+      ContainerArguments: ['score'],
+    });
     expect(r.RoleArn).toBe(ENV.roleArns.synthesis);
     expect(r.ProcessingInputs?.map((i) => [i.InputName, i.S3Input?.S3Uri, i.S3Input?.LocalPath])).toEqual([
       ['base', 's3://rds-models/qwen-0.5b/', '/opt/ml/processing/input/base'],
@@ -177,14 +185,40 @@ describe('buildJobRequest', () => {
     expect(built.request.ProcessingInputs?.map((i) => i.InputName)).toEqual([
       'test',
       'target_base',
-      'adapter-round-0',
-      'adapter-round-1',
-      'adapter-round-2',
+      'adapters',
       'config',
     ]);
-    expect(built.request.ProcessingInputs?.[3]?.S3Input?.S3Uri).toBe(MODELS.target[1]);
+    // One prefix holds every round's adapter; the environment says which folder is which round's.
+    expect(built.request.ProcessingInputs?.[2]?.S3Input?.S3Uri).toBe(`s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/target/`);
+    expect(built.request.Environment).toMatchObject({
+      REWARDDS_ADAPTER_ROUND_0: 'round-0/rds-tt0-1/output/model/',
+      REWARDDS_ADAPTER_ROUND_1: 'round-1/rds-tt1-1/output/model/',
+      REWARDDS_ADAPTER_ROUND_2: 'round-2/rds-tt2-1/output/model/',
+    });
     expect(built.request.ProcessingOutputConfig?.Outputs?.[0]?.S3Output?.S3Uri).toBe(
       `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/eval/`,
+    );
+  });
+
+  it('keeps evaluation within SageMaker’s 10 ProcessingInputs at every round count, up to 8 refinement rounds', () => {
+    for (let rounds = 0; rounds <= 8; rounds += 1) {
+      const target = Array.from(
+        { length: rounds + 1 },
+        (_, r) => `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/target/round-${r}/rds-tt${r}-a0/output/model/`,
+      );
+      const run = runState({ rounds, config: { refinement: { rounds } } });
+      const built = buildJobRequest({ ...spec('evaluate'), run, models: { ...MODELS, target } });
+      if (built.kind !== 'processing') throw new Error('evaluate is a processing job');
+      expect(built.request.ProcessingInputs!.length).toBeLessThanOrEqual(10);
+      const vars = Object.keys(built.request.Environment ?? {}).filter((k) => k.startsWith('REWARDDS_ADAPTER_ROUND_'));
+      expect(vars).toHaveLength(rounds + 1);
+    }
+  });
+
+  it('refuses an adapter that does not lie under the run’s target prefix', () => {
+    const models = { ...MODELS, target: [MODELS.target[0]!, 's3://elsewhere/adapter/', MODELS.target[2]!] };
+    expect(() => buildJobRequest({ ...spec('evaluate'), models })).toThrow(
+      /evaluate: models.target\[1\] .* is not under s3:\/\/.*\/runs\/.*\/target\//,
     );
   });
 
@@ -260,6 +294,38 @@ describe('buildJobRequest', () => {
       true,
     ]);
     expect(['ml.m5.xlarge', 'ml.p3.2xlarge', 'ml.c5.4xlarge'].map(hasLocalStorage)).toEqual([false, false, false]);
+    // Families newer than the first list: all carry NVMe, so SageMaker refuses a VolumeKmsKeyId for them.
+    for (const type of [
+      'ml.p6-b200.48xlarge',
+      'ml.p6e-gb200.36xlarge',
+      'ml.trn2.48xlarge',
+      'ml.g7e.2xlarge',
+      'ml.r5d.large',
+    ])
+      expect([type, hasLocalStorage(type)]).toEqual([type, true]);
+    expect(['ml.c5n.xlarge', 'ml.m7i.large', 'ml.r8i.large', 'ml.t3.medium'].map(hasLocalStorage)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('caps a processing job at SageMaker’s 777,600-s processing limit and lets training jobs have the 28 days', () => {
+    const run = runState({ config: { compute: { maxRuntime: 28 * 24 * 3600 } } });
+    const spec = (stage: StageSpec['stage'], round = 0): StageSpec => ({
+      runId: RUN_ID,
+      stage,
+      round,
+      jobName: `rds-test-${stage}`,
+      run,
+      models: MODELS,
+      env: ENV,
+    });
+    const score = buildJobRequest(spec('score', 1));
+    expect(score.request.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 777_600 });
+    const train = buildJobRequest(spec('train-target', 1));
+    expect(train.request.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 2_419_200 });
   });
 });
 
@@ -274,11 +340,10 @@ describe('jobName', () => {
         fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,79}$/),
         fc.constantFrom(...STAGES),
         fc.integer({ min: 0, max: 64 }),
-        fc.integer({ min: 0, max: 4_102_444_800_000 }),
-        fc.double({ min: 0, max: 0.999999, noNaN: true }),
-        (stackName, runId, stage, round, now, r) => {
+        fc.integer({ min: 0, max: MAX_JOB_ATTEMPTS - 1 }),
+        (stackName, runId, stage, round, attempt) => {
           const prefix = jobNamePrefix(stackName);
-          const name = jobName(prefix, runId, stage, round, now, () => r);
+          const name = jobName(prefix, runId, stage, round, attempt);
           expect(name.startsWith(prefix)).toBe(true);
           expect(name.length).toBeLessThanOrEqual(63);
           expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
@@ -287,26 +352,25 @@ describe('jobName', () => {
     );
   });
 
-  it('stays within 63 characters in the longest case: 128-character stack name, round 64, the year 2100', () => {
-    const name = jobName(
-      jobNamePrefix(`R${'x'.repeat(127)}`),
-      'r'.repeat(80),
-      'score',
-      64,
-      4_102_444_800_000,
-      () => 0.999999,
-    );
+  it('stays within 63 characters in the longest case: 128-character stack name, round 64, the last attempt', () => {
+    const name = jobName(jobNamePrefix(`R${'x'.repeat(127)}`), 'r'.repeat(80), 'score', 64, MAX_JOB_ATTEMPTS - 1);
     expect(name.length).toBeLessThanOrEqual(63);
     expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
   });
 
-  it('differs between two attempts of the same stage', () => {
+  it('is the same for the same run, stage, round and attempt, and differs when any of them differs', () => {
     const prefix = jobNamePrefix('RewardDS');
-    const a = jobName(prefix, RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.1);
-    const b = jobName(prefix, RUN_ID, 'train-target', 1, 1_760_000_000_000, () => 0.2);
-    const c = jobName(prefix, RUN_ID, 'train-target', 1, 1_760_000_000_001, () => 0.1);
-    expect(new Set([a, b, c]).size).toBe(3);
-    expect(a).toMatch(/^rewardds-[0-9a-f]{6}-tt1-[0-9a-f]{8}-[0-9a-z]+$/);
+    const a = jobName(prefix, RUN_ID, 'train-target', 1, 0);
+    expect(jobName(prefix, RUN_ID, 'train-target', 1, 0)).toBe(a);
+    const others = [
+      jobName(prefix, RUN_ID, 'train-target', 1, 1),
+      jobName(prefix, RUN_ID, 'train-target', 2, 0),
+      jobName(prefix, RUN_ID, 'refine', 1, 0),
+      jobName(prefix, `${RUN_ID}x`, 'train-target', 1, 0),
+    ];
+    expect(new Set([a, ...others]).size).toBe(5);
+    expect(a).toMatch(/^rewardds-[0-9a-f]{6}-tt1-[0-9a-f]{8}-a0$/);
+    expect(() => jobName(prefix, RUN_ID, 'score', 1, MAX_JOB_ATTEMPTS)).toThrow(JobRequestError);
   });
 
   it('gives each stack its own prefix, none a prefix of another (the IAM scope is `<prefix>*`)', () => {
@@ -326,6 +390,6 @@ describe('jobName', () => {
 
   it('refuses a prefix that is not one jobNamePrefix makes', () => {
     for (const bad of ['', 'rds', 'Rds-', 'rds--', `${'a'.repeat(18)}-`])
-      expect(() => jobName(bad, RUN_ID, 'score', 1, 0, () => 0)).toThrow(JobRequestError);
+      expect(() => jobName(bad, RUN_ID, 'score', 1, 0)).toThrow(JobRequestError);
   });
 });
