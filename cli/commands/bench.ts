@@ -57,9 +57,10 @@ and writes <out>/results.json (a row per cell × round, with run ids), <out>/res
 to resume: finished cells are skipped, interrupted or failed ones run again.
 
   --quick           one ε (8), one seed, every method
-  --config          the run config every cell starts from (default examples/tiny.config.json);
-                    the cell sets seed, privacy.epsilon, filter.method, refinement.rounds and
-                    evaluation.answerPattern (from world.json) on top
+  --config          the run config every cell starts from (default bench/bench.config.json:
+                    untuned, token limits with room for whole answers); the cell sets seed,
+                    privacy.epsilon, filter.method, refinement.rounds and evaluation.answerPattern
+                    (from world.json) on top
   --pretrain-steps  pretraining steps of each base (pretrain-tiny-model; same cache as bench/world_check.py)
   --tiny-random     use local mode's tiny random bases instead (no pretraining: a smoke test)
   --no-reference    skip the non-private upper bound (target fine-tuned on train.jsonl without DP)`;
@@ -75,7 +76,7 @@ function parseBenchArgs(argv: string[]) {
       rounds: { type: 'string' },
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
-      config: { type: 'string', default: join(REPO_ROOT, 'examples', 'tiny.config.json') },
+      config: { type: 'string', default: join(REPO_ROOT, 'bench', 'bench.config.json') },
       'pretrain-steps': { type: 'string', default: '300' },
       'tiny-random': { type: 'boolean', default: false },
       'no-reference': { type: 'boolean', default: false },
