@@ -25,7 +25,13 @@ import {
 } from '../../local/bench/bookkeeping.js';
 import { accuracyChart } from '../../local/bench/chart.js';
 import { cellRunConfig } from '../../local/bench/cell-config.js';
-import { absentDiagnostics, NO_ORACLE, NOT_COMPUTED } from '../../local/bench/diagnostics.js';
+import {
+  absent,
+  type CellDiagnostics,
+  NO_ORACLE,
+  NO_PATTERN,
+  type OracleFigures,
+} from '../../local/bench/diagnostics.js';
 import {
   type BenchCell,
   type BenchGrid,
@@ -192,7 +198,6 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
   const log = join(o.out, 'logs', `${cell.id}.log`);
   writeFileSync(log, '');
   o.say(`cell ${cell.id}: running (log ${log})`);
-  const diagnostics = absentDiagnostics(o.world.hasOracle);
   try {
     const result = await runLocal({
       train: o.world.train,
@@ -209,7 +214,7 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       succeeded: result.status === 'succeeded',
       epsilonSpent: summary.epsilon,
       evaluation: (summary.evaluation?.rows ?? []) as MetricsRow[],
-      diagnostics,
+      diagnostics: await oracleDiagnostics(o.world, result.outputDir),
       failure: result.failure ? `${result.failure.state}: ${result.failure.reason}` : undefined,
     };
   } catch (error) {
@@ -218,9 +223,33 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       succeeded: false,
       epsilonSpent: null,
       evaluation: [],
-      diagnostics,
+      diagnostics: absent('the run did not finish'),
       failure: (error as Error).message,
     };
+  }
+}
+
+/** Pool correctness, coverage and generator validity from the world's oracle (bench/oracle_diagnostics.py); absent without one. */
+async function oracleDiagnostics(world: BenchWorld, runDir: string): Promise<CellDiagnostics> {
+  if (!world.hasOracle) return absent(NO_ORACLE);
+  if (!world.answerPattern) return absent(NO_PATTERN);
+  try {
+    const { stdout } = await execFileAsync(
+      defaultPython(),
+      [
+        join(REPO_ROOT, 'bench', 'oracle_diagnostics.py'),
+        '--world',
+        world.dir,
+        '--run',
+        runDir,
+        '--pattern',
+        world.answerPattern,
+      ],
+      { maxBuffer: 16 << 20 },
+    );
+    return { figures: JSON.parse(stdout.trim().split('\n').pop()!) as OracleFigures };
+  } catch (error) {
+    return absent(`bench/oracle_diagnostics.py failed: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -319,7 +348,9 @@ function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
     schema: results.schema,
     world: results.world,
     grid: results.grid,
-    diagnosticsNote: world.hasOracle ? NOT_COMPUTED : NO_ORACLE,
+    diagnosticsNote: world.hasOracle
+      ? 'per row: candidateCorrectness (all candidates of round 0, before filtering), poolCorrectness and coverage (that round’s pool), generatorValidity (synthetic queries the oracle parses), from bench/oracle_diagnostics.py'
+      : `absent: ${NO_ORACLE}`,
     rows,
     references: results.references,
     cells: results.cells,
@@ -329,7 +360,9 @@ function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
   renameSync(tmp, join(out, 'results.json'));
   const notes = [
     `world: ${world.dir}`,
-    `oracle diagnostics (pool correctness, coverage, generator validity): absent — ${world.hasOracle ? NOT_COMPUTED : NO_ORACLE}`,
+    world.hasOracle
+      ? 'oracle diagnostics (pool correctness, coverage, generator validity): per row in results.json'
+      : `oracle diagnostics (pool correctness, coverage, generator validity): absent — ${NO_ORACLE}`,
   ];
   writeFileSync(join(out, 'results.md'), resultsMarkdown(results.world, rows, results.references, notes));
   writeFileSync(join(out, 'accuracy.svg'), accuracyChart(rows, results.references));

@@ -5,7 +5,7 @@
  * change, so a stopped bench resumes where it stopped — a finished cell is skipped, a cell
  * that was started but never finished (or failed) runs again.
  */
-import type { Diagnostics } from './diagnostics.js';
+import { type CellDiagnostics, type Diagnostics, roundDiagnostics } from './diagnostics.js';
 import type { BenchCell, BenchGrid } from './grid.js';
 
 export const RESULTS_SCHEMA = 'rewardds-bench/1';
@@ -36,7 +36,7 @@ export interface CellRecord {
   epsilonSpent: number | null;
   /** Every row of the run's evaluation: `base`, `round-0`, … */
   evaluation: MetricsRow[];
-  diagnostics: Diagnostics | null;
+  diagnostics: CellDiagnostics | null;
   failure: string | null;
 }
 
@@ -103,7 +103,7 @@ export interface CellOutcome {
   seconds: number;
   epsilonSpent: number | null;
   evaluation: MetricsRow[];
-  diagnostics: Diagnostics;
+  diagnostics: CellDiagnostics;
   failure?: string;
 }
 
@@ -142,7 +142,7 @@ export interface ResultRow {
   bleu: number | null;
   exactMatch: number | null;
   answerAccuracy: number | null;
-  diagnostics: Diagnostics | null;
+  diagnostics: Diagnostics;
 }
 
 export function resultRows(results: BenchResults): ResultRow[] {
@@ -164,7 +164,7 @@ export function resultRows(results: BenchResults): ResultRow[] {
         bleu: row.bleu ?? null,
         exactMatch: row.exactMatch ?? null,
         answerAccuracy: row.answerAccuracy ?? null,
-        diagnostics: cell.diagnostics,
+        diagnostics: roundDiagnostics(cell.diagnostics ?? { value: null, reason: 'not recorded' }, Number(m[1])),
       });
     }
   }

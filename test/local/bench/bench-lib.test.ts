@@ -13,7 +13,7 @@ import {
 } from '../../../local/bench/bookkeeping.js';
 import { cellRunConfig } from '../../../local/bench/cell-config.js';
 import { accuracyChart } from '../../../local/bench/chart.js';
-import { absentDiagnostics, NO_ORACLE, NOT_COMPUTED } from '../../../local/bench/diagnostics.js';
+import { absent, NO_ORACLE, roundDiagnostics } from '../../../local/bench/diagnostics.js';
 import {
   type BenchGrid,
   DEFAULT_GRID,
@@ -45,7 +45,7 @@ function outcome(accuracy: number[], extra: Partial<CellOutcome> = {}): CellOutc
         answerAccuracy: a,
       })),
     ],
-    diagnostics: absentDiagnostics(true),
+    diagnostics: absent(NO_ORACLE),
     ...extra,
   };
 }
@@ -152,15 +152,38 @@ describe('bookkeeping and resume', () => {
   });
 });
 
-describe('absent diagnostics', () => {
-  it('are null with a reason, never zero', () => {
-    for (const [hasOracle, reason] of [
-      [false, NO_ORACLE],
-      [true, NOT_COMPUTED],
-    ] as const) {
-      const d = absentDiagnostics(hasOracle);
-      for (const value of Object.values(d)) expect(value).toEqual({ value: null, reason });
-    }
+describe('diagnostics', () => {
+  it('are absent — null with the reason, never zero — for every key when the cell has none', () => {
+    const d = roundDiagnostics(absent(NO_ORACLE), 1);
+    expect(Object.keys(d).sort()).toEqual(['candidateCorrectness', 'coverage', 'generatorValidity', 'poolCorrectness']);
+    for (const value of Object.values(d)) expect(value).toEqual({ value: null, reason: NO_ORACLE });
+  });
+
+  it("take each round's pool figures, and mark a stage the run did not write as absent", () => {
+    const figures = {
+      generatorValidity: 0.75,
+      poolCorrectness: { candidates: 0.1, 'pool-round-0': 0.25, 'pool-round-1': 0 },
+      coverage: { candidates: 0.5, 'pool-round-0': 0.4, 'pool-round-1': 0 },
+      privateFacts: 10,
+    };
+    expect(roundDiagnostics({ figures }, 1)).toEqual({
+      candidateCorrectness: { value: 0.1 },
+      poolCorrectness: { value: 0 },
+      coverage: { value: 0 },
+      generatorValidity: { value: 0.75 },
+    });
+    expect(roundDiagnostics({ figures }, 0).poolCorrectness).toEqual({ value: 0.25 });
+    const none = roundDiagnostics({ figures: { ...figures, generatorValidity: null } }, 2);
+    expect(none.poolCorrectness.value).toBeNull();
+    expect(none.coverage.value).toBeNull();
+    expect(none.generatorValidity.value).toBeNull();
+  });
+
+  it('reach every result row of the cell', () => {
+    const [cell] = expandCells(GRID);
+    let results = withCellStarted(emptyResults('w', GRID), cell!, T0);
+    results = withCellEnded(results, cell!, outcome([0.5, 0.6]), T0);
+    for (const row of resultRows(results)) expect(row.diagnostics.coverage).toEqual({ value: null, reason: NO_ORACLE });
   });
 });
 
