@@ -71,7 +71,7 @@ def diagnose(answer, pattern: re.Pattern, run: Path, train: list[dict]) -> dict:
                 hits += 1
                 right.add(truth)
         correctness[stage] = round(hits / len(pairs), 6) if pairs else None
-        coverage[stage] = round(len(right & facts) / len(facts), 6) if facts else None
+        coverage[stage] = round(len(right & facts) / len(facts), 6) if facts and pairs else None
     return {
         "generatorValidity": round(valid / len(queries), 6) if queries else None,
         "poolCorrectness": correctness,
