@@ -177,17 +177,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   if (o.reference && !results.references.some((r) => r.kind === 'non-private' && r.row)) {
     results = withReference(results, await nonPrivateReference(o));
   }
-  for (const epsilon of o.grid.epsilons)
-    if (!results.references.some((r) => r.kind === 'dp-sft' && r.epsilon === epsilon))
-      results = withReference(results, {
-        kind: 'dp-sft',
-        label: `DP-SFT of the target at ε = ${epsilon}`,
-        seed: 0,
-        epsilon,
-        row: null,
-        source: 'not run',
-        reason: 'DP-SFT of the target directly is not computed by this version of rewardds bench',
-      });
+  const missing = o.grid.epsilons.filter(
+    (eps) => !results.references.some((r) => r.kind === 'dp-sft' && r.epsilon === eps && r.row),
+  );
+  if (missing.length) for (const ref of await dpSftReferences(o, missing)) results = withReference(results, ref);
   save();
   return results;
 }
@@ -330,6 +323,58 @@ async function nonPrivateReference(o: BenchOptions): Promise<ReferenceRecord> {
     o.say(`  ${reason}`);
     return { ...base, row: null, source: 'bench/world_check.py', reason };
   }
+}
+
+/**
+ * DP-SFT of the target directly at each ε (bench/dp_sft_reference.py: the train-generator
+ * stage's DP-SGD on the target base, then evaluate). A reference, once (seed 0), not per seed.
+ */
+async function dpSftReferences(o: BenchOptions, epsilons: number[]): Promise<ReferenceRecord[]> {
+  const refs = (row: MetricsRow | null, epsilon: number, source: string, reason?: string): ReferenceRecord => ({
+    kind: 'dp-sft',
+    label: 'DP-SFT of the target directly (same ε)',
+    seed: 0,
+    epsilon,
+    row,
+    source,
+    ...(reason ? { reason } : {}),
+  });
+  if (!o.reference || o.tinyRandom || !o.world.answerPattern)
+    return epsilons.map((e) => refs(null, e, 'not run', 'skipped (--no-reference, --tiny-random or no answerPattern)'));
+  const out = join(o.out, 'reference', 'dp-sft.json');
+  o.say(`DP-SFT of the target at ε ∈ {${epsilons.join(', ')}}: bench/dp_sft_reference.py`);
+  const t0 = Date.now();
+  let failure: string | undefined;
+  try {
+    await execFileAsync(
+      defaultPython(),
+      [
+        join(REPO_ROOT, 'bench', 'dp_sft_reference.py'),
+        '--world',
+        o.world.dir,
+        '--epsilons',
+        epsilons.join(','),
+        '--pretrain-steps',
+        String(o.pretrainSteps),
+        '--work',
+        join(o.out, 'reference', 'dp-sft-work'),
+        '--out',
+        out,
+      ],
+      { cwd: REPO_ROOT, maxBuffer: 64 << 20 },
+    );
+    o.say(`  done in ${formatDuration((Date.now() - t0) / 1000)}`);
+  } catch (error) {
+    failure = `bench/dp_sft_reference.py failed: ${(error as Error).message.split('\n')[0]}`;
+    o.say(`  ${failure}`);
+  }
+  const measured = existsSync(out)
+    ? (JSON.parse(readFileSync(out, 'utf8')) as { byEpsilon: Record<string, { row: MetricsRow }> }).byEpsilon
+    : {};
+  return epsilons.map((e) => {
+    const found = measured[String(e)];
+    return found ? refs(found.row, e, `bench/dp_sft_reference.py → ${out}`) : refs(null, e, 'not measured', failure);
+  });
 }
 
 function loadResults(out: string, world: string, grid: BenchGrid): BenchResults {
