@@ -23,7 +23,7 @@ import {
   quickGrid,
 } from '../../../local/bench/grid.js';
 import { formatDuration, progressLine } from '../../../local/bench/progress.js';
-import { meanStd, metricTable } from '../../../local/bench/table.js';
+import { diagnosticTable, meanStd, metricTable, resultsMarkdown } from '../../../local/bench/table.js';
 
 const GRID: BenchGrid = { methods: ['reward', 'none'], epsilons: [1, 8], seeds: [1, 2], rounds: 1 };
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -48,6 +48,25 @@ function outcome(accuracy: number[], extra: Partial<CellOutcome> = {}): CellOutc
     diagnostics: absent(NO_ORACLE),
     ...extra,
   };
+}
+
+function twoSeeds() {
+  let results = emptyResults('w', GRID);
+  const accuracy: Record<string, number> = {
+    'reward-eps1-seed1': 0.2,
+    'reward-eps1-seed2': 0.4,
+    'none-eps1-seed1': 0.1,
+    'none-eps1-seed2': 0.1,
+    'reward-eps8-seed1': 0.5,
+    'reward-eps8-seed2': 0.5,
+    'none-eps8-seed1': 0.9,
+    'none-eps8-seed2': 0.7,
+  };
+  for (const cell of expandCells({ ...GRID, rounds: 0 })) {
+    results = withCellStarted(results, cell, T0);
+    results = withCellEnded(results, cell, outcome([accuracy[cell.id]!]), T0);
+  }
+  return results;
 }
 
 describe('the grid', () => {
@@ -179,6 +198,27 @@ describe('diagnostics', () => {
     expect(none.generatorValidity.value).toBeNull();
   });
 
+  it('get a table where measured, and none (no zeros) where absent', () => {
+    const cells = expandCells({ methods: ['reward'], epsilons: [8], seeds: [1, 2], rounds: 0 });
+    const figures = (c: number) => ({
+      generatorValidity: 1,
+      poolCorrectness: { candidates: 0.1, 'pool-round-0': c },
+      coverage: { 'pool-round-0': 0.5 },
+      privateFacts: 2,
+    });
+    let results = emptyResults('w', GRID);
+    cells.forEach((cell, i) => {
+      results = withCellStarted(results, cell, T0);
+      results = withCellEnded(results, cell, outcome([0.5], { diagnostics: { figures: figures(i ? 0.6 : 0.2) } }), T0);
+    });
+    expect(diagnosticTable(resultRows(results), 'poolCorrectness')!.split('\n')).toContain(
+      '| reward | 0 | **0.400 ± 0.283** |',
+    );
+    const noOracle = resultRows(twoSeeds());
+    expect(diagnosticTable(noOracle, 'poolCorrectness')).toBeNull();
+    expect(resultsMarkdown('w', noOracle, [])).not.toContain('diagnostic:');
+  });
+
   it('reach every result row of the cell', () => {
     const [cell] = expandCells(GRID);
     let results = withCellStarted(emptyResults('w', GRID), cell!, T0);
@@ -188,25 +228,6 @@ describe('diagnostics', () => {
 });
 
 describe('the mean ± std table', () => {
-  function twoSeeds() {
-    let results = emptyResults('w', GRID);
-    const accuracy: Record<string, number> = {
-      'reward-eps1-seed1': 0.2,
-      'reward-eps1-seed2': 0.4,
-      'none-eps1-seed1': 0.1,
-      'none-eps1-seed2': 0.1,
-      'reward-eps8-seed1': 0.5,
-      'reward-eps8-seed2': 0.5,
-      'none-eps8-seed1': 0.9,
-      'none-eps8-seed2': 0.7,
-    };
-    for (const cell of expandCells({ ...GRID, rounds: 0 })) {
-      results = withCellStarted(results, cell, T0);
-      results = withCellEnded(results, cell, outcome([accuracy[cell.id]!]), T0);
-    }
-    return results;
-  }
-
   it('computes the sample standard deviation, none for one value', () => {
     expect(meanStd([])).toBeNull();
     expect(meanStd([0.5])).toEqual({ mean: 0.5, std: null, n: 1 });
