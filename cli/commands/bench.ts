@@ -44,7 +44,7 @@ import {
 } from '../../local/bench/grid.js';
 import { formatDuration, progressLine } from '../../local/bench/progress.js';
 import { metricTable, resultsMarkdown } from '../../local/bench/table.js';
-import { type BenchWorld, readWorld } from '../../local/bench/world.js';
+import { type BenchWorld, promptsOf, readWorld, verbatimShare } from '../../local/bench/world.js';
 import { type BaseModelFolders, runLocal } from '../../local/runner.js';
 import { defaultPython } from '../../local/sagemaker/index.js';
 import { summarizeRun } from '../../local/summary.js';
@@ -389,10 +389,12 @@ function loadResults(out: string, world: string, grid: BenchGrid): BenchResults 
 /** results.json (written whole, then renamed, so an interrupted write never loses the finished cells), results.md and the chart. */
 function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
   const rows = resultRows(results);
+  const testPromptsInTrain = verbatimShare(promptsOf(world.test), promptsOf(world.train));
   const json = {
     schema: results.schema,
     world: results.world,
     grid: results.grid,
+    worldFigures: { testPromptsInTrain },
     diagnosticsNote: world.hasOracle
       ? 'per row: candidateCorrectness (all candidates of round 0, before filtering), poolCorrectness and coverage (that round’s pool), generatorValidity (synthetic queries the oracle parses), from bench/oracle_diagnostics.py'
       : `absent: ${NO_ORACLE}`,
@@ -405,6 +407,7 @@ function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
   renameSync(tmp, join(out, 'results.json'));
   const notes = [
     `world: ${world.dir}`,
+    `share of test prompts that occur verbatim in the train set: ${testPromptsInTrain === null ? 'no test prompts' : testPromptsInTrain.toFixed(3)}`,
     world.hasOracle
       ? 'oracle diagnostics (pool correctness, coverage, generator validity): per row in results.json'
       : `oracle diagnostics (pool correctness, coverage, generator validity): absent — ${NO_ORACLE}`,

@@ -35,3 +35,19 @@ export function readWorld(folder: string): BenchWorld {
     hasOracle: isFile(join(dir, 'oracle.py')),
   };
 }
+
+/** Share of test prompts that occur verbatim in the train set: does the world measure recall or generalisation? */
+export function verbatimShare(testPrompts: string[], trainPrompts: string[]): number | null {
+  if (testPrompts.length === 0) return null;
+  const seen = new Set(trainPrompts);
+  return testPrompts.filter((p) => seen.has(p)).length / testPrompts.length;
+}
+
+/** The prompts of a JSONL file (records without a string prompt are skipped). */
+export function promptsOf(path: string): string[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => (JSON.parse(line) as { prompt?: unknown }).prompt)
+    .filter((p): p is string => typeof p === 'string');
+}

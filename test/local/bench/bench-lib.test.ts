@@ -23,6 +23,7 @@ import {
   quickGrid,
 } from '../../../local/bench/grid.js';
 import { formatDuration, progressLine } from '../../../local/bench/progress.js';
+import { verbatimShare } from '../../../local/bench/world.js';
 import { diagnosticTable, meanStd, metricTable, resultsMarkdown } from '../../../local/bench/table.js';
 
 const GRID: BenchGrid = { methods: ['reward', 'none'], epsilons: [1, 8], seeds: [1, 2], rounds: 1 };
@@ -263,6 +264,13 @@ describe('the mean ± std table', () => {
     const svg = accuracyChart(resultRows(results), results.references);
     expect(svg).toContain('<svg');
     for (const name of ['reward', 'none', 'base target']) expect(svg).toContain(name);
+  });
+});
+
+describe('the world figures', () => {
+  it('give the share of test prompts found verbatim in the train set', () => {
+    expect(verbatimShare(['a', 'b', 'c', 'd'], ['b', 'x', 'd', 'd'])).toBe(0.5);
+    expect(verbatimShare([], ['a'])).toBeNull();
   });
 });
 
