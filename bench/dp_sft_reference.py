@@ -52,9 +52,16 @@ def main() -> int:
     test = jsonl_channel(work / "data", "test", world / "test.jsonl")
     records = sum(1 for line in (world / "train.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())
 
-    report = {"world": world.name, "args": {k: str(v) for k, v in vars(args).items()}, "byEpsilon": {}}
-    if args.out.is_file():
-        report["byEpsilon"] = json.loads(args.out.read_text(encoding="utf-8")).get("byEpsilon", {})
+    report = {
+        "world": world.name,
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "targetBase": str(target.path),
+        "byEpsilon": {},
+    }
+    if args.out.is_file():  # resume, only if measured on this very base
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        if previous.get("targetBase") == report["targetBase"]:
+            report["byEpsilon"] = previous.get("byEpsilon", {})
     for epsilon in [float(e) for e in args.epsilons.split(",") if e.strip()]:
         key = f"{epsilon:g}"
         if key in report["byEpsilon"]:

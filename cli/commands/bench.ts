@@ -141,7 +141,8 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`\n${metricTable(resultRows(results), results.references, 'answerAccuracy')}\n`);
   console.log(`results    ${join(options.out, 'results.json')}\n           ${join(options.out, 'results.md')}`);
   console.log(`chart      ${join(options.out, 'accuracy.svg')}`);
-  const unfinished = results.cells.filter((c) => c.status !== 'finished');
+  const wanted = new Set(expandCells(options.grid).map((c) => c.id));
+  const unfinished = results.cells.filter((c) => wanted.has(c.id) && c.status !== 'finished');
   return unfinished.length ? 1 : 0;
 }
 
@@ -157,6 +158,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   );
 
   const bases = o.tinyRandom ? undefined : await pretrainedBases(o);
+  // (Pretrained even when every cell is done: a cache hit, and the references compare against it.)
   const cellSeconds: number[] = [];
   let done = cells.length - todo.length;
   for (const cell of todo) {
@@ -175,12 +177,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
 
   for (const ref of baseReferences(results)) results = withReference(results, ref);
   if (o.reference && !results.references.some((r) => r.kind === 'non-private' && r.row)) {
-    results = withReference(results, await nonPrivateReference(o));
+    results = withReference(results, await nonPrivateReference(o, bases?.target));
   }
   const missing = o.grid.epsilons.filter(
     (eps) => !results.references.some((r) => r.kind === 'dp-sft' && r.epsilon === eps && r.row),
   );
-  if (missing.length) for (const ref of await dpSftReferences(o, missing)) results = withReference(results, ref);
+  if (missing.length)
+    for (const ref of await dpSftReferences(o, missing, bases?.target)) results = withReference(results, ref);
   save();
   return results;
 }
@@ -266,6 +269,10 @@ async function pretrainedBases(o: BenchOptions): Promise<BaseModelFolders> {
         size,
         '--steps',
         String(o.pretrainSteps),
+        // Batch 16, as bench/world_check.py and bench/dp_sft_reference.py pretrain: the same
+        // cache key, so the references are measured on the very bases the cells use.
+        '--batch-size',
+        '16',
       ],
       { env: { ...process.env, PYTHONPATH: join(REPO_ROOT, 'jobs'), HF_HUB_OFFLINE: '1' }, maxBuffer: 16 << 20 },
     );
@@ -283,7 +290,7 @@ async function pretrainedBases(o: BenchOptions): Promise<BaseModelFolders> {
  * them, on the same pretrained base). A reference, not the product, so it may bypass
  * the state machine; it runs once (world_check's seed 0), not per seed.
  */
-async function nonPrivateReference(o: BenchOptions): Promise<ReferenceRecord> {
+async function nonPrivateReference(o: BenchOptions, targetBase: string | undefined): Promise<ReferenceRecord> {
   const label = 'NON-PRIVATE upper bound (target fine-tuned on the private train set, no DP)';
   const base = { kind: 'non-private' as const, label, seed: 0, epsilon: null };
   if (o.tinyRandom || !o.world.answerPattern)
@@ -314,9 +321,13 @@ async function nonPrivateReference(o: BenchOptions): Promise<ReferenceRecord> {
       ],
       { cwd: REPO_ROOT, maxBuffer: 64 << 20 },
     );
-    const figures = (JSON.parse(readFileSync(out, 'utf8')) as { figures: Record<string, MetricsRow> }).figures;
-    const row = figures.nonPrivateTargetPrivateTest ?? null;
+    const figures = (JSON.parse(readFileSync(out, 'utf8')) as { figures: Record<string, Record<string, unknown>> })
+      .figures;
     o.say(`  done in ${formatDuration((Date.now() - t0) / 1000)}`);
+    const usedBase = figures.pretrainTarget?.path as string | undefined;
+    if (targetBase && usedBase && resolve(usedBase) !== resolve(targetBase))
+      return { ...base, row: null, source: out, reason: `measured on another target base (${usedBase})` };
+    const row = (figures.nonPrivateTargetPrivateTest ?? null) as MetricsRow | null;
     return { ...base, row, source: `bench/world_check.py → ${out}` };
   } catch (error) {
     const reason = `bench/world_check.py failed: ${(error as Error).message.split('\n')[0]}`;
@@ -329,7 +340,11 @@ async function nonPrivateReference(o: BenchOptions): Promise<ReferenceRecord> {
  * DP-SFT of the target directly at each ε (bench/dp_sft_reference.py: the train-generator
  * stage's DP-SGD on the target base, then evaluate). A reference, once (seed 0), not per seed.
  */
-async function dpSftReferences(o: BenchOptions, epsilons: number[]): Promise<ReferenceRecord[]> {
+async function dpSftReferences(
+  o: BenchOptions,
+  epsilons: number[],
+  targetBase: string | undefined,
+): Promise<ReferenceRecord[]> {
   const refs = (row: MetricsRow | null, epsilon: number, source: string, reason?: string): ReferenceRecord => ({
     kind: 'dp-sft',
     label: 'DP-SFT of the target directly (same ε)',
@@ -368,9 +383,12 @@ async function dpSftReferences(o: BenchOptions, epsilons: number[]): Promise<Ref
     failure = `bench/dp_sft_reference.py failed: ${(error as Error).message.split('\n')[0]}`;
     o.say(`  ${failure}`);
   }
-  const measured = existsSync(out)
-    ? (JSON.parse(readFileSync(out, 'utf8')) as { byEpsilon: Record<string, { row: MetricsRow }> }).byEpsilon
-    : {};
+  const report = existsSync(out)
+    ? (JSON.parse(readFileSync(out, 'utf8')) as { targetBase?: string; byEpsilon: Record<string, { row: MetricsRow }> })
+    : undefined;
+  if (report?.targetBase && targetBase && resolve(report.targetBase) !== resolve(targetBase))
+    return epsilons.map((e) => refs(null, e, out, `measured on another target base (${report.targetBase})`));
+  const measured = report?.byEpsilon ?? {};
   return epsilons.map((e) => {
     const found = measured[String(e)];
     return found ? refs(found.row, e, `bench/dp_sft_reference.py → ${out}`) : refs(null, e, 'not measured', failure);
