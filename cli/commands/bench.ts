@@ -254,7 +254,7 @@ async function pretrainedBases(o: BenchOptions): Promise<BaseModelFolders> {
   const cache = join(REPO_ROOT, '.rewardds', 'pretrain');
   const folders: Partial<BaseModelFolders> = {};
   for (const size of ['proxy', 'target'] as const) {
-    o.say(`pretraining the ${size} base on ${o.world.corpus} (${o.pretrainSteps} steps; cached)`);
+    o.say(`pretraining the ${size} base on ${o.world.corpus} (${o.pretrainSteps} steps; reused if cached)`);
     const { stdout } = await execFileAsync(
       defaultPython(),
       [
