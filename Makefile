@@ -17,16 +17,23 @@ demo: bootstrap
 
 test: check
 	npx vitest run
-	cd jobs && ../$(VENV)/bin/python -m pytest
+	$(PYTEST)
 
-# The vitest files that run the local pipeline or spawn the Python jobs; pytest's own slow
-# tests (a whole stage in a subprocess) carry the `slow` marker (jobs/pytest.ini).
-PIPELINE_TESTS := test/local/e2e.test.ts test/local/bad-uploads.test.ts test/local/bootstrap.test.ts \
-	test/local/sagemaker.test.ts
+# What `make test-fast` leaves out: the vitest files that run the local pipeline, spawn the
+# Python jobs, synthesize the CDK app, cross-check against Python libraries or start chromium;
+# pytest's slow tests (a stage in a subprocess, or seconds of training) carry the `slow` marker.
+SLOW_VITEST := test/local/e2e.test.ts test/local/bad-uploads.test.ts test/local/bootstrap.test.ts \
+	test/local/sagemaker.test.ts test/local/resume.test.ts test/local/bench/bench-e2e.test.ts \
+	test/infra/cfn-lint.test.ts test/infra/lambda-env.test.ts test/infra/stack.test.ts test/infra/nag.test.ts \
+	test/infra/definition-run.test.ts test/infra/settings.test.ts test/core/privacy/pld-crosscheck.test.ts \
+	test/core/privacy/opacus-crosscheck.test.ts test/core/sagemaker/botocore-model.test.ts \
+	test/core/config/stage-config-python.test.ts test/core/config/run-config-artifacts.test.ts \
+	test/functions/report/report-browser.test.ts
+PYTEST := cd jobs && ../$(VENV)/bin/python -m pytest tests ../bench
 
 test-fast: bootstrap
-	npx vitest run $(addprefix --exclude ,$(PIPELINE_TESTS))
-	cd jobs && ../$(VENV)/bin/python -m pytest -m 'not slow'
+	npx vitest run $(addprefix --exclude ,$(SLOW_VITEST))
+	$(PYTEST) -m 'not slow'
 
 check: bootstrap
 	npx biome ci .

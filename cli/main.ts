@@ -7,6 +7,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
     run: { summary: 'run the whole pipeline (--local) on a JSONL file', load: () => import('./commands/run.js') },
     plan: { summary: 'plan the DP noise for a privacy budget', load: () => import('./commands/plan.js') },
     select: { summary: 're-filter a scores.jsonl file without AWS', load: () => import('./commands/select.js') },
+    bench: {
+      summary: 'RewardDS against its baselines on a benchmark world (local runs)',
+      load: () => import('./commands/bench.js'),
+    },
     report: { summary: 're-render report.html from a report.json', load: () => import('./commands/report.js') },
   };
 

@@ -79,6 +79,17 @@ export interface LocalRunOptions {
    * says: a new execution `<run id>-resume-1` with the failed execution's input.
    */
   resumeOnFailure?: boolean;
+  /**
+   * Base-model folders to use instead of the tiny random ones (e.g. models pretrained on a
+   * benchmark world's public corpus); ordinary Hugging Face folders, uploaded as they are.
+   */
+  baseModels?: BaseModelFolders;
+}
+
+/** The two public bases of a run: the proxy base (generator and reward) and the target base. */
+export interface BaseModelFolders {
+  proxy: string;
+  target: string;
 }
 
 export interface LocalRunResult {
@@ -157,7 +168,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     say(`moto S3/KMS on ${server.endpoint}; buckets: ${buckets.map((b) => b.name).join(', ')}`);
 
     const roles = bucketRoles(envs);
-    await uploadBaseModels(s3, envs, workdir, say);
+    await uploadBaseModels(s3, envs, workdir, say, options.baseModels);
 
     const sm = new LocalSageMaker({
       s3,
@@ -334,14 +345,14 @@ async function uploadBaseModels(
   envs: Record<string, Record<string, string>>,
   workdir: string,
   say: (line: string) => void,
+  given?: BaseModelFolders,
 ) {
   const env = Object.values(envs).find((e) => e.PROXY_BASE_MODEL_URI && e.TARGET_BASE_MODEL_URI);
   if (!env) throw new Error('no Lambda of the app names PROXY_BASE_MODEL_URI and TARGET_BASE_MODEL_URI');
   const t0 = Date.now();
-  const folders = await buildTinyModels(join(workdir, 'models'), {
-    python: defaultPython(),
-    jobsDir: join(REPO_ROOT, 'jobs'),
-  });
+  const folders: Record<string, string> = given
+    ? { proxy: resolve(given.proxy), target: resolve(given.target) }
+    : await buildTinyModels(join(workdir, 'models'), { python: defaultPython(), jobsDir: join(REPO_ROOT, 'jobs') });
   for (const [name, uri] of [
     ['proxy', env.PROXY_BASE_MODEL_URI!],
     ['target', env.TARGET_BASE_MODEL_URI!],
@@ -353,7 +364,8 @@ async function uploadBaseModels(
     const prefix = match[2]!.endsWith('/') || match[2] === '' ? match[2]! : `${match[2]}/`;
     await uploadFolder(s3, match[1]!, prefix, folders[name]!);
   }
-  say(`tiny base models ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  const kind = given ? 'given base models' : 'tiny base models';
+  say(`${kind} ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 }
 
 async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {

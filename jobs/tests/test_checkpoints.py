@@ -34,6 +34,7 @@ def trainable(model):
     return [p.detach().clone() for p in model.parameters() if p.requires_grad]
 
 
+@pytest.mark.slow
 def test_an_interrupted_sft_resumes_and_ends_where_an_uninterrupted_one_ends(tiny_base, tmp_path, monkeypatch):
     tokenizer, data = examples(tiny_base)
     args = dict(pad_id=tokenizer.pad_token_id, batch_size=3, epochs=3, learning_rate=1e-2, seed=5)  # 12 steps

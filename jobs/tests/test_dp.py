@@ -89,6 +89,7 @@ def test_sampling_formulas_match_the_job_contract():
     assert planned_steps(2, 64, 10) == 2
 
 
+@pytest.mark.slow
 def test_dp_training_changes_lora_lowers_loss_and_keeps_base_frozen(base_dir, tokenizer):
     model = lm_with_lora(base_dir)
     examples = learnable_examples(tokenizer)
@@ -118,6 +119,7 @@ def test_dp_training_changes_lora_lowers_loss_and_keeps_base_frozen(base_dir, to
     assert len(result.losses) <= result.steps and result.tokens > 0
 
 
+@pytest.mark.slow
 def test_reported_epsilon_is_opacus_rdp_for_the_steps_taken(base_dir, tokenizer):
     model = lm_with_lora(base_dir)
     examples = learnable_examples(tokenizer, n=12)
@@ -142,6 +144,7 @@ class Interrupted(Exception):
     """Stands in for a spot interruption in the middle of a training."""
 
 
+@pytest.mark.slow
 def test_an_interrupted_training_resumes_from_its_checkpoint_and_accounts_every_step_once(
     base_dir, tokenizer, tmp_path
 ):
@@ -203,6 +206,7 @@ def test_an_interrupted_training_resumes_from_its_checkpoint_and_accounts_every_
     assert any(not torch.equal(p, before[n]) for n, p in lora_state(resumed_model).items())
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_training_is_refused(base_dir, tokenizer, tmp_path):
     examples = learnable_examples(tokenizer, n=12)
     pad = tokenizer.pad_token_id
@@ -402,6 +406,7 @@ def test_a_seeded_mechanism_is_reproducible_on_the_cpu():
     assert not torch.equal(torch.rand(3, generator=fresh[0]), torch.rand(3, generator=fresh[1]))
 
 
+@pytest.mark.slow
 def test_a_bf16_loaded_reward_model_trains_in_fp32_and_clips_each_record_to_c(base_dir, tokenizer):
     # On a GPU the base loads in bf16; PEFT lifts LoRA to fp32 but leaves its copy of the
     # score head in bf16, where per-record norms and clipping round to bf16.

@@ -20,6 +20,7 @@ def test_cpu_never_picks_vllm(monkeypatch):
     assert use_vllm() is False
 
 
+@pytest.mark.slow
 def test_same_seed_same_texts_other_seed_other_texts(g_model):
     options = dict(n=2, temperature=1.0, top_p=0.9, max_new_tokens=8)
     first = g_model.generate(PROMPTS, seed=11, **options)
@@ -30,6 +31,7 @@ def test_same_seed_same_texts_other_seed_other_texts(g_model):
     assert first != other
 
 
+@pytest.mark.slow
 def test_one_shot_function_matches_a_loaded_generator(tiny_base, generator_adapter, g_model):
     options = dict(n=2, temperature=1.0, top_p=0.7, max_new_tokens=6, seed=3)
     assert generate(ModelSpec(tiny_base, generator_adapter), PROMPTS, batch_size=2, **options) == g_model.generate(
@@ -46,6 +48,7 @@ def test_adapter_changes_the_output_and_can_be_switched_off(tiny_base, g_model):
     assert with_adapter != without
 
 
+@pytest.mark.slow
 def test_greedy_gives_one_completion_and_refuses_more(g_model):
     rows = g_model.complete(PROMPTS, greedy=True, max_new_tokens=4)
     assert [len(r) for r in rows] == [1, 1, 1]
@@ -55,6 +58,7 @@ def test_greedy_gives_one_completion_and_refuses_more(g_model):
     assert g_model.stats.sequences > 0 and g_model.stats.new_tokens > 0
 
 
+@pytest.mark.slow
 def test_named_adapters_on_one_base_match_separate_loads(tiny_target_base, target_adapter, tmp_path):
     from conftest import save_lora_adapter
 

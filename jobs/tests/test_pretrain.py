@@ -40,6 +40,7 @@ def pretrained(corpus, tmp_path_factory):
     return cache, pretrain_tiny_model(corpus, cache, size="proxy", settings=FAST)
 
 
+@pytest.mark.slow
 def test_loss_drops_well_below_chance(pretrained):
     _, result = pretrained
     assert not result.cached and len(result.losses) == FAST.steps
@@ -111,6 +112,7 @@ def test_schedule_warms_up_then_decays_to_a_tenth():
     assert learning_rate_at(100, s) == pytest.approx(1e-4)
 
 
+@pytest.mark.slow
 def test_cli_trains_then_hits_the_cache(corpus, tmp_path):
     argv = [sys.executable, "-m", "rewardds_jobs", "pretrain-tiny-model", "--corpus", str(corpus)]
     argv += ["--cache", str(tmp_path / "cache"), "--size", "target", "--steps", "3", "--batch-size", "2"]

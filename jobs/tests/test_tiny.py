@@ -18,6 +18,7 @@ def digest(path):
     return hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_other_seed_other_weights(tiny_base, tmp_path):
     again = make_tiny(tmp_path / "again", "--seed", "0")
     other = make_tiny(tmp_path / "other", "--seed", "5")
@@ -63,6 +64,7 @@ def test_model_has_qwen2_module_names_and_llama_variant(tiny_base, tiny_target_b
     assert lora_target_modules(load_causal_lm(tiny_target_base, device=torch.device("cpu"))) == names
 
 
+@pytest.mark.slow
 def test_reward_kind_has_a_saved_one_label_head(tmp_path):
     folder = make_tiny(tmp_path / "reward", "--kind", "reward", "--layers", "1")
     config = json.loads((folder / "config.json").read_text())

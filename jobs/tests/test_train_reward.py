@@ -3,6 +3,7 @@
 import math
 from types import SimpleNamespace
 
+import pytest
 import torch
 import torch.nn.functional as F
 from conftest import sagemaker_layout
@@ -96,6 +97,7 @@ def test_the_loss_takes_chosen_as_the_preferred_side_of_each_pair():
     assert losses[1] < 0.01
 
 
+@pytest.mark.slow
 def test_without_noise_the_trained_reward_ranks_chosen_above_rejected_on_its_pairs(tmp_path, tiny_base):
     # One steady preference the tiny model can learn in a few noise-free steps.
     good, bad = "Cool it under running water and see a nurse.", "No."

@@ -105,6 +105,7 @@ def trained_lora(base, examples, pad_id, *, micro_batch_size, checkpointing):
     return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}, result
 
 
+@pytest.mark.slow
 def test_micro_batched_training_with_checkpointing_equals_the_one_pass_result(tiny_target_base):
     tokenizer = load_tokenizer(tiny_target_base)
     # Answers of different lengths, so the slices are padded differently from the whole batch.

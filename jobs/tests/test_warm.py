@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rewardds_jobs import warm
 from rewardds_jobs.env_defaults import ENV_DEFAULTS
 
@@ -30,6 +32,7 @@ def test_the_server_imports_under_the_environment_the_jobs_set_before_their_impo
     assert warm.IMPORT_ENV == ENV_DEFAULTS
 
 
+@pytest.mark.slow
 def test_forked_jobs_run_threaded_torch_with_their_own_thread_count_and_torch_seed(tmp_path: Path):
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(WARM_PY.parents[1])}
     server = subprocess.Popen(

@@ -1,0 +1,435 @@
+/**
+ * `rewardds bench --world <dir>`: RewardDS against its baselines at equal ε on a benchmark
+ * world (docs/worlds.md). Every cell (filter method × ε × seed) is one real local run —
+ * the synthesized state machine through local mode, the same jobs — on base models
+ * pretrained on the world's public corpus. Results land in <out>/results.json after every
+ * cell, so running the command again with the same --out resumes where it stopped.
+ */
+import { execFile } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import {
+  baseReferences,
+  type BenchResults,
+  cellsToRun,
+  emptyResults,
+  type MetricsRow,
+  RESULTS_SCHEMA,
+  type ReferenceRecord,
+  resultRows,
+  withCellEnded,
+  withCellStarted,
+  withReference,
+} from '../../local/bench/bookkeeping.js';
+import { accuracyChart } from '../../local/bench/chart.js';
+import { cellRunConfig } from '../../local/bench/cell-config.js';
+import {
+  absent,
+  type CellDiagnostics,
+  NO_ORACLE,
+  NO_PATTERN,
+  type OracleFigures,
+} from '../../local/bench/diagnostics.js';
+import {
+  type BenchCell,
+  type BenchGrid,
+  DEFAULT_GRID,
+  expandCells,
+  parseCount,
+  parseEpsilons,
+  parseMethods,
+  quickGrid,
+} from '../../local/bench/grid.js';
+import { formatDuration, progressLine } from '../../local/bench/progress.js';
+import { metricTable, resultsMarkdown } from '../../local/bench/table.js';
+import { type BenchWorld, promptsOf, readWorld, verbatimShare } from '../../local/bench/world.js';
+import { type BaseModelFolders, runLocal } from '../../local/runner.js';
+import { defaultPython } from '../../local/sagemaker/index.js';
+import { summarizeRun } from '../../local/summary.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const execFileAsync = promisify(execFile);
+
+const USAGE = `usage: rewardds bench --world <dir> [--methods reward,ppl,none,rouge-l] [--epsilons 1,4,8]
+                      [--seeds 3] [--rounds 2] [--out <dir>] [--quick] [--config base.json]
+                      [--pretrain-steps 300] [--tiny-random] [--no-reference]
+
+Runs every cell (filter method × ε × seed) through the local pipeline (rewardds run --local)
+on base models pretrained once on the world's corpus.jsonl (cached under .rewardds/pretrain),
+and writes <out>/results.json (a row per cell × round, with run ids), <out>/results.md
+(mean ± std over seeds, best in bold) and <out>/accuracy.svg. Run again with the same --out
+to resume: finished cells are skipped, interrupted or failed ones run again.
+
+  --quick           one ε (8), one seed, every method
+  --config          the run config every cell starts from (default bench/bench.config.json:
+                    untuned, token limits with room for whole answers); the cell sets seed,
+                    privacy.epsilon, filter.method, refinement.rounds and evaluation.answerPattern
+                    (from world.json) on top
+  --pretrain-steps  pretraining steps of each base (pretrain-tiny-model; same cache as bench/world_check.py)
+  --tiny-random     use local mode's tiny random bases instead (no pretraining: a smoke test)
+  --no-reference    skip the non-private upper bound (target fine-tuned on train.jsonl without DP)`;
+
+function parseBenchArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      world: { type: 'string' },
+      methods: { type: 'string' },
+      epsilons: { type: 'string' },
+      seeds: { type: 'string' },
+      rounds: { type: 'string' },
+      out: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      config: { type: 'string', default: join(REPO_ROOT, 'bench', 'bench.config.json') },
+      'pretrain-steps': { type: 'string', default: '300' },
+      'tiny-random': { type: 'boolean', default: false },
+      'no-reference': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
+export interface BenchOptions {
+  world: BenchWorld;
+  grid: BenchGrid;
+  out: string;
+  baseConfig: Record<string, unknown>;
+  pretrainSteps: number;
+  tinyRandom: boolean;
+  reference: boolean;
+  say: (line: string) => void;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let options: BenchOptions;
+  try {
+    const { values } = parseBenchArgs(argv);
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (!values.world) throw new Error('--world is required');
+    const world = readWorld(values.world);
+    let grid: BenchGrid = {
+      methods: values.methods ? parseMethods(values.methods) : DEFAULT_GRID.methods,
+      epsilons: values.epsilons ? parseEpsilons(values.epsilons) : DEFAULT_GRID.epsilons,
+      seeds: values.seeds
+        ? Array.from({ length: parseCount(values.seeds, '--seeds', 1) }, (_, i) => i + 1)
+        : DEFAULT_GRID.seeds,
+      rounds: values.rounds ? parseCount(values.rounds, '--rounds', 0) : DEFAULT_GRID.rounds,
+    };
+    if (values.quick) grid = quickGrid(grid);
+    options = {
+      world,
+      grid,
+      out: resolve(values.out ?? join('bench', 'out', `bench-${world.name}`)),
+      baseConfig: JSON.parse(readFileSync(values.config!, 'utf8')) as Record<string, unknown>,
+      pretrainSteps: parseCount(values['pretrain-steps']!, '--pretrain-steps', 1),
+      tinyRandom: values['tiny-random']!,
+      reference: !values['no-reference'],
+      say: (line) => console.log(line),
+    };
+    if (!options.tinyRandom && !world.corpus)
+      throw new Error(`${world.dir}: no corpus.jsonl to pretrain the bases on (or pass --tiny-random)`);
+  } catch (error) {
+    console.error(`rewardds bench: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const results = await runBench(options);
+  console.log(`\n${metricTable(resultRows(results), results.references, 'answerAccuracy')}\n`);
+  console.log(`results    ${join(options.out, 'results.json')}\n           ${join(options.out, 'results.md')}`);
+  console.log(`chart      ${join(options.out, 'accuracy.svg')}`);
+  const wanted = new Set(expandCells(options.grid).map((c) => c.id));
+  const unfinished = results.cells.filter((c) => wanted.has(c.id) && c.status !== 'finished');
+  return unfinished.length ? 1 : 0;
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResults> {
+  mkdirSync(join(o.out, 'configs'), { recursive: true });
+  mkdirSync(join(o.out, 'logs'), { recursive: true });
+  let results = loadResults(o.out, o.world.name, o.grid);
+  const save = () => writeOutputs(o.out, results, o.world);
+  const cells = expandCells(o.grid);
+  const todo = cellsToRun(cells, results);
+  o.say(
+    `bench ${o.world.name}: ${cells.length} cells, ${cells.length - todo.length} already finished, ${todo.length} to run`,
+  );
+
+  const bases = o.tinyRandom ? undefined : await pretrainedBases(o);
+  // (Pretrained even when every cell is done: a cache hit, and the references compare against it.)
+  const cellSeconds: number[] = [];
+  let done = cells.length - todo.length;
+  for (const cell of todo) {
+    results = withCellStarted(results, cell, new Date());
+    save();
+    const t0 = Date.now();
+    const outcome = await runCell(o, cell, bases);
+    const seconds = (Date.now() - t0) / 1000;
+    results = withCellEnded(results, cell, { ...outcome, seconds }, new Date());
+    save();
+    cellSeconds.push(seconds);
+    done += 1;
+    const status = outcome.succeeded ? `finished (run ${outcome.runId})` : `FAILED: ${outcome.failure}`;
+    o.say(progressLine({ done, total: cells.length, cell: cell.id, status, seconds, cellSeconds }));
+  }
+
+  for (const ref of baseReferences(results)) results = withReference(results, ref);
+  if (o.reference && !results.references.some((r) => r.kind === 'non-private' && r.row)) {
+    results = withReference(results, await nonPrivateReference(o, bases?.target));
+  }
+  const missing = o.grid.epsilons.filter(
+    (eps) => !results.references.some((r) => r.kind === 'dp-sft' && r.epsilon === eps && r.row),
+  );
+  if (missing.length)
+    for (const ref of await dpSftReferences(o, missing, bases?.target)) results = withReference(results, ref);
+  save();
+  return results;
+}
+
+async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders | undefined) {
+  const configPath = join(o.out, 'configs', `${cell.id}.json`);
+  writeFileSync(configPath, `${JSON.stringify(cellRunConfig(o.baseConfig, cell, o.world.answerPattern), null, 2)}\n`);
+  const log = join(o.out, 'logs', `${cell.id}.log`);
+  writeFileSync(log, '');
+  o.say(`cell ${cell.id}: running (log ${log})`);
+  try {
+    const result = await runLocal({
+      train: o.world.train,
+      test: o.world.test,
+      seeds: o.world.seeds,
+      config: configPath,
+      workdir: join(o.out, 'work'),
+      baseModels: bases,
+      progress: (line) => appendFileSync(log, `${line}\n`),
+    });
+    const summary = summarizeRun(result.outputDir);
+    return {
+      runId: result.runId,
+      succeeded: result.status === 'succeeded',
+      epsilonSpent: summary.epsilon,
+      evaluation: (summary.evaluation?.rows ?? []) as MetricsRow[],
+      diagnostics: await oracleDiagnostics(o.world, result.outputDir),
+      failure: result.failure ? `${result.failure.state}: ${result.failure.reason}` : undefined,
+    };
+  } catch (error) {
+    return {
+      runId: '',
+      succeeded: false,
+      epsilonSpent: null,
+      evaluation: [],
+      diagnostics: absent('the run did not finish'),
+      failure: (error as Error).message,
+    };
+  }
+}
+
+/** Pool correctness, coverage and generator validity from the world's oracle (bench/oracle_diagnostics.py); absent without one. */
+async function oracleDiagnostics(world: BenchWorld, runDir: string): Promise<CellDiagnostics> {
+  if (!world.hasOracle) return absent(NO_ORACLE);
+  if (!world.answerPattern) return absent(NO_PATTERN);
+  try {
+    const { stdout } = await execFileAsync(
+      defaultPython(),
+      [
+        join(REPO_ROOT, 'bench', 'oracle_diagnostics.py'),
+        '--world',
+        world.dir,
+        '--run',
+        runDir,
+        '--pattern',
+        world.answerPattern,
+      ],
+      { maxBuffer: 16 << 20 },
+    );
+    return { figures: JSON.parse(stdout.trim().split('\n').pop()!) as OracleFigures };
+  } catch (error) {
+    return absent(`bench/oracle_diagnostics.py failed: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** The two bases pretrained on the world's public corpus, once per (corpus, size, steps): pretrain-tiny-model's cache. */
+async function pretrainedBases(o: BenchOptions): Promise<BaseModelFolders> {
+  const cache = join(REPO_ROOT, '.rewardds', 'pretrain');
+  const folders: Partial<BaseModelFolders> = {};
+  for (const size of ['proxy', 'target'] as const) {
+    o.say(`pretraining the ${size} base on ${o.world.corpus} (${o.pretrainSteps} steps; reused if cached)`);
+    const { stdout } = await execFileAsync(
+      defaultPython(),
+      [
+        '-m',
+        'rewardds_jobs',
+        'pretrain-tiny-model',
+        '--corpus',
+        o.world.corpus!,
+        '--cache',
+        cache,
+        '--size',
+        size,
+        '--steps',
+        String(o.pretrainSteps),
+        // Batch 16, as bench/world_check.py and bench/dp_sft_reference.py pretrain: the same
+        // cache key, so the references are measured on the very bases the cells use.
+        '--batch-size',
+        '16',
+      ],
+      { env: { ...process.env, PYTHONPATH: join(REPO_ROOT, 'jobs'), HF_HUB_OFFLINE: '1' }, maxBuffer: 16 << 20 },
+    );
+    const match = / at (\S+)\s*$/.exec(stdout.trim());
+    if (!match) throw new Error(`pretrain-tiny-model printed no model folder: ${stdout.slice(-300)}`);
+    folders[size] = match[1]!;
+    o.say(`  ${stdout.trim().split('\n').pop()}`);
+  }
+  return folders as BaseModelFolders;
+}
+
+/**
+ * The non-private upper bound: the target fine-tuned directly on train.jsonl without DP,
+ * by bench/world_check.py (the train-target and evaluate stages as the container runs
+ * them, on the same pretrained base). A reference, not the product, so it may bypass
+ * the state machine; it runs once (world_check's seed 0), not per seed.
+ */
+async function nonPrivateReference(o: BenchOptions, targetBase: string | undefined): Promise<ReferenceRecord> {
+  const label = 'NON-PRIVATE upper bound (target fine-tuned on the private train set, no DP)';
+  const base = { kind: 'non-private' as const, label, seed: 0, epsilon: null };
+  if (o.tinyRandom || !o.world.answerPattern)
+    return { ...base, row: null, source: 'not run', reason: 'needs pretrained bases and an answerPattern' };
+  const dir = join(o.out, 'reference');
+  const out = join(dir, 'world-check.json');
+  o.say('non-private upper bound: bench/world_check.py (train-target without DP, then evaluate)');
+  const t0 = Date.now();
+  try {
+    // Its stdout names the aggregate figures only; the private records stay in its work folder.
+    await execFileAsync(
+      defaultPython(),
+      [
+        join(REPO_ROOT, 'bench', 'world_check.py'),
+        '--world',
+        o.world.dir,
+        '--cache',
+        join(REPO_ROOT, '.rewardds', 'pretrain'),
+        '--pretrain-steps',
+        String(o.pretrainSteps),
+        '--work',
+        join(dir, 'work'),
+        '--out',
+        out,
+        '--skip-base',
+        '--probe-train',
+        '0',
+      ],
+      { cwd: REPO_ROOT, maxBuffer: 64 << 20 },
+    );
+    const figures = (JSON.parse(readFileSync(out, 'utf8')) as { figures: Record<string, Record<string, unknown>> })
+      .figures;
+    o.say(`  done in ${formatDuration((Date.now() - t0) / 1000)}`);
+    const usedBase = figures.pretrainTarget?.path as string | undefined;
+    if (targetBase && usedBase && resolve(usedBase) !== resolve(targetBase))
+      return { ...base, row: null, source: out, reason: `measured on another target base (${usedBase})` };
+    const row = (figures.nonPrivateTargetPrivateTest ?? null) as MetricsRow | null;
+    return { ...base, row, source: `bench/world_check.py → ${out}` };
+  } catch (error) {
+    const reason = `bench/world_check.py failed: ${(error as Error).message.split('\n')[0]}`;
+    o.say(`  ${reason}`);
+    return { ...base, row: null, source: 'bench/world_check.py', reason };
+  }
+}
+
+/**
+ * DP-SFT of the target directly at each ε (bench/dp_sft_reference.py: the train-generator
+ * stage's DP-SGD on the target base, then evaluate). A reference, once (seed 0), not per seed.
+ */
+async function dpSftReferences(
+  o: BenchOptions,
+  epsilons: number[],
+  targetBase: string | undefined,
+): Promise<ReferenceRecord[]> {
+  const refs = (row: MetricsRow | null, epsilon: number, source: string, reason?: string): ReferenceRecord => ({
+    kind: 'dp-sft',
+    label: 'DP-SFT of the target directly (same ε)',
+    seed: 0,
+    epsilon,
+    row,
+    source,
+    ...(reason ? { reason } : {}),
+  });
+  if (!o.reference || o.tinyRandom || !o.world.answerPattern)
+    return epsilons.map((e) => refs(null, e, 'not run', 'skipped (--no-reference, --tiny-random or no answerPattern)'));
+  const out = join(o.out, 'reference', 'dp-sft.json');
+  o.say(`DP-SFT of the target at ε ∈ {${epsilons.join(', ')}}: bench/dp_sft_reference.py`);
+  const t0 = Date.now();
+  let failure: string | undefined;
+  try {
+    await execFileAsync(
+      defaultPython(),
+      [
+        join(REPO_ROOT, 'bench', 'dp_sft_reference.py'),
+        '--world',
+        o.world.dir,
+        '--epsilons',
+        epsilons.join(','),
+        '--pretrain-steps',
+        String(o.pretrainSteps),
+        '--work',
+        join(o.out, 'reference', 'dp-sft-work'),
+        '--out',
+        out,
+      ],
+      { cwd: REPO_ROOT, maxBuffer: 64 << 20 },
+    );
+    o.say(`  done in ${formatDuration((Date.now() - t0) / 1000)}`);
+  } catch (error) {
+    failure = `bench/dp_sft_reference.py failed: ${(error as Error).message.split('\n')[0]}`;
+    o.say(`  ${failure}`);
+  }
+  const report = existsSync(out)
+    ? (JSON.parse(readFileSync(out, 'utf8')) as { targetBase?: string; byEpsilon: Record<string, { row: MetricsRow }> })
+    : undefined;
+  if (report?.targetBase && targetBase && resolve(report.targetBase) !== resolve(targetBase))
+    return epsilons.map((e) => refs(null, e, out, `measured on another target base (${report.targetBase})`));
+  const measured = report?.byEpsilon ?? {};
+  return epsilons.map((e) => {
+    const found = measured[String(e)];
+    return found ? refs(found.row, e, `bench/dp_sft_reference.py → ${out}`) : refs(null, e, 'not measured', failure);
+  });
+}
+
+function loadResults(out: string, world: string, grid: BenchGrid): BenchResults {
+  const path = join(out, 'results.json');
+  if (!existsSync(path)) return emptyResults(world, grid);
+  const saved = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+  if (saved.schema !== RESULTS_SCHEMA) throw new Error(`${path}: not a ${RESULTS_SCHEMA} file`);
+  if (saved.world !== world) throw new Error(`${path} holds world '${saved.world}', not '${world}': use another --out`);
+  return { schema: RESULTS_SCHEMA, world, grid, cells: saved.cells ?? [], references: saved.references ?? [] };
+}
+
+/** results.json (written whole, then renamed, so an interrupted write never loses the finished cells), results.md and the chart. */
+function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
+  const rows = resultRows(results);
+  const testPromptsInTrain = verbatimShare(promptsOf(world.test), promptsOf(world.train));
+  const json = {
+    schema: results.schema,
+    world: results.world,
+    grid: results.grid,
+    worldFigures: { testPromptsInTrain },
+    diagnosticsNote: world.hasOracle
+      ? 'per row: candidateCorrectness (all candidates of round 0, before filtering), poolCorrectness and coverage (that round’s pool), generatorValidity (synthetic queries the oracle parses), from bench/oracle_diagnostics.py'
+      : `absent: ${NO_ORACLE}`,
+    rows,
+    references: results.references,
+    cells: results.cells,
+  };
+  const tmp = join(out, 'results.json.tmp');
+  writeFileSync(tmp, `${JSON.stringify(json, null, 1)}\n`);
+  renameSync(tmp, join(out, 'results.json'));
+  const notes = [
+    `world: ${world.dir}`,
+    `share of test prompts that occur verbatim in the train set: ${testPromptsInTrain === null ? 'no test prompts' : testPromptsInTrain.toFixed(3)}`,
+    world.hasOracle
+      ? 'oracle diagnostics (pool correctness, coverage, generator validity): per row in results.json'
+      : `oracle diagnostics (pool correctness, coverage, generator validity): absent — ${NO_ORACLE}`,
+  ];
+  writeFileSync(join(out, 'results.md'), resultsMarkdown(results.world, rows, results.references, notes));
+  writeFileSync(join(out, 'accuracy.svg'), accuracyChart(rows, results.references));
+}

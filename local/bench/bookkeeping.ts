@@ -1,0 +1,193 @@
+/**
+ * What `rewardds bench` has done, as it lands in `<out>/results.json`: a record per cell
+ * (started, finished or failed, with its run id and evaluation rows) and the reference
+ * rows. Pure: the command reads the file, applies these, and writes it back after every
+ * change, so a stopped bench resumes where it stopped — a finished cell is skipped, a cell
+ * that was started but never finished (or failed) runs again.
+ */
+import { type CellDiagnostics, type Diagnostics, roundDiagnostics } from './diagnostics.js';
+import type { BenchCell, BenchGrid } from './grid.js';
+
+export const RESULTS_SCHEMA = 'rewardds-bench/1';
+
+/** One evaluation row as the evaluate stage writes it (eval/metrics.json). */
+export interface MetricsRow {
+  model: string;
+  n?: number;
+  rougeL?: number;
+  bleu?: number;
+  exactMatch?: number;
+  answerAccuracy?: number;
+  answerN?: number;
+}
+
+export interface CellRecord {
+  id: string;
+  method: BenchCell['method'];
+  epsilon: number;
+  seed: number;
+  rounds: number;
+  status: 'started' | 'finished' | 'failed';
+  runId: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  seconds: number | null;
+  /** ε the run's release reports (privacy.json), which may sit just under the asked one. */
+  epsilonSpent: number | null;
+  /** Every row of the run's evaluation: `base`, `round-0`, … */
+  evaluation: MetricsRow[];
+  diagnostics: CellDiagnostics | null;
+  failure: string | null;
+}
+
+export interface ReferenceRecord {
+  /** `base` (no fine-tuning), `non-private` (fine-tuned on the private train set without DP), `dp-sft`. */
+  kind: 'base' | 'non-private' | 'dp-sft';
+  /** Shown in tables: says plainly when a row is not private. */
+  label: string;
+  seed: number;
+  epsilon: number | null;
+  row: MetricsRow | null;
+  source: string;
+  /** Why the row is missing, when it is. */
+  reason?: string;
+}
+
+export interface BenchResults {
+  schema: typeof RESULTS_SCHEMA;
+  world: string;
+  grid: BenchGrid;
+  cells: CellRecord[];
+  references: ReferenceRecord[];
+}
+
+export function emptyResults(world: string, grid: BenchGrid): BenchResults {
+  return { schema: RESULTS_SCHEMA, world, grid, cells: [], references: [] };
+}
+
+/** A record counts as done for a cell only if it finished with the same number of rounds. */
+const doneFor = (results: BenchResults, cell: BenchCell) =>
+  results.cells.some((r) => r.id === cell.id && r.status === 'finished' && r.rounds === cell.rounds);
+
+export function cellsToRun(cells: BenchCell[], results: BenchResults): BenchCell[] {
+  return cells.filter((c) => !doneFor(results, c));
+}
+
+function replace(results: BenchResults, record: CellRecord): BenchResults {
+  const others = results.cells.filter((r) => r.id !== record.id);
+  return { ...results, cells: [...others, record] };
+}
+
+export function withCellStarted(results: BenchResults, cell: BenchCell, now: Date): BenchResults {
+  return replace(results, {
+    id: cell.id,
+    method: cell.method,
+    epsilon: cell.epsilon,
+    seed: cell.seed,
+    rounds: cell.rounds,
+    status: 'started',
+    runId: null,
+    startedAt: now.toISOString(),
+    finishedAt: null,
+    seconds: null,
+    epsilonSpent: null,
+    evaluation: [],
+    diagnostics: null,
+    failure: null,
+  });
+}
+
+export interface CellOutcome {
+  runId: string;
+  succeeded: boolean;
+  seconds: number;
+  epsilonSpent: number | null;
+  evaluation: MetricsRow[];
+  diagnostics: CellDiagnostics;
+  failure?: string;
+}
+
+export function withCellEnded(results: BenchResults, cell: BenchCell, outcome: CellOutcome, now: Date): BenchResults {
+  const started = results.cells.find((r) => r.id === cell.id);
+  if (!started) throw new Error(`cell ${cell.id} ended without having started`);
+  return replace(results, {
+    ...started,
+    status: outcome.succeeded ? 'finished' : 'failed',
+    runId: outcome.runId,
+    finishedAt: now.toISOString(),
+    seconds: outcome.seconds,
+    epsilonSpent: outcome.epsilonSpent,
+    evaluation: outcome.evaluation,
+    diagnostics: outcome.diagnostics,
+    failure: outcome.succeeded ? null : (outcome.failure ?? 'failed'),
+  });
+}
+
+export function withReference(results: BenchResults, reference: ReferenceRecord): BenchResults {
+  const same = (r: ReferenceRecord) =>
+    r.kind === reference.kind && r.seed === reference.seed && r.epsilon === reference.epsilon;
+  return { ...results, references: [...results.references.filter((r) => !same(r)), reference] };
+}
+
+/** One row per finished cell × refinement round: the flat table results.json publishes. */
+export interface ResultRow {
+  cell: string;
+  method: string;
+  epsilon: number;
+  seed: number;
+  round: number;
+  runId: string;
+  n: number | null;
+  rougeL: number | null;
+  bleu: number | null;
+  exactMatch: number | null;
+  answerAccuracy: number | null;
+  diagnostics: Diagnostics;
+}
+
+export function resultRows(results: BenchResults): ResultRow[] {
+  const rows: ResultRow[] = [];
+  const finished = results.cells.filter((c) => c.status === 'finished' && c.runId !== null);
+  for (const cell of [...finished].sort((a, b) => a.id.localeCompare(b.id))) {
+    for (const row of cell.evaluation) {
+      const m = /^round-(\d+)$/.exec(row.model);
+      if (!m) continue;
+      rows.push({
+        cell: cell.id,
+        method: cell.method,
+        epsilon: cell.epsilon,
+        seed: cell.seed,
+        round: Number(m[1]),
+        runId: cell.runId!,
+        n: row.n ?? null,
+        rougeL: row.rougeL ?? null,
+        bleu: row.bleu ?? null,
+        exactMatch: row.exactMatch ?? null,
+        answerAccuracy: row.answerAccuracy ?? null,
+        diagnostics: roundDiagnostics(cell.diagnostics ?? { value: null, reason: 'not recorded' }, Number(m[1])),
+      });
+    }
+  }
+  return rows.sort((a, b) => a.cell.localeCompare(b.cell) || a.round - b.round);
+}
+
+/** The base target's row of each seed: any finished cell of that seed evaluated the untouched base. */
+export function baseReferences(results: BenchResults): ReferenceRecord[] {
+  const out: ReferenceRecord[] = [];
+  for (const seed of [...new Set(results.cells.map((c) => c.seed))].sort((a, b) => a - b)) {
+    const cell = results.cells
+      .filter((c) => c.seed === seed && c.status === 'finished')
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .find((c) => c.evaluation.some((r) => r.model === 'base'));
+    if (!cell) continue;
+    out.push({
+      kind: 'base',
+      label: 'base target (no fine-tuning)',
+      seed,
+      epsilon: null,
+      row: cell.evaluation.find((r) => r.model === 'base')!,
+      source: `evaluation of run ${cell.runId}`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+/**
+ * SLOW (about 1–3 minutes on the 2-core machine): one real bench cell end to end — the
+ * `rewardds bench` command runs the synthesized state machine through local mode on a
+ * small world without oracle.py (method none, ε 8, one seed, rounds 0, tiny random bases,
+ * the cheapest run config), then a second invocation with the same --out resumes and runs
+ * nothing. Kept in its own file so the lead can decide where it runs.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../../cli/commands/bench.js';
+import { generateExample } from '../../../examples/generate.js';
+import { NO_ORACLE } from '../../../local/bench/diagnostics.js';
+
+const CHEAPEST_CONFIG = {
+  generator: { epochs: 1, batchSize: 4, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
+  reward: { epochs: 1, batchSize: 4, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
+  synthesis: { queries: 6, candidates: 2, maxNewTokens: 6, fewShot: 1, attemptsPerQuery: 4 },
+  filter: { keepFraction: 0.34 },
+  target: { epochs: 1, batchSize: 2, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
+  evaluation: { maxNewTokens: 6, minTestRecords: 3 },
+  compute: { maxRuntime: 600 },
+};
+
+const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+
+let work: string;
+let world: string;
+let out: string;
+let args: string[];
+
+async function bench(argv: string[]) {
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+  try {
+    return { code: await run(argv), lines };
+  } finally {
+    log.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'rewardds-bench-e2e-'));
+  world = join(work, 'mini');
+  out = join(work, 'out');
+  mkdirSync(world);
+  const example = generateExample({ seed: 5, train: 12, test: 3, seeds: 3 });
+  writeFileSync(
+    join(world, 'world.json'),
+    JSON.stringify({ name: 'mini', description: 'test', answerPattern: '(\\S+)' }),
+  );
+  writeFileSync(join(world, 'train.jsonl'), jsonl(example.train));
+  writeFileSync(join(world, 'test.jsonl'), jsonl(example.test));
+  writeFileSync(join(world, 'seeds.jsonl'), jsonl(example.seeds));
+  const config = join(work, 'config.json');
+  writeFileSync(config, JSON.stringify(CHEAPEST_CONFIG));
+  args = ['--world', world, '--methods', 'none', '--epsilons', '8', '--seeds', '1', '--rounds', '0'];
+  args.push('--out', out, '--config', config, '--tiny-random', '--no-reference');
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('rewardds bench, one cell end to end', () => {
+  let first: Awaited<ReturnType<typeof bench>>;
+  beforeAll(async () => {
+    first = await bench(args);
+  }, 600_000);
+
+  it('runs the cell through the local pipeline and records it', () => {
+    expect(first.code).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.cells).toHaveLength(1);
+    const cell = results.cells[0];
+    expect(cell).toMatchObject({ id: 'none-eps8-seed1', status: 'finished', rounds: 0 });
+    expect(cell.runId).toMatch(/^mini-[0-9a-f]{8}$/);
+    expect(existsSync(join(out, 'work', 'runs', cell.runId, 'synthesis'))).toBe(true);
+    // The run used the cell's config: method and ε as the grid says.
+    const config = JSON.parse(readFileSync(join(out, 'configs', 'none-eps8-seed1.json'), 'utf8'));
+    expect(config).toMatchObject({ seed: 1, privacy: { epsilon: 8 }, filter: { method: 'none' } });
+    expect(cell.epsilonSpent).toBeGreaterThan(0);
+    expect(cell.epsilonSpent).toBeLessThanOrEqual(8.0001);
+
+    expect(results.rows).toHaveLength(1);
+    const row = results.rows[0];
+    expect(row).toMatchObject({ cell: 'none-eps8-seed1', method: 'none', epsilon: 8, seed: 1, round: 0 });
+    expect(row.runId).toBe(cell.runId);
+    for (const key of ['rougeL', 'bleu', 'exactMatch', 'answerAccuracy']) expect(typeof row[key]).toBe('number');
+    // No oracle.py: the diagnostics are absent with that reason, never 0.
+    expect(row.diagnostics.poolCorrectness).toEqual({ value: null, reason: NO_ORACLE });
+    expect(results.references.find((r: { kind: string }) => r.kind === 'base').row.model).toBe('base');
+
+    expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| none | 0 |');
+    expect(readFileSync(join(out, 'accuracy.svg'), 'utf8')).toContain('<svg');
+    expect(first.lines.some((l) => /^\[1\/1\] none-eps8-seed1 finished .*; done$/.test(l))).toBe(true);
+  });
+
+  it('skips the finished cell when run again with the same --out', async () => {
+    const before = readFileSync(join(out, 'results.json'), 'utf8');
+    const again = await bench(args);
+    expect(again.code).toBe(0);
+    expect(again.lines).toContain('bench mini: 1 cells, 1 already finished, 0 to run');
+    const after = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(after.cells).toEqual(JSON.parse(before).cells);
+  });
+});
