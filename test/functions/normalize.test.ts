@@ -108,6 +108,28 @@ describe('normalizeRecord: refusals name file, line and field, never the text', 
       'messages[1].content',
       /blank response/,
     ],
+    [{ messages: [{ role: 'assistant', content: secret }] }, 'messages', /blank prompt/],
+    [
+      {
+        messages: [
+          { role: 'user', content: '' },
+          { role: 'assistant', content: secret },
+        ],
+      },
+      'messages',
+      /blank prompt/,
+    ],
+    [
+      {
+        messages: [
+          { role: 'system', content: ' \n' },
+          { role: 'user', content: '\t' },
+          { role: 'assistant', content: secret },
+        ],
+      },
+      'messages',
+      /blank prompt/,
+    ],
     [{ messages: [{ role: 'user', content: secret }, 'hi'] }, 'messages[1]', /must be an object/],
     [{ messages: secret }, 'messages', /must be an array/],
     [{ id: { nested: secret }, prompt: 'p', response: 'r' }, 'id', /string or a number/],
@@ -147,6 +169,28 @@ describe('normalizePrompt (public seeds)', () => {
     });
     expect(normalizePrompt({ question: 'What is APR?' }, at).prompt).toBe('What is APR?');
     expect(normalizePrompt({ messages: [{ role: 'user', content: 'Hi?' }] }, at).prompt).toBe('Hi?');
+  });
+
+  it('refuses a seed whose messages hold no spoken prompt', () => {
+    for (const messages of [
+      [],
+      [{ role: 'user', content: '  ' }],
+      [
+        { role: 'user', content: '' },
+        { role: 'assistant', content: 'answer' },
+      ],
+    ]) {
+      const error = (() => {
+        try {
+          normalizePrompt({ messages }, at);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as InputError).field).toBe('messages');
+      expect((error as InputError).reason).toBe('blank prompt');
+    }
   });
 
   it('refuses a seed without a prompt', () => {

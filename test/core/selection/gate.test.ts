@@ -52,6 +52,21 @@ describe('gateRound: worked example', () => {
     expect(summary).toMatchObject({ refined: 4, threshold: 0.5, added: 1, replaced: 1, poolSize: 3, workingSize: 5 });
   });
 
+  it('keeps the pooled entry when a refined version ties its reward (replacement needs strictly higher)', async () => {
+    // τ = 0.5; q-c is pooled at 0.8 and its refined version scores exactly 0.8.
+    const scores = [refined('q-c', ['c1', 0.8], ['c1-', 0.1])];
+    const { summary, pool, working } = await runGate({ scores, pool: jsonl(pool0), working: jsonl(working0) }, options);
+    expect(parseJsonl<PoolRecord>(pool)).toEqual(pool0);
+    expect(parseJsonl<WorkingRecord>(working)[2]).toEqual({
+      id: 'q-c',
+      prompt: 'pc',
+      chosen: 'c1',
+      rejected: 'c1-',
+      reward: 0.8,
+    });
+    expect(summary).toMatchObject({ refined: 1, added: 0, replaced: 0, poolSize: 2 });
+  });
+
   it('refuses a refined id that is not in W (or out of its order), naming the line', async () => {
     const scores = [refined('q-c', ['c1', 0.9], ['x', 0]), refined('q-a', ['a1', 0.9], ['x', 0])];
     const error = await runGate({ scores, pool: jsonl(pool0), working: jsonl(working0) }, options).catch(
