@@ -5,7 +5,9 @@ import { selectedModule } from './bench/mutation/modules.mjs';
 export default defineConfig({
   test: {
     include: selectedModule().tests,
-    testTimeout: 120_000,
+    setupFiles: ['bench/mutation/vitest-setup.ts'],
+    // Instrumented code is slow; a mutant that loops forever still ends at Stryker's own timeout.
+    testTimeout: 600_000,
     pool: 'forks',
   },
 });

@@ -1,0 +1,20 @@
+// Under mutation testing only (vitest.mutation.config.ts): Stryker's instrumented code runs the
+// accountant's inner loops tens of times slower, so each property runs at most PROPERTY_RUNS
+// cases; the golden values and worked examples still run in full.
+import { vi } from 'vitest';
+
+const PROPERTY_RUNS = 5;
+
+vi.mock('fast-check', async (importOriginal) => {
+  const original = await importOriginal<typeof import('fast-check')>();
+  const fc = original.default;
+  const assert = ((property: Parameters<typeof fc.assert>[0], params?: Parameters<typeof fc.assert>[1]) =>
+    fc.assert(
+      property as never,
+      {
+        ...params,
+        numRuns: Math.min(params?.numRuns ?? 100, PROPERTY_RUNS),
+      } as never,
+    )) as typeof fc.assert;
+  return { ...original, assert, default: { ...fc, assert } };
+});
