@@ -26,8 +26,12 @@ export default {
   // a name that matches no file skips that step.
   tsconfigFile: 'tsconfig.stryker-skip.json',
   reporters: ['json', 'clear-text', 'progress-append-only'],
-  jsonReporter: { fileName: `bench/mutation/out/stryker-${module.name}.json` },
-  tempDirName: `.stryker-tmp/${module.name}`,
+  // A rerun of part of a module (`--mutate <file>`) sets MUTATION_PART: its report then
+  // replaces that file's results in the summary (bench/mutation/summarize.py).
+  jsonReporter: {
+    fileName: `bench/mutation/out/stryker-${module.name}${process.env.MUTATION_PART ? `.${process.env.MUTATION_PART}` : ''}.json`,
+  },
+  tempDirName: `.stryker-tmp/${module.name}${process.env.MUTATION_PART ?? ''}`,
   incremental: process.env.MUTATION_INCREMENTAL === '1',
   incrementalFile: `bench/mutation/out/stryker-incremental-${module.name}.json`,
   cleanTempDir: true,

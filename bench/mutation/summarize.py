@@ -1,6 +1,7 @@
 """Mutation scores of `make mutation`, from Stryker's JSON reports and mutmut's results.
 
-Reads bench/mutation/out/stryker-<module>.json (one per TypeScript module) and
+Reads bench/mutation/out/stryker-<module>.json (one per TypeScript module; a
+stryker-<module>.<part>.json from a partial rerun overrides the files it holds) and
 bench/mutation/out/mutmut-results.txt (`mutmut results --all true`, run in jobs/), and
 writes bench/mutation/summary.json ({module: {killed, survived, timeout, noCoverage, score}})
 and bench/mutation/report.md (the same table, then every surviving mutant with its place).
@@ -46,15 +47,28 @@ def with_score(counts: dict) -> dict:
     return {**counts, "score": round(100 * detected / valid, 2) if valid else None}
 
 
+def stryker_reports() -> dict[str, dict]:
+    """Each module's files and mutants; a part report (`stryker-<module>.<part>.json`, from a
+    rerun with `--mutate`) replaces the results of the files it holds."""
+    files_by_module: dict[str, dict] = {}
+    for report in sorted(
+        OUT.glob("stryker-*.json"), key=lambda p: (p.stem.count("."), p.name)
+    ):
+        if report.name.startswith("stryker-incremental-"):
+            continue
+        module = report.stem.removeprefix("stryker-").split(".")[0]
+        files_by_module.setdefault(module, {}).update(
+            json.loads(report.read_text())["files"]
+        )
+    return files_by_module
+
+
 def stryker_modules() -> tuple[dict, list[str]]:
     summary: dict = {}
     survivors: list[str] = []
-    for report in sorted(OUT.glob("stryker-*.json")):
-        if report.name.startswith("stryker-incremental-"):
-            continue
-        module = report.stem.removeprefix("stryker-")
+    for module, files in stryker_reports().items():
         counts = empty()
-        for file, data in sorted(json.loads(report.read_text())["files"].items()):
+        for file, data in sorted(files.items()):
             for mutant in data["mutants"]:
                 key = STRYKER.get(mutant["status"])
                 if key is None:
