@@ -67,6 +67,32 @@ describe('gateRound: worked example', () => {
     expect(summary).toMatchObject({ refined: 1, added: 0, replaced: 0, poolSize: 2 });
   });
 
+  it('summarizes the refined rewards and the new pool', async () => {
+    const scores = [
+      refined('q-a', ['a1', 0.4], ['a1-', 0.0]),
+      refined('q-b', ['b1', 0.5], ['b1-', 0.1]),
+      refined('q-c', ['c1', 0.9], ['c1-', 0.2]),
+      refined('q-d', ['d1', 0.49], ['d1-', 0.1]),
+    ];
+    const { summary } = await runGate({ scores, pool: jsonl(pool0), working: jsonl(working0) }, options);
+    expect(summary.reward.refined).toMatchObject({ count: 4, min: 0.4, max: 0.9 });
+    expect(summary.reward.refined.mean).toBeCloseTo(2.29 / 4, 12);
+    expect(summary.reward.pool).toMatchObject({ count: 3, min: 0.5, max: 0.9 });
+    expect(summary.reward.pool.mean).toBeCloseTo(1.9 / 3, 12);
+  });
+
+  it('refuses a pooled id that is not in W, naming the pool line', async () => {
+    const pool = jsonl([...pool0, { id: 'q-z', prompt: 'pz', response: 'z0', reward: 0.7 }]);
+    const error = await runGate(
+      { scores: [refined('q-a', ['a1', 0.9], ['x', 0])], pool, working: jsonl(working0) },
+      options,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toBe(
+      'pool/round-0.jsonl:3:id: not in working/round-0.jsonl, or out of its order',
+    );
+  });
+
   it('refuses a refined id that is not in W (or out of its order), naming the line', async () => {
     const scores = [refined('q-c', ['c1', 0.9], ['x', 0]), refined('q-a', ['a1', 0.9], ['x', 0])];
     const error = await runGate({ scores, pool: jsonl(pool0), working: jsonl(working0) }, options).catch(
