@@ -133,6 +133,19 @@ describe('baselines', () => {
     expect(choice.score).toBeCloseTo((0 + 6 / 7 + 2 / 3) / 3, 12);
   });
 
+  it('rouge-l: rejected is the candidate farthest from the rest wherever it stands; no seeds = siblings', () => {
+    const cands = [
+      c('The cat sat.', 0, 1),
+      c('the cat sat down', 0, 1),
+      c('a cat sat', 0, 1),
+      c('dogs bark loudly', 9, 1),
+    ];
+    expect(chooseByRougeL(cands)).toMatchObject({ chosen: 0, rejected: 3 });
+    // An empty seed list means no seeds, not "every candidate scores 0".
+    expect(chooseByRougeL(cands, [])).toEqual(chooseByRougeL(cands));
+    expect(chooseByRougeL(cands.slice().reverse(), [])).toMatchObject({ chosen: 3, rejected: 0 });
+  });
+
   it('rouge-l with seeds: compares with the seed prompts, not the siblings', () => {
     const seeds = [
       ['what', 'dose', 'of', 'aspirin'],
