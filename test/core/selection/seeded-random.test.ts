@@ -39,6 +39,16 @@ describe('sampleIndices', () => {
     expect(() => sampleIndices(3, 4, 0)).toThrow(new RangeError('cannot sample 4 of 3'));
   });
 
+  it('takes none, all, or some (sorted ascending) at the edges', () => {
+    expect([...sampleIndices(0, 0, 1)]).toEqual([]);
+    expect([...sampleIndices(5, 0, 1)]).toEqual([]);
+    expect([...sampleIndices(3, 3, 9)]).toEqual([0, 1, 2]);
+    for (let seed = 0; seed < 20; seed += 1) {
+      const drawn = [...sampleIndices(50, 10, seed)];
+      expect(drawn).toEqual([...drawn].sort((a, b) => a - b));
+    }
+  });
+
   it('mulberry32 gives the reference sequence', () => {
     // From an independent Python transcription of the published mulberry32 (Tommy Ettinger):
     // state += 0x6D2B79F5; z = (state ^ state >> 15) * (state | 1); z ^= z + (z ^ z >> 7) * (z | 61);
