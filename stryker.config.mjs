@@ -11,7 +11,17 @@ export default {
   coverageAnalysis: 'perTest',
   mutate: module.mutate,
   // The sandbox needs the TypeScript sources and tests, not the Python jobs or their venv.
-  ignorePatterns: ['/jobs', '/.venv', '/bench/out', '/examples', '/docs', '/cdk.out', '/.rewardds'],
+  ignorePatterns: [
+    '/jobs',
+    '/.venv',
+    '/bench/out',
+    '/bench/mutation/out',
+    '/.mutation-node',
+    '/examples',
+    '/docs',
+    '/cdk.out',
+    '/.rewardds',
+  ],
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 1),
   // The machine is shared and loaded: a slow mutant is not a hung one.
   timeoutFactor: 3,
