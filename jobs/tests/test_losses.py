@@ -27,7 +27,7 @@ def test_pair_loss_of_a_record_with_no_pair_in_the_batch_is_zero():
 
 
 def test_pair_loss_refuses_misaligned_inputs():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^chosen, rejected and pair_record must have one entry per pair$"):
         pair_loss_per_record(torch.zeros(2), torch.zeros(3), torch.zeros(2, dtype=torch.long), 1)
 
 
