@@ -17,6 +17,7 @@ export default {
     '/bench/out',
     '/bench/mutation/out',
     '/.mutation-node',
+    '/.stryker-tmp',
     '/examples',
     '/docs',
     '/cdk.out',
