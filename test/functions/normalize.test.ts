@@ -206,3 +206,32 @@ describe('DuplicateIdGuard', () => {
     expect(() => guard.check('a', 5)).toThrow('f.jsonl:5:id: duplicate id (first used on line 1)');
   });
 });
+
+describe('normalize: absent-as-null fields and field precedence', () => {
+  it('treats a null id, input or response as absent', () => {
+    expect(normalizeRecord({ id: null, prompt: 'P', response: 'R' }, at).id).toBe('line-000007');
+    expect(normalizeRecord({ instruction: 'I', input: null, output: 'O' }, at).prompt).toBe('I');
+    expect(normalizeRecord({ prompt: 'P', response: null, completion: 'C' }, at).response).toBe('C');
+  });
+
+  it('prefers response over answer and completion when a record has both', () => {
+    expect(normalizeRecord({ question: 'Q', response: 'R', answer: 'A' }, at).response).toBe('R');
+    expect(normalizeRecord({ prompt: 'P', response: 'R', completion: 'C' }, at).response).toBe('R');
+  });
+
+  it('keeps roles when two user turns precede the answer', () => {
+    const turns = [
+      { role: 'user', content: 'a' },
+      { role: 'user', content: 'b' },
+      { role: 'assistant', content: 'x' },
+    ];
+    expect(normalizeRecord({ messages: turns }, at).prompt).toBe('User: a\n\nUser: b');
+  });
+
+  it('names the prompt field of a blank question, and refuses a seed that is not an object', () => {
+    expect(refusal({ question: ' ', answer: 'A' })).toMatchObject({ field: 'question', reason: 'blank prompt' });
+    expect(() => normalizePrompt({ question: '' }, at)).toThrow(/:question: blank prompt$/);
+    expect(() => normalizePrompt({ prompt: '' }, at)).toThrow(/:prompt: blank prompt$/);
+    expect(() => normalizePrompt(['p'], at)).toThrow(/: not a JSON object$/);
+  });
+});
