@@ -50,6 +50,13 @@ def test_lm_loss_counts_response_tokens_only_and_shifts_by_one():
     assert got.tolist() == pytest.approx([(math.log(2) + math.log(4)) / 2, 0.0], rel=1e-6)
 
 
+def test_lm_loss_of_a_single_response_token_is_that_token_s_cross_entropy():
+    # Uniform logits over 4 tokens: the one response token costs log 4, divided by 1 token.
+    logits = torch.zeros(1, 3, 4)
+    labels = torch.tensor([[IGNORE_INDEX, IGNORE_INDEX, 2]])
+    assert response_lm_loss_per_row(logits, labels).tolist() == pytest.approx([math.log(4)], rel=1e-6)
+
+
 def test_lm_loss_gradient_is_finite_for_a_row_without_response():
     logits = torch.zeros(1, 3, 5, requires_grad=True)
     labels = torch.full((1, 3), IGNORE_INDEX)
