@@ -4,6 +4,8 @@ import {
   chooseByFusedRank,
   chooseByRougeL,
   chooseFirst,
+  chooserFor,
+  type FilterMethod,
   fusedRanks,
   perplexityRanks,
   rewardRanks,
@@ -34,6 +36,19 @@ describe('chooseByFusedRank (step 8)', () => {
     const cands = [c('a', 0.1, 1), c('b', 0.2, 5), c('c', 0.3, 9)];
     expect(fusedRanks(cands, 0.5)).toEqual([2, 2, 2]);
     expect(chooseByFusedRank(cands, 0.5)).toEqual({ chosen: 2, rejected: 0, score: 0.3 });
+  });
+
+  it('breaks a fused tie for rejected by the lower reward wherever it stands', () => {
+    // rank_r = [3,2,1]; ppl [9,5,1] → rank_p = [1,2,3]; fused at α=0.5 = [2,2,2].
+    const cands = [c('a', 0.3, 9), c('b', 0.2, 5), c('c', 0.1, 1)];
+    expect(chooseByFusedRank(cands, 0.5)).toEqual({ chosen: 0, rejected: 2, score: 0.3 });
+  });
+
+  it('chooserFor dispatches each method to its own rule', () => {
+    // Reward favours 'r', perplexity favours 'p'; 'none' takes the first.
+    const cands = [c('first', 0.2, 5), c('r', 0.9, 9), c('p', 0.1, 1)];
+    const pick = (method: FilterMethod) => chooserFor({ method, alpha: 1 })(cands).chosen;
+    expect([pick('reward'), pick('ppl'), pick('none')]).toEqual([1, 2, 0]);
   });
 
   it('breaks a full tie (fused and reward) by the lower candidate index', () => {
