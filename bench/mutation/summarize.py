@@ -47,20 +47,37 @@ def with_score(counts: dict) -> dict:
     return {**counts, "score": round(100 * detected / valid, 2) if valid else None}
 
 
-def stryker_reports() -> dict[str, dict]:
-    """Each module's files and mutants; a part report (`stryker-<module>.<part>.json`, from a
-    rerun with `--mutate`) replaces the results of the files it holds."""
-    files_by_module: dict[str, dict] = {}
+def mutant_key(mutant: dict) -> tuple:
+    start, end = mutant["location"]["start"], mutant["location"]["end"]
+    return (
+        start["line"],
+        start["column"],
+        end["line"],
+        end["column"],
+        mutant["mutatorName"],
+        mutant.get("replacement"),
+    )
+
+
+def stryker_reports() -> dict[str, dict[str, list]]:
+    """Each module's mutants per file. Part reports (`stryker-<module>.<part>.json`, from reruns
+    with `--mutate <file or line range>`) are laid over the module's report mutant by mutant
+    (same place, mutator and replacement), so slices of one file add up."""
+    mutants: dict[str, dict[str, dict]] = {}
     for report in sorted(
         OUT.glob("stryker-*.json"), key=lambda p: (p.stem.count("."), p.name)
     ):
         if report.name.startswith("stryker-incremental-"):
             continue
         module = report.stem.removeprefix("stryker-").split(".")[0]
-        files_by_module.setdefault(module, {}).update(
-            json.loads(report.read_text())["files"]
-        )
-    return files_by_module
+        for file, data in json.loads(report.read_text())["files"].items():
+            by_key = mutants.setdefault(module, {}).setdefault(file, {})
+            for mutant in data["mutants"]:
+                by_key[mutant_key(mutant)] = mutant
+    return {
+        module: {file: list(m.values()) for file, m in files.items()}
+        for module, files in mutants.items()
+    }
 
 
 def stryker_modules() -> tuple[dict, list[str]]:
@@ -68,8 +85,8 @@ def stryker_modules() -> tuple[dict, list[str]]:
     survivors: list[str] = []
     for module, files in stryker_reports().items():
         counts = empty()
-        for file, data in sorted(files.items()):
-            for mutant in data["mutants"]:
+        for file, file_mutants in sorted(files.items()):
+            for mutant in file_mutants:
                 key = STRYKER.get(mutant["status"])
                 if key is None:
                     continue
