@@ -8,7 +8,7 @@ export const MODULES = {
   // tests cover the same code through a root search and would make each mutant minutes long.
   'privacy-accountant': {
     mutate: ['core/privacy/rdp.ts', 'core/privacy/conversion.ts'],
-    tests: ['test/core/privacy/accountant-properties.test.ts', 'test/core/privacy/conversion-edges.test.ts'],
+    tests: ['test/core/privacy/accountant-properties.test.ts', 'test/core/privacy/accountant-edges.test.ts'],
   },
   'privacy-planner': {
     mutate: ['core/privacy/planner.ts'],

@@ -1,9 +1,18 @@
 /**
- * rdpToEpsilon at its edges (core/privacy/conversion.ts): malformed curves, orders without a
- * bound, and δ outside (0, 1). Written against the mutants that survived the golden values.
+ * The accountant at its edges (core/privacy/conversion.ts, rdp.ts): malformed curves, orders
+ * without a bound, parameters outside their domain, log-space zeros. Written against the
+ * mutants that survived the golden values and properties.
  */
 import { describe, expect, it } from 'vitest';
-import { mechanismEpsilon, rdpToEpsilon } from '../../../core/privacy/index.js';
+import {
+  composeRdp,
+  logAdd,
+  logSub,
+  mechanismEpsilon,
+  rdpCurve,
+  rdpOfSampledGaussian,
+  rdpToEpsilon,
+} from '../../../core/privacy/index.js';
 
 const d = 1e-5;
 /** ε at one order, as the conversion defines it. */
@@ -36,5 +45,24 @@ describe('rdpToEpsilon', () => {
     const m = { sampleRate: 0.1, noiseMultiplier: 1, steps: 10 };
     for (const delta of [0, 1, 1.5, -1e-5])
       expect(() => mechanismEpsilon(m, delta)).toThrow(/delta must lie in \(0, 1\)/);
+  });
+});
+
+describe('rdp.ts edges', () => {
+  it('log-space zero plus zero is zero, and a negative difference is refused by name', () => {
+    expect(logAdd(-Infinity, -Infinity)).toBe(-Infinity);
+    expect(() => logSub(1, 2)).toThrow(new RangeError('logSub: the difference would be negative'));
+  });
+
+  it('refuses a negative sampling rate, and gives ∞ at order ∞', () => {
+    expect(() => rdpOfSampledGaussian({ sampleRate: -0.1, noiseMultiplier: 1, order: 2 })).toThrow(/sampleRate/);
+    expect(rdpOfSampledGaussian({ sampleRate: 0.1, noiseMultiplier: 1, order: Infinity })).toBe(Infinity);
+  });
+
+  it('accepts zero steps, refuses negative ones, and composes nothing to zeros', () => {
+    const m = { sampleRate: 0.1, noiseMultiplier: 1, steps: 0 };
+    expect(rdpCurve(m, [2, 3])).toEqual([0, 0]);
+    expect(() => rdpCurve({ ...m, steps: -1 }, [2, 3])).toThrow(/steps must be a non-negative integer/);
+    expect(composeRdp([], [2, 3])).toEqual([0, 0]);
   });
 });
