@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   composeRdp,
   logAdd,
+  logErfc,
   logSub,
   mechanismEpsilon,
   rdpCurve,
@@ -64,5 +65,22 @@ describe('rdp.ts edges', () => {
     expect(rdpCurve(m, [2, 3])).toEqual([0, 0]);
     expect(() => rdpCurve({ ...m, steps: -1 }, [2, 3])).toThrow(/steps must be a non-negative integer/);
     expect(composeRdp([], [2, 3])).toEqual([0, 0]);
+  });
+});
+
+describe('logErfc', () => {
+  it('matches log(math.erfc(x)) of Python 3.11 to 1e-11 on each branch, and the infinities', () => {
+    // python3 -c "import math; print([math.log(math.erfc(x)) for x in (0.5, 2.9, 5.0, -1.0)])"
+    const reference: [number, number][] = [
+      [0.5, -0.7350111298370844],
+      [2.9, -10.099554065545236],
+      [5, -27.200889545537436],
+      [-1, 0.6112323176780705],
+    ];
+    for (const [x, value] of reference)
+      expect(Math.abs(logErfc(x) - value)).toBeLessThanOrEqual(1e-11 * Math.abs(value));
+    expect(logErfc(Infinity)).toBe(-Infinity);
+    expect(logErfc(-Infinity)).toBe(Math.LN2);
+    expect(logErfc(Number.NaN)).toBeNaN();
   });
 });
