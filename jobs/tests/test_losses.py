@@ -27,7 +27,7 @@ def test_pair_loss_of_a_record_with_no_pair_in_the_batch_is_zero():
 
 
 def test_pair_loss_refuses_misaligned_inputs():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^chosen, rejected and pair_record must have one entry per pair$"):
         pair_loss_per_record(torch.zeros(2), torch.zeros(3), torch.zeros(2, dtype=torch.long), 1)
 
 
@@ -48,6 +48,13 @@ def test_lm_loss_counts_response_tokens_only_and_shifts_by_one():
     )
     got = response_lm_loss_per_row(logits, labels)
     assert got.tolist() == pytest.approx([(math.log(2) + math.log(4)) / 2, 0.0], rel=1e-6)
+
+
+def test_lm_loss_of_a_single_response_token_is_that_token_s_cross_entropy():
+    # Uniform logits over 4 tokens: the one response token costs log 4, divided by 1 token.
+    logits = torch.zeros(1, 3, 4)
+    labels = torch.tensor([[IGNORE_INDEX, IGNORE_INDEX, 2]])
+    assert response_lm_loss_per_row(logits, labels).tolist() == pytest.approx([math.log(4)], rel=1e-6)
 
 
 def test_lm_loss_gradient_is_finite_for_a_row_without_response():

@@ -108,6 +108,28 @@ describe('normalizeRecord: refusals name file, line and field, never the text', 
       'messages[1].content',
       /blank response/,
     ],
+    [{ messages: [{ role: 'assistant', content: secret }] }, 'messages', /blank prompt/],
+    [
+      {
+        messages: [
+          { role: 'user', content: '' },
+          { role: 'assistant', content: secret },
+        ],
+      },
+      'messages',
+      /blank prompt/,
+    ],
+    [
+      {
+        messages: [
+          { role: 'system', content: ' \n' },
+          { role: 'user', content: '\t' },
+          { role: 'assistant', content: secret },
+        ],
+      },
+      'messages',
+      /blank prompt/,
+    ],
     [{ messages: [{ role: 'user', content: secret }, 'hi'] }, 'messages[1]', /must be an object/],
     [{ messages: secret }, 'messages', /must be an array/],
     [{ id: { nested: secret }, prompt: 'p', response: 'r' }, 'id', /string or a number/],
@@ -149,6 +171,28 @@ describe('normalizePrompt (public seeds)', () => {
     expect(normalizePrompt({ messages: [{ role: 'user', content: 'Hi?' }] }, at).prompt).toBe('Hi?');
   });
 
+  it('refuses a seed whose messages hold no spoken prompt', () => {
+    for (const messages of [
+      [],
+      [{ role: 'user', content: '  ' }],
+      [
+        { role: 'user', content: '' },
+        { role: 'assistant', content: 'answer' },
+      ],
+    ]) {
+      const error = (() => {
+        try {
+          normalizePrompt({ messages }, at);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as InputError).field).toBe('messages');
+      expect((error as InputError).reason).toBe('blank prompt');
+    }
+  });
+
   it('refuses a seed without a prompt', () => {
     expect(() => normalizePrompt({ response: 'x' }, at)).toThrow(/unrecognized seed shape/);
   });
@@ -160,5 +204,34 @@ describe('DuplicateIdGuard', () => {
     guard.check('a', 1);
     guard.check('b', 2);
     expect(() => guard.check('a', 5)).toThrow('f.jsonl:5:id: duplicate id (first used on line 1)');
+  });
+});
+
+describe('normalize: absent-as-null fields and field precedence', () => {
+  it('treats a null id, input or response as absent', () => {
+    expect(normalizeRecord({ id: null, prompt: 'P', response: 'R' }, at).id).toBe('line-000007');
+    expect(normalizeRecord({ instruction: 'I', input: null, output: 'O' }, at).prompt).toBe('I');
+    expect(normalizeRecord({ prompt: 'P', response: null, completion: 'C' }, at).response).toBe('C');
+  });
+
+  it('prefers response over answer and completion when a record has both', () => {
+    expect(normalizeRecord({ question: 'Q', response: 'R', answer: 'A' }, at).response).toBe('R');
+    expect(normalizeRecord({ prompt: 'P', response: 'R', completion: 'C' }, at).response).toBe('R');
+  });
+
+  it('keeps roles when two user turns precede the answer', () => {
+    const turns = [
+      { role: 'user', content: 'a' },
+      { role: 'user', content: 'b' },
+      { role: 'assistant', content: 'x' },
+    ];
+    expect(normalizeRecord({ messages: turns }, at).prompt).toBe('User: a\n\nUser: b');
+  });
+
+  it('names the prompt field of a blank question, and refuses a seed that is not an object', () => {
+    expect(refusal({ question: ' ', answer: 'A' })).toMatchObject({ field: 'question', reason: 'blank prompt' });
+    expect(() => normalizePrompt({ question: '' }, at)).toThrow(/:question: blank prompt$/);
+    expect(() => normalizePrompt({ prompt: '' }, at)).toThrow(/:prompt: blank prompt$/);
+    expect(() => normalizePrompt(['p'], at)).toThrow(/: not a JSON object$/);
   });
 });

@@ -1,6 +1,7 @@
 import {
   CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -192,6 +193,42 @@ describe('prepare-run', () => {
           .map((k) => s3.text(SYNTHESIS, k))
           .join(''),
       ).not.toMatch(/secret-/);
+    });
+
+    it('encrypts every write with its zone key: private for train, test and run.json, synthesis for seeds and run.json', async () => {
+      s3.put(
+        PRIVATE,
+        'incoming/bank-faq/config.json',
+        JSON.stringify({ privacy: { epsilon: 4 }, generator: { batchSize: 8 }, reward: { batchSize: 8 } }),
+      );
+      s3.put(PRIVATE, 'incoming/bank-faq/test.jsonl', jsonl([{ prompt: 'secret-test-q', response: 'secret-test-a' }]));
+      s3.put(PRIVATE, 'incoming/bank-faq/seeds.jsonl', jsonl([{ prompt: 'How do I open an account?' }]));
+      s3.put(PRIVATE, 'incoming/bank-faq/train.jsonl', jsonl(privateRecords(40)));
+      await handler()({
+        runId: 'bank-faq-0a1b2c3d',
+        upload: { bucket: PRIVATE, key: 'incoming/bank-faq/train.jsonl', etag: 'e1' },
+      });
+
+      // Small bodies go up by PutObject; a multipart upload would carry its SSE on CreateMultipartUpload.
+      const writes = [...s3.mock.commandCalls(PutObjectCommand), ...s3.mock.commandCalls(CreateMultipartUploadCommand)]
+        .map((c) => c.args[0].input)
+        .map((w) => [
+          `${w.Bucket}/${w.Key}`,
+          {
+            ServerSideEncryption: w.ServerSideEncryption,
+            SSEKMSKeyId: w.SSEKMSKeyId,
+            BucketKeyEnabled: w.BucketKeyEnabled,
+          },
+        ])
+        .sort(([a], [b]) => String(a).localeCompare(String(b)));
+      const sse = (key: string) => ({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key, BucketKeyEnabled: true });
+      expect(writes).toEqual([
+        [`${PRIVATE}/runs/bank-faq-0a1b2c3d/input/test.jsonl`, sse(PRIVATE_KEY)],
+        [`${PRIVATE}/runs/bank-faq-0a1b2c3d/input/train.jsonl`, sse(PRIVATE_KEY)],
+        [`${PRIVATE}/runs/bank-faq-0a1b2c3d/run.json`, sse(PRIVATE_KEY)],
+        [`${SYNTHESIS}/runs/bank-faq-0a1b2c3d/input/seeds.jsonl`, sse(SYNTHESIS_KEY)],
+        [`${SYNTHESIS}/runs/bank-faq-0a1b2c3d/run.json`, sse(SYNTHESIS_KEY)],
+      ]);
     });
 
     it('lays config.json over the deployment defaults, finding side files by one listing (no HEAD of missing keys)', async () => {

@@ -150,6 +150,25 @@ describe('the privacy boundary, read from the template', () => {
     for (const s of onPrivate) expect(depositsJobRecord(s)).toBe(true);
   });
 
+  // The literal '*' above is not the only wildcard: `arn:aws:kms:…:key/*`, `arn:aws:s3:::*` and
+  // `s3:Get*` reach every key or bucket of the account, the private zone's included.
+  it.each(SYNTHESIS_PRINCIPALS)(
+    '%s names its S3 buckets and KMS keys exactly, with no ARN or action wildcard',
+    (roleId) => {
+      for (const statement of statementsOf(roleId)) {
+        const actions = asList(statement.Action) as string[];
+        const storage = actions.filter((a) => a === '*' || /^(s3|kms):/.test(a));
+        if (storage.length === 0) continue;
+        for (const action of storage) expect(action).not.toContain('*');
+        for (const arn of asList(statement.Resource).map(resolveDefinition)) {
+          if (storage.some((a) => a.startsWith('kms:'))) expect(arn).not.toContain('*');
+          // Object keys may hold wildcards inside one named bucket; the bucket itself may not.
+          if (storage.some((a) => a.startsWith('s3:'))) expect(arn.split('/')[0]).not.toContain('*');
+        }
+      }
+    },
+  );
+
   it('lets no synthesis principal use the private key through its key policy', () => {
     const policy = JSON.stringify(resources.PrivateKey!.Properties.KeyPolicy);
     for (const roleId of SYNTHESIS_PRINCIPALS) expect(policy).not.toContain(roleId);

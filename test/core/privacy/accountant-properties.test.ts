@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   composeEpsilon,
+  composePrivacy,
   composeRdp,
   DEFAULT_ORDERS,
   logAdd,
@@ -131,5 +132,62 @@ describe('special cases, as the reference accountants handle them', () => {
     expect(logSub(4, 4)).toBe(-Infinity);
     expect(logSub(1000, 1)).toBe(1000);
     expect(() => logSub(1, 2)).toThrow(RangeError);
+  });
+});
+
+/**
+ * Exact values, so this file stands alone: the properties above all hold under a wrong
+ * term, these do not. Computed once with Opacus 1.6.0 (the reference accountant,
+ * opacus/accountants/analysis/rdp.py) in the repo's venv:
+ *   .venv/bin/python -c 'from opacus.accountants.analysis.rdp import compute_rdp as c, get_privacy_spent as g
+ *   from opacus.accountants import RDPAccountant as A
+ *   print([float(v) for v in c(q=0.01, noise_multiplier=1.1, steps=1, orders=[2, 3, 8, 32, 63, 1.5, 7.3])])
+ *   print([float(v) for v in c(q=0.2, noise_multiplier=0.8, steps=1, orders=[2, 5, 12])])
+ *   print(g(orders=A.DEFAULT_ALPHAS, rdp=c(q=256/60000, noise_multiplier=1.1, steps=60*234, orders=A.DEFAULT_ALPHAS), delta=1e-5))
+ *   print(g(orders=A.DEFAULT_ALPHAS, rdp=c(q=0.1, noise_multiplier=1.0, steps=1000, orders=A.DEFAULT_ALPHAS), delta=1e-5))'
+ * The order-2 value also has a closed form in the literature (Mironov, Talwar, Zhang,
+ * "Rényi Differential Privacy of the Sampled Gaussian Mechanism", 2019, §3.3):
+ * A₂ = 1 + q²(e^{1/σ²} − 1), rdp(2) = log A₂.
+ */
+const OPACUS_RDP: readonly [q: number, sigma: number, order: number, rdp: number][] = [
+  [0.01, 1.1, 2, 0.00012851008160514807],
+  [0.01, 1.1, 3, 0.00019627788991499474],
+  [0.01, 1.1, 8, 0.0005840703355202467],
+  [0.01, 1.1, 32, 8.469416433675926],
+  [0.01, 1.1, 63, 21.353610726767897],
+  [0.2, 0.8, 2, 0.14048283662384337],
+  [0.2, 0.8, 5, 1.9048174705499876],
+  [0.2, 0.8, 12, 7.6192496998379315],
+  [0.01, 1.1, 1.5, 9.554528557684942e-5],
+  [0.01, 1.1, 7.3, 0.0005231749305778287],
+];
+const OPACUS_EPSILON: readonly [q: number, sigma: number, steps: number, delta: number, eps: number, order: number][] =
+  [
+    [256 / 60000, 1.1, 60 * 234, 1e-5, 2.594363354953112, 8.1],
+    [0.1, 1.0, 1000, 1e-5, 27.163494340026986, 2],
+  ];
+
+describe('golden values from Opacus 1.6.0', () => {
+  it.each(OPACUS_RDP)('q = %d, σ = %d: rdp at order %d is %d', (q, sigma, order, rdp) => {
+    const ours = rdpOfSampledGaussian({ sampleRate: q, noiseMultiplier: sigma, order });
+    expect(Math.abs(ours - rdp)).toBeLessThanOrEqual(1e-9 * rdp);
+  });
+
+  it('order 2 matches the closed form log(1 + q²(e^{1/σ²} − 1))', () => {
+    for (const [q, sigma] of [
+      [0.01, 1.1],
+      [0.2, 0.8],
+      [0.5, 3],
+    ] as const) {
+      const closed = Math.log1p(q * q * Math.expm1(1 / (sigma * sigma)));
+      const ours = rdpOfSampledGaussian({ sampleRate: q, noiseMultiplier: sigma, order: 2 });
+      expect(Math.abs(ours - closed)).toBeLessThanOrEqual(1e-12 * closed);
+    }
+  });
+
+  it.each(OPACUS_EPSILON)('q = %d, σ = %d, %i steps, δ = %d: ε = %d at order %d', (q, sigma, steps, d, eps, order) => {
+    const ours = composePrivacy([{ sampleRate: q, noiseMultiplier: sigma, steps }], d);
+    expect(Math.abs(ours.epsilon - eps)).toBeLessThanOrEqual(1e-9 * eps);
+    expect(ours.order).toBe(order);
   });
 });

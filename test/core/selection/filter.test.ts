@@ -53,6 +53,26 @@ describe('filterScores: worked examples', () => {
     expect(summary.reward.pool).toEqual({ count: 2, mean: 0.75, min: 0.6, max: 0.9 });
   });
 
+  it('summarizes every reward it saw: candidates, working set and pool, and keeps alpha outside ppl', async () => {
+    const { summary } = await runFilter(lines, { ...defaults, alpha: 0.25 });
+    expect(summary.alpha).toBe(0.25);
+    expect(summary.reward.candidates).toMatchObject({ count: 8, min: 0, max: 0.9 });
+    expect(summary.reward.candidates.mean).toBeCloseTo(3.1 / 8, 12);
+    expect(summary.reward.working).toMatchObject({ count: 4, min: 0.4, max: 0.9 });
+    expect(summary.reward.working.mean).toBeCloseTo(2.5 / 4, 12);
+  });
+
+  it('keeps every score past the first 1,024 queries (the score list grows)', async () => {
+    // Rewards rise with the line, so the pool is the last ⌊M·f⌋ queries.
+    const many = Array.from({ length: 2100 }, (_, i) =>
+      q(`q-${String(i).padStart(4, '0')}`, ['bad', -1, 9], ['good', i / 2100, 2]),
+    );
+    const { summary, pool } = await runFilter(many, { ...defaults, keepFraction: 0.1 });
+    const pooled = parseJsonl<PoolRecord>(pool);
+    expect(pooled.map((p) => p.id)).toEqual(many.slice(-210).map((l) => l.id));
+    expect(summary).toMatchObject({ queries: 2100, poolSize: 210, threshold: 1890 / 2100 });
+  });
+
   it('ppl ranks by perplexity alone, whatever alpha says', async () => {
     const ppl = [q('q-x', ['low-ppl-low-reward', 0.1, 1], ['high-ppl-high-reward', 0.9, 8])];
     const { working, summary } = await runFilter(ppl, { ...defaults, method: 'ppl', alpha: 1, keepFraction: 1 });

@@ -52,6 +52,47 @@ describe('gateRound: worked example', () => {
     expect(summary).toMatchObject({ refined: 4, threshold: 0.5, added: 1, replaced: 1, poolSize: 3, workingSize: 5 });
   });
 
+  it('keeps the pooled entry when a refined version ties its reward (replacement needs strictly higher)', async () => {
+    // τ = 0.5; q-c is pooled at 0.8 and its refined version scores exactly 0.8.
+    const scores = [refined('q-c', ['c1', 0.8], ['c1-', 0.1])];
+    const { summary, pool, working } = await runGate({ scores, pool: jsonl(pool0), working: jsonl(working0) }, options);
+    expect(parseJsonl<PoolRecord>(pool)).toEqual(pool0);
+    expect(parseJsonl<WorkingRecord>(working)[2]).toEqual({
+      id: 'q-c',
+      prompt: 'pc',
+      chosen: 'c1',
+      rejected: 'c1-',
+      reward: 0.8,
+    });
+    expect(summary).toMatchObject({ refined: 1, added: 0, replaced: 0, poolSize: 2 });
+  });
+
+  it('summarizes the refined rewards and the new pool', async () => {
+    const scores = [
+      refined('q-a', ['a1', 0.4], ['a1-', 0.0]),
+      refined('q-b', ['b1', 0.5], ['b1-', 0.1]),
+      refined('q-c', ['c1', 0.9], ['c1-', 0.2]),
+      refined('q-d', ['d1', 0.49], ['d1-', 0.1]),
+    ];
+    const { summary } = await runGate({ scores, pool: jsonl(pool0), working: jsonl(working0) }, options);
+    expect(summary.reward.refined).toMatchObject({ count: 4, min: 0.4, max: 0.9 });
+    expect(summary.reward.refined.mean).toBeCloseTo(2.29 / 4, 12);
+    expect(summary.reward.pool).toMatchObject({ count: 3, min: 0.5, max: 0.9 });
+    expect(summary.reward.pool.mean).toBeCloseTo(1.9 / 3, 12);
+  });
+
+  it('refuses a pooled id that is not in W, naming the pool line', async () => {
+    const pool = jsonl([...pool0, { id: 'q-z', prompt: 'pz', response: 'z0', reward: 0.7 }]);
+    const error = await runGate(
+      { scores: [refined('q-a', ['a1', 0.9], ['x', 0])], pool, working: jsonl(working0) },
+      options,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toBe(
+      'pool/round-0.jsonl:3:id: not in working/round-0.jsonl, or out of its order',
+    );
+  });
+
   it('refuses a refined id that is not in W (or out of its order), naming the line', async () => {
     const scores = [refined('q-c', ['c1', 0.9], ['x', 0]), refined('q-a', ['a1', 0.9], ['x', 0])];
     const error = await runGate({ scores, pool: jsonl(pool0), working: jsonl(working0) }, options).catch(

@@ -4,6 +4,8 @@ import {
   chooseByFusedRank,
   chooseByRougeL,
   chooseFirst,
+  chooserFor,
+  type FilterMethod,
   fusedRanks,
   perplexityRanks,
   rewardRanks,
@@ -34,6 +36,19 @@ describe('chooseByFusedRank (step 8)', () => {
     const cands = [c('a', 0.1, 1), c('b', 0.2, 5), c('c', 0.3, 9)];
     expect(fusedRanks(cands, 0.5)).toEqual([2, 2, 2]);
     expect(chooseByFusedRank(cands, 0.5)).toEqual({ chosen: 2, rejected: 0, score: 0.3 });
+  });
+
+  it('breaks a fused tie for rejected by the lower reward wherever it stands', () => {
+    // rank_r = [3,2,1]; ppl [9,5,1] → rank_p = [1,2,3]; fused at α=0.5 = [2,2,2].
+    const cands = [c('a', 0.3, 9), c('b', 0.2, 5), c('c', 0.1, 1)];
+    expect(chooseByFusedRank(cands, 0.5)).toEqual({ chosen: 0, rejected: 2, score: 0.3 });
+  });
+
+  it('chooserFor dispatches each method to its own rule', () => {
+    // Reward favours 'r', perplexity favours 'p'; 'none' takes the first.
+    const cands = [c('first', 0.2, 5), c('r', 0.9, 9), c('p', 0.1, 1)];
+    const pick = (method: FilterMethod) => chooserFor({ method, alpha: 1 })(cands).chosen;
+    expect([pick('reward'), pick('ppl'), pick('none')]).toEqual([1, 2, 0]);
   });
 
   it('breaks a full tie (fused and reward) by the lower candidate index', () => {
@@ -131,6 +146,19 @@ describe('baselines', () => {
     expect(choice.chosen).toBe(1);
     expect(choice.rejected).toBe(0);
     expect(choice.score).toBeCloseTo((0 + 6 / 7 + 2 / 3) / 3, 12);
+  });
+
+  it('rouge-l: rejected is the candidate farthest from the rest wherever it stands; no seeds = siblings', () => {
+    const cands = [
+      c('The cat sat.', 0, 1),
+      c('the cat sat down', 0, 1),
+      c('a cat sat', 0, 1),
+      c('dogs bark loudly', 9, 1),
+    ];
+    expect(chooseByRougeL(cands)).toMatchObject({ chosen: 0, rejected: 3 });
+    // An empty seed list means no seeds, not "every candidate scores 0".
+    expect(chooseByRougeL(cands, [])).toEqual(chooseByRougeL(cands));
+    expect(chooseByRougeL(cands.slice().reverse(), [])).toMatchObject({ chosen: 3, rejected: 0 });
   });
 
   it('rouge-l with seeds: compares with the seed prompts, not the siblings', () => {
