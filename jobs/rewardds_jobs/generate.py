@@ -84,10 +84,25 @@ class Generator:
             self._adapters[name] = Path(path)
         self._default = spec.name if spec.adapter is not None else None
         self._vllm = use_vllm()
+        # Which engine really generates, and why not vLLM when it was chosen but failed to start.
+        self.backend = "transformers"
+        self.fallback_reason: str | None = None
         if self._vllm:
-            self._llm, self._lora = _start_vllm(spec, self._adapters)
-            self._model = None
-        else:
+            try:
+                self._llm, self._lora = _start_vllm(spec, self._adapters)
+                self._model = None
+                self.backend = "vllm"
+            except Exception as error:
+                # An engine that cannot start (kernels built for another CUDA, too little memory)
+                # must not fail the stage: batched transformers keeps its outputs' contract, only slower.
+                self.fallback_reason = _engine_failure(error)
+                log.warning(
+                    "vLLM engine did not start (%s); falling back to batched transformers", self.fallback_reason
+                )
+                self._vllm = False
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+        if not self._vllm:
             self._model = _load_hf(spec.base, self._adapters)
             self.tokenizer.padding_side = "left"
             self.tokenizer.truncation_side = "left"
@@ -269,6 +284,12 @@ def _load_hf(base: Path, adapters: Mapping[str, Path]):
         model.load_adapter(str(path), adapter_name=name, is_trainable=False)
     model.set_adapter(first)
     return model.to(device).eval()
+
+
+def _engine_failure(error: BaseException) -> str:
+    """The error's type and first line, bounded: engine errors name paths and devices, never records."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first[:200]}" if first else type(error).__name__
 
 
 def _start_vllm(spec: ModelSpec, adapters: Mapping[str, Path]):

@@ -75,3 +75,25 @@ def test_named_adapters_on_one_base_match_separate_loads(tiny_target_base, targe
     assert got["round-1"] == generate(ModelSpec(tiny_target_base, other), PROMPTS, batch_size=2, **options)
     assert got["base"] == generate(ModelSpec(tiny_target_base), PROMPTS, batch_size=2, **options)
     assert got["round-0"] != got["round-1"]
+
+
+def test_an_engine_that_cannot_start_falls_back_to_transformers_and_says_why(
+    monkeypatch, caplog, tiny_base, generator_adapter
+):
+    import rewardds_jobs.generate as generation
+
+    def broken_engine(spec, adapters):
+        raise RuntimeError("Engine core initialization failed\nsee the root cause above")
+
+    monkeypatch.setattr(generation, "use_vllm", lambda: True)
+    monkeypatch.setattr(generation, "_start_vllm", broken_engine)
+    with (
+        caplog.at_level("WARNING", logger="rewardds_jobs.generate"),
+        Generator(ModelSpec(tiny_base, generator_adapter), batch_size=2) as model,
+    ):
+        texts = model.generate(PROMPTS[:1], n=1, greedy=True, max_new_tokens=3, seed=0)
+    assert model.backend == "transformers"
+    assert model.fallback_reason == "RuntimeError: Engine core initialization failed"
+    assert "falling back to batched transformers" in caplog.text
+    assert "RuntimeError: Engine core initialization failed" in caplog.text
+    assert len(texts) == 1 and len(texts[0]) == 1
