@@ -278,6 +278,21 @@ def nonprivate_target(args, work: Path, base: Path, train: Path, test: Path, pro
         record("nonPrivateTargetTrainProbe", {**rows["round-0"], "seconds": round(seconds, 1)})
 
 
+def dp_train_config(args, sigma: float, seed: int) -> dict:
+    """The train-generator config both DP checks use: the CLI's DP settings at noise `sigma`, a fixed LoRA."""
+    return {
+        "seed": seed,
+        "epochs": args.dp_epochs,
+        "batchSize": args.dp_batch,
+        "learningRate": args.dp_lr,
+        "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
+        "maxLength": 256,
+        "noiseMultiplier": sigma,
+        "clipNorm": 1.0,
+        "delta": args.delta,
+    }
+
+
 def dp_generator(args, world: Path, work: Path, settings, test: Path, pattern: str, record):
     """The generation proxy DP-trained at ε by the train-generator stage, evaluated like the target."""
     if True:
@@ -285,17 +300,7 @@ def dp_generator(args, world: Path, work: Path, settings, test: Path, pattern: s
         record("pretrainProxy", _pretrain_summary(proxy))
         records = sum(1 for line in (world / "train.jsonl").read_text().splitlines() if line.strip())
         sigma = noise_for(args.epsilon, args.delta, args.dp_batch, records, args.dp_epochs)
-        dp_config = {
-            "seed": 0,
-            "epochs": args.dp_epochs,
-            "batchSize": args.dp_batch,
-            "learningRate": args.dp_lr,
-            "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
-            "maxLength": 256,
-            "noiseMultiplier": sigma,
-            "clipNorm": 1.0,
-            "delta": args.delta,
-        }
+        dp_config = dp_train_config(args, sigma, seed=0)
         generator_train = jsonl_channel(work / "data", "train", world / "train.jsonl")
         metrics, seconds = run_stage(
             "train-generator",
