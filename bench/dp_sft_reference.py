@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from world_check import ROOT, dp_train_config, evaluate, jsonl_channel, noise_for, run_stage
+from world_check import ROOT, dp_train_config, evaluate, jsonl_channel, keep_adapter, noise_for, run_stage
 
 from rewardds_jobs.pretrain import PretrainSettings, pretrain_tiny_model
 
@@ -72,9 +71,7 @@ def main() -> int:
         metrics, _ = run_stage(
             "train-generator", work / f"train-eps{key}", {"train": train, "base": target.path}, config
         )
-        adapter = work / f"adapter-eps{key}"
-        shutil.rmtree(adapter, ignore_errors=True)
-        shutil.copytree(work / f"train-eps{key}" / "model", adapter)
+        adapter = keep_adapter(work / f"train-eps{key}", work / f"adapter-eps{key}")
         rows, _ = evaluate(work, f"eval-eps{key}", target.path, test, pattern, adapter, args.max_new_tokens)
         report["byEpsilon"][key] = {
             "row": rows["round-0"],

@@ -87,6 +87,13 @@ def run_stage(stage: str, root: Path, channels: dict[str, Path], config: dict) -
     return json.loads(metrics.read_text()), seconds
 
 
+def keep_adapter(stage_folder: Path, dest: Path) -> Path:
+    """A copy of the stage's trained adapter at `dest`, so a later run of that stage cannot overwrite it."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(stage_folder / "model", dest)
+    return dest
+
+
 def evaluate(
     work: Path,
     name: str,
@@ -260,18 +267,8 @@ def nonprivate_target(args, work: Path, base: Path, train: Path, test: Path, pro
             "seconds": round(seconds, 1),
         },
     )
-    adapter = work / "nonprivate-adapter"
-    shutil.rmtree(adapter, ignore_errors=True)
-    shutil.copytree(work / "train-target" / "model", adapter)
-    rows, seconds = evaluate(
-        work,
-        "eval-nonprivate",
-        base,
-        test,
-        pattern,
-        adapter,
-        args.max_new_tokens,
-    )
+    adapter = keep_adapter(work / "train-target", work / "nonprivate-adapter")
+    rows, seconds = evaluate(work, "eval-nonprivate", base, test, pattern, adapter, args.max_new_tokens)
     record("nonPrivateTargetPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)})
     if probe is not None:
         rows, seconds = evaluate(work, "eval-probe", base, probe, pattern, adapter, args.max_new_tokens)
@@ -317,18 +314,8 @@ def dp_generator(args, world: Path, work: Path, settings, test: Path, pattern: s
                 "seconds": round(seconds, 1),
             },
         )
-        generator = work / "dp-generator-adapter"
-        shutil.rmtree(generator, ignore_errors=True)
-        shutil.copytree(work / "train-generator" / "model", generator)
-        rows, seconds = evaluate(
-            work,
-            "eval-generator",
-            proxy.path,
-            test,
-            pattern,
-            generator,
-            args.max_new_tokens,
-        )
+        generator = keep_adapter(work / "train-generator", work / "dp-generator-adapter")
+        rows, seconds = evaluate(work, "eval-generator", proxy.path, test, pattern, generator, args.max_new_tokens)
         record("baseProxyPrivateTest", rows["base"])
         record("dpGeneratorPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)})
 
