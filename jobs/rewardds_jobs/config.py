@@ -240,26 +240,28 @@ class BuildPairsConfig(_StageConfig):
         _check_int("batchSize", self.batch_size, 1, _INFERENCE_BATCH_MAX)
 
 
-@_camel_keys
 @dataclass(frozen=True)
-class SynthesizeQueriesConfig(_StageConfig):
-    queries: int = _required()
+class _SamplingConfig(_StageConfig):
+    """The seed and the run config's `synthesis` sampling keys, for the stages that sample text."""
+
     seed: int = 0
     temperature: float = 1.0
     top_p: float = 0.7
     max_new_tokens: int = 512
+
+
+@_camel_keys
+@dataclass(frozen=True)
+class SynthesizeQueriesConfig(_SamplingConfig):
+    queries: int = _required()
     few_shot: int = 2
     attempts_per_query: float = 4
 
 
 @_camel_keys
 @dataclass(frozen=True)
-class SampleCandidatesConfig(_StageConfig):
-    seed: int = 0
+class SampleCandidatesConfig(_SamplingConfig):
     candidates: int = 6
-    temperature: float = 1.0
-    top_p: float = 0.7
-    max_new_tokens: int = 512
 
 
 @_camel_keys
@@ -274,13 +276,9 @@ class ScoreConfig(_StageConfig):
 
 @_camel_keys
 @dataclass(frozen=True)
-class RefineConfig(_StageConfig):
+class RefineConfig(_SamplingConfig):
     round: int = 1
-    seed: int = 0
     candidates: int = 6
-    temperature: float = 1.0
-    top_p: float = 0.7
-    max_new_tokens: int = 512
     critique_max_new_tokens: int = 256
 
     def __post_init__(self) -> None:
