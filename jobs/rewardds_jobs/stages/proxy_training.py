@@ -15,6 +15,7 @@ from ..checkpoints import spot_checkpoint_dir
 from ..config import ProxyTrainConfig
 from ..contract import Job
 from ..dp import DPSettings, RecordBatch, RecordLosses, dp_metrics, train_dp
+from ..models import load_tokenizer
 
 E = TypeVar("E")
 
@@ -29,6 +30,13 @@ def dp_settings(cfg: ProxyTrainConfig) -> DPSettings:
         delta=cfg.delta,
         # mechanism_seed stays None: the DP noise and sampling come from OS entropy.
     )
+
+
+def seeded_tokenizer(job: Job[ProxyTrainConfig]) -> Any:
+    """Seeds torch from the config before any weight is made, so the LoRA adapter (and R's fresh
+    score head) start identically on a rerun; returns the base model's tokenizer."""
+    torch.manual_seed(job.config.seed)
+    return load_tokenizer(job.model_path("base"))
 
 
 def train_and_save(

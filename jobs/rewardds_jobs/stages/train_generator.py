@@ -6,27 +6,23 @@ adapter + tokenizer + metrics.json in the model folder.
 
 from __future__ import annotations
 
-import torch
-
 from ..config import ProxyTrainConfig
 from ..contract import Job
 from ..lora import attach_lora
-from ..models import load_causal_lm, load_tokenizer, lora_target_modules
+from ..models import load_causal_lm, lora_target_modules
 from ..prompts import format_prompt
 from ..records import read_records
 from ..sft import encode_sft, lm_record_losses, sft_batch
-from .proxy_training import train_and_save
+from .proxy_training import seeded_tokenizer, train_and_save
 
 STAGE = "train-generator"
 
 
 def run(job: Job[ProxyTrainConfig]) -> dict:
     cfg = job.config
-    torch.manual_seed(cfg.seed)
     records = read_records(job.jsonl_path("train"))
-    base = job.model_path("base")
-    tokenizer = load_tokenizer(base)
-    model = load_causal_lm(base)
+    tokenizer = seeded_tokenizer(job)
+    model = load_causal_lm(job.model_path("base"))
     model = attach_lora(model, cfg.lora, lora_target_modules(model))
 
     examples = [
