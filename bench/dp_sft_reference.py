@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from world_check import ROOT, evaluate, jsonl_channel, noise_for, run_stage
+from world_check import ROOT, dp_train_config, evaluate, jsonl_channel, keep_adapter, noise_for, run_stage
 
 from rewardds_jobs.pretrain import PretrainSettings, pretrain_tiny_model
 
@@ -68,23 +67,11 @@ def main() -> int:
             continue
         started = time.perf_counter()
         sigma = noise_for(epsilon, args.delta, args.dp_batch, records, args.dp_epochs)
-        config = {
-            "seed": args.seed,
-            "epochs": args.dp_epochs,
-            "batchSize": args.dp_batch,
-            "learningRate": args.dp_lr,
-            "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
-            "maxLength": 256,
-            "noiseMultiplier": sigma,
-            "clipNorm": 1.0,
-            "delta": args.delta,
-        }
+        config = dp_train_config(args, sigma, seed=args.seed)
         metrics, _ = run_stage(
             "train-generator", work / f"train-eps{key}", {"train": train, "base": target.path}, config
         )
-        adapter = work / f"adapter-eps{key}"
-        shutil.rmtree(adapter, ignore_errors=True)
-        shutil.copytree(work / f"train-eps{key}" / "model", adapter)
+        adapter = keep_adapter(work / f"train-eps{key}", work / f"adapter-eps{key}")
         rows, _ = evaluate(work, f"eval-eps{key}", target.path, test, pattern, adapter, args.max_new_tokens)
         report["byEpsilon"][key] = {
             "row": rows["round-0"],

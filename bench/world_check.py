@@ -87,6 +87,13 @@ def run_stage(stage: str, root: Path, channels: dict[str, Path], config: dict) -
     return json.loads(metrics.read_text()), seconds
 
 
+def keep_adapter(stage_folder: Path, dest: Path) -> Path:
+    """A copy of the stage's trained adapter at `dest`, so a later run of that stage cannot overwrite it."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(stage_folder / "model", dest)
+    return dest
+
+
 def evaluate(
     work: Path,
     name: str,
@@ -260,22 +267,27 @@ def nonprivate_target(args, work: Path, base: Path, train: Path, test: Path, pro
             "seconds": round(seconds, 1),
         },
     )
-    adapter = work / "nonprivate-adapter"
-    shutil.rmtree(adapter, ignore_errors=True)
-    shutil.copytree(work / "train-target" / "model", adapter)
-    rows, seconds = evaluate(
-        work,
-        "eval-nonprivate",
-        base,
-        test,
-        pattern,
-        adapter,
-        args.max_new_tokens,
-    )
+    adapter = keep_adapter(work / "train-target", work / "nonprivate-adapter")
+    rows, seconds = evaluate(work, "eval-nonprivate", base, test, pattern, adapter, args.max_new_tokens)
     record("nonPrivateTargetPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)})
     if probe is not None:
         rows, seconds = evaluate(work, "eval-probe", base, probe, pattern, adapter, args.max_new_tokens)
         record("nonPrivateTargetTrainProbe", {**rows["round-0"], "seconds": round(seconds, 1)})
+
+
+def dp_train_config(args, sigma: float, seed: int) -> dict:
+    """The train-generator config both DP checks use: the CLI's DP settings at noise `sigma`, a fixed LoRA."""
+    return {
+        "seed": seed,
+        "epochs": args.dp_epochs,
+        "batchSize": args.dp_batch,
+        "learningRate": args.dp_lr,
+        "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
+        "maxLength": 256,
+        "noiseMultiplier": sigma,
+        "clipNorm": 1.0,
+        "delta": args.delta,
+    }
 
 
 def dp_generator(args, world: Path, work: Path, settings, test: Path, pattern: str, record):
@@ -285,17 +297,7 @@ def dp_generator(args, world: Path, work: Path, settings, test: Path, pattern: s
         record("pretrainProxy", _pretrain_summary(proxy))
         records = sum(1 for line in (world / "train.jsonl").read_text().splitlines() if line.strip())
         sigma = noise_for(args.epsilon, args.delta, args.dp_batch, records, args.dp_epochs)
-        dp_config = {
-            "seed": 0,
-            "epochs": args.dp_epochs,
-            "batchSize": args.dp_batch,
-            "learningRate": args.dp_lr,
-            "lora": {"r": 16, "alpha": 32, "dropout": 0.0},
-            "maxLength": 256,
-            "noiseMultiplier": sigma,
-            "clipNorm": 1.0,
-            "delta": args.delta,
-        }
+        dp_config = dp_train_config(args, sigma, seed=0)
         generator_train = jsonl_channel(work / "data", "train", world / "train.jsonl")
         metrics, seconds = run_stage(
             "train-generator",
@@ -312,18 +314,8 @@ def dp_generator(args, world: Path, work: Path, settings, test: Path, pattern: s
                 "seconds": round(seconds, 1),
             },
         )
-        generator = work / "dp-generator-adapter"
-        shutil.rmtree(generator, ignore_errors=True)
-        shutil.copytree(work / "train-generator" / "model", generator)
-        rows, seconds = evaluate(
-            work,
-            "eval-generator",
-            proxy.path,
-            test,
-            pattern,
-            generator,
-            args.max_new_tokens,
-        )
+        generator = keep_adapter(work / "train-generator", work / "dp-generator-adapter")
+        rows, seconds = evaluate(work, "eval-generator", proxy.path, test, pattern, generator, args.max_new_tokens)
         record("baseProxyPrivateTest", rows["base"])
         record("dpGeneratorPrivateTest", {**rows["round-0"], "seconds": round(seconds, 1)})
 

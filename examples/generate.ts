@@ -12,6 +12,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+// The pipeline's own seeded PRNG (mulberry32), so the examples draw from the same generator.
+import { mulberry32 as prng } from '../core/selection/index.js';
 
 export interface InstructionRecord {
   instruction: string;
@@ -129,18 +131,6 @@ const SYMPTOMS = [
   'a tickly cough at night',
   'trouble falling asleep',
 ] as const;
-
-/** mulberry32: tiny, seeded and good enough for picking examples. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 

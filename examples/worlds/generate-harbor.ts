@@ -20,6 +20,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+// The pipeline's own seeded PRNG (mulberry32), so the examples draw from the same generator.
+import { mulberry32 as prng } from '../../core/selection/index.js';
 
 export const PUBLIC_SHIPS = 40;
 export const PRIVATE_SHIPS = 30;
@@ -28,18 +30,6 @@ export const TESTS_PER_FACT = 4;
 export const SEEDS = 24;
 export const ANSWER_PATTERN = 'berth ([A-Z]-\\d{2})';
 const PORT = 'Quellmarsh';
-
-/** mulberry32: a small, well-known 32-bit PRNG; enough for reproducible sampling. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
 

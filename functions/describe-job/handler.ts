@@ -99,23 +99,16 @@ function jobRecord(job: JobRef, state: string, d: JobDescription): JobRecord {
 /** Each zone's record to its own bucket, with its own key. */
 async function putJobRecord(deps: DescribeJobDeps, job: JobRef, record: JobRecord): Promise<void> {
   const { config } = deps;
-  if (job.zone === 'private') {
-    await putJson(
-      deps.s3,
-      config.privateBucket,
-      privateKeys.jobRecord(job.runId, job.jobName),
-      record,
-      config.privateKeyArn,
-    );
-  } else {
-    await putJson(
-      deps.s3,
-      config.synthesisBucket,
-      synthesisKeys.jobRecord(job.runId, job.jobName),
-      record,
-      config.synthesisKeyArn,
-    );
-  }
+  // The record stays in its job's own zone: a private job's record never reaches the synthesis bucket.
+  const target =
+    job.zone === 'private'
+      ? { bucket: config.privateBucket, key: privateKeys.jobRecord(job.runId, job.jobName), kms: config.privateKeyArn }
+      : {
+          bucket: config.synthesisBucket,
+          key: synthesisKeys.jobRecord(job.runId, job.jobName),
+          kms: config.synthesisKeyArn,
+        };
+  await putJson(deps.s3, target.bucket, target.key, record, target.kms);
 }
 
 /** A private job's failure crosses as a phrase; the raw reason goes to its private record. */

@@ -1,6 +1,7 @@
 /**
  * One shape for both Describe*Job outputs: status, the reason a job failed or stopped, its
- * model and its timing. Used by describe-job (polling) and record-failure (is it running?).
+ * model and its timing. Used by describe-job (polling), record-failure (is it running?) and
+ * start-job (does the job it would create already exist?).
  */
 import {
   DescribeProcessingJobCommand,
@@ -80,16 +81,32 @@ export function fromProcessing(out: DescribeProcessingJobCommandOutput): JobDesc
 const seconds = (start?: Date, end?: Date) =>
   start && end ? Math.round((end.getTime() - start.getTime()) / 1000) : undefined;
 
+/** A job's raw Describe*Job output, tagged by its kind; errors pass through callSageMaker. */
+export type DescribedJob =
+  | { kind: 'training'; described: DescribeTrainingJobCommandOutput }
+  | { kind: 'processing'; described: DescribeProcessingJobCommandOutput };
+
+export async function describeJob(
+  sagemaker: Pick<SageMakerClient, 'send'>,
+  kind: JobRef['kind'],
+  jobName: string,
+): Promise<DescribedJob> {
+  if (kind === 'training') {
+    const described = await callSageMaker(() =>
+      sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: jobName })),
+    );
+    return { kind, described };
+  }
+  const described = await callSageMaker(() =>
+    sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: jobName })),
+  );
+  return { kind, described };
+}
+
 export async function describeJobStatus(
   sagemaker: Pick<SageMakerClient, 'send'>,
   job: Pick<JobRef, 'kind' | 'jobName'>,
 ): Promise<JobDescription> {
-  if (job.kind === 'training') {
-    return fromTraining(
-      await callSageMaker(() => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: job.jobName }))),
-    );
-  }
-  return fromProcessing(
-    await callSageMaker(() => sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: job.jobName }))),
-  );
+  const described = await describeJob(sagemaker, job.kind, job.jobName);
+  return described.kind === 'training' ? fromTraining(described.described) : fromProcessing(described.described);
 }

@@ -4,19 +4,15 @@
  * finds that job and tells whether it is the same request, by the fields that decide what
  * the job does.
  */
-import {
-  DescribeProcessingJobCommand,
-  DescribeTrainingJobCommand,
-  type DescribeProcessingJobCommandOutput,
-  type DescribeTrainingJobCommandOutput,
-  type SageMakerClient,
+import type {
+  DescribeProcessingJobCommandOutput,
+  DescribeTrainingJobCommandOutput,
+  SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { CONFIG_HASH_VARIABLE, type JobRequest } from '../../core/sagemaker/index.js';
-import { callSageMaker } from '../shared/sagemaker-errors.js';
+import { type DescribedJob, describeJob } from '../shared/job-status.js';
 
-export type ExistingJob =
-  | { kind: 'training'; status: string; described: DescribeTrainingJobCommandOutput }
-  | { kind: 'processing'; status: string; described: DescribeProcessingJobCommandOutput };
+export type ExistingJob = DescribedJob & { status: string };
 
 /** SageMaker answers a Describe of a missing job with ValidationException ("…not found"), or ResourceNotFound. */
 function isMissing(error: unknown): boolean {
@@ -31,16 +27,9 @@ export async function findJob(
   name: string,
 ): Promise<ExistingJob | undefined> {
   try {
-    if (kind === 'training') {
-      const described = await callSageMaker(() =>
-        sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: name })),
-      );
-      return { kind, status: described.TrainingJobStatus ?? 'Unknown', described };
-    }
-    const described = await callSageMaker(() =>
-      sagemaker.send(new DescribeProcessingJobCommand({ ProcessingJobName: name })),
-    );
-    return { kind, status: described.ProcessingJobStatus ?? 'Unknown', described };
+    const job = await describeJob(sagemaker, kind, name);
+    const status = job.kind === 'training' ? job.described.TrainingJobStatus : job.described.ProcessingJobStatus;
+    return { ...job, status: status ?? 'Unknown' };
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw error;

@@ -1,7 +1,8 @@
 """The stage configs: one frozen dataclass per stage, exactly the keys of docs/job-contract.md.
 
-`config.json` uses the run config's camelCase keys; each dataclass maps them to snake_case
-fields explicitly (KEYS) so a renamed field can never silently accept a wrong key. A value
+`config.json` uses the run config's camelCase keys; each dataclass's KEYS maps them to its
+snake_case fields (derived from the field names), and any other key is refused. A renamed field
+therefore renames its key, which tests/test_config_schema.py catches against the run config. A value
 that comes from the run config is checked against that key's range in the run config's JSON
 Schema (RUN_CONFIG_KEYS says which key), so the jobs allow exactly what the run config allows;
 only the keys the run config does not have are checked here by hand. Every check names
@@ -116,14 +117,26 @@ def _check_num(key: str, value: Any, lo: float, hi: float, *, lo_open: bool = Fa
         raise _fail(key, f"must be in {left}{lo}, {hi}{right}, got {value}")
 
 
+def _camel_keys(cls):
+    """KEYS: each field under its camelCase name (max_new_tokens ← maxNewTokens), the only keys config.json may use."""
+    cls.KEYS = {_camel(f.name): f.name for f in fields(cls)}
+    return cls
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+@_camel_keys
 @dataclass(frozen=True)
 class LoraConfig:
+    # Ranges: the run config's `<model>.lora.*`, checked by the stage that holds the LoRA.
     r: int = 16
     alpha: float = 32.0
     dropout: float = 0.05
 
-    # Ranges: the run config's `<model>.lora.*`, checked by the stage that holds the LoRA.
-    KEYS: ClassVar[dict[str, str]] = {"r": "r", "alpha": "alpha", "dropout": "dropout"}
+    KEYS: ClassVar[dict[str, str]]  # set by _camel_keys
 
     @classmethod
     def from_json(cls, raw: Any) -> LoraConfig:
@@ -145,7 +158,7 @@ class _StageConfig:
     """Shared parsing: camelCase JSON → fields, unknown keys refused, run-config ranges checked,
     required keys enforced."""
 
-    KEYS: ClassVar[dict[str, str]]
+    KEYS: ClassVar[dict[str, str]]  # set by _camel_keys
 
     @classmethod
     def from_json(cls, raw: Any, stage: str):
@@ -167,6 +180,7 @@ def _required() -> Any:
     return field(default=_REQUIRED)
 
 
+@_camel_keys
 @dataclass(frozen=True)
 class ProxyTrainConfig(_StageConfig):
     """train-generator and train-reward. σ and δ come from the privacy plan, so they have no default."""
@@ -181,18 +195,6 @@ class ProxyTrainConfig(_StageConfig):
     max_length: int = 1024
     clip_norm: float = 1.0
 
-    KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed",
-        "epochs": "epochs",
-        "batchSize": "batch_size",
-        "learningRate": "learning_rate",
-        "lora": "lora",
-        "maxLength": "max_length",
-        "noiseMultiplier": "noise_multiplier",
-        "clipNorm": "clip_norm",
-        "delta": "delta",
-    }
-
     def __post_init__(self) -> None:
         # σ = 0 is allowed only to show, in tests, that DP-SGD without noise is plain clipped SGD.
         _check_num("noiseMultiplier", self.noise_multiplier, 0, 1000)
@@ -203,6 +205,7 @@ class ProxyTrainConfig(_StageConfig):
             raise _fail("lora", "must be an object")
 
 
+@_camel_keys
 @dataclass(frozen=True)
 class TargetTrainConfig(_StageConfig):
     """`batchSize` examples per optimizer step, run `microBatchSize` at a time (gradient accumulation)."""
@@ -216,17 +219,6 @@ class TargetTrainConfig(_StageConfig):
     lora: LoraConfig = field(default_factory=LoraConfig)
     max_length: int = 2048
 
-    KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed",
-        "epochs": "epochs",
-        "batchSize": "batch_size",
-        "microBatchSize": "micro_batch_size",
-        "gradientCheckpointing": "gradient_checkpointing",
-        "learningRate": "learning_rate",
-        "lora": "lora",
-        "maxLength": "max_length",
-    }
-
     def __post_init__(self) -> None:
         if not isinstance(self.lora, LoraConfig):
             raise _fail("lora", "must be an object")
@@ -236,6 +228,7 @@ class TargetTrainConfig(_StageConfig):
 _INFERENCE_BATCH_MAX = 4096
 
 
+@_camel_keys
 @dataclass(frozen=True)
 class BuildPairsConfig(_StageConfig):
     seed: int = 0
@@ -243,91 +236,57 @@ class BuildPairsConfig(_StageConfig):
     max_length: int = 1024
     batch_size: int = 8
 
-    KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed",
-        "maxNewTokens": "max_new_tokens",
-        "maxLength": "max_length",
-        "batchSize": "batch_size",
-    }
-
     def __post_init__(self) -> None:
         _check_int("batchSize", self.batch_size, 1, _INFERENCE_BATCH_MAX)
 
 
 @dataclass(frozen=True)
-class SynthesizeQueriesConfig(_StageConfig):
-    queries: int = _required()
+class _SamplingConfig(_StageConfig):
+    """The seed and the run config's `synthesis` sampling keys, for the stages that sample text."""
+
     seed: int = 0
     temperature: float = 1.0
     top_p: float = 0.7
     max_new_tokens: int = 512
+
+
+@_camel_keys
+@dataclass(frozen=True)
+class SynthesizeQueriesConfig(_SamplingConfig):
+    queries: int = _required()
     few_shot: int = 2
     attempts_per_query: float = 4
 
-    KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed",
-        "queries": "queries",
-        "temperature": "temperature",
-        "topP": "top_p",
-        "maxNewTokens": "max_new_tokens",
-        "fewShot": "few_shot",
-        "attemptsPerQuery": "attempts_per_query",
-    }
 
-
+@_camel_keys
 @dataclass(frozen=True)
-class SampleCandidatesConfig(_StageConfig):
-    seed: int = 0
+class SampleCandidatesConfig(_SamplingConfig):
     candidates: int = 6
-    temperature: float = 1.0
-    top_p: float = 0.7
-    max_new_tokens: int = 512
-
-    KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed",
-        "candidates": "candidates",
-        "temperature": "temperature",
-        "topP": "top_p",
-        "maxNewTokens": "max_new_tokens",
-    }
 
 
+@_camel_keys
 @dataclass(frozen=True)
 class ScoreConfig(_StageConfig):
     batch_size: int = 8
     max_length: int = 1024
 
-    KEYS: ClassVar[dict[str, str]] = {"batchSize": "batch_size", "maxLength": "max_length"}
-
     def __post_init__(self) -> None:
         _check_int("batchSize", self.batch_size, 1, _INFERENCE_BATCH_MAX)
 
 
+@_camel_keys
 @dataclass(frozen=True)
-class RefineConfig(_StageConfig):
+class RefineConfig(_SamplingConfig):
     round: int = 1
-    seed: int = 0
     candidates: int = 6
-    temperature: float = 1.0
-    top_p: float = 0.7
-    max_new_tokens: int = 512
     critique_max_new_tokens: int = 256
-
-    KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed",
-        "round": "round",
-        "candidates": "candidates",
-        "temperature": "temperature",
-        "topP": "top_p",
-        "maxNewTokens": "max_new_tokens",
-        "critiqueMaxNewTokens": "critique_max_new_tokens",
-    }
 
     def __post_init__(self) -> None:
         # Rounds count from 1 up to the most the run config allows.
         _check_int("round", self.round, 1, key_schema("refinement.rounds")["maximum"])
 
 
+@_camel_keys
 @dataclass(frozen=True)
 class EvaluateConfig(_StageConfig):
     seed: int = 0
@@ -336,13 +295,6 @@ class EvaluateConfig(_StageConfig):
     # A regex with one group that extracts the checkable answer (a code, a dose, a date);
     # when given, each row also carries answerAccuracy.
     answer_pattern: str | None = None
-
-    KEYS: ClassVar[dict[str, str]] = {
-        "seed": "seed",
-        "maxNewTokens": "max_new_tokens",
-        "metrics": "metrics",
-        "answerPattern": "answer_pattern",
-    }
 
     def __post_init__(self) -> None:
         # Frozen: normalise a JSON list to a tuple without a second constructor.

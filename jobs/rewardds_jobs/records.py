@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,17 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
         if tmp.exists():
             tmp.unlink()
     return count
+
+
+def write_candidates(folder: Path, items: Sequence[Mapping[str, Any]], candidates: Iterable[list[str]]) -> int:
+    """`candidates.jsonl` for Score: each item's id and prompt with its candidate texts, in item order."""
+    return write_jsonl(
+        folder / "candidates.jsonl",
+        (
+            {"id": item["id"], "prompt": item["prompt"], "candidates": c}
+            for item, c in zip(items, candidates, strict=True)
+        ),
+    )
 
 
 def write_json(path: Path, value: Any) -> None:

@@ -16,10 +16,10 @@ import {
   legendRows,
   type Margin,
   MUTED,
-  noData,
+  noDataSvg,
   STROKE,
   seriesFill,
-  svg,
+  chartSvg,
 } from './svg.js';
 
 export interface BarSeries {
@@ -139,7 +139,7 @@ export function barChart(input: BarChartInput): string {
   const horizontal = input.orientation === 'horizontal';
   const id = input.id;
   if (marks.length === 0) {
-    return svg({ id, title: input.title, description: input.description, width, height, body: noData(width, height) });
+    return noDataSvg(input, width, height);
   }
   const valueAxis = horizontal
     ? axisBottom(value, height - margin.bottom, input.valueLabel)
@@ -185,13 +185,11 @@ export function barChart(input: BarChartInput): string {
           width - margin.right,
         )
       : '';
-  return svg({
-    id,
-    title: input.title,
-    description: input.description,
+  return chartSvg(
+    input,
     width,
     height,
-    defs: hatchDefs(id),
-    body: `${valueAxis}<g class="marks">${bars}</g>${baseline}${references}<g class="axis axis-categories">${categoryAxis}</g>${categoryTitle}${legendItems}`,
-  });
+    `${valueAxis}<g class="marks">${bars}</g>${baseline}${references}<g class="axis axis-categories">${categoryAxis}</g>${categoryTitle}${legendItems}`,
+    hatchDefs(id),
+  );
 }

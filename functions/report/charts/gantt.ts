@@ -14,10 +14,10 @@ import {
   legend,
   type Margin,
   MUTED,
-  noData,
+  noDataSvg,
   STROKE,
   seriesFill,
-  svg,
+  chartSvg,
 } from './svg.js';
 
 export interface GanttJob {
@@ -114,7 +114,7 @@ export function ganttChart(input: GanttInput): string {
   const { width, height, margin, x, marks, zones, unit } = layout;
   const id = input.id;
   if (marks.length === 0) {
-    return svg({ id, title: input.title, description: input.description, width, height, body: noData(width, height) });
+    return noDataSvg(input, width, height);
   }
   const rows = marks
     .map((m) => {
@@ -131,13 +131,11 @@ export function ganttChart(input: GanttInput): string {
         `<line x1="${fmt(x(t))}" x2="${fmt(x(t))}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="#e1e5ea"/>`,
     )
     .join('');
-  return svg({
-    id,
-    title: input.title,
-    description: input.description,
+  return chartSvg(
+    input,
     width,
     height,
-    defs: hatchDefs(id),
-    body: `${grid}${axisBottom(x, height - margin.bottom, `time since the first job started (${unit.label})`)}<g class="marks">${rows}</g>${legend(items, margin.left, 14)}<text x="${width - margin.right}" y="14" text-anchor="end" dominant-baseline="middle" fill="${MUTED}">${marks.some((m) => m.estimated) ? 'hatched: start not recorded' : ''}</text>`,
-  });
+    `${grid}${axisBottom(x, height - margin.bottom, `time since the first job started (${unit.label})`)}<g class="marks">${rows}</g>${legend(items, margin.left, 14)}<text x="${width - margin.right}" y="14" text-anchor="end" dominant-baseline="middle" fill="${MUTED}">${marks.some((m) => m.estimated) ? 'hatched: start not recorded' : ''}</text>`,
+    hatchDefs(id),
+  );
 }

@@ -13,10 +13,10 @@ import {
   hatchDefs,
   legend,
   type Margin,
-  noData,
+  noDataSvg,
   STROKE,
   seriesFill,
-  svg,
+  chartSvg,
 } from './svg.js';
 
 export interface HistogramSeries {
@@ -111,7 +111,7 @@ export function histogramChart(input: HistogramInput): string {
   const { width, height, margin, x, y, marks } = layout;
   const id = input.id;
   if (marks.length === 0) {
-    return svg({ id, title: input.title, description: input.description, width, height, body: noData(width, height) });
+    return noDataSvg(input, width, height);
   }
   const rects = marks
     .map((m) => {
@@ -136,13 +136,11 @@ export function histogramChart(input: HistogramInput): string {
     14,
     30,
   );
-  return svg({
-    id,
-    title: input.title,
-    description: input.description,
+  return chartSvg(
+    input,
     width,
     height,
-    defs: hatchDefs(id),
-    body: `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${rects}</g>${markers}${legendItems}`,
-  });
+    `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${rects}</g>${markers}${legendItems}`,
+    hatchDefs(id),
+  );
 }

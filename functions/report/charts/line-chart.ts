@@ -4,7 +4,7 @@
  */
 import { escapeHtml } from '../escape.js';
 import { type LinearScale, linearScale, niceDomain, tickLabel } from './scale.js';
-import { axisBottom, axisLeft, fmt, legend, type Margin, noData, PALETTE, STROKE, svg } from './svg.js';
+import { axisBottom, axisLeft, chartSvg, fmt, legend, type Margin, noDataSvg, PALETTE, STROKE } from './svg.js';
 
 export interface LineSeries {
   name: string;
@@ -93,14 +93,7 @@ export function lineChart(input: LineChartInput): string {
   const layout = lineLayout(input);
   const { width, height, margin, x, y, points, paths } = layout;
   if (points.length === 0) {
-    return svg({
-      id: input.id,
-      title: input.title,
-      description: input.description,
-      width,
-      height,
-      body: noData(width, height),
-    });
+    return noDataSvg(input, width, height);
   }
   const colour = (s: number) => PALETTE[s % 2 === 0 ? 0 : 1]!;
   const lines = paths
@@ -125,12 +118,10 @@ export function lineChart(input: LineChartInput): string {
     fill: colour(i),
     dash: DASHES[i % DASHES.length] || '0',
   }));
-  return svg({
-    id: input.id,
-    title: input.title,
-    description: input.description,
+  return chartSvg(
+    input,
     width,
     height,
-    body: `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${lines}${dots}</g>${legend(items, margin.left, 14, 24)}`,
-  });
+    `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${lines}${dots}</g>${legend(items, margin.left, 14, 24)}`,
+  );
 }

@@ -61,6 +61,22 @@ export function svg(o: SvgOptions): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" id="${id}" class="chart-svg" viewBox="0 0 ${o.width} ${o.height}" width="${o.width}" height="${o.height}" role="img" aria-labelledby="${id}-title ${id}-desc" font-family="system-ui, sans-serif" font-size="12"><title id="${id}-title">${escapeHtml(o.title)}</title><desc id="${id}-desc">${escapeHtml(o.description)}</desc>${o.defs ? `<defs>${o.defs}</defs>` : ''}${o.body}</svg>`;
 }
 
+/** What every chart input names itself by: its svg id, title and description. */
+export interface ChartText {
+  id: string;
+  title: string;
+  description: string;
+}
+
+/** A chart's svg from its input's id, title and description: one place for the frame every chart shares. */
+export function chartSvg(chart: ChartText, width: number, height: number, body: string, defs?: string): string {
+  return svg({ id: chart.id, title: chart.title, description: chart.description, width, height, body, defs });
+}
+
+/** The chart drawn when there is nothing to plot. */
+export const noDataSvg = (chart: ChartText, width: number, height: number) =>
+  chartSvg(chart, width, height, noData(width, height));
+
 /** A y axis on the left of the plot: ticks, grid lines across the plot, a rotated unit label. */
 export function axisLeft(y: LinearScale, x0: number, x1: number, label: string): string {
   const ticks = y.ticks

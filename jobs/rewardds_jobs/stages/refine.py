@@ -13,7 +13,7 @@ from ..config import RefineConfig
 from ..contract import Job
 from ..generate import Generator, ModelSpec
 from ..prompts import critique_prompt, improvement_prompt
-from ..records import read_unique, write_jsonl
+from ..records import read_unique, write_candidates
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +50,7 @@ def run(job: Job[RefineConfig]) -> dict:
         )
         t_stats = t.stats
     # The record keeps the working item's query, not the improvement instruction: Score rates R(q, c).
-    written = write_jsonl(
-        job.output("candidates") / "candidates.jsonl",
-        ({"id": w["id"], "prompt": w["prompt"], "candidates": c} for w, c in zip(working, improved, strict=True)),
-    )
+    written = write_candidates(job.output("candidates"), working, improved)
     log.info("round %d: %d items refined", cfg.round, written)
     return {
         "round": cfg.round,

@@ -7,7 +7,7 @@ import logging
 from ..config import SampleCandidatesConfig
 from ..contract import Job
 from ..generate import Generator, ModelSpec
-from ..records import read_prompts, write_jsonl
+from ..records import read_prompts, write_candidates
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,7 @@ def run(job: Job[SampleCandidatesConfig]) -> dict:
             seed=cfg.seed,
         )
         stats = model.stats
-    written = write_jsonl(
-        job.output("candidates") / "candidates.jsonl",
-        ({"id": q["id"], "prompt": q["prompt"], "candidates": c} for q, c in zip(queries, samples, strict=True)),
-    )
+    written = write_candidates(job.output("candidates"), queries, samples)
     log.info("sampled %d candidates for each of %d queries", cfg.candidates, written)
     return {
         "queries": written,

@@ -14,18 +14,17 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoints import spot_checkpoint_dir
 from ..config import ProxyTrainConfig
 from ..contract import Job
-from ..dp import RecordBatch, dp_metrics, train_dp
+from ..dp import RecordBatch
 from ..failure import JobInputError
 from ..lora import attach_lora
 from ..losses import pair_loss_per_record
-from ..models import load_reward_model, load_tokenizer, lora_target_modules
+from ..models import load_reward_model, lora_target_modules
 from ..prompts import format_prompt
 from ..records import display_name, read_jsonl
 from ..sft import attention_mask, pad_right, truncate_pair
-from .train_generator import dp_settings
+from .proxy_training import seeded_tokenizer, train_and_save
 
 STAGE = "train-reward"
 PAIR_FIELDS = ("prompt", "chosen", "rejected")
@@ -107,27 +106,18 @@ def pair_record_losses(model: torch.nn.Module, batch: RecordBatch) -> torch.Tens
 
 def run(job: Job[ProxyTrainConfig]) -> dict:
     cfg = job.config
-    torch.manual_seed(cfg.seed)
     records = read_pair_records(job.jsonl_path("pairs"))
-    base = job.model_path("base")
-    tokenizer = load_tokenizer(base)
-    # Seeded before the fresh score head is initialised, so reruns start identically.
-    model = load_reward_model(base, pad_token_id=tokenizer.pad_token_id)
+    tokenizer = seeded_tokenizer(job)
+    model = load_reward_model(job.model_path("base"), pad_token_id=tokenizer.pad_token_id)
     model = attach_lora(model, cfg.lora, lora_target_modules(model), reward=True)
 
     encoded = [encode_record(tokenizer, r, cfg.max_length) for r in records]
-    settings = dp_settings(cfg)
-    result = train_dp(
+    return train_and_save(
+        job,
+        STAGE,
         model,
+        tokenizer,
         encoded,
         make_batch=lambda batch: pair_batch(batch, tokenizer.pad_token_id),
         record_losses=pair_record_losses,
-        settings=settings,
-        checkpoint_dir=spot_checkpoint_dir(),
     )
-
-    out = job.model_out
-    model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
-    metrics = dp_metrics(STAGE, settings, result)
-    return metrics
