@@ -2,8 +2,9 @@
 
 A random tiny model cannot show whether a stage does its job (every evaluation reads 0).
 This tool gives the local pipeline base models that know a public language: a `{"text": ...}`
-JSONL corpus is packed into fixed-length blocks of the data-independent byte-level tokenizer
-(tiny.build_tokenizer) and the model is trained with AdamW for a bounded number of steps.
+JSONL corpus is packed, whole documents at a time, into fixed-length blocks of the
+data-independent byte-level tokenizer (tiny.build_tokenizer) and the model is trained with
+AdamW for a bounded number of steps.
 
 The result is an ordinary Hugging Face folder (weights, config, tokenizer) that every stage
 loads like a real base model. Folders are cached under a key that hashes every input that
@@ -27,6 +28,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .losses import IGNORE_INDEX
 from .tiny import build_config, build_tokenizer, set_generation_ids
 
 # Proxy base (generator and reward share it) and a larger target base, like the real setting
@@ -47,7 +49,8 @@ class PretrainSettings:
     steps: int = 600
     seed: int = 0
     batch_size: int = 32
-    block: int = 128
+    # Longer than the world's longest document (a chat line is ≈ 100–200 bytes): see pack_documents.
+    block: int = 256
     learning_rate: float = 3e-3
     warmup: int = 30
 
@@ -107,19 +110,37 @@ def read_corpus(corpus_bytes: bytes) -> list[str]:
     return texts
 
 
-def pack_blocks(texts: list[str], tokenizer, block: int) -> list[list[int]]:
-    """Documents as BOS + bytes + EOS, concatenated and cut into blocks of `block` tokens.
+def pack_documents(texts: list[str], tokenizer, block: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Rows of `block` tokens holding whole documents (bytes + EOS), and their labels.
 
-    Packing wastes no compute on padding; the last, partial block is dropped unless it is
-    the only one.
+    A document is never cut at a row's end: the next one that does not fit starts a new row
+    and the rest of the row is padding (label IGNORE_INDEX, so no loss). Cutting would show
+    a chat line's answer without the question it answers, so the model would learn to answer
+    without reading the question, and positions past a short block would never be trained,
+    while a prompt plus its answer is longer than 128 bytes. A document longer than `block`
+    is cut into `block`-sized pieces, each a row of its own.
+
+    No BOS: every stage feeds a prompt without special tokens (`add_special_tokens=False`),
+    so a row starts the way a prompt does, with its first byte at position 0; EOS separates
+    the documents that share a row.
     """
-    stream: list[int] = []
+    rows: list[list[int]] = []
+    current: list[int] = []
     for text in texts:
-        stream.append(tokenizer.bos_token_id)
-        stream.extend(tokenizer(text, add_special_tokens=False)["input_ids"])
-        stream.append(tokenizer.eos_token_id)
-    blocks = [stream[i : i + block] for i in range(0, len(stream) - block + 1, block)]
-    return blocks or [stream]
+        doc = [*tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
+        if len(current) + len(doc) > block and current:
+            rows.append(current)
+            current = []
+        if len(doc) > block:
+            rows.extend(doc[i : i + block] for i in range(0, len(doc), block))
+            continue
+        current.extend(doc)
+    if current:
+        rows.append(current)
+    pad = tokenizer.pad_token_id
+    inputs = [row + [pad] * (block - len(row)) for row in rows]
+    labels = [row + [IGNORE_INDEX] * (block - len(row)) for row in rows]
+    return inputs, labels
 
 
 def learning_rate_at(step: int, settings: PretrainSettings) -> float:
@@ -143,7 +164,14 @@ def train_from_scratch(texts: list[str], size: str, settings: PretrainSettings, 
         build_config(shape["arch"], shape["layers"], shape["hidden"], tokenizer, "causal")
     )
     set_generation_ids(model, tokenizer)
-    blocks = torch.tensor(pack_blocks(texts, tokenizer, settings.block), dtype=torch.long)
+    rows, row_labels = pack_documents(texts, tokenizer, settings.block)
+    blocks = torch.tensor(rows, dtype=torch.long)
+    labels = torch.tensor(row_labels, dtype=torch.long)
+    longest = max(len(tokenizer(t, add_special_tokens=False)["input_ids"]) + 1 for t in texts)
+    if longest > settings.block:
+        log.warning(
+            "the longest document (%d tokens) is longer than the block (%d): it is cut", longest, settings.block
+        )
     order = random.Random(settings.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
     losses: list[float] = []
@@ -151,9 +179,8 @@ def train_from_scratch(texts: list[str], size: str, settings: PretrainSettings, 
     for step in range(settings.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(step, settings)
-        rows = [order.randrange(len(blocks)) for _ in range(settings.batch_size)]
-        batch = blocks[rows]
-        loss = model(input_ids=batch, labels=batch).loss
+        picked = [order.randrange(len(blocks)) for _ in range(settings.batch_size)]
+        loss = model(input_ids=blocks[picked], labels=labels[picked]).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -10,13 +10,14 @@ import pytest
 import torch
 from conftest import JOBS_DIR, job_env
 
+from rewardds_jobs.losses import IGNORE_INDEX
 from rewardds_jobs.models import load_causal_lm, load_tokenizer
 from rewardds_jobs.pretrain import (
     METADATA_FILE,
     PretrainSettings,
     cache_key,
     learning_rate_at,
-    pack_blocks,
+    pack_documents,
     pretrain_tiny_model,
 )
 from rewardds_jobs.prompts import format_prompt
@@ -95,13 +96,20 @@ def test_folder_loads_like_a_base_model_and_speaks_the_corpus(pretrained):
     assert meta["size"] == "proxy" and meta["key"] == result.key and meta["settings"]["steps"] == FAST.steps
 
 
-def test_blocks_pack_documents_between_bos_and_eos():
+def test_documents_are_never_cut_at_a_row_end():
+    # A chat line cut at a block's end shows its answer without the question it answers.
     tokenizer = build_tokenizer()
-    blocks = pack_blocks(["ab", "cde"], tokenizer, block=4)
-    bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
-    # Nine tokens in all: two whole blocks, the trailing EOS (a partial block) is dropped.
-    assert blocks == [[bos, ord("a"), ord("b"), eos], [bos, ord("c"), ord("d"), ord("e")]]
-    assert pack_blocks(["a"], tokenizer, block=8) == [[bos, ord("a"), eos]]  # unless it is the only one
+    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
+    rows, labels = pack_documents(["ab", "c", "defg", "hijklmno"], tokenizer, block=6)
+    # No BOS: a prompt reaches every stage without special tokens, so a row starts like one.
+    shared = [*b"ab", eos, *b"c", eos]  # two short documents share a row
+    whole = [*b"defg", eos]  # would not fit after them: a row of its own, not cut
+    long_doc = [*b"hijklmno", eos]  # 9 tokens, longer than a row: the only one cut
+    assert rows == [[*shared, pad], [*whole, pad], long_doc[:6], [*long_doc[6:], pad, pad, pad]]
+    # Padding carries no loss; every real token does.
+    ignored = IGNORE_INDEX
+    assert labels == [[*shared, ignored], [*whole, ignored], long_doc[:6], [*long_doc[6:], ignored, ignored, ignored]]
+    assert PretrainSettings().block >= 256  # the harbor world's chat lines reach 202 tokens
 
 
 def test_schedule_warms_up_then_decays_to_a_tenth():
