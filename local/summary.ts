@@ -17,7 +17,8 @@ export interface RunSummary {
   epsilon: number | null;
   delta: number | null;
   poolSizes: number[];
-  evaluation: { rows: EvaluationRow[] } | null;
+  /** `withheld` says why no row was released (too few test records). */
+  evaluation: { rows: EvaluationRow[]; withheld?: string } | null;
   reportPath: string | null;
 }
 
@@ -42,8 +43,8 @@ export function summarizeRun(outputDir: string): RunSummary {
         .sort((a, b) => a - b)
     : [];
   const evaluation =
-    readJson<{ rows: EvaluationRow[] }>(join(synthesis, 'eval', 'metrics.json')) ??
-    readJson<{ rows: EvaluationRow[] }>(join(outputDir, 'private', 'eval', 'metrics.json')) ??
+    readJson<{ rows: EvaluationRow[]; withheld?: string }>(join(synthesis, 'eval', 'metrics.json')) ??
+    readJson<{ rows: EvaluationRow[]; withheld?: string }>(join(outputDir, 'private', 'eval', 'metrics.json')) ??
     null;
   const html = join(synthesis, 'report', 'report.html');
   const json = join(synthesis, 'report', 'report.json');

@@ -108,6 +108,7 @@ function humanResult(result: LocalRunResult, summary: ReturnType<typeof summariz
   if (summary.poolSizes.length)
     lines.push(`pool size  ${summary.poolSizes.map((n, r) => `round ${r}: ${n}`).join(', ')}`);
   if (summary.evaluation?.rows.length) lines.push('', evaluationTable(summary.evaluation.rows), '');
+  else if (summary.evaluation?.withheld) lines.push(`evaluation withheld: ${summary.evaluation.withheld}`);
   if (result.failure) lines.push(`failed in  ${result.failure.state}: ${result.failure.reason}`);
   if (result.quarantine) lines.push(`quarantine ${result.quarantine}`);
   lines.push(`time       ${timeLine(result.time)}`);
