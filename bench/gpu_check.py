@@ -234,7 +234,10 @@ def run_stage(
     config_dir = layout.input("config")
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    job_env = {**os.environ, **layout.env(), **(env or {}), "PYTHONPATH": str(JOBS)}
+    # Prepend, not replace: on a machine whose packages come from PYTHONPATH (wheels unpacked
+    # beside the system's torch), the job must still see them.
+    python_path = os.pathsep.join(p for p in (str(JOBS), os.environ.get("PYTHONPATH", "")) if p)
+    job_env = {**os.environ, **layout.env(), **(env or {}), "PYTHONPATH": python_path}
     started = time.perf_counter()
     with PeakMemory() as memory:
         proc = subprocess.run(
@@ -323,6 +326,8 @@ def run_all(
         say(f"stage {name}")
         result, layout = run_stage(work, name, inputs, config, env)
         results.append(result)
+        # Each row as soon as it is known: a run cut short by the time cap still reports its stages.
+        say(row(result))
         return layout
 
     tg = stage("train-generator", {"train": train, "base": proxy}, dp_config(length))
@@ -396,10 +401,18 @@ def run_all(
     return results
 
 
-def table(results: list[StageResult], device: str, target_shape: str) -> str:
+def row(r: StageResult) -> str:
     def cell(value, fmt):
         return "–" if value is None else format(value, fmt)
 
+    vllm = "–" if r.vllm is None else ("yes" if r.vllm else "no")
+    return (
+        f"| {r.stage} | {'ok' if r.ok else 'FAILED'} | {r.seconds:.1f} | {r.peak_mib} | "
+        f"{cell(r.tokens_per_second, '.0f')} | {vllm} | {cell(r.dp_ratio, '.2f')} |"
+    )
+
+
+def table(results: list[StageResult], device: str, target_shape: str) -> str:
     head = "| stage | ok | seconds | peak GPU MiB | tokens/s | vLLM | DP/plain step |"
     lines = [
         f"GPU check on {device}; proxies Qwen2.5-0.5B-shaped, target {target_shape}-shaped, random weights",
@@ -407,12 +420,7 @@ def table(results: list[StageResult], device: str, target_shape: str) -> str:
         head,
         "|---|---|--:|--:|--:|---|--:|",
     ]
-    for r in results:
-        vllm = "–" if r.vllm is None else ("yes" if r.vllm else "no")
-        lines.append(
-            f"| {r.stage} | {'ok' if r.ok else 'FAILED'} | {r.seconds:.1f} | {r.peak_mib} | "
-            f"{cell(r.tokens_per_second, '.0f')} | {vllm} | {cell(r.dp_ratio, '.2f')} |"
-        )
+    lines += [row(r) for r in results]
     failed = [r for r in results if not r.ok]
     lines += [""] + [f"{r.stage} failed: {r.note}" for r in failed]
     return "\n".join(lines).rstrip()
