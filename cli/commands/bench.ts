@@ -48,6 +48,7 @@ import { type BenchWorld, promptsOf, readWorld, verbatimShare } from '../../loca
 import { type BaseModelFolders, runLocal } from '../../local/runner.js';
 import { defaultPython } from '../../local/sagemaker/index.js';
 import { summarizeRun } from '../../local/summary.js';
+import { usageError } from '../usage-error.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const execFileAsync = promisify(execFile);
@@ -134,8 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!options.tinyRandom && !world.corpus)
       throw new Error(`${world.dir}: no corpus.jsonl to pretrain the bases on (or pass --tiny-random)`);
   } catch (error) {
-    console.error(`rewardds bench: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError('bench', error as Error, USAGE);
   }
   const results = await runBench(options);
   console.log(`\n${metricTable(resultRows(results), results.references, 'answerAccuracy')}\n`);

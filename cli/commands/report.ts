@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ReportDocument } from '../../functions/report/report-document.js';
 import { renderReportHtml } from '../../functions/report/report-html.js';
+import { UsageError, usageError } from '../usage-error.js';
 
 const HELP = `usage: rewardds report <run folder | report.json> [--out FILE] [--open]
 
@@ -26,7 +27,6 @@ options:
 
 exit status: 0 written, 1 no readable report.json, 2 bad usage`;
 
-class UsageError extends Error {}
 class ReportFileError extends Error {}
 
 /** The report.json a path names: the file itself, or the one inside a run's folders. */
@@ -91,8 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (parsed.positionals.length !== 1) throw new UsageError('give one run folder or report.json');
   } catch (error) {
-    console.error(`rewardds report: ${(error as Error).message}\n\n${HELP}`);
-    return 2;
+    return usageError('report', error as Error, HELP);
   }
   try {
     const jsonPath = findReportJson(parsed.positionals[0]!);

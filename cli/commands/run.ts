@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
 import { runLocal, type LocalRunResult } from '../../local/runner.js';
 import { evaluationTable, summarizeRun, timeLine } from '../../local/summary.js';
+import { usageError } from '../usage-error.js';
 
 const USAGE = `usage: rewardds run --local <train.jsonl> [--test test.jsonl] [--seeds seeds.jsonl]
                     [--config config.json] [--workdir .rewardds] [--cold] [--json]
@@ -44,8 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     parsed = parseRunArgs(argv);
   } catch (error) {
-    console.error(`rewardds run: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError('run', error as Error, USAGE);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -59,10 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  if (positionals.length !== 1) {
-    console.error(`rewardds run: give exactly one training file\n\n${USAGE}`);
-    return 2;
-  }
+  if (positionals.length !== 1) return usageError('run', 'give exactly one training file', USAGE);
   const files = { train: positionals[0]!, test: values.test, seeds: values.seeds, config: values.config };
   for (const [what, path] of Object.entries(files)) {
     if (path !== undefined && !(existsSync(path) && statSync(path).isFile())) {
