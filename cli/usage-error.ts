@@ -8,3 +8,25 @@ export function usageError(command: string, problem: Error | string, usage: stri
   console.error(`rewardds ${command}: ${typeof problem === 'string' ? problem : problem.message}\n\n${usage}`);
   return 2;
 }
+
+/**
+ * A command line parsed by `parse`, or the exit status when the command has nothing more to
+ * do: 0 after printing the usage for --help, 2 after saying what `parse` refused.
+ */
+export function parseCommandLine<T extends { values: { help?: boolean } }>(
+  command: string,
+  usage: string,
+  parse: () => T,
+): T | number {
+  let parsed: T;
+  try {
+    parsed = parse();
+  } catch (error) {
+    return usageError(command, error as Error, usage);
+  }
+  if (parsed.values.help) {
+    console.log(usage);
+    return 0;
+  }
+  return parsed;
+}

@@ -48,7 +48,7 @@ import { type BenchWorld, promptsOf, readWorld, verbatimShare } from '../../loca
 import { type BaseModelFolders, runLocal } from '../../local/runner.js';
 import { defaultPython } from '../../local/sagemaker/index.js';
 import { summarizeRun } from '../../local/summary.js';
-import { usageError } from '../usage-error.js';
+import { parseCommandLine, usageError } from '../usage-error.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const execFileAsync = promisify(execFile);
@@ -104,13 +104,11 @@ export interface BenchOptions {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine('bench', USAGE, () => parseBenchArgs(argv));
+  if (typeof parsed === 'number') return parsed;
   let options: BenchOptions;
   try {
-    const { values } = parseBenchArgs(argv);
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    const { values } = parsed;
     if (!values.world) throw new Error('--world is required');
     const world = readWorld(values.world);
     let grid: BenchGrid = {

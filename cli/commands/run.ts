@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
 import { runLocal, type LocalRunResult } from '../../local/runner.js';
 import { evaluationTable, summarizeRun, timeLine } from '../../local/summary.js';
-import { usageError } from '../usage-error.js';
+import { parseCommandLine, usageError } from '../usage-error.js';
 
 const USAGE = `usage: rewardds run --local <train.jsonl> [--test test.jsonl] [--seeds seeds.jsonl]
                     [--config config.json] [--workdir .rewardds] [--cold] [--json]
@@ -41,17 +41,9 @@ function parseRunArgs(argv: string[]) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseRunArgs>;
-  try {
-    parsed = parseRunArgs(argv);
-  } catch (error) {
-    return usageError('run', error as Error, USAGE);
-  }
+  const parsed = parseCommandLine('run', USAGE, () => parseRunArgs(argv));
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (!values.local) {
     console.error(
       'rewardds run: only --local runs from this command. On AWS, upload the file to the private bucket under incoming/ ' +

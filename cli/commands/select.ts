@@ -8,7 +8,7 @@ import { InputError } from '../../core/jsonl/index.js';
 import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
 import { filterScores, gateRound, readSeedPrompts, batched } from '../../core/selection/index.js';
 import { fileSink, fileSource } from '../file-sinks.js';
-import { UsageError, usageError } from '../usage-error.js';
+import { parseCommandLine, UsageError, usageError } from '../usage-error.js';
 
 const USAGE = `usage: rewardds select --in scores.jsonl --pool pool.jsonl --working working.jsonl [options]
 
@@ -54,16 +54,9 @@ function parseSelectArgs(argv: string[]) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parseSelectArgs>;
-  try {
-    values = parseSelectArgs(argv);
-  } catch (error) {
-    return usageError('select', error as Error, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine('select', USAGE, () => ({ values: parseSelectArgs(argv) }));
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
 
   try {
     const required = (name: 'in' | 'pool' | 'working') => {
