@@ -48,6 +48,7 @@ import { type BenchWorld, promptsOf, readWorld, verbatimShare } from '../../loca
 import { type BaseModelFolders, runLocal } from '../../local/runner.js';
 import { defaultPython } from '../../local/sagemaker/index.js';
 import { summarizeRun } from '../../local/summary.js';
+import { parseCommandLine, usageError } from '../usage-error.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const execFileAsync = promisify(execFile);
@@ -103,13 +104,11 @@ export interface BenchOptions {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine('bench', USAGE, () => parseBenchArgs(argv));
+  if (typeof parsed === 'number') return parsed;
   let options: BenchOptions;
   try {
-    const { values } = parseBenchArgs(argv);
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    const { values } = parsed;
     if (!values.world) throw new Error('--world is required');
     const world = readWorld(values.world);
     let grid: BenchGrid = {
@@ -134,8 +133,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!options.tinyRandom && !world.corpus)
       throw new Error(`${world.dir}: no corpus.jsonl to pretrain the bases on (or pass --tiny-random)`);
   } catch (error) {
-    console.error(`rewardds bench: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError('bench', error as Error, USAGE);
   }
   const results = await runBench(options);
   console.log(`\n${metricTable(resultRows(results), results.references, 'answerAccuracy')}\n`);
@@ -298,41 +296,50 @@ async function nonPrivateReference(o: BenchOptions, targetBase: string | undefin
   const dir = join(o.out, 'reference');
   const out = join(dir, 'world-check.json');
   o.say('non-private upper bound: bench/world_check.py (train-target without DP, then evaluate)');
+  // Its stdout names the aggregate figures only; the private records stay in its work folder.
+  const run = await runBenchScript(
+    o,
+    'world_check.py',
+    [
+      ...['--world', o.world.dir, '--cache', join(REPO_ROOT, '.rewardds', 'pretrain')],
+      ...['--pretrain-steps', String(o.pretrainSteps), '--work', join(dir, 'work'), '--out', out],
+      ...['--skip-base', '--probe-train', '0'],
+    ],
+    (): ReferenceRecord => {
+      const { figures } = JSON.parse(readFileSync(out, 'utf8')) as { figures: Record<string, Record<string, unknown>> };
+      const usedBase = figures.pretrainTarget?.path as string | undefined;
+      if (targetBase && usedBase && resolve(usedBase) !== resolve(targetBase))
+        return { ...base, row: null, source: out, reason: `measured on another target base (${usedBase})` };
+      const row = (figures.nonPrivateTargetPrivateTest ?? null) as MetricsRow | null;
+      return { ...base, row, source: `bench/world_check.py → ${out}` };
+    },
+  );
+  return run.ok ? run.value : { ...base, row: null, source: 'bench/world_check.py', reason: run.failure };
+}
+
+/**
+ * Runs bench/<script> from the repo root, then `read` (its output file); says how long both
+ * took, or the first line of why either failed, which it returns for the reference's reason.
+ */
+async function runBenchScript<T>(
+  o: BenchOptions,
+  script: string,
+  args: string[],
+  read: () => T,
+): Promise<{ ok: true; value: T } | { ok: false; failure: string }> {
   const t0 = Date.now();
   try {
-    // Its stdout names the aggregate figures only; the private records stay in its work folder.
-    await execFileAsync(
-      defaultPython(),
-      [
-        join(REPO_ROOT, 'bench', 'world_check.py'),
-        '--world',
-        o.world.dir,
-        '--cache',
-        join(REPO_ROOT, '.rewardds', 'pretrain'),
-        '--pretrain-steps',
-        String(o.pretrainSteps),
-        '--work',
-        join(dir, 'work'),
-        '--out',
-        out,
-        '--skip-base',
-        '--probe-train',
-        '0',
-      ],
-      { cwd: REPO_ROOT, maxBuffer: 64 << 20 },
-    );
-    const figures = (JSON.parse(readFileSync(out, 'utf8')) as { figures: Record<string, Record<string, unknown>> })
-      .figures;
+    await execFileAsync(defaultPython(), [join(REPO_ROOT, 'bench', script), ...args], {
+      cwd: REPO_ROOT,
+      maxBuffer: 64 << 20,
+    });
+    const value = read();
     o.say(`  done in ${formatDuration((Date.now() - t0) / 1000)}`);
-    const usedBase = figures.pretrainTarget?.path as string | undefined;
-    if (targetBase && usedBase && resolve(usedBase) !== resolve(targetBase))
-      return { ...base, row: null, source: out, reason: `measured on another target base (${usedBase})` };
-    const row = (figures.nonPrivateTargetPrivateTest ?? null) as MetricsRow | null;
-    return { ...base, row, source: `bench/world_check.py → ${out}` };
+    return { ok: true, value };
   } catch (error) {
-    const reason = `bench/world_check.py failed: ${(error as Error).message.split('\n')[0]}`;
-    o.say(`  ${reason}`);
-    return { ...base, row: null, source: 'bench/world_check.py', reason };
+    const failure = `bench/${script} failed: ${(error as Error).message.split('\n')[0]}`;
+    o.say(`  ${failure}`);
+    return { ok: false, failure };
   }
 }
 
@@ -358,31 +365,16 @@ async function dpSftReferences(
     return epsilons.map((e) => refs(null, e, 'not run', 'skipped (--no-reference, --tiny-random or no answerPattern)'));
   const out = join(o.out, 'reference', 'dp-sft.json');
   o.say(`DP-SFT of the target at ε ∈ {${epsilons.join(', ')}}: bench/dp_sft_reference.py`);
-  const t0 = Date.now();
-  let failure: string | undefined;
-  try {
-    await execFileAsync(
-      defaultPython(),
-      [
-        join(REPO_ROOT, 'bench', 'dp_sft_reference.py'),
-        '--world',
-        o.world.dir,
-        '--epsilons',
-        epsilons.join(','),
-        '--pretrain-steps',
-        String(o.pretrainSteps),
-        '--work',
-        join(o.out, 'reference', 'dp-sft-work'),
-        '--out',
-        out,
-      ],
-      { cwd: REPO_ROOT, maxBuffer: 64 << 20 },
-    );
-    o.say(`  done in ${formatDuration((Date.now() - t0) / 1000)}`);
-  } catch (error) {
-    failure = `bench/dp_sft_reference.py failed: ${(error as Error).message.split('\n')[0]}`;
-    o.say(`  ${failure}`);
-  }
+  const run = await runBenchScript(
+    o,
+    'dp_sft_reference.py',
+    [
+      ...['--world', o.world.dir, '--epsilons', epsilons.join(',')],
+      ...['--pretrain-steps', String(o.pretrainSteps), '--work', join(o.out, 'reference', 'dp-sft-work'), '--out', out],
+    ],
+    () => undefined,
+  );
+  const failure = run.ok ? undefined : run.failure;
   const report = existsSync(out)
     ? (JSON.parse(readFileSync(out, 'utf8')) as { targetBase?: string; byEpsilon: Record<string, { row: MetricsRow }> })
     : undefined;

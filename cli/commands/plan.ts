@@ -13,6 +13,7 @@ import {
   type PrivacyPlan,
 } from '../../core/privacy/index.js';
 import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
+import { UsageError, usageError } from '../usage-error.js';
 
 const HELP = `usage: rewardds plan --records N [--epsilon E] [--delta D] [--accountant rdp|pld] [--config run.json] [--json]
 
@@ -29,8 +30,6 @@ options:
   -h, --help        this text
 
 exit status: 0 planned, 1 infeasible request or bad config, 2 bad usage`;
-
-class UsageError extends Error {}
 
 function parsePositiveNumber(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -192,10 +191,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(planTable(plan, records, other));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`rewardds plan: ${(error as Error).message}\n\n${HELP}`);
-      return 2;
-    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      return usageError('plan', error as Error, HELP);
     if (error instanceof InfeasiblePlanError || error instanceof RunConfigError) {
       console.error(`rewardds plan: ${error.message}`);
       return 1;

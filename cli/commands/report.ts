@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ReportDocument } from '../../functions/report/report-document.js';
 import { renderReportHtml } from '../../functions/report/report-html.js';
+import { parseCommandLine, usageError } from '../usage-error.js';
 
 const HELP = `usage: rewardds report <run folder | report.json> [--out FILE] [--open]
 
@@ -26,7 +27,6 @@ options:
 
 exit status: 0 written, 1 no readable report.json, 2 bad usage`;
 
-class UsageError extends Error {}
 class ReportFileError extends Error {}
 
 /** The report.json a path names: the file itself, or the one inside a run's folders. */
@@ -80,20 +80,11 @@ const OPTIONS = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<
-    typeof parseArgs<{ args: string[]; strict: true; allowPositionals: true; options: typeof OPTIONS }>
-  >;
-  try {
-    parsed = parseArgs({ args: argv, strict: true, allowPositionals: true, options: OPTIONS });
-    if (parsed.values.help) {
-      console.log(HELP);
-      return 0;
-    }
-    if (parsed.positionals.length !== 1) throw new UsageError('give one run folder or report.json');
-  } catch (error) {
-    console.error(`rewardds report: ${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommandLine('report', HELP, () =>
+    parseArgs({ args: argv, strict: true, allowPositionals: true, options: OPTIONS }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  if (parsed.positionals.length !== 1) return usageError('report', 'give one run folder or report.json', HELP);
   try {
     const jsonPath = findReportJson(parsed.positionals[0]!);
     let value: unknown;

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
 import { runLocal, type LocalRunResult } from '../../local/runner.js';
 import { evaluationTable, summarizeRun, timeLine } from '../../local/summary.js';
+import { parseCommandLine, usageError } from '../usage-error.js';
 
 const USAGE = `usage: rewardds run --local <train.jsonl> [--test test.jsonl] [--seeds seeds.jsonl]
                     [--config config.json] [--workdir .rewardds] [--cold] [--json]
@@ -40,18 +41,9 @@ function parseRunArgs(argv: string[]) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseRunArgs>;
-  try {
-    parsed = parseRunArgs(argv);
-  } catch (error) {
-    console.error(`rewardds run: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine('run', USAGE, () => parseRunArgs(argv));
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (!values.local) {
     console.error(
       'rewardds run: only --local runs from this command. On AWS, upload the file to the private bucket under incoming/ ' +
@@ -59,10 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  if (positionals.length !== 1) {
-    console.error(`rewardds run: give exactly one training file\n\n${USAGE}`);
-    return 2;
-  }
+  if (positionals.length !== 1) return usageError('run', 'give exactly one training file', USAGE);
   const files = { train: positionals[0]!, test: values.test, seeds: values.seeds, config: values.config };
   for (const [what, path] of Object.entries(files)) {
     if (path !== undefined && !(existsSync(path) && statSync(path).isFile())) {

@@ -8,6 +8,7 @@ import { InputError } from '../../core/jsonl/index.js';
 import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
 import { filterScores, gateRound, readSeedPrompts, batched } from '../../core/selection/index.js';
 import { fileSink, fileSource } from '../file-sinks.js';
+import { parseCommandLine, UsageError, usageError } from '../usage-error.js';
 
 const USAGE = `usage: rewardds select --in scores.jsonl --pool pool.jsonl --working working.jsonl [options]
 
@@ -29,8 +30,6 @@ refinement gate (round r ≥ 1) instead of filtering:
   --working-in FILE     working set of round R−1
 
 Outputs list queries in input order and are written whole or not at all.`;
-
-class UsageError extends Error {}
 
 function parseSelectArgs(argv: string[]) {
   return parseArgs({
@@ -55,17 +54,9 @@ function parseSelectArgs(argv: string[]) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parseSelectArgs>;
-  try {
-    values = parseSelectArgs(argv);
-  } catch (error) {
-    console.error(`rewardds select: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine('select', USAGE, () => ({ values: parseSelectArgs(argv) }));
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
 
   try {
     const required = (name: 'in' | 'pool' | 'working') => {
@@ -132,10 +123,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify(summary, null, 2));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`rewardds select: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
+    if (error instanceof UsageError) return usageError('select', error, USAGE);
     if (error instanceof InputError || error instanceof RunConfigError) {
       console.error(`rewardds select: ${error.message}`);
       return 1;

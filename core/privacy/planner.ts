@@ -283,11 +283,24 @@ function accountants(records: number, config: RunConfig, delta: number): Record<
   return { generator: model('generator'), reward: model('reward') };
 }
 
+/**
+ * The run's δ for these records, the noised evaluation's reservation, and the δ left to the
+ * trainings (basic composition: the run's total is the sum of the parts, docs/privacy.md).
+ */
+function deltaShares(
+  config: RunConfig,
+  records: number,
+): { runDelta: number; evaluation: EvaluationReservation | null; delta: number } {
+  const runDelta = resolveDelta(config.privacy.delta, records);
+  const evaluation = evaluationReservation(config.evaluation.noise, runDelta);
+  return { runDelta, evaluation, delta: runDelta - (evaluation?.delta ?? 0) };
+}
+
 /** The fewest records (≥ `from`) whose plan is feasible for `target`, searched by doubling then bisection. */
 function fewestRecordsFor(target: number, from: number, config: RunConfig): number | undefined {
   const feasible = (records: number) => {
-    const delta = resolveDelta(config.privacy.delta, records);
-    if (!(delta < 1 / records)) return false; // refused for these records whatever the noise
+    const { runDelta, delta } = deltaShares(config, records);
+    if (!(runDelta < 1 / records)) return false; // refused for these records whatever the noise
     return (
       (smallestTotal(config.privacy.split, accountants(records, config, delta), delta)?.total ?? Infinity) <= target
     );
@@ -332,21 +345,17 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
       );
     }
   }
-  const runDelta = resolveDelta(config.privacy.delta, records);
+  const { runDelta, evaluation, delta } = deltaShares(config, records);
   if (!(runDelta < 1 / records)) {
     // With δ ≥ 1/N, "publish one record at random" is (0, δ)-DP: the guarantee means nothing.
-    const delta = runDelta;
     throw new InfeasiblePlanError(
-      `δ = ${delta} is not below 1/N = 1/${records.toLocaleString('en-US')} = ${fmt(1 / records, 4)}: ` +
+      `δ = ${runDelta} is not below 1/N = 1/${records.toLocaleString('en-US')} = ${fmt(1 / records, 4)}: ` +
         `δ must be smaller than ${fmt(1 / records, 4)} (the customary choice is at most 1/(10·N) = ` +
         `${fmt(1 / (10 * records), 4)}; privacy.delta "auto" picks min(1e-5, 1/(10·N)))`,
     );
   }
-  // The noised evaluation's share is set aside first; the trainings get the rest (basic
-  // composition: the run's total is the sum of the parts, docs/privacy.md).
-  const evaluation = evaluationReservation(config.evaluation.noise, runDelta);
+  // The noised evaluation's share is set aside first; the trainings get the rest.
   const target = runEpsilon - (evaluation?.epsilon ?? 0);
-  const delta = runDelta - (evaluation?.delta ?? 0);
   if (!(target > 0)) {
     throw new InfeasiblePlanError(
       `evaluation.noise.epsilon = ${evaluation!.epsilon} leaves nothing of privacy.epsilon = ${runEpsilon} for the ` +

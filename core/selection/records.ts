@@ -88,26 +88,26 @@ export function parseScoredQuery(value: unknown, file: string, line: number): Sc
   return { id: queryId, prompt, candidates };
 }
 
-export function parsePoolRecord(value: unknown, file: string, line: number): PoolRecord {
-  const record = asObject(value, file, line);
-  return {
-    id: id(record, file, line),
-    prompt: text(record, 'prompt', file, line),
-    response: text(record, 'response', file, line),
-    reward: finite(record, 'reward', file, line),
+/** A flat record: a non-empty `id`, then each field of `fields` as a string or a finite number. */
+function flatRecordParser<R extends { id: string }>(fields: { [K in Exclude<keyof R, 'id'>]: 'text' | 'finite' }) {
+  const checks = Object.entries(fields) as [string, 'text' | 'finite'][]; // once, not per record
+  return (value: unknown, file: string, line: number): R => {
+    const record = asObject(value, file, line);
+    const parsed: Fields = { id: id(record, file, line) };
+    for (const [field, kind] of checks)
+      parsed[field] = kind === 'text' ? text(record, field, file, line) : finite(record, field, file, line);
+    return parsed as R;
   };
 }
 
-export function parseWorkingRecord(value: unknown, file: string, line: number): WorkingRecord {
-  const record = asObject(value, file, line);
-  return {
-    id: id(record, file, line),
-    prompt: text(record, 'prompt', file, line),
-    chosen: text(record, 'chosen', file, line),
-    rejected: text(record, 'rejected', file, line),
-    reward: finite(record, 'reward', file, line),
-  };
-}
+export const parsePoolRecord = flatRecordParser<PoolRecord>({ prompt: 'text', response: 'text', reward: 'finite' });
+
+export const parseWorkingRecord = flatRecordParser<WorkingRecord>({
+  prompt: 'text',
+  chosen: 'text',
+  rejected: 'text',
+  reward: 'finite',
+});
 
 /**
  * Streams a file's records through `parse`, refusing duplicate ids and an empty file.

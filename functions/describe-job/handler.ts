@@ -9,13 +9,11 @@
  * reaches a log line or a metric, and its failure crosses as one phrase of a fixed
  * vocabulary (core/contract/failure-reasons.ts).
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { readEnv } from '../../core/config/index.js';
-import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
+import { flushingMetrics } from '../shared/lambda-wiring.js';
+import { type JobLambdaDeps, wireJobLambda } from '../shared/job-lambda.js';
 import {
   DescribeJobInputSchema,
   parseEvent,
@@ -28,7 +26,7 @@ import {
   PRIVATE_JOB_REASONS,
   synthesisKeys,
 } from '../../core/contract/index.js';
-import { createS3Client, putJson } from '../shared/s3-objects.js';
+import { putJson } from '../shared/s3-objects.js';
 import { describeJobStatus, type JobDescription } from '../shared/job-status.js';
 import { JobFailed } from '../shared/sagemaker-errors.js';
 import { nextPollSeconds } from '../../core/sagemaker/index.js';
@@ -40,14 +38,9 @@ export interface DescribeJobConfig {
   privateKeyArn: string;
 }
 
-export interface DescribeJobDeps {
-  sagemaker: Pick<SageMakerClient, 'send'>;
-  s3: S3Client;
-  config: DescribeJobConfig;
+export interface DescribeJobDeps extends JobLambdaDeps<DescribeJobConfig> {
   /** The clock the next poll's wait is computed from (tests pass a fixed one). */
   now?: () => number;
-  logger?: Pick<Logger, 'info'>;
-  metrics?: Pick<Metrics, 'addMetric' | 'addDimension' | 'publishStoredMetrics'>;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DescribeJobConfig {
@@ -170,10 +163,4 @@ export async function describeJob(event: unknown, deps: DescribeJobDeps): Promis
 
 export const createHandler = flushingMetrics<DescribeJobDeps, DescribeJobOutput>(describeJob);
 
-const sagemaker = new SageMakerClient({});
-const s3 = createS3Client();
-const { logger, metrics } = powertools('describe-job');
-
-export const handler = wireOnFirstCall(() =>
-  createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }),
-);
+export const handler = wireJobLambda('describe-job', createHandler, configFromEnv);

@@ -9,7 +9,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { FilterInputSchema, parseEvent, s3Uri, synthesisKeys } from '../../core/contract/index.js';
 import { createS3Client, getObjectStream } from '../shared/s3-objects.js';
-import { filterScores, type FilterSummary, readSeedPrompts, lazySink } from '../../core/selection/index.js';
+import { filterScores, type FilterSummary, lazySink } from '../../core/selection/index.js';
+import { seedPromptsFor } from '../shared/selection/seed-prompts.js';
 import { s3Sink, s3Source } from '../shared/selection/s3-io.js';
 import { selectionConfigFromEnv, type SelectionConfig } from '../shared/selection/lambda-config.js';
 
@@ -30,11 +31,7 @@ export async function filterRun(event: unknown, deps: FilterDeps): Promise<Filte
   const poolKey = synthesisKeys.pool(runId, 0);
   const workingKey = synthesisKeys.working(runId, 0);
 
-  // Seeds are public prompts written by Prepare run; only rouge-l reads them.
-  const seedPrompts =
-    method === 'rouge-l' && run.hasSeeds
-      ? await readSeedPrompts(s3Source(s3, bucket, synthesisKeys.seeds(runId)))
-      : undefined;
+  const seedPrompts = await seedPromptsFor(s3, bucket, runId, run);
 
   const started = Date.now();
   const summary = await filterScores(

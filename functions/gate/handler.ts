@@ -9,7 +9,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
 import { GateInputSchema, parseEvent, s3Uri, synthesisKeys } from '../../core/contract/index.js';
 import { createS3Client } from '../shared/s3-objects.js';
-import { gateRound, type GateSummary, readSeedPrompts } from '../../core/selection/index.js';
+import { gateRound, type GateSummary } from '../../core/selection/index.js';
+import { seedPromptsFor } from '../shared/selection/seed-prompts.js';
 import { s3Sink, s3Source } from '../shared/selection/s3-io.js';
 import { selectionConfigFromEnv, type SelectionConfig } from '../shared/selection/lambda-config.js';
 
@@ -30,10 +31,7 @@ export async function gateRun(event: unknown, deps: GateDeps): Promise<GateOutpu
   const poolKey = synthesisKeys.pool(runId, round);
   const workingKey = synthesisKeys.working(runId, round);
 
-  const seedPrompts =
-    method === 'rouge-l' && run.hasSeeds
-      ? await readSeedPrompts(s3Source(s3, bucket, synthesisKeys.seeds(runId)))
-      : undefined;
+  const seedPrompts = await seedPromptsFor(s3, bucket, runId, run);
 
   const started = Date.now();
   const summary = await gateRound(

@@ -118,14 +118,24 @@ function instructionPrompt(record: Json, origin: Origin): string {
   return parts.join('\n\n');
 }
 
+/** The parsed line as an object, and its id; a line that is not an object is refused. */
+function objectWithId(value: unknown, origin: Origin): { record: Json; id: string } {
+  if (!isObject(value)) throw new InputError(origin.file, origin.line, undefined, 'not a JSON object');
+  return { record: value, id: recordId(value, origin) };
+}
+
+/** A `messages` record's turns, and the index of its last assistant turn (-1 when there is none). */
+function readConversation(record: Json, origin: Origin): { turns: Turn[]; last: number } {
+  const turns = readTurns(record, origin);
+  return { turns, last: turns.map((t) => t.role).lastIndexOf('assistant') };
+}
+
 /** Normalizes one training or test record; `value` is the parsed JSON line. */
 export function normalizeRecord(value: unknown, origin: Origin): NormalizedRecord {
-  if (!isObject(value)) throw new InputError(origin.file, origin.line, undefined, 'not a JSON object');
-  const id = recordId(value, origin);
+  const { record, id } = objectWithId(value, origin);
 
-  if ('messages' in value) {
-    const turns = readTurns(value, origin);
-    const last = turns.map((t) => t.role).lastIndexOf('assistant');
+  if ('messages' in record) {
+    const { turns, last } = readConversation(record, origin);
     if (last === -1) throw new InputError(origin.file, origin.line, 'messages', 'missing response (no assistant turn)');
     if (isBlank(turns[last]!.content)) {
       throw new InputError(origin.file, origin.line, `messages[${last}].content`, 'blank response');
@@ -140,19 +150,19 @@ export function normalizeRecord(value: unknown, origin: Origin): NormalizedRecor
       );
     return { id, prompt, response: turns[last]!.content };
   }
-  if ('instruction' in value) {
-    const prompt = instructionPrompt(value, origin);
-    return { id, prompt, response: requiredText(value, 'output', origin, 'response') };
+  if ('instruction' in record) {
+    const prompt = instructionPrompt(record, origin);
+    return { id, prompt, response: requiredText(record, 'output', origin, 'response') };
   }
-  if ('question' in value) {
-    const prompt = requiredText(value, 'question', origin, 'prompt');
-    const field = firstPresent(value, ['response', 'answer']) ?? 'response';
-    return { id, prompt, response: requiredText(value, field, origin, 'response') };
+  if ('question' in record) {
+    const prompt = requiredText(record, 'question', origin, 'prompt');
+    const field = firstPresent(record, ['response', 'answer']) ?? 'response';
+    return { id, prompt, response: requiredText(record, field, origin, 'response') };
   }
-  if ('prompt' in value) {
-    const prompt = requiredText(value, 'prompt', origin, 'prompt');
-    const field = firstPresent(value, ['response', 'completion']) ?? 'response';
-    return { id, prompt, response: requiredText(value, field, origin, 'response') };
+  if ('prompt' in record) {
+    const prompt = requiredText(record, 'prompt', origin, 'prompt');
+    const field = firstPresent(record, ['response', 'completion']) ?? 'response';
+    return { id, prompt, response: requiredText(record, field, origin, 'response') };
   }
   throw new InputError(
     origin.file,
@@ -167,18 +177,16 @@ export function normalizeRecord(value: unknown, origin: Origin): NormalizedRecor
  * file may be a plain list of prompts).
  */
 export function normalizePrompt(value: unknown, origin: Origin): NormalizedPrompt {
-  if (!isObject(value)) throw new InputError(origin.file, origin.line, undefined, 'not a JSON object');
-  const id = recordId(value, origin);
-  if ('messages' in value) {
-    const turns = readTurns(value, origin);
-    const last = turns.map((t) => t.role).lastIndexOf('assistant');
+  const { record, id } = objectWithId(value, origin);
+  if ('messages' in record) {
+    const { turns, last } = readConversation(record, origin);
     const prompt = renderConversation(last === -1 ? turns : turns.slice(0, last));
     if (isBlank(prompt)) throw new InputError(origin.file, origin.line, 'messages', 'blank prompt');
     return { id, prompt };
   }
-  if ('instruction' in value) return { id, prompt: instructionPrompt(value, origin) };
-  if ('question' in value) return { id, prompt: requiredText(value, 'question', origin, 'prompt') };
-  if ('prompt' in value) return { id, prompt: requiredText(value, 'prompt', origin, 'prompt') };
+  if ('instruction' in record) return { id, prompt: instructionPrompt(record, origin) };
+  if ('question' in record) return { id, prompt: requiredText(record, 'question', origin, 'prompt') };
+  if ('prompt' in record) return { id, prompt: requiredText(record, 'prompt', origin, 'prompt') };
   throw new InputError(
     origin.file,
     origin.line,

@@ -5,13 +5,12 @@
  * the synthesis zone, so a private-zone state's cause is one phrase of a fixed vocabulary
  * (core/contract/failure-reasons.ts); its raw reason stays where it arose.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SageMakerClient, StopProcessingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type SageMakerClient, StopProcessingJobCommand, StopTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { readEnv } from '../../core/config/index.js';
-import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
+import { flushingMetrics } from '../shared/lambda-wiring.js';
+import { type JobLambdaDeps, wireJobLambda } from '../shared/job-lambda.js';
 import {
   crossingCause,
   parseEvent,
@@ -20,7 +19,7 @@ import {
   type RecordFailureOutput,
   synthesisKeys,
 } from '../../core/contract/index.js';
-import { createS3Client, putJson } from '../shared/s3-objects.js';
+import { putJson } from '../shared/s3-objects.js';
 import { callSageMaker } from '../shared/sagemaker-errors.js';
 import { describeJobStatus } from '../shared/job-status.js';
 
@@ -29,13 +28,8 @@ export interface RecordFailureConfig {
   synthesisKeyArn: string;
 }
 
-export interface RecordFailureDeps {
-  sagemaker: Pick<SageMakerClient, 'send'>;
-  s3: S3Client;
-  config: RecordFailureConfig;
+export interface RecordFailureDeps extends JobLambdaDeps<RecordFailureConfig, 'info' | 'warn'> {
   now?: () => Date;
-  logger?: Pick<Logger, 'info' | 'warn'>;
-  metrics?: Pick<Metrics, 'addMetric' | 'addDimension' | 'publishStoredMetrics'>;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RecordFailureConfig {
@@ -112,10 +106,4 @@ export async function recordFailure(event: unknown, deps: RecordFailureDeps): Pr
 
 export const createHandler = flushingMetrics<RecordFailureDeps, RecordFailureOutput>(recordFailure);
 
-const sagemaker = new SageMakerClient({});
-const s3 = createS3Client();
-const { logger, metrics } = powertools('record-failure');
-
-export const handler = wireOnFirstCall(() =>
-  createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }),
-);
+export const handler = wireJobLambda('record-failure', createHandler, configFromEnv);

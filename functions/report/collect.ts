@@ -164,9 +164,13 @@ function roundRewards(
 export async function collectReport(runId: string, run: RunState, deps: CollectDeps): Promise<ReportDocument> {
   const read = await reader(deps, runId);
   const rounds = run.rounds;
-  const counts: StageCount[] = [
-    { state: 'Prepare run', round: null, what: 'private records (count only)', count: run.records },
-  ];
+  const prepareCount = (what: string, count: number | null): StageCount => ({
+    state: 'Prepare run',
+    round: null,
+    what,
+    count,
+  });
+  const counts: StageCount[] = [prepareCount('private records (count only)', run.records)];
   const stageMetrics: ReportDocument['stageMetrics'] = [];
   const addMetrics = async (state: string, round: number | null, key: string) => {
     const metrics = await read.json<Record<string, unknown>>(key);
@@ -175,20 +179,8 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
   };
 
   const prepared = await read.json<{ counts?: { test?: number; seeds?: number } }>(synthesisKeys.runJson(runId));
-  if (run.hasTest)
-    counts.push({
-      state: 'Prepare run',
-      round: null,
-      what: 'test records (count only)',
-      count: prepared?.counts?.test ?? null,
-    });
-  if (run.hasSeeds)
-    counts.push({
-      state: 'Prepare run',
-      round: null,
-      what: 'public seed prompts',
-      count: prepared?.counts?.seeds ?? null,
-    });
+  if (run.hasTest) counts.push(prepareCount('test records (count only)', prepared?.counts?.test ?? null));
+  if (run.hasSeeds) counts.push(prepareCount('public seed prompts', prepared?.counts?.seeds ?? null));
   const privacy = (await read.json<PrivacyFigures>(synthesisKeys.privacy(runId))) ?? null;
   const released = await read.json<{ rows: EvaluationRow[] } & EvaluationRelease>(synthesisKeys.evalMetrics(runId));
   const evaluation = released?.rows ?? null;

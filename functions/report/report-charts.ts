@@ -10,6 +10,7 @@ import { type HistogramSeries, histogramChart } from './charts/histogram.js';
 import { lineChart } from './charts/line-chart.js';
 import type { Histogram } from './distribution.js';
 import { figure } from './figure.js';
+import { mechanismCells } from './mechanism-cells.js';
 import { duration, num, usd } from './format.js';
 import { PRIVATE_TIMING_NOTE } from './costs.js';
 import type { EvaluationRow, ReportDocument, RoundRewards } from './report-document.js';
@@ -246,13 +247,10 @@ export function privacySection(report: ReportDocument): ChartSection | null {
       caption: `Composed with the ${p.accountant} accountant; ε of separate mechanisms does not add up linearly, which is why the composed total is less than their sum.`,
       header: ['mechanism', 'ε', 'noise σ', 'steps', 'sampling rate q'],
       rows: [
-        ...mechanisms.map(([name, m]) => [
-          name,
-          num(m.epsilon, 6),
-          num(m.noiseMultiplier),
-          num(m.steps),
-          num(m.sampleRate),
-        ]),
+        ...mechanisms.map(([name, m]) => {
+          const c = mechanismCells(m, report.evaluationRelease ?? null);
+          return [name, c.epsilon, c.noise, c.steps, c.sampleRate];
+        }),
         ['composed', num(p.epsilon, 6), '', '', ''],
         ['target', num(p.targetEpsilon, 6), '', '', ''],
       ],

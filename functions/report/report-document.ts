@@ -31,6 +31,14 @@ export interface MechanismFigures {
   selfReportedEpsilon: number;
 }
 
+/** The noised evaluation, the run's third mechanism when the plan reserved it (docs/privacy.md). */
+export interface EvaluationMechanismFigures {
+  mechanism: string;
+  epsilon: number;
+  delta: number;
+  sensitivity?: string;
+}
+
 export interface PrivacyFigures {
   epsilon: number;
   delta: number;
@@ -39,7 +47,7 @@ export interface PrivacyFigures {
   neighbouring?: string;
   targetEpsilon: number;
   records: number;
-  mechanisms: Record<string, MechanismFigures>;
+  mechanisms: Record<string, MechanismFigures | EvaluationMechanismFigures>;
 }
 
 export interface EvaluationRow {

@@ -8,6 +8,7 @@ import type { EvaluationRelease, ReportDocument } from './report-document.js';
 
 import { escapeHtml } from './escape.js';
 import { duration, num, usd } from './format.js';
+import { mechanismCells } from './mechanism-cells.js';
 import { chartSections } from './report-charts.js';
 import { REPORT_CSP, REPORT_STYLE } from './report-style.js';
 import { summaryCard } from './summary-card.js';
@@ -129,15 +130,10 @@ export function renderReportHtml(report: ReportDocument): string {
       '\n' +
       table(
         ['mechanism', 'sampling rate q', 'steps', 'noise σ', 'clip norm C', 'ε recomputed', 'ε reported by the job'],
-        Object.entries(privacy.mechanisms).map(([name, m]) => [
-          escapeHtml(name),
-          num(m.sampleRate),
-          num(m.steps),
-          num(m.noiseMultiplier),
-          num(m.clipNorm),
-          num(m.epsilon, 6),
-          num(m.selfReportedEpsilon, 6),
-        ]),
+        Object.entries(privacy.mechanisms).map(([name, m]) => {
+          const c = mechanismCells(m, report.evaluationRelease ?? null);
+          return [name, c.sampleRate, c.steps, c.noise, c.clipNorm, c.epsilon, c.selfReportedEpsilon].map(escapeHtml);
+        }),
       )
     : '<p class="absent">No privacy.json: the DP models were not released.</p>';
 

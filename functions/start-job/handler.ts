@@ -9,15 +9,14 @@
  * succeeded (or a resumed run, docs/operations.md) never leaves a second job billing; the
  * same name with a different request is refused.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { CreateProcessingJobCommand, CreateTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CreateProcessingJobCommand, CreateTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { readEnv } from '../../core/config/index.js';
-import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-wiring.js';
+import { flushingMetrics } from '../shared/lambda-wiring.js';
+import { type JobLambdaDeps, wireJobLambda } from '../shared/job-lambda.js';
 import { parseEvent, StartJobInputSchema, type StartJobOutput } from '../../core/contract/index.js';
-import { createS3Client, putJson } from '../shared/s3-objects.js';
+import { putJson } from '../shared/s3-objects.js';
 import { callSageMaker } from '../shared/sagemaker-errors.js';
 import {
   buildJobRequest,
@@ -36,13 +35,7 @@ export interface StartJobConfig extends JobEnvironment {
   jobNamePrefix: string;
 }
 
-export interface StartJobDeps {
-  sagemaker: Pick<SageMakerClient, 'send'>;
-  s3: S3Client;
-  config: StartJobConfig;
-  logger?: Pick<Logger, 'info'>;
-  metrics?: Pick<Metrics, 'addMetric' | 'addDimension' | 'publishStoredMetrics'>;
-}
+export type StartJobDeps = JobLambdaDeps<StartJobConfig>;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): StartJobConfig {
   const e = readEnv(env, {
@@ -163,10 +156,4 @@ const nameOf = (built: JobRequest) =>
 
 export const createHandler = flushingMetrics<StartJobDeps, StartJobOutput>(startJob);
 
-const sagemaker = new SageMakerClient({});
-const s3 = createS3Client();
-const { logger, metrics } = powertools('start-job');
-
-export const handler = wireOnFirstCall(() =>
-  createHandler({ sagemaker, s3, config: configFromEnv(), logger, metrics }),
-);
+export const handler = wireJobLambda('start-job', createHandler, configFromEnv);

@@ -64,6 +64,15 @@ export function buildDefinition(scope: Construct, fns: PipelineFunctions): sfn.I
     runJob(scope, { name, stage, round, startJob: fns.startJob, describeJob: fns.describeJob, catchAll });
   const lambdaTask = (props: Parameters<typeof lambdaStep>[2]) => lambdaStep(scope, catchAll, props);
   const run = { 'runId.$': '$.runId', 'run.$': '$.run' };
+  // One Lambda releases both: the DP models (and privacy.json), later the evaluation's aggregates.
+  const release = (name: string, what: 'models' | 'evaluation', resultPath: string, resultKeys: string[]) =>
+    lambdaTask({
+      name,
+      fn: fns.release,
+      payload: sfn.TaskInput.fromObject({ ...run, what, 'models.$': '$.models' }),
+      resultPath,
+      resultKeys,
+    });
 
   const report = lambdaTask({
     name: n.report,
@@ -79,13 +88,7 @@ export function buildDefinition(scope: Construct, fns: PipelineFunctions): sfn.I
   const evaluation = sequence(
     [
       job(n.evaluate, 'evaluate'),
-      lambdaTask({
-        name: n.releaseEvaluation,
-        fn: fns.release,
-        payload: sfn.TaskInput.fromObject({ ...run, what: 'evaluation', 'models.$': '$.models' }),
-        resultPath: '$.evaluation',
-        resultKeys: keys(ReleaseEvaluationOutputSchema),
-      }),
+      release(n.releaseEvaluation, 'evaluation', '$.evaluation', keys(ReleaseEvaluationOutputSchema)),
     ],
     report.start,
   );
@@ -141,13 +144,7 @@ export function buildDefinition(scope: Construct, fns: PipelineFunctions): sfn.I
     job(n.trainGenerator, 'train-generator'),
     job(n.buildPairs, 'build-pairs'),
     job(n.trainReward, 'train-reward'),
-    lambdaTask({
-      name: n.release,
-      fn: fns.release,
-      payload: sfn.TaskInput.fromObject({ ...run, what: 'models', 'models.$': '$.models' }),
-      resultPath: '$.release',
-      resultKeys: keys(ReleaseModelsOutputSchema),
-    }),
+    release(n.release, 'models', '$.release', keys(ReleaseModelsOutputSchema)),
     job(n.synthesize, 'synthesize-queries'),
     job(n.sample, 'sample-candidates'),
     job(n.score, 'score', 0),

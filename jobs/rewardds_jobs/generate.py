@@ -325,20 +325,10 @@ def _stop_vllm(llm) -> None:
     del llm
 
 
-def generate(
-    spec: ModelSpec,
-    prompts: Sequence[str],
-    *,
-    n: int = 1,
-    temperature: float = 1.0,
-    top_p: float = 1.0,
-    max_new_tokens: int = 128,
-    seed: int = 0,
-    greedy: bool = False,
-    batch_size: int | None = None,
-) -> list[list[str]]:
-    """One-shot: load `spec`, generate, free it. Stages that call a model repeatedly keep a Generator."""
+def generate(spec: ModelSpec, prompts: Sequence[str], *, batch_size: int | None = None, **decoding) -> list[list[str]]:
+    """One-shot: load `spec`, generate, free it. Stages that call a model repeatedly keep a Generator.
+
+    `decoding` takes `Generator.complete`'s keywords (n, temperature, top_p, ...), which checks them.
+    """
     with Generator(spec, batch_size=batch_size) as generator:
-        return generator.generate(
-            prompts, n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, greedy=greedy
-        )
+        return generator.generate(prompts, **decoding)

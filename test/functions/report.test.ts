@@ -392,6 +392,44 @@ describe('report', () => {
     expect(exact).toContain('not differentially private (evaluation.noise is off)');
   });
 
+  it('shows what applies to the noised evaluation in the privacy tables, and why q, steps and C do not', async () => {
+    const privacy = s3.json(SYNTHESIS, `${R}/release/privacy.json`) as { mechanisms: object };
+    s3.put(
+      SYNTHESIS,
+      `${R}/release/privacy.json`,
+      JSON.stringify({
+        ...privacy,
+        mechanisms: { ...privacy.mechanisms, evaluation: { mechanism: 'gaussian', epsilon: 0.5, delta: 5e-6 } },
+      }),
+    );
+    s3.put(
+      SYNTHESIS,
+      `${R}/eval/metrics.json`,
+      JSON.stringify({
+        rows: [{ model: 'base', n: 120, rougeL: 0.21 }],
+        noise: { mechanism: 'gaussian', epsilon: 0.5, delta: 5e-6, scale: 0.0421, withheldMetrics: ['bleu'] },
+      }),
+    );
+    await handler()({ runId: RUN_ID, run, release });
+    const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;
+    const rows = (from: string, to: string) =>
+      html
+        .slice(html.indexOf(from), html.indexOf(to, html.indexOf(from)))
+        .split('<tr>')
+        .filter((row) => row.startsWith('<td>evaluation</td>'));
+    const [tableRow] = rows('<h2>Privacy</h2>', '</section>');
+    const [chartRow] = rows('data-chart="chart-privacy"', '</figure>');
+    for (const row of [tableRow!, chartRow!]) {
+      expect(row).not.toContain('<td>–</td>');
+      expect(row).toContain('<td>gaussian noise on each mean, scale 0.0421, δ = 5.000e-6</td>');
+      expect(row).toContain('<td>not applicable: one release of the means</td>');
+      expect(row).toContain('<td>0.5 (reserved by the plan)</td>');
+    }
+    expect(tableRow).toContain('<td>not applicable: every test record counts once, no sampling</td>');
+    expect(tableRow).toContain('sensitivity 1/n per mean</td>');
+    expect(html).toContain('<td>generator</td><td>0.1</td><td>30</td><td>1.21</td><td>1</td><td>5.6</td><td>5.6</td>');
+  });
+
   it('renders readable, escaped HTML with no scripts', async () => {
     await handler()({ runId: RUN_ID, run, release });
     const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;

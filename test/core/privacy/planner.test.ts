@@ -172,4 +172,17 @@ describe('the noised evaluation’s reservation', () => {
     );
     expect(error.message).toMatch(/evaluation\.noise\.epsilon = 2 leaves nothing of privacy\.epsilon = 2/);
   });
+
+  it('with Gaussian evaluation noise, the suggested record count is the fewest that work at the trainings’ δ', () => {
+    const config: RunConfigInput = {
+      privacy: { epsilon: 1.125 },
+      evaluation: { noise: { mechanism: 'gaussian', epsilon: 1 } },
+    };
+    const e = infeasible(() => plan(200, config));
+    expect(e.minimumRecords).toBeGreaterThan(200);
+    const enough = plan(e.minimumRecords!, config);
+    expect(enough.delta).toBe(enough.evaluation!.delta);
+    expectMeetsTarget(enough);
+    infeasible(() => plan(e.minimumRecords! - 1, config));
+  });
 });
