@@ -113,10 +113,15 @@ function signalGroup(pid: number, signal: NodeJS.Signals) {
 /**
  * A job sees what a SageMaker container would: no AWS credentials (a job never talks to
  * S3) and no hub access (models are built offline).
+ *
+ * One intra-op thread per job unless the caller sets OMP_NUM_THREADS: local jobs run tiny
+ * models, where a second thread gains little, and on a busy machine OpenMP's spinning
+ * threads make generation far slower (measured: 16 greedy answers of the harbor target in
+ * 4.8 s with one thread, 114 s with two, load average 16 on 2 cores; docs/architecture.md).
  */
 export function baseEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'];
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { OMP_NUM_THREADS: '1' };
   for (const name of keep) if (process.env[name] !== undefined) env[name] = process.env[name]!;
   return {
     ...env,
