@@ -493,9 +493,11 @@ function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
     world: results.world,
     grid: results.grid,
     worldFigures: { testPromptsInTrain },
-    diagnosticsNote: world.hasOracle
-      ? 'per row: candidateCorrectness (all candidates of round 0, before filtering), poolCorrectness and coverage (that round’s pool), generatorValidity (synthetic queries the oracle parses), from bench/oracle_diagnostics.py'
-      : `absent: ${NO_ORACLE}`,
+    diagnosticsNote: `${
+      world.hasOracle
+        ? 'per row: candidateCorrectness (all candidates of round 0, before filtering), poolCorrectness and coverage (that round’s pool), generatorValidity (synthetic queries the oracle parses), from bench/oracle_diagnostics.py'
+        : `oracle diagnostics absent: ${NO_ORACLE}`
+    }; rewardAccuracy (per cell, on every row of it): the DP reward proxy on held-out pairs of the private test set, true response vs the proxy base's greedy answer, ties half, n = pairs (bench/reward_accuracy.py; cells[].rewardAccuracy has ties and the identical answers left out)`,
     rows,
     references: results.references,
     cells: results.cells,
@@ -509,6 +511,7 @@ function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
     world.hasOracle
       ? 'oracle diagnostics (pool correctness, coverage, generator validity): per row in results.json'
       : `oracle diagnostics (pool correctness, coverage, generator validity): absent — ${NO_ORACLE}`,
+    'reward proxy accuracy: held-out pairs of the private test set (true response vs the proxy base’s greedy answer), ties half; 0.5 is chance (docs/worlds.md)',
   ];
   writeFileSync(join(out, 'results.md'), resultsMarkdown(results.world, rows, results.references, notes));
   writeFileSync(join(out, 'accuracy.svg'), accuracyChart(rows, results.references));
