@@ -153,12 +153,21 @@ def test_base_answers_are_build_pairs_answers_and_computed_once(tmp_path, base, 
     assert first["pairs"] + first["identicalLeftOut"] == 3
     # A second cell of the same base and test set reads them back instead of generating again.
     assert measure(run, base, cache) == {**first, "baseAnswersCached": True}
+    # So does a cell of another grid seed: its build-pairs seed differs, its greedy answers do not.
+    config = run / "private" / "config" / "rw-bp-a0" / "config.json"
+    other_seed = tmp_path / "runs" / "w-3"
+    shutil.copytree(run, other_seed)
+    (other_seed / "private" / "config" / "rw-bp-a0" / "config.json").write_text(
+        json.dumps({**json.loads(config.read_text()), "seed": 4}), encoding="utf-8"
+    )
+    assert measure(other_seed, base, cache)["baseAnswersCached"] is True
     build_pairs = stage_config(run, "private", "build-pairs")
     cached = json.loads(
         answers_cache_file(base, run / "private" / "input" / "test.jsonl", build_pairs, cache).read_text()
     )
 
-    # The build-pairs stage itself, given the same records and settings, rejects exactly these answers.
+    # The build-pairs stage itself, given the same records and settings (its seed 3, ours 0:
+    # greedy), rejects exactly these answers.
     data = tmp_path / "bp-data" / "train"
     data.mkdir(parents=True)
     shutil.copyfile(run / "private" / "input" / "test.jsonl", data / "train.jsonl")
