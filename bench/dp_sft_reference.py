@@ -32,14 +32,16 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=ROOT / "bench/out/dp-sft")
     parser.add_argument("--cache", type=Path, default=ROOT / ".rewardds/pretrain")
-    parser.add_argument("--pretrain-steps", type=int, default=300)
-    parser.add_argument("--pretrain-batch", type=int, default=16)
+    parser.add_argument("--pretrain-steps", type=int, default=1200)
+    parser.add_argument("--pretrain-batch", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=72)
     parser.add_argument("--delta", type=float, default=1e-5)
     parser.add_argument("--dp-epochs", type=int, default=10)
     parser.add_argument("--dp-batch", type=int, default=128)
     parser.add_argument("--dp-lr", type=float, default=2e-3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the DP training (rewardds bench passes each grid seed)"
+    )
     args = parser.parse_args()
 
     world = args.world.resolve()

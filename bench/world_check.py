@@ -183,6 +183,9 @@ def main() -> int:
     parser.add_argument("--dp-epochs", type=int, default=10)
     parser.add_argument("--dp-batch", type=int, default=128)
     parser.add_argument("--dp-lr", type=float, default=2e-3)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the trainings (rewardds bench passes each grid seed)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
 
@@ -244,7 +247,7 @@ def main() -> int:
 
 def nonprivate_target(args, work: Path, base: Path, train: Path, test: Path, probe: Path | None, pattern: str, record):
     target_config = {
-        "seed": 0,
+        "seed": args.seed,
         "epochs": args.target_epochs,
         "batchSize": args.target_batch,
         "learningRate": args.target_lr,
@@ -297,7 +300,7 @@ def dp_generator(args, world: Path, work: Path, settings, test: Path, pattern: s
         record("pretrainProxy", _pretrain_summary(proxy))
         records = sum(1 for line in (world / "train.jsonl").read_text().splitlines() if line.strip())
         sigma = noise_for(args.epsilon, args.delta, args.dp_batch, records, args.dp_epochs)
-        dp_config = dp_train_config(args, sigma, seed=0)
+        dp_config = dp_train_config(args, sigma, seed=args.seed)
         generator_train = jsonl_channel(work / "data", "train", world / "train.jsonl")
         metrics, seconds = run_stage(
             "train-generator",

@@ -14,23 +14,28 @@ import {
   baseReferences,
   type BenchResults,
   cellsToRun,
+  cellsWithoutRewardAccuracy,
   emptyResults,
   type MetricsRow,
   RESULTS_SCHEMA,
   type ReferenceRecord,
+  referencesToRun,
   resultRows,
   withCellEnded,
   withCellStarted,
   withReference,
+  withRewardAccuracy,
 } from '../../local/bench/bookkeeping.js';
 import { accuracyChart } from '../../local/bench/chart.js';
 import { cellRunConfig } from '../../local/bench/cell-config.js';
 import {
   absent,
   type CellDiagnostics,
+  type CellRewardAccuracy,
   NO_ORACLE,
   NO_PATTERN,
   type OracleFigures,
+  rewardAccuracyOf,
 } from '../../local/bench/diagnostics.js';
 import {
   type BenchCell,
@@ -53,9 +58,16 @@ import { parseCommandLine, usageError } from '../usage-error.js';
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const execFileAsync = promisify(execFile);
 
+/**
+ * Pretraining batch of both bases, here and in bench/world_check.py and bench/dp_sft_reference.py
+ * (and their --pretrain-steps default, 1,200): one pretrain cache key, so the references are
+ * measured on the very bases the cells use.
+ */
+const PRETRAIN_BATCH = 8;
+
 const USAGE = `usage: rewardds bench --world <dir> [--methods reward,ppl,none,rouge-l] [--epsilons 1,4,8]
                       [--seeds 3] [--rounds 2] [--out <dir>] [--quick] [--config base.json]
-                      [--pretrain-steps 300] [--tiny-random] [--no-reference]
+                      [--pretrain-steps 1200] [--tiny-random] [--no-reference]
 
 Runs every cell (filter method × ε × seed) through the local pipeline (rewardds run --local)
 on base models pretrained once on the world's corpus.jsonl (cached under .rewardds/pretrain),
@@ -68,9 +80,11 @@ to resume: finished cells are skipped, interrupted or failed ones run again.
                     untuned, token limits with room for whole answers); the cell sets seed,
                     privacy.epsilon, filter.method, refinement.rounds and evaluation.answerPattern
                     (from world.json) on top
-  --pretrain-steps  pretraining steps of each base (pretrain-tiny-model; same cache as bench/world_check.py)
+  --pretrain-steps  pretraining steps of each base, batch ${PRETRAIN_BATCH} (pretrain-tiny-model; same cache as
+                    bench/world_check.py and bench/dp_sft_reference.py)
   --tiny-random     use local mode's tiny random bases instead (no pretraining: a smoke test)
-  --no-reference    skip the non-private upper bound (target fine-tuned on train.jsonl without DP)`;
+  --no-reference    skip the per-seed references: the non-private upper bound (target fine-tuned on
+                    train.jsonl without DP) and DP-SFT of the target at each ε`;
 
 function parseBenchArgs(argv: string[]) {
   return parseArgs({
@@ -84,7 +98,7 @@ function parseBenchArgs(argv: string[]) {
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
       config: { type: 'string', default: join(REPO_ROOT, 'bench', 'bench.config.json') },
-      'pretrain-steps': { type: 'string', default: '300' },
+      'pretrain-steps': { type: 'string', default: '1200' },
       'tiny-random': { type: 'boolean', default: false },
       'no-reference': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -173,17 +187,64 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     o.say(progressLine({ done, total: cells.length, cell: cell.id, status, seconds, cellSeconds }));
   }
 
-  for (const ref of baseReferences(results)) results = withReference(results, ref);
-  if (o.reference && !results.references.some((r) => r.kind === 'non-private' && r.row)) {
-    results = withReference(results, await nonPrivateReference(o, bases?.target));
+  // Cells finished before the bench measured the reward proxy get it now, from their run folders.
+  for (const cell of cellsWithoutRewardAccuracy(results)) {
+    const runDir = join(o.out, 'work', 'runs', cell.runId!);
+    const value = existsSync(runDir)
+      ? await rewardAccuracy(o, runDir, bases)
+      : absent(`the run folder ${runDir} is gone`);
+    results = withRewardAccuracy(results, cell.id, value);
+    save();
   }
-  const missing = o.grid.epsilons.filter(
-    (eps) => !results.references.some((r) => r.kind === 'dp-sft' && r.epsilon === eps && r.row),
-  );
-  if (missing.length)
-    for (const ref of await dpSftReferences(o, missing, bases?.target)) results = withReference(results, ref);
+
+  for (const ref of baseReferences(results)) results = withReference(results, ref);
+  // Once per seed of the grid (and per ε for DP-SFT); those already measured are kept.
+  const tasks = referencesToRun(o.grid, results.references);
+  for (const seed of [...new Set(tasks.map((t) => t.seed))]) {
+    if (tasks.some((t) => t.seed === seed && t.kind === 'non-private'))
+      results = withReference(results, await nonPrivateReference(o, seed, bases?.target));
+    const epsilons = tasks.filter((t) => t.seed === seed && t.kind === 'dp-sft').map((t) => t.epsilon!);
+    if (epsilons.length)
+      for (const ref of await dpSftReferences(o, seed, epsilons, bases?.target)) results = withReference(results, ref);
+    save();
+  }
   save();
   return results;
+}
+
+/** The proxy base the cells ran on: the pretrained one, or the tiny random one local mode built in the bench's workdir. */
+const proxyBase = (o: BenchOptions, bases: BaseModelFolders | undefined) =>
+  bases?.proxy ?? join(o.out, 'work', 'models', 'proxy');
+
+/**
+ * The run's DP reward proxy ranking held-out pairs of the private test set
+ * (bench/reward_accuracy.py). It reads private records, so it runs where the private zone is:
+ * in local mode, this machine (which runs the private jobs too); it prints aggregates only.
+ * The base answers it compares against are cached under <out>/reference/, once per base.
+ */
+async function rewardAccuracy(
+  o: BenchOptions,
+  runDir: string,
+  bases: BaseModelFolders | undefined,
+): Promise<CellRewardAccuracy> {
+  try {
+    const { stdout } = await execFileAsync(
+      defaultPython(),
+      [
+        join(REPO_ROOT, 'bench', 'reward_accuracy.py'),
+        '--run',
+        runDir,
+        '--base',
+        proxyBase(o, bases),
+        '--cache',
+        join(o.out, 'reference'),
+      ],
+      { env: { ...process.env, HF_HUB_OFFLINE: '1' }, maxBuffer: 16 << 20 },
+    );
+    return rewardAccuracyOf(JSON.parse(stdout.trim().split('\n').pop()!));
+  } catch (error) {
+    return absent(`bench/reward_accuracy.py failed: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders | undefined) {
@@ -203,12 +264,14 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       progress: (line) => appendFileSync(log, `${line}\n`),
     });
     const summary = summarizeRun(result.outputDir);
+    const succeeded = result.status === 'succeeded';
     return {
       runId: result.runId,
-      succeeded: result.status === 'succeeded',
+      succeeded,
       epsilonSpent: summary.epsilon,
       evaluation: (summary.evaluation?.rows ?? []) as MetricsRow[],
       diagnostics: await oracleDiagnostics(o.world, result.outputDir),
+      rewardAccuracy: succeeded ? await rewardAccuracy(o, result.outputDir, bases) : absent('the run did not finish'),
       failure: result.failure ? `${result.failure.state}: ${result.failure.reason}` : undefined,
     };
   } catch (error) {
@@ -218,6 +281,7 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       epsilonSpent: null,
       evaluation: [],
       diagnostics: absent('the run did not finish'),
+      rewardAccuracy: absent('the run did not finish'),
       failure: (error as Error).message,
     };
   }
@@ -267,10 +331,8 @@ async function pretrainedBases(o: BenchOptions): Promise<BaseModelFolders> {
         size,
         '--steps',
         String(o.pretrainSteps),
-        // Batch 16, as bench/world_check.py and bench/dp_sft_reference.py pretrain: the same
-        // cache key, so the references are measured on the very bases the cells use.
         '--batch-size',
-        '16',
+        String(PRETRAIN_BATCH),
       ],
       { env: { ...process.env, PYTHONPATH: join(REPO_ROOT, 'jobs'), HF_HUB_OFFLINE: '1' }, maxBuffer: 16 << 20 },
     );
@@ -286,23 +348,34 @@ async function pretrainedBases(o: BenchOptions): Promise<BaseModelFolders> {
  * The non-private upper bound: the target fine-tuned directly on train.jsonl without DP,
  * by bench/world_check.py (the train-target and evaluate stages as the container runs
  * them, on the same pretrained base). A reference, not the product, so it may bypass
- * the state machine; it runs once (world_check's seed 0), not per seed.
+ * the state machine; it runs once per grid seed, with that seed, like the cells.
  */
-async function nonPrivateReference(o: BenchOptions, targetBase: string | undefined): Promise<ReferenceRecord> {
+async function nonPrivateReference(
+  o: BenchOptions,
+  seed: number,
+  targetBase: string | undefined,
+): Promise<ReferenceRecord> {
   const label = 'NON-PRIVATE upper bound (target fine-tuned on the private train set, no DP)';
-  const base = { kind: 'non-private' as const, label, seed: 0, epsilon: null };
-  if (o.tinyRandom || !o.world.answerPattern)
-    return { ...base, row: null, source: 'not run', reason: 'needs pretrained bases and an answerPattern' };
+  const base = { kind: 'non-private' as const, label, seed, epsilon: null };
+  if (!o.reference || o.tinyRandom || !o.world.answerPattern)
+    return {
+      ...base,
+      row: null,
+      source: 'not run',
+      reason: 'skipped (--no-reference, --tiny-random or no answerPattern)',
+    };
   const dir = join(o.out, 'reference');
-  const out = join(dir, 'world-check.json');
-  o.say('non-private upper bound: bench/world_check.py (train-target without DP, then evaluate)');
+  const out = join(dir, `world-check-seed${seed}.json`);
+  o.say(`non-private upper bound, seed ${seed}: bench/world_check.py (train-target without DP, then evaluate)`);
   // Its stdout names the aggregate figures only; the private records stay in its work folder.
   const run = await runBenchScript(
     o,
     'world_check.py',
     [
       ...['--world', o.world.dir, '--cache', join(REPO_ROOT, '.rewardds', 'pretrain')],
-      ...['--pretrain-steps', String(o.pretrainSteps), '--work', join(dir, 'work'), '--out', out],
+      ...['--pretrain-steps', String(o.pretrainSteps), '--pretrain-batch', String(PRETRAIN_BATCH)],
+      ...['--seed', String(seed), '--work', join(dir, `work-seed${seed}`), '--out', out],
+      ...trainingArgs(o.baseConfig, 'target', 'target'),
       ...['--skip-base', '--probe-train', '0'],
     ],
     (): ReferenceRecord => {
@@ -315,6 +388,21 @@ async function nonPrivateReference(o: BenchOptions, targetBase: string | undefin
     },
   );
   return run.ok ? run.value : { ...base, row: null, source: 'bench/world_check.py', reason: run.failure };
+}
+
+/** A config section's number, as a command-line value; undefined when the base config leaves it to the default. */
+function configNumber(config: Record<string, unknown>, section: string, key: string): string | undefined {
+  const value = (config[section] as Record<string, unknown> | undefined)?.[key];
+  return typeof value === 'number' ? String(value) : undefined;
+}
+
+/** The references train as the cells' target and DP proxies do (same epochs, batch, learning rate), so the rows compare data, not settings. */
+function trainingArgs(config: Record<string, unknown>, section: 'target' | 'generator', prefix: string): string[] {
+  return (['epochs', 'batchSize', 'learningRate'] as const).flatMap((key) => {
+    const value = configNumber(config, section, key);
+    const flag = { epochs: 'epochs', batchSize: 'batch', learningRate: 'lr' }[key];
+    return value === undefined ? [] : [`--${prefix}-${flag}`, value];
+  });
 }
 
 /**
@@ -345,17 +433,18 @@ async function runBenchScript<T>(
 
 /**
  * DP-SFT of the target directly at each ε (bench/dp_sft_reference.py: the train-generator
- * stage's DP-SGD on the target base, then evaluate). A reference, once (seed 0), not per seed.
+ * stage's DP-SGD on the target base, then evaluate). A reference, once per grid seed, with that seed.
  */
 async function dpSftReferences(
   o: BenchOptions,
+  seed: number,
   epsilons: number[],
   targetBase: string | undefined,
 ): Promise<ReferenceRecord[]> {
   const refs = (row: MetricsRow | null, epsilon: number, source: string, reason?: string): ReferenceRecord => ({
     kind: 'dp-sft',
     label: 'DP-SFT of the target directly (same ε)',
-    seed: 0,
+    seed,
     epsilon,
     row,
     source,
@@ -363,14 +452,16 @@ async function dpSftReferences(
   });
   if (!o.reference || o.tinyRandom || !o.world.answerPattern)
     return epsilons.map((e) => refs(null, e, 'not run', 'skipped (--no-reference, --tiny-random or no answerPattern)'));
-  const out = join(o.out, 'reference', 'dp-sft.json');
-  o.say(`DP-SFT of the target at ε ∈ {${epsilons.join(', ')}}: bench/dp_sft_reference.py`);
+  const out = join(o.out, 'reference', `dp-sft-seed${seed}.json`);
+  o.say(`DP-SFT of the target at ε ∈ {${epsilons.join(', ')}}, seed ${seed}: bench/dp_sft_reference.py`);
   const run = await runBenchScript(
     o,
     'dp_sft_reference.py',
     [
       ...['--world', o.world.dir, '--epsilons', epsilons.join(',')],
-      ...['--pretrain-steps', String(o.pretrainSteps), '--work', join(o.out, 'reference', 'dp-sft-work'), '--out', out],
+      ...['--pretrain-steps', String(o.pretrainSteps), '--pretrain-batch', String(PRETRAIN_BATCH)],
+      ...['--seed', String(seed), '--work', join(o.out, 'reference', `dp-sft-work-seed${seed}`), '--out', out],
+      ...trainingArgs(o.baseConfig, 'generator', 'dp'),
     ],
     () => undefined,
   );
@@ -405,9 +496,11 @@ function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
     world: results.world,
     grid: results.grid,
     worldFigures: { testPromptsInTrain },
-    diagnosticsNote: world.hasOracle
-      ? 'per row: candidateCorrectness (all candidates of round 0, before filtering), poolCorrectness and coverage (that round’s pool), generatorValidity (synthetic queries the oracle parses), from bench/oracle_diagnostics.py'
-      : `absent: ${NO_ORACLE}`,
+    diagnosticsNote: `${
+      world.hasOracle
+        ? 'per row: candidateCorrectness (all candidates of round 0, before filtering), poolCorrectness and coverage (that round’s pool), generatorValidity (synthetic queries the oracle parses), from bench/oracle_diagnostics.py'
+        : `oracle diagnostics absent: ${NO_ORACLE}`
+    }; rewardAccuracy (per cell, on every row of it): the DP reward proxy on held-out pairs of the private test set, true response vs the proxy base's greedy answer, ties half, n = pairs (bench/reward_accuracy.py; cells[].rewardAccuracy has ties and the identical answers left out)`,
     rows,
     references: results.references,
     cells: results.cells,
@@ -421,6 +514,7 @@ function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
     world.hasOracle
       ? 'oracle diagnostics (pool correctness, coverage, generator validity): per row in results.json'
       : `oracle diagnostics (pool correctness, coverage, generator validity): absent — ${NO_ORACLE}`,
+    'reward proxy accuracy: held-out pairs of the private test set (true response vs the proxy base’s greedy answer), ties half; 0.5 is chance (docs/worlds.md)',
   ];
   writeFileSync(join(out, 'results.md'), resultsMarkdown(results.world, rows, results.references, notes));
   writeFileSync(join(out, 'accuracy.svg'), accuracyChart(rows, results.references));

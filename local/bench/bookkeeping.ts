@@ -5,7 +5,7 @@
  * change, so a stopped bench resumes where it stopped — a finished cell is skipped, a cell
  * that was started but never finished (or failed) runs again.
  */
-import { type CellDiagnostics, type Diagnostics, roundDiagnostics } from './diagnostics.js';
+import { type CellDiagnostics, type CellRewardAccuracy, type Diagnostics, roundDiagnostics } from './diagnostics.js';
 import type { BenchCell, BenchGrid } from './grid.js';
 
 export const RESULTS_SCHEMA = 'rewardds-bench/1';
@@ -37,6 +37,8 @@ export interface CellRecord {
   /** Every row of the run's evaluation: `base`, `round-0`, … */
   evaluation: MetricsRow[];
   diagnostics: CellDiagnostics | null;
+  /** The DP reward proxy's held-out accuracy (bench/reward_accuracy.py); null until measured (absent in files from before it). */
+  rewardAccuracy?: CellRewardAccuracy | null;
   failure: string | null;
 }
 
@@ -45,6 +47,7 @@ export interface ReferenceRecord {
   kind: 'base' | 'non-private' | 'dp-sft';
   /** Shown in tables: says plainly when a row is not private. */
   label: string;
+  /** The grid seed it was measured with (its training's seed), so it averages over the same seeds as the cells. */
   seed: number;
   epsilon: number | null;
   row: MetricsRow | null;
@@ -93,6 +96,7 @@ export function withCellStarted(results: BenchResults, cell: BenchCell, now: Dat
     epsilonSpent: null,
     evaluation: [],
     diagnostics: null,
+    rewardAccuracy: null,
     failure: null,
   });
 }
@@ -104,6 +108,7 @@ export interface CellOutcome {
   epsilonSpent: number | null;
   evaluation: MetricsRow[];
   diagnostics: CellDiagnostics;
+  rewardAccuracy: CellRewardAccuracy;
   failure?: string;
 }
 
@@ -119,8 +124,20 @@ export function withCellEnded(results: BenchResults, cell: BenchCell, outcome: C
     epsilonSpent: outcome.epsilonSpent,
     evaluation: outcome.evaluation,
     diagnostics: outcome.diagnostics,
+    rewardAccuracy: outcome.rewardAccuracy,
     failure: outcome.succeeded ? null : (outcome.failure ?? 'failed'),
   });
+}
+
+/** Finished cells without a reward proxy accuracy (recorded before the bench measured it): measured on resume. */
+export function cellsWithoutRewardAccuracy(results: BenchResults): CellRecord[] {
+  return results.cells.filter((c) => c.status === 'finished' && c.runId && !c.rewardAccuracy);
+}
+
+export function withRewardAccuracy(results: BenchResults, cellId: string, value: CellRewardAccuracy): BenchResults {
+  const cell = results.cells.find((c) => c.id === cellId);
+  if (!cell) throw new Error(`no cell ${cellId}`);
+  return replace(results, { ...cell, rewardAccuracy: value });
 }
 
 export function withReference(results: BenchResults, reference: ReferenceRecord): BenchResults {
@@ -164,7 +181,11 @@ export function resultRows(results: BenchResults): ResultRow[] {
         bleu: row.bleu ?? null,
         exactMatch: row.exactMatch ?? null,
         answerAccuracy: row.answerAccuracy ?? null,
-        diagnostics: roundDiagnostics(cell.diagnostics ?? { value: null, reason: 'not recorded' }, Number(m[1])),
+        diagnostics: roundDiagnostics(
+          cell.diagnostics ?? { value: null, reason: 'not recorded' },
+          Number(m[1]),
+          cell.rewardAccuracy,
+        ),
       });
     }
   }
@@ -190,4 +211,28 @@ export function baseReferences(results: BenchResults): ReferenceRecord[] {
     });
   }
   return out;
+}
+
+/** A reference measurement to make: the kind, the grid seed, and ε for DP-SFT. */
+export interface ReferenceTask {
+  kind: 'non-private' | 'dp-sft';
+  seed: number;
+  epsilon: number | null;
+}
+
+/**
+ * The references the grid still lacks, one per seed (and per ε for DP-SFT), seed-major. One
+ * already in results.json with a row for its (kind, ε, seed) is kept, not measured again; one
+ * recorded without a row (it failed) is measured again.
+ */
+export function referencesToRun(grid: BenchGrid, references: ReferenceRecord[]): ReferenceTask[] {
+  const has = (kind: ReferenceTask['kind'], seed: number, epsilon: number | null) =>
+    references.some((r) => r.kind === kind && r.seed === seed && r.epsilon === epsilon && r.row);
+  const tasks: ReferenceTask[] = [];
+  for (const seed of grid.seeds) {
+    if (!has('non-private', seed, null)) tasks.push({ kind: 'non-private', seed, epsilon: null });
+    for (const epsilon of grid.epsilons)
+      if (!has('dp-sft', seed, epsilon)) tasks.push({ kind: 'dp-sft', seed, epsilon });
+  }
+  return tasks;
 }

@@ -1,7 +1,7 @@
 /** The bench's chart: answer accuracy vs ε per method (last round), with the base and non-private lines, drawn by the report's line chart. */
 import { lineChart } from '../../functions/report/charts/line-chart.js';
 import type { ReferenceRecord, ResultRow } from './bookkeeping.js';
-import { cellGrid, meanStd } from './table.js';
+import { cellGrid, meanStd, referencesForRows } from './table.js';
 
 export function accuracyChart(rows: ResultRow[], references: ReferenceRecord[]): string {
   const lastRound = rows.length ? Math.max(...rows.map((r) => r.round)) : 0;
@@ -15,7 +15,7 @@ export function accuracyChart(rows: ResultRow[], references: ReferenceRecord[]):
     ['non-private', 'non-private bound (no DP)'],
   ] as const) {
     const m = meanStd(
-      references
+      referencesForRows(references, rows)
         .filter((r) => r.kind === kind)
         .map((r) => r.row?.answerAccuracy)
         .filter((v): v is number => typeof v === 'number'),

@@ -1,6 +1,7 @@
 /**
- * Diagnostics that explain a cell's result, from the world's oracle.py
- * (bench/oracle_diagnostics.py). Whatever is not measured — no oracle, no pattern, the
+ * Diagnostics that explain a cell's result: from the world's oracle.py
+ * (bench/oracle_diagnostics.py), and the DP reward proxy's accuracy on held-out pairs of the
+ * private test set (bench/reward_accuracy.py). Whatever is not measured — no oracle, no pattern, the
  * script failed, a stage without pairs — is recorded as absent, null with the reason,
  * never as zero, so a reader cannot mistake "not measured" for "measured and all wrong".
  */
@@ -12,11 +13,19 @@ export interface Absent {
 
 export interface Measured {
   value: number;
+  /** How many items the value is a share of, where the figure says (held-out pairs). */
+  n?: number;
 }
 
 export type Diagnostic = Absent | Measured;
 
-export const DIAGNOSTIC_KEYS = ['candidateCorrectness', 'poolCorrectness', 'coverage', 'generatorValidity'] as const;
+export const DIAGNOSTIC_KEYS = [
+  'candidateCorrectness',
+  'poolCorrectness',
+  'coverage',
+  'generatorValidity',
+  'rewardAccuracy',
+] as const;
 export type DiagnosticKey = (typeof DIAGNOSTIC_KEYS)[number];
 export type Diagnostics = Record<DiagnosticKey, Diagnostic>;
 
@@ -33,26 +42,85 @@ export interface OracleFigures {
 /** A cell's diagnostics as recorded: the oracle's figures, or why there are none. */
 export type CellDiagnostics = { figures: OracleFigures } | Absent;
 
+/**
+ * What bench/reward_accuracy.py prints for one run: on held-out pairs (a private test prompt
+ * with its true response vs the proxy base's greedy answer), the share where the run's DP
+ * reward proxy scores the true one higher, a tie counting half. Aggregates only.
+ */
+export interface RewardAccuracyFigures {
+  accuracy: number;
+  pairs: number;
+  ties: number;
+  /** Test records whose base answer equals the reference: no pair, so left out. */
+  identicalLeftOut: number;
+  testRecords: number;
+}
+
+/** A cell's reward proxy accuracy as recorded (one per cell: the proxy is trained once, before any round). */
+export type CellRewardAccuracy = { figures: RewardAccuracyFigures } | Absent;
+
+export const NO_REWARD_PAIRS = 'no held-out pair: every base answer equals its reference';
+export const NOT_RECORDED = 'not recorded for this cell';
+
+/** The script's printed line as a record: absent (with its reason) when it measured nothing. */
+export function rewardAccuracyOf(printed: {
+  accuracy: number | null;
+  reason?: string;
+  pairs?: number;
+  ties?: number;
+  identicalLeftOut?: number;
+  testRecords?: number;
+}): CellRewardAccuracy {
+  if (typeof printed.accuracy !== 'number' || !Number.isFinite(printed.accuracy))
+    return absent(printed.reason ?? NO_REWARD_PAIRS);
+  return {
+    figures: {
+      accuracy: printed.accuracy,
+      pairs: printed.pairs ?? 0,
+      ties: printed.ties ?? 0,
+      identicalLeftOut: printed.identicalLeftOut ?? 0,
+      testRecords: printed.testRecords ?? 0,
+    },
+  };
+}
+
 export const absent = (reason: string): Absent => ({ value: null, reason });
 
 export const NO_ORACLE = 'the world has no oracle.py';
 export const NO_PATTERN = 'world.json has no answerPattern';
 const NOT_IN_RUN = 'the run wrote no such stage';
 
-export const isAbsent = (d: Diagnostic | CellDiagnostics): d is Absent => 'value' in d && d.value === null;
+export const isAbsent = (d: Diagnostic | CellDiagnostics | CellRewardAccuracy): d is Absent =>
+  'value' in d && d.value === null;
 
 const measured = (value: number | null | undefined): Diagnostic =>
   typeof value === 'number' && Number.isFinite(value) ? { value } : absent(NOT_IN_RUN);
 
 /** The diagnostics of one refinement round: its pool's correctness and coverage, and the cell-wide ones. */
-export function roundDiagnostics(cell: CellDiagnostics, round: number): Diagnostics {
+export function roundDiagnostics(
+  cell: CellDiagnostics,
+  round: number,
+  reward: CellRewardAccuracy | null | undefined = null,
+): Diagnostics {
+  const rewardAccuracy: Diagnostic = !reward
+    ? absent(NOT_RECORDED)
+    : isAbsent(reward)
+      ? reward
+      : { value: reward.figures.accuracy, n: reward.figures.pairs };
   if (isAbsent(cell))
-    return { candidateCorrectness: cell, poolCorrectness: cell, coverage: cell, generatorValidity: cell };
+    return {
+      candidateCorrectness: cell,
+      poolCorrectness: cell,
+      coverage: cell,
+      generatorValidity: cell,
+      rewardAccuracy,
+    };
   const f = cell.figures;
   return {
     candidateCorrectness: measured(f.poolCorrectness.candidates),
     poolCorrectness: measured(f.poolCorrectness[`pool-round-${round}`]),
     coverage: measured(f.coverage[`pool-round-${round}`]),
     generatorValidity: measured(f.generatorValidity),
+    rewardAccuracy,
   };
 }

@@ -72,6 +72,8 @@ const DIAGNOSTIC_NAMES: Record<DiagnosticKey, string> = {
   poolCorrectness: 'diagnostic: pool correctness',
   coverage: 'diagnostic: coverage of the private facts',
   generatorValidity: 'diagnostic: generator validity',
+  rewardAccuracy:
+    'diagnostic: reward proxy accuracy (held-out test pairs: true response vs the base answer; ties count half)',
 };
 
 /** A diagnostic as a table like the metrics', or null when no row measured it (then it is absent, not zero). */
@@ -104,12 +106,23 @@ function gridTable(
   return [`### ${title}`, '', header, rule, ...body, ...refs].join('\n');
 }
 
+/**
+ * The references of the seeds the rows have, so a reference's mean ± std is over the same
+ * seeds as the methods' (an older reference of another seed, e.g. seed 0, stays in
+ * results.json but is not mixed in).
+ */
+export function referencesForRows(references: ReferenceRecord[], rows: ResultRow[]): ReferenceRecord[] {
+  const seeds = new Set(rows.map((r) => r.seed));
+  return references.filter((r) => seeds.has(r.seed));
+}
+
 /** Reference rows: one value for all ε (base, non-private), or one per ε (DP-SFT). */
 function referenceLines(references: ReferenceRecord[], metric: TableMetric, rows: ResultRow[]): string[] {
   const { epsilons } = cellGrid(rows, metric);
   const lines: string[] = [];
+  const ofSeeds = referencesForRows(references, rows);
   for (const kind of ['base', 'non-private', 'dp-sft'] as const) {
-    const of = references.filter((r) => r.kind === kind);
+    const of = ofSeeds.filter((r) => r.kind === kind);
     if (!of.length) continue;
     const label = of[0]!.label;
     const cells = epsilons.map((eps) => {

@@ -53,6 +53,22 @@ def rewards(model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: i
     return out
 
 
+def reward_proxy_scores(
+    base, reward_dir, pairs: Sequence[tuple[str, str]], *, max_length: int, batch_size: int
+) -> list[float]:
+    """R(q, c) by the reward adapter at `reward_dir` on `base`, loaded as this stage loads it.
+
+    Also what `bench/reward_accuracy.py` ranks held-out pairs with, so the benchmark measures
+    the very scores the filter sees.
+    """
+    tokenizer = load_tokenizer(reward_dir, fallback=base)
+    model = load_reward_model(base, reward_dir, pad_token_id=tokenizer.pad_token_id)
+    try:
+        return rewards(model, tokenizer, pairs, max_length=max_length, batch_size=batch_size)
+    finally:
+        del model
+
+
 def ppl_row(tokenizer, query: str, candidate: str, max_length: int) -> tuple[list[int], int]:
     """Token ids of the SFT row and how many lead tokens are prompt (not scored)."""
     example = encode_sft(tokenizer, format_prompt(tokenizer, query), candidate, max_length)
@@ -106,11 +122,9 @@ def run(job: Job[ScoreConfig]) -> dict:
     ppl = perplexities(model, tokenizer, flat, max_length=cfg.max_length, batch_size=cfg.batch_size)
     del model
 
-    reward_dir = job.model_path("reward")
-    reward_tokenizer = load_tokenizer(reward_dir, fallback=base)
-    reward_model = load_reward_model(base, reward_dir, pad_token_id=reward_tokenizer.pad_token_id)
-    reward = rewards(reward_model, reward_tokenizer, flat, max_length=cfg.max_length, batch_size=cfg.batch_size)
-    del reward_model
+    reward = reward_proxy_scores(
+        base, job.model_path("reward"), flat, max_length=cfg.max_length, batch_size=cfg.batch_size
+    )
 
     out, k = [], 0
     for r in records:

@@ -5,7 +5,7 @@
  * the cheapest run config), then a second invocation with the same --out resumes and runs
  * nothing. Kept in its own file so the lead can decide where it runs.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -91,6 +91,21 @@ describe('rewardds bench, one cell end to end', () => {
     // No oracle.py: the diagnostics are absent with that reason, never 0.
     expect(row.diagnostics.poolCorrectness).toEqual({ value: null, reason: NO_ORACLE });
     expect(results.references.find((r: { kind: string }) => r.kind === 'base').row.model).toBe('base');
+    // Per seed, and recorded as not run (with the reason) under --no-reference.
+    expect(results.references.find((r: { kind: string }) => r.kind === 'non-private')).toMatchObject({
+      seed: 1,
+      row: null,
+    });
+
+    // The reward proxy's held-out accuracy, from the run's own train-reward output: measured
+    // on every test record whose base answer differs from its reference.
+    const reward = cell.rewardAccuracy.figures;
+    expect(reward.testRecords).toBe(3);
+    expect(reward.pairs + reward.identicalLeftOut).toBe(3);
+    expect(reward.accuracy).toBeGreaterThanOrEqual(0);
+    expect(reward.accuracy).toBeLessThanOrEqual(1);
+    expect(row.diagnostics.rewardAccuracy).toEqual({ value: reward.accuracy, n: reward.pairs });
+    expect(readdirSync(join(out, 'reference')).filter((f) => f.startsWith('base-answers-'))).toHaveLength(1);
 
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| none | 0 |');
     expect(readFileSync(join(out, 'accuracy.svg'), 'utf8')).toContain('<svg');

@@ -3,17 +3,27 @@ import { describe, expect, it } from 'vitest';
 import {
   baseReferences,
   cellsToRun,
+  cellsWithoutRewardAccuracy,
   emptyResults,
   type CellOutcome,
   type ReferenceRecord,
+  referencesToRun,
   resultRows,
   withCellEnded,
   withCellStarted,
   withReference,
+  withRewardAccuracy,
 } from '../../../local/bench/bookkeeping.js';
 import { cellRunConfig } from '../../../local/bench/cell-config.js';
 import { accuracyChart } from '../../../local/bench/chart.js';
-import { absent, NO_ORACLE, roundDiagnostics } from '../../../local/bench/diagnostics.js';
+import {
+  absent,
+  NO_ORACLE,
+  NO_REWARD_PAIRS,
+  NOT_RECORDED,
+  rewardAccuracyOf,
+  roundDiagnostics,
+} from '../../../local/bench/diagnostics.js';
 import {
   type BenchGrid,
   DEFAULT_GRID,
@@ -47,9 +57,19 @@ function outcome(accuracy: number[], extra: Partial<CellOutcome> = {}): CellOutc
       })),
     ],
     diagnostics: absent(NO_ORACLE),
+    rewardAccuracy: absent('the run has no trained reward proxy (no train-reward output)'),
     ...extra,
   };
 }
+
+const nonPrivate = (seed: number, answerAccuracy: number | null): ReferenceRecord => ({
+  kind: 'non-private',
+  label: 'NON-PRIVATE bound',
+  seed,
+  epsilon: null,
+  row: answerAccuracy === null ? null : { model: 'round-0', answerAccuracy },
+  source: 'test',
+});
 
 function twoSeeds() {
   let results = emptyResults('w', GRID);
@@ -143,6 +163,37 @@ describe('bookkeeping and resume', () => {
     expect(cellsToRun(moreRounds, results)).toHaveLength(moreRounds.length);
   });
 
+  it('asks for each reference once per seed (and ε), keeping those measured and redoing failed ones', () => {
+    const all = referencesToRun(GRID, []);
+    expect(all).toEqual([
+      { kind: 'non-private', seed: 1, epsilon: null },
+      { kind: 'dp-sft', seed: 1, epsilon: 1 },
+      { kind: 'dp-sft', seed: 1, epsilon: 8 },
+      { kind: 'non-private', seed: 2, epsilon: null },
+      { kind: 'dp-sft', seed: 2, epsilon: 1 },
+      { kind: 'dp-sft', seed: 2, epsilon: 8 },
+    ]);
+    let results = emptyResults('w', GRID);
+    results = withReference(results, nonPrivate(1, 0.9));
+    results = withReference(results, nonPrivate(2, null)); // failed: no row
+    results = withReference(results, nonPrivate(0, 0.9)); // another seed's: not this grid's
+    results = withReference(results, {
+      kind: 'dp-sft',
+      label: 'DP-SFT',
+      seed: 2,
+      epsilon: 8,
+      row: { model: 'round-0', answerAccuracy: 0.3 },
+      source: 'test',
+    });
+    const again = JSON.parse(JSON.stringify(results)) as typeof results; // as read back from results.json
+    expect(referencesToRun(GRID, again.references)).toEqual([
+      { kind: 'dp-sft', seed: 1, epsilon: 1 },
+      { kind: 'dp-sft', seed: 1, epsilon: 8 },
+      { kind: 'non-private', seed: 2, epsilon: null },
+      { kind: 'dp-sft', seed: 2, epsilon: 1 },
+    ]);
+  });
+
   it('keeps one record per cell: a rerun replaces the interrupted one', () => {
     let results = withCellStarted(emptyResults('w', GRID), cells[0]!, T0);
     results = withCellStarted(results, cells[0]!, T0);
@@ -174,9 +225,52 @@ describe('bookkeeping and resume', () => {
 
 describe('diagnostics', () => {
   it('are absent — null with the reason, never zero — for every key when the cell has none', () => {
-    const d = roundDiagnostics(absent(NO_ORACLE), 1);
-    expect(Object.keys(d).sort()).toEqual(['candidateCorrectness', 'coverage', 'generatorValidity', 'poolCorrectness']);
-    for (const value of Object.values(d)) expect(value).toEqual({ value: null, reason: NO_ORACLE });
+    const d = roundDiagnostics(absent(NO_ORACLE), 1, absent(NO_REWARD_PAIRS));
+    expect(Object.keys(d).sort()).toEqual([
+      'candidateCorrectness',
+      'coverage',
+      'generatorValidity',
+      'poolCorrectness',
+      'rewardAccuracy',
+    ]);
+    const { rewardAccuracy, ...oracle } = d;
+    for (const value of Object.values(oracle)) expect(value).toEqual({ value: null, reason: NO_ORACLE });
+    // The reward proxy's accuracy needs no oracle: its own reason, or that it was never recorded.
+    expect(rewardAccuracy).toEqual({ value: null, reason: NO_REWARD_PAIRS });
+    expect(roundDiagnostics(absent(NO_ORACLE), 1).rewardAccuracy).toEqual({ value: null, reason: NOT_RECORDED });
+  });
+
+  it('give the reward proxy accuracy to every round of its cell, with the number of pairs', () => {
+    const printed = { accuracy: 0.75, pairs: 96, ties: 2, identicalLeftOut: 24, testRecords: 120 };
+    const [cell] = expandCells(GRID);
+    let results = withCellStarted(emptyResults('w', GRID), cell!, T0);
+    results = withCellEnded(results, cell!, outcome([0.5, 0.6], { rewardAccuracy: rewardAccuracyOf(printed) }), T0);
+    expect(results.cells[0]!.rewardAccuracy).toEqual({ figures: printed });
+    const rows = resultRows(results);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.diagnostics.rewardAccuracy).toEqual({ value: 0.75, n: 96 });
+    expect(diagnosticTable(rows, 'rewardAccuracy')!.split('\n')).toContain('| reward | 1 | **0.750** |');
+    // What the script prints when it measured nothing becomes absent with its reason, not 0.
+    expect(rewardAccuracyOf({ accuracy: null, reason: 'the run has no private test records' })).toEqual(
+      absent('the run has no private test records'),
+    );
+    expect(rewardAccuracyOf({ accuracy: null, pairs: 0 })).toEqual(absent(NO_REWARD_PAIRS));
+  });
+
+  it('measure the reward proxy of finished cells recorded before it existed, once', () => {
+    const [first, second] = expandCells(GRID);
+    let results = emptyResults('w', GRID);
+    for (const cell of [first!, second!]) {
+      results = withCellStarted(results, cell, T0);
+      results = withCellEnded(results, cell, outcome([0.5]), T0);
+    }
+    // As an older results.json reads back: no rewardAccuracy key on the first cell.
+    const old = JSON.parse(JSON.stringify(results));
+    delete old.cells.find((c: { id: string }) => c.id === first!.id).rewardAccuracy;
+    expect(cellsWithoutRewardAccuracy(old).map((c) => c.id)).toEqual([first!.id]);
+    const done = withRewardAccuracy(old, first!.id, rewardAccuracyOf({ accuracy: 0.5, pairs: 4 }));
+    expect(cellsWithoutRewardAccuracy(done)).toEqual([]);
+    expect(done.cells.find((c) => c.id === first!.id)).toMatchObject({ status: 'finished', runId: 'run-0.5' });
   });
 
   it("take each round's pool figures, and mark a stage the run did not write as absent", () => {
@@ -191,6 +285,7 @@ describe('diagnostics', () => {
       poolCorrectness: { value: 0 },
       coverage: { value: 0 },
       generatorValidity: { value: 0.75 },
+      rewardAccuracy: { value: null, reason: NOT_RECORDED },
     });
     expect(roundDiagnostics({ figures }, 0).poolCorrectness).toEqual({ value: 0.25 });
     const none = roundDiagnostics({ figures: { ...figures, generatorValidity: null } }, 2);
@@ -240,15 +335,7 @@ describe('the mean ± std table', () => {
   it('bolds the best mean of each ε column, and adds the reference rows', () => {
     let results = twoSeeds();
     for (const ref of baseReferences(results)) results = withReference(results, ref);
-    const nonPrivate: ReferenceRecord = {
-      kind: 'non-private',
-      label: 'NON-PRIVATE bound',
-      seed: 0,
-      epsilon: null,
-      row: { model: 'round-0', answerAccuracy: 0.95 },
-      source: 'test',
-    };
-    results = withReference(results, nonPrivate);
+    results = withReference(results, nonPrivate(1, 0.95));
     const table = metricTable(resultRows(results), results.references, 'answerAccuracy');
     const lines = table.split('\n');
     expect(lines).toContain('| method | round | ε = 1 | ε = 8 |');
@@ -256,6 +343,28 @@ describe('the mean ± std table', () => {
     expect(lines).toContain('| reward | 0 | **0.300 ± 0.141** | 0.500 ± 0.000 |');
     expect(lines).toContain('| *base target (no fine-tuning)* | — | 0.000 ± 0.000 | 0.000 ± 0.000 |');
     expect(lines).toContain('| *NON-PRIVATE bound* | — | 0.950 | 0.950 |');
+  });
+
+  it('averages a reference over the seeds of the rows, leaving out one of another seed', () => {
+    let results = twoSeeds();
+    results = withReference(results, nonPrivate(1, 0.9));
+    results = withReference(results, nonPrivate(2, 0.7));
+    results = withReference(results, nonPrivate(0, 0.1)); // an older, seed-0 measurement
+    for (const [seed, acc] of [
+      [1, 0.2],
+      [2, 0.4],
+    ] as const)
+      results = withReference(results, {
+        kind: 'dp-sft',
+        label: 'DP-SFT',
+        seed,
+        epsilon: 8,
+        row: { model: 'round-0', answerAccuracy: acc },
+        source: 'test',
+      });
+    const lines = metricTable(resultRows(results), results.references, 'answerAccuracy').split('\n');
+    expect(lines).toContain('| *NON-PRIVATE bound* | — | 0.800 ± 0.141 | 0.800 ± 0.141 |');
+    expect(lines).toContain('| *DP-SFT* | — | — | 0.300 ± 0.141 |');
   });
 
   it('draws the chart with a line per method and the reference lines', () => {
