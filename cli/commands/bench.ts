@@ -159,6 +159,9 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResults> {
+  // The bench's own Python scripts (references, diagnostics) inherit this; local jobs default to it already
+  // (local/sagemaker/supervisor.ts says why).
+  process.env.OMP_NUM_THREADS ??= '1';
   mkdirSync(join(o.out, 'configs'), { recursive: true });
   mkdirSync(join(o.out, 'logs'), { recursive: true });
   let results = loadResults(o.out, o.world.name, o.grid);
@@ -311,36 +314,33 @@ async function oracleDiagnostics(world: BenchWorld, runDir: string): Promise<Cel
   }
 }
 
-/** The two bases pretrained on the world's public corpus, once per (corpus, size, steps): pretrain-tiny-model's cache. */
+/**
+ * The two bases pretrained on the world's public corpus, once per (corpus, size, steps): pretrain-tiny-model's cache.
+ * Both at once, one thread each: two processes keep both cores busy and spare a cold start the slower of the two waits.
+ */
 async function pretrainedBases(o: BenchOptions): Promise<BaseModelFolders> {
   const cache = join(REPO_ROOT, '.rewardds', 'pretrain');
   const folders: Partial<BaseModelFolders> = {};
-  for (const size of ['proxy', 'target'] as const) {
-    o.say(`pretraining the ${size} base on ${o.world.corpus} (${o.pretrainSteps} steps; reused if cached)`);
-    const { stdout } = await execFileAsync(
-      defaultPython(),
-      [
-        '-m',
-        'rewardds_jobs',
-        'pretrain-tiny-model',
-        '--corpus',
-        o.world.corpus!,
-        '--cache',
-        cache,
-        '--size',
-        size,
-        '--steps',
-        String(o.pretrainSteps),
-        '--batch-size',
-        String(PRETRAIN_BATCH),
-      ],
-      { env: { ...process.env, PYTHONPATH: join(REPO_ROOT, 'jobs'), HF_HUB_OFFLINE: '1' }, maxBuffer: 16 << 20 },
-    );
-    const match = / at (\S+)\s*$/.exec(stdout.trim());
-    if (!match) throw new Error(`pretrain-tiny-model printed no model folder: ${stdout.slice(-300)}`);
-    folders[size] = match[1]!;
-    o.say(`  ${stdout.trim().split('\n').pop()}`);
-  }
+  o.say(`pretraining the proxy and target bases on ${o.world.corpus} (${o.pretrainSteps} steps; reused if cached)`);
+  await Promise.all(
+    (['proxy', 'target'] as const).map(async (size) => {
+      const { stdout } = await execFileAsync(
+        defaultPython(),
+        [
+          ...['-m', 'rewardds_jobs', 'pretrain-tiny-model', '--corpus', o.world.corpus!, '--cache', cache],
+          ...['--size', size, '--steps', String(o.pretrainSteps), '--batch-size', String(PRETRAIN_BATCH)],
+        ],
+        {
+          env: { ...process.env, PYTHONPATH: join(REPO_ROOT, 'jobs'), HF_HUB_OFFLINE: '1', OMP_NUM_THREADS: '1' },
+          maxBuffer: 16 << 20,
+        },
+      );
+      const match = / at (\S+)\s*$/.exec(stdout.trim());
+      if (!match) throw new Error(`pretrain-tiny-model printed no model folder: ${stdout.slice(-300)}`);
+      folders[size] = match[1]!;
+      o.say(`  ${stdout.trim().split('\n').pop()}`);
+    }),
+  );
   return folders as BaseModelFolders;
 }
 
