@@ -84,6 +84,13 @@ export interface LocalRunOptions {
    * benchmark world's public corpus); ordinary Hugging Face folders, uploaded as they are.
    */
   baseModels?: BaseModelFolders;
+  /**
+   * Folder of the local job-result cache (off when absent): a job identical to one that
+   * finished before — same request up to the run's names, same input content, job code
+   * and runtime — completes with that job's outputs (local/sagemaker/job-cache-key.ts).
+   * The state machine still runs every state. The folder holds private-zone outputs.
+   */
+  jobCache?: string;
 }
 
 /** The two public bases of a run: the proxy base (generator and reward) and the target base. */
@@ -177,7 +184,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       env: options.jobEnv,
       launcher,
       onJobEvent: (event) => say(jobLine(event)),
+      ...(options.jobCache ? { jobCache: resolve(options.jobCache) } : {}),
     });
+    if (options.jobCache) say(`job cache: ${resolve(options.jobCache)}`);
     backend.sm = sm;
 
     const logPath = join(workdir, 'lambda.log');
@@ -558,7 +567,9 @@ export function jobLine(event: LocalJobEvent): string {
     case 'InProgress':
       return `    job ${event.jobName} (${event.stage}) running ${howStarted(event.mode)}; log: ${event.logPath}`;
     case 'Completed':
-      return `    job ${event.jobName} completed in ${event.seconds?.toFixed(1)}s`;
+      return event.reusedFrom
+        ? `    job ${event.jobName} (${event.stage}) completed: reused from cache ${event.reusedFrom}`
+        : `    job ${event.jobName} completed in ${event.seconds?.toFixed(1)}s`;
     default:
       return `    job ${event.jobName} ${event.status}: ${event.failureReason ?? ''}\n    log: ${event.logPath}`;
   }
