@@ -145,7 +145,7 @@ describe('the job cache key', () => {
     walk(p.job.request, []);
     expect(leaves.length).toBeGreaterThan(25);
     for (const path of leaves) {
-      const request = structuredClone(p.job.request) as Record<string, unknown>;
+      const request = structuredClone(p.job.request) as unknown as Record<string, unknown>;
       let at: Record<string, unknown> = request;
       for (const k of path.slice(0, -1)) at = at[k] as Record<string, unknown>;
       const last = path.at(-1)!;
@@ -153,7 +153,7 @@ describe('the job cache key', () => {
       // The run tag's value is what names are replaced by: a changed run is the same job.
       if (path.join('.') === 'Tags.0.Value') continue;
       at[last] = typeof value === 'number' ? value + 1 : typeof value === 'boolean' ? !value : `${String(value)}x`;
-      const changed = jobCacheKey({ ...p, job: { kind: 'training', request } as JobCacheKeyParts['job'] });
+      const changed = jobCacheKey({ ...p, job: { kind: 'training', request } as unknown as JobCacheKeyParts['job'] });
       if (path.join('.') === 'TrainingJobName') expect(changed, path.join('.')).toBe(base);
       else expect(changed, path.join('.')).not.toBe(base);
     }
