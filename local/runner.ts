@@ -171,7 +171,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const backend: { sm?: LocalSageMaker } = {};
   try {
     const s3 = s3ClientFor(server);
-    const { names, buckets, machine, envs } = await bootstrapStack(server, s3, app.templates);
+    const { names, buckets, machine, envs, keyArns } = await bootstrapStack(server, s3, app.templates);
     say(`moto S3/KMS on ${server.endpoint}; buckets: ${buckets.map((b) => b.name).join(', ')}`);
 
     const roles = bucketRoles(envs);
@@ -184,7 +184,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       env: options.jobEnv,
       launcher,
       onJobEvent: (event) => say(jobLine(event)),
-      ...(options.jobCache ? { jobCache: resolve(options.jobCache) } : {}),
+      ...(options.jobCache ? { jobCache: resolve(options.jobCache), stackNames: freshNames(keyArns) } : {}),
     });
     if (options.jobCache) say(`job cache: ${resolve(options.jobCache)}`);
     backend.sm = sm;
@@ -324,7 +324,17 @@ async function bootstrapStack(server: S3Server, s3: S3Client, templates: StackTe
   await createBuckets(s3, buckets);
   const machine = stateMachineOf(templates, names);
   const envs = lambdaEnvironments(templates, names);
-  return { names, buckets, machine, envs };
+  return { names, buckets, machine, envs, keyArns };
+}
+
+/** moto's KMS keys get fresh ids each time local mode starts: their ARNs and ids → the template's logical ids. */
+function freshNames(keyArns: Record<string, string>): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const [logicalId, arn] of Object.entries(keyArns)) {
+    names[arn] = `kms:${logicalId}`;
+    names[arn.split('/').pop()!] = `kms:${logicalId}`;
+  }
+  return names;
 }
 
 /** A bucket's KMSMasterKeyID is a GetAtt Arn (or a Ref to the key id); either way, the moto ARN. */

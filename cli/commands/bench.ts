@@ -54,7 +54,7 @@ const execFileAsync = promisify(execFile);
 
 const USAGE = `usage: rewardds bench --world <dir> [--methods reward,ppl,none,rouge-l] [--epsilons 1,4,8]
                       [--seeds 3] [--rounds 2] [--out <dir>] [--quick] [--config base.json]
-                      [--pretrain-steps 300] [--tiny-random] [--no-reference]
+                      [--pretrain-steps 300] [--tiny-random] [--no-reference] [--no-job-cache]
 
 Runs every cell (filter method × ε × seed) through the local pipeline (rewardds run --local)
 on base models pretrained once on the world's corpus.jsonl (cached under .rewardds/pretrain),
@@ -69,7 +69,11 @@ to resume: finished cells are skipped, interrupted or failed ones run again.
                     (from world.json) on top
   --pretrain-steps  pretraining steps of each base (pretrain-tiny-model; same cache as bench/world_check.py)
   --tiny-random     use local mode's tiny random bases instead (no pretraining: a smoke test)
-  --no-reference    skip the non-private upper bound (target fine-tuned on train.jsonl without DP)`;
+  --no-reference    skip the non-private upper bound (target fine-tuned on train.jsonl without DP)
+  --no-job-cache    run every job of every cell; by default cells share <out>/job-cache, so a cell
+                    whose jobs before filtering equal an earlier cell's (same ε and seed, another
+                    filter method) completes them with that cell's outputs through the same state
+                    machine (rewardds run --local --job-cache). The folder holds private-zone outputs`;
 
 function parseBenchArgs(argv: string[]) {
   return parseArgs({
@@ -86,6 +90,7 @@ function parseBenchArgs(argv: string[]) {
       'pretrain-steps': { type: 'string', default: '300' },
       'tiny-random': { type: 'boolean', default: false },
       'no-reference': { type: 'boolean', default: false },
+      'no-job-cache': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -99,6 +104,8 @@ export interface BenchOptions {
   pretrainSteps: number;
   tinyRandom: boolean;
   reference: boolean;
+  /** The job-result cache the cells share (runLocal's jobCache); none runs every job. */
+  jobCache?: string;
   say: (line: string) => void;
 }
 
@@ -121,10 +128,12 @@ export async function run(argv: string[]): Promise<number> {
       rounds: values.rounds ? parseCount(values.rounds, '--rounds', 0) : DEFAULT_GRID.rounds,
     };
     if (values.quick) grid = quickGrid(grid);
+    const out = resolve(values.out ?? join('bench', 'out', `bench-${world.name}`));
     options = {
       world,
       grid,
-      out: resolve(values.out ?? join('bench', 'out', `bench-${world.name}`)),
+      out,
+      ...(values['no-job-cache'] ? {} : { jobCache: join(out, 'job-cache') }),
       baseConfig: JSON.parse(readFileSync(values.config!, 'utf8')) as Record<string, unknown>,
       pretrainSteps: parseCount(values['pretrain-steps']!, '--pretrain-steps', 1),
       tinyRandom: values['tiny-random']!,
@@ -171,7 +180,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     save();
     cellSeconds.push(seconds);
     done += 1;
-    const status = outcome.succeeded ? `finished (run ${outcome.runId})` : `FAILED: ${outcome.failure}`;
+    const reused = outcome.reusedJobs ? `; ${outcome.reusedJobs} jobs reused from the job cache` : '';
+    const status = outcome.succeeded ? `finished (run ${outcome.runId}${reused})` : `FAILED: ${outcome.failure}`;
     o.say(progressLine({ done, total: cells.length, cell: cell.id, status, seconds, cellSeconds }));
   }
 
@@ -203,6 +213,7 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       workdir: join(o.out, 'work'),
       baseModels: bases,
       progress: (line) => appendFileSync(log, `${line}\n`),
+      ...(o.jobCache ? { jobCache: o.jobCache } : {}),
     });
     const summary = summarizeRun(result.outputDir);
     return {
@@ -212,6 +223,7 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       evaluation: (summary.evaluation?.rows ?? []) as MetricsRow[],
       diagnostics: await oracleDiagnostics(o.world, result.outputDir),
       failure: result.failure ? `${result.failure.state}: ${result.failure.reason}` : undefined,
+      reusedJobs: result.jobs.filter((j) => j.reusedFrom).length,
     };
   } catch (error) {
     return {

@@ -38,6 +38,8 @@ export interface CellRecord {
   evaluation: MetricsRow[];
   diagnostics: CellDiagnostics | null;
   failure: string | null;
+  /** Jobs of the run completed from the job cache (another cell's outputs), when any were. */
+  reusedJobs?: number;
 }
 
 export interface ReferenceRecord {
@@ -105,6 +107,7 @@ export interface CellOutcome {
   evaluation: MetricsRow[];
   diagnostics: CellDiagnostics;
   failure?: string;
+  reusedJobs?: number;
 }
 
 export function withCellEnded(results: BenchResults, cell: BenchCell, outcome: CellOutcome, now: Date): BenchResults {
@@ -120,6 +123,7 @@ export function withCellEnded(results: BenchResults, cell: BenchCell, outcome: C
     evaluation: outcome.evaluation,
     diagnostics: outcome.diagnostics,
     failure: outcome.succeeded ? null : (outcome.failure ?? 'failed'),
+    ...(outcome.reusedJobs ? { reusedJobs: outcome.reusedJobs } : {}),
   });
 }
 

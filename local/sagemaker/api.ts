@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { jobLayout, layoutEnv, readFailureFile } from './layout.js';
 import { modelArtifactsUri, SageMakerLocalError, stageOf } from './requests.js';
 import { JobCache, jobCodeVersion, jobRuntime, treeFiles, type CacheHit } from './job-cache.js';
-import { jobCacheKey, runNameRemover, runOf, treeDigest } from './job-cache-key.js';
+import { jobCacheMaterial, keyOf, runNameRemover, runOf, treeDigest } from './job-cache-key.js';
 import { outputLocations, stageInputs, uploadOutputs, type JobRequest, type StagedOutput } from './staging.js';
 import {
   baseEnv,
@@ -89,6 +89,11 @@ export interface LocalSageMakerOptions {
    * outputs, so it belongs to the same trust zone as the local private bucket.
    */
   jobCache?: string;
+  /**
+   * For the job cache: names of this local stack's resources that differ each time it is
+   * set up (moto's KMS key ARNs and ids) → their logical ids, so two runs' requests compare.
+   */
+  stackNames?: Record<string, string>;
 }
 
 interface LocalJob {
@@ -111,6 +116,11 @@ interface LocalJob {
   stopReason?: string;
   reusedFrom?: string;
   done: Promise<void>;
+}
+
+interface CacheKey {
+  key: string;
+  material: Record<string, unknown>;
 }
 
 type AnyCommand = { input: unknown; constructor: { name: string } };
@@ -314,7 +324,7 @@ export class LocalSageMaker {
 
     const locations = outputLocations(request, layout, staged.outputs);
     const cacheKey = this.cacheKey(job, staged.inputs);
-    const hit = cacheKey ? this.cache!.lookup(cacheKey, this.neutral(job, locations)) : undefined;
+    const hit = cacheKey ? this.cache!.lookup(cacheKey.key, this.neutral(job, locations)) : undefined;
     if (hit) return this.complete(job, request, layout, staged.outputs, hit, locations);
 
     await this.launcher.ready();
@@ -348,17 +358,19 @@ export class LocalSageMaker {
 
   // ---- the job cache -------------------------------------------------------------------
 
-  /** The job's cache key; none without a cache, for a stage failed on purpose, or for a request that names no run. */
-  private cacheKey(job: LocalJob, inputs: Record<string, string>): string | undefined {
+  /** The job's cache key and what it digests; none without a cache, for a stage failed on purpose, or for a request that names no run. */
+  private cacheKey(job: LocalJob, inputs: Record<string, string>): CacheKey | undefined {
     if (!this.cache || this.failStages.has(job.stage)) return undefined;
     this.codeVersion ??= jobCodeVersion(this.jobsDir);
-    return jobCacheKey({
+    const material = jobCacheMaterial({
       job: { kind: job.kind, request: job.request } as JobRequest,
       stage: job.stage,
       inputs: Object.fromEntries(Object.entries(inputs).map(([name, folder]) => [name, treeDigest(treeFiles(folder))])),
       code: this.codeVersion,
       runtime: jobRuntime(this.python, this.options.env),
+      stackNames: this.options.stackNames,
     });
+    return material && { key: keyOf(material), material };
   }
 
   /** Output locations with this run's names replaced: what an entry's locations are compared with. */
@@ -385,12 +397,12 @@ export class LocalSageMaker {
   }
 
   /** Stores a finished job's outputs; a cache that cannot be written costs the reuse, never the job. */
-  private remember(job: LocalJob, key: string, locations: (StagedOutput & { name: string })[]) {
+  private remember(job: LocalJob, { key, material }: CacheKey, locations: (StagedOutput & { name: string })[]) {
     const neutral = this.neutral(job, locations);
     try {
       this.cache!.store(
         key,
-        { stage: job.stage, name: job.name, logPath: job.logPath },
+        { stage: job.stage, name: job.name, logPath: job.logPath, material },
         locations.map((o, i) => ({ ...neutral[i]!, local: o.local })),
       );
     } catch (error) {

@@ -28,6 +28,11 @@ export interface JobCacheKeyParts {
   code: string;
   /** What else decides a job's result on this machine: interpreter, installed packages, extra job environment. */
   runtime: Record<string, string>;
+  /**
+   * Names of this local stack's resources that change each time local mode starts it, →
+   * a stable name: moto gives every KMS key a fresh id, the template's logical id names it.
+   */
+  stackNames?: Record<string, string>;
 }
 
 /** One file of an input or output tree: its `/`-separated path in the tree and the sha256 of its bytes. */
@@ -55,13 +60,22 @@ export function runOf(request: CreateTrainingJobRequest | CreateProcessingJobReq
  * which reach the job through its config input and the config hash in its environment —
  * stay in.
  */
-export function canonicalRequest(job: CacheableRequest, runId: string): unknown {
+export function canonicalRequest(
+  job: CacheableRequest,
+  runId: string,
+  stackNames: Record<string, string> = {},
+): unknown {
   const {
     TrainingJobName: _t,
     ProcessingJobName: _p,
     ...rest
   } = job.request as CreateTrainingJobRequest & CreateProcessingJobRequest;
-  return mapStrings(rest, runNameRemover(runId));
+  const removeRun = runNameRemover(runId);
+  // Longest first, so a name that contains another is replaced whole.
+  const aliases = Object.entries(stackNames).sort(([a], [b]) => b.length - a.length);
+  return mapStrings(rest, (text) =>
+    removeRun(aliases.reduce((t, [name, stable]) => t.split(name).join(`<${stable}>`), text)),
+  );
 }
 
 /** Replaces the run's names in one string (canonicalRequest); also how output locations are compared. */
@@ -71,21 +85,32 @@ export function runNameRemover(runId: string): (text: string) => string {
   return (text) => (text === runId ? '<run>' : text.split(segment).join('/<run>/').replace(jobRunPart, '-<run>-a$1'));
 }
 
-/** The cache key of a job, or undefined when the request does not say which run it is (never cached). */
-export function jobCacheKey(parts: JobCacheKeyParts): string | undefined {
+/**
+ * What the key is the digest of, or undefined when the request does not say which run it is
+ * (never cached). Stored beside each entry, so a miss can be explained by comparing two.
+ */
+export function jobCacheMaterial(parts: JobCacheKeyParts): Record<string, unknown> | undefined {
   const runId = runOf(parts.job.request);
   if (!runId) return undefined;
-  const material = {
+  return {
     version: JOB_CACHE_KEY_VERSION,
     kind: parts.job.kind,
     stage: parts.stage,
-    request: canonicalRequest(parts.job, runId),
+    request: canonicalRequest(parts.job, runId, parts.stackNames),
     inputs: sortedObject(parts.inputs),
     code: parts.code,
     runtime: sortedObject(parts.runtime),
   };
-  return createHash('sha256').update(stableJson(material)).digest('hex');
 }
+
+/** The cache key of a job, or undefined when the request does not say which run it is (never cached). */
+export function jobCacheKey(parts: JobCacheKeyParts): string | undefined {
+  const material = jobCacheMaterial(parts);
+  return material && keyOf(material);
+}
+
+export const keyOf = (material: Record<string, unknown>) =>
+  createHash('sha256').update(stableJson(material)).digest('hex');
 
 function mapStrings(value: unknown, f: (text: string) => string): unknown {
   if (typeof value === 'string') return f(value);

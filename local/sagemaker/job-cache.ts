@@ -38,6 +38,8 @@ interface Manifest {
   /** The job whose outputs these are (the first run's). */
   sourceJob: string;
   createdAt: string;
+  /** What the key digests (job-cache-key.ts): the run-neutral request, input digests, code and runtime. */
+  material?: Record<string, unknown>;
   outputs: (CachedOutput & { files: TreeFile[] })[];
 }
 
@@ -136,7 +138,7 @@ export class JobCache {
   /** Stores a finished job's outputs under `key` (whole or not at all: written aside, then renamed). */
   store(
     key: string,
-    job: { stage: string; name: string; logPath: string },
+    job: { stage: string; name: string; logPath: string; material?: Record<string, unknown> },
     outputs: (CachedOutput & { local: string })[],
   ): void {
     const final = join(this.dir, key);
@@ -148,6 +150,7 @@ export class JobCache {
         stage: job.stage,
         sourceJob: job.name,
         createdAt: new Date().toISOString(),
+        ...(job.material ? { material: job.material } : {}),
         outputs: outputs.map((output) => {
           const files = treeFiles(output.local);
           for (const file of files) {

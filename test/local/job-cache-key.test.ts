@@ -3,6 +3,7 @@
  * that differ only in the run's names get the same key; any other field of the request,
  * any input's content, the job code and the runtime each change it.
  */
+import type { CreateTrainingJobRequest } from '@aws-sdk/client-sagemaker';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Stage } from '../../core/contract/index.js';
@@ -168,6 +169,26 @@ describe('the job cache key', () => {
     expect(key({ ...p, code: sha('edited job code') })).not.toBe(base);
     for (const field of Object.keys(p.runtime))
       expect(key({ ...p, runtime: { ...p.runtime, [field]: 'other' } }), field).not.toBe(base);
+  });
+
+  it('compares this local stack’s fresh names (moto’s KMS key ids) by the logical id they stand for', () => {
+    const p = parts('train-generator');
+    const other = structuredClone(p.job.request) as CreateTrainingJobRequest;
+    const arn = (id: string) => `arn:aws:kms:us-east-1:000000000000:key/${id}`;
+    const withKey = (request: CreateTrainingJobRequest, id: string) => {
+      request.OutputDataConfig!.KmsKeyId = arn(id);
+      request.ResourceConfig!.VolumeKmsKeyId = arn(id);
+      return { ...p, job: { kind: 'training' as const, request } };
+    };
+    const first = withKey(structuredClone(other), 'uuid-1');
+    const second = withKey(other, 'uuid-2');
+    expect(key(first)).not.toBe(key(second));
+    const named = (q: JobCacheKeyParts, id: string) => ({ ...q, stackNames: { [arn(id)]: 'kms:PrivateKey' } });
+    expect(key(named(first, 'uuid-1'))).toBe(key(named(second, 'uuid-2')));
+    // Another key of the stack stays another key.
+    expect(key(named(first, 'uuid-1'))).not.toBe(
+      key({ ...second, stackNames: { [arn('uuid-2')]: 'kms:SynthesisKey' } }),
+    );
   });
 
   it('gives no key to a request that names no run (never cached)', () => {
