@@ -123,6 +123,8 @@ export class JobCache {
       if (target === undefined) throw new Error(`job cache entry ${hit.key}: no folder for output ${output.name}`);
       for (const file of output.files) {
         const to = join(target, file.path);
+        if (!resolve(to).startsWith(resolve(target) + sep))
+          throw new Error(`job cache entry ${hit.key}: bad path ${file.path}`);
         mkdirSync(dirname(to), { recursive: true });
         copyFileSync(this.filePath(hit.key, output.name, file.path), to);
       }
