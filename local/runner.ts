@@ -84,6 +84,13 @@ export interface LocalRunOptions {
    * benchmark world's public corpus); ordinary Hugging Face folders, uploaded as they are.
    */
   baseModels?: BaseModelFolders;
+  /**
+   * Folder of the local job-result cache (off when absent): a job identical to one that
+   * finished before — same request up to the run's names, same input content, job code
+   * and runtime — completes with that job's outputs (local/sagemaker/job-cache-key.ts).
+   * The state machine still runs every state. The folder holds private-zone outputs.
+   */
+  jobCache?: string;
 }
 
 /** The two public bases of a run: the proxy base (generator and reward) and the target base. */
@@ -164,7 +171,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const backend: { sm?: LocalSageMaker } = {};
   try {
     const s3 = s3ClientFor(server);
-    const { names, buckets, machine, envs } = await bootstrapStack(server, s3, app.templates);
+    const { names, buckets, machine, envs, keyArns } = await bootstrapStack(server, s3, app.templates);
     say(`moto S3/KMS on ${server.endpoint}; buckets: ${buckets.map((b) => b.name).join(', ')}`);
 
     const roles = bucketRoles(envs);
@@ -177,7 +184,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       env: options.jobEnv,
       launcher,
       onJobEvent: (event) => say(jobLine(event)),
+      ...(options.jobCache ? { jobCache: resolve(options.jobCache), stackNames: freshNames(keyArns) } : {}),
     });
+    if (options.jobCache) say(`job cache: ${resolve(options.jobCache)}`);
     backend.sm = sm;
 
     const logPath = join(workdir, 'lambda.log');
@@ -315,7 +324,17 @@ async function bootstrapStack(server: S3Server, s3: S3Client, templates: StackTe
   await createBuckets(s3, buckets);
   const machine = stateMachineOf(templates, names);
   const envs = lambdaEnvironments(templates, names);
-  return { names, buckets, machine, envs };
+  return { names, buckets, machine, envs, keyArns };
+}
+
+/** moto's KMS keys get fresh ids each time local mode starts: their ARNs and ids → the template's logical ids. */
+function freshNames(keyArns: Record<string, string>): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const [logicalId, arn] of Object.entries(keyArns)) {
+    names[arn] = `kms:${logicalId}`;
+    names[arn.split('/').pop()!] = `kms:${logicalId}`;
+  }
+  return names;
 }
 
 /** A bucket's KMSMasterKeyID is a GetAtt Arn (or a Ref to the key id); either way, the moto ARN. */
@@ -558,7 +577,9 @@ export function jobLine(event: LocalJobEvent): string {
     case 'InProgress':
       return `    job ${event.jobName} (${event.stage}) running ${howStarted(event.mode)}; log: ${event.logPath}`;
     case 'Completed':
-      return `    job ${event.jobName} completed in ${event.seconds?.toFixed(1)}s`;
+      return event.reusedFrom
+        ? `    job ${event.jobName} (${event.stage}) completed: reused from cache ${event.reusedFrom}`
+        : `    job ${event.jobName} completed in ${event.seconds?.toFixed(1)}s`;
     default:
       return `    job ${event.jobName} ${event.status}: ${event.failureReason ?? ''}\n    log: ${event.logPath}`;
   }

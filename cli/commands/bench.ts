@@ -67,7 +67,7 @@ const PRETRAIN_BATCH = 8;
 
 const USAGE = `usage: rewardds bench --world <dir> [--methods reward,ppl,none,rouge-l] [--epsilons 1,4,8]
                       [--seeds 3] [--rounds 2] [--out <dir>] [--quick] [--config base.json]
-                      [--pretrain-steps 1200] [--tiny-random] [--no-reference]
+                      [--pretrain-steps 1200] [--tiny-random] [--no-reference] [--no-job-cache]
 
 Runs every cell (filter method × ε × seed) through the local pipeline (rewardds run --local)
 on base models pretrained once on the world's corpus.jsonl (cached under .rewardds/pretrain),
@@ -84,7 +84,11 @@ to resume: finished cells are skipped, interrupted or failed ones run again.
                     bench/world_check.py and bench/dp_sft_reference.py)
   --tiny-random     use local mode's tiny random bases instead (no pretraining: a smoke test)
   --no-reference    skip the per-seed references: the non-private upper bound (target fine-tuned on
-                    train.jsonl without DP) and DP-SFT of the target at each ε`;
+                    train.jsonl without DP) and DP-SFT of the target at each ε
+  --no-job-cache    run every job of every cell; by default cells share <out>/job-cache, so a cell
+                    whose jobs before filtering equal an earlier cell's (same ε and seed, another
+                    filter method) completes them with that cell's outputs through the same state
+                    machine (rewardds run --local --job-cache). The folder holds private-zone outputs`;
 
 function parseBenchArgs(argv: string[]) {
   return parseArgs({
@@ -101,6 +105,7 @@ function parseBenchArgs(argv: string[]) {
       'pretrain-steps': { type: 'string', default: '1200' },
       'tiny-random': { type: 'boolean', default: false },
       'no-reference': { type: 'boolean', default: false },
+      'no-job-cache': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -114,6 +119,8 @@ export interface BenchOptions {
   pretrainSteps: number;
   tinyRandom: boolean;
   reference: boolean;
+  /** The job-result cache the cells share (runLocal's jobCache); none runs every job. */
+  jobCache?: string;
   say: (line: string) => void;
 }
 
@@ -134,10 +141,12 @@ export async function run(argv: string[]): Promise<number> {
       rounds: values.rounds ? parseCount(values.rounds, '--rounds', 0) : DEFAULT_GRID.rounds,
     };
     if (values.quick) grid = quickGrid(grid);
+    const out = resolve(values.out ?? join('bench', 'out', `bench-${world.name}`));
     options = {
       world,
       grid,
-      out: resolve(values.out ?? join('bench', 'out', `bench-${world.name}`)),
+      out,
+      ...(values['no-job-cache'] ? {} : { jobCache: join(out, 'job-cache') }),
       baseConfig: JSON.parse(readFileSync(values.config!, 'utf8')) as Record<string, unknown>,
       pretrainSteps: parseCount(values['pretrain-steps']!, '--pretrain-steps', 1),
       tinyRandom: values['tiny-random']!,
@@ -186,7 +195,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     save();
     cellSeconds.push(seconds);
     done += 1;
-    const status = outcome.succeeded ? `finished (run ${outcome.runId})` : `FAILED: ${outcome.failure}`;
+    const reused = outcome.reusedJobs ? `; ${outcome.reusedJobs} jobs reused from the job cache` : '';
+    const status = outcome.succeeded ? `finished (run ${outcome.runId}${reused})` : `FAILED: ${outcome.failure}`;
     o.say(progressLine({ done, total: cells.length, cell: cell.id, status, seconds, cellSeconds }));
   }
 
@@ -265,6 +275,7 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       workdir: join(o.out, 'work'),
       baseModels: bases,
       progress: (line) => appendFileSync(log, `${line}\n`),
+      ...(o.jobCache ? { jobCache: o.jobCache } : {}),
     });
     const summary = summarizeRun(result.outputDir);
     const succeeded = result.status === 'succeeded';
@@ -276,6 +287,7 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       diagnostics: await oracleDiagnostics(o.world, result.outputDir),
       rewardAccuracy: succeeded ? await rewardAccuracy(o, result.outputDir, bases) : absent('the run did not finish'),
       failure: result.failure ? `${result.failure.state}: ${result.failure.reason}` : undefined,
+      reusedJobs: result.jobs.filter((j) => j.reusedFrom).length,
     };
   } catch (error) {
     return {

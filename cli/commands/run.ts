@@ -11,7 +11,7 @@ import { evaluationTable, summarizeRun, timeLine } from '../../local/summary.js'
 import { parseCommandLine, usageError } from '../usage-error.js';
 
 const USAGE = `usage: rewardds run --local <train.jsonl> [--test test.jsonl] [--seeds seeds.jsonl]
-                    [--config config.json] [--workdir .rewardds] [--cold] [--json]
+                    [--config config.json] [--workdir .rewardds] [--cold] [--job-cache dir] [--json]
 
 Runs the synthesized state machine locally: moto S3/KMS on loopback, the Lambda handlers
 in-process, each SageMaker job as its own CPU process on tiny models: a fresh fork of a
@@ -20,6 +20,11 @@ object of the run is copied to <workdir>/runs/<run>/ at the end.
 
   --cold   start each job as a plain python subprocess instead (as slow as a fresh
            container; to measure what the warm job process saves)
+  --job-cache dir
+           reuse finished jobs' outputs from this folder: a job whose request (up to the
+           run's names), input content, job code and runtime equal an earlier one's completes
+           with that job's outputs; every state still runs. Off by default. The folder holds
+           private-zone outputs: keep it where the private data may be (docs/operations.md)
   --json   print progress to stderr and, as the last line of stdout, one JSON object
            {runId, status, epsilon, delta, poolSizes, evaluation, outputDir, reportPath, time, failure?, quarantine?}`;
 
@@ -35,6 +40,7 @@ function parseRunArgs(argv: string[]) {
       workdir: { type: 'string', default: '.rewardds' },
       json: { type: 'boolean', default: false },
       cold: { type: 'boolean', default: false },
+      'job-cache': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -63,7 +69,14 @@ export async function run(argv: string[]): Promise<number> {
   // With --json, stdout carries only the result; progress goes to stderr.
   const progress = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   const failStages = process.env[FAIL_STAGE_ENV]?.split(',').filter(Boolean);
-  const result = await runLocal({ ...files, workdir: values.workdir!, progress, failStages, cold: values.cold });
+  const result = await runLocal({
+    ...files,
+    workdir: values.workdir!,
+    progress,
+    failStages,
+    cold: values.cold,
+    ...(values['job-cache'] ? { jobCache: values['job-cache'] } : {}),
+  });
   const summary = summarizeRun(result.outputDir);
 
   if (values.json) {

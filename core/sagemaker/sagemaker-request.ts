@@ -140,10 +140,12 @@ export function jobName(prefix: string, runId: string, stage: Stage, round: numb
     throw new JobRequestError(`job name prefix '${prefix}' is not one jobNamePrefix makes`);
   if (!Number.isInteger(attempt) || attempt < 0 || attempt >= MAX_JOB_ATTEMPTS)
     throw new JobRequestError(`${stage}: attempt ${attempt} is outside 0…${MAX_JOB_ATTEMPTS - 1}`);
-  const runHash = createHash('sha256').update(runId).digest('hex').slice(0, 8);
   const roundPart = stage === 'train-target' || stage === 'refine' || stage === 'score' ? String(round) : '';
-  return `${prefix}${STAGE_TRAITS[stage].short}${roundPart}-${runHash}-a${attempt}`;
+  return `${prefix}${STAGE_TRAITS[stage].short}${roundPart}-${jobNameRunPart(runId)}-a${attempt}`;
 }
+
+/** The part of every job name of a run that names the run: 8 hex of sha256(run id). */
+export const jobNameRunPart = (runId: string) => createHash('sha256').update(runId).digest('hex').slice(0, 8);
 
 /** Every stage runs `python -m rewardds_jobs <stage>` (docs/job-contract.md). */
 export const CONTAINER_ENTRYPOINT = ['python', '-m', 'rewardds_jobs'] as const;

@@ -40,6 +40,8 @@ export interface CellRecord {
   /** The DP reward proxy's held-out accuracy (bench/reward_accuracy.py); null until measured (absent in files from before it). */
   rewardAccuracy?: CellRewardAccuracy | null;
   failure: string | null;
+  /** Jobs of the run completed from the job cache (another cell's outputs), when any were. */
+  reusedJobs?: number;
 }
 
 export interface ReferenceRecord {
@@ -110,6 +112,7 @@ export interface CellOutcome {
   diagnostics: CellDiagnostics;
   rewardAccuracy: CellRewardAccuracy;
   failure?: string;
+  reusedJobs?: number;
 }
 
 export function withCellEnded(results: BenchResults, cell: BenchCell, outcome: CellOutcome, now: Date): BenchResults {
@@ -126,6 +129,7 @@ export function withCellEnded(results: BenchResults, cell: BenchCell, outcome: C
     diagnostics: outcome.diagnostics,
     rewardAccuracy: outcome.rewardAccuracy,
     failure: outcome.succeeded ? null : (outcome.failure ?? 'failed'),
+    ...(outcome.reusedJobs ? { reusedJobs: outcome.reusedJobs } : {}),
   });
 }
 

@@ -18,11 +18,13 @@ import {
   type CreateTrainingJobRequest,
 } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobLayout, layoutEnv, readFailureFile } from './layout.js';
 import { modelArtifactsUri, SageMakerLocalError, stageOf } from './requests.js';
-import { stageInputs, uploadOutputs, type JobRequest } from './staging.js';
+import { JobCache, jobCodeVersion, jobRuntime, treeFiles, type CacheHit } from './job-cache.js';
+import { jobCacheMaterial, keyOf, runNameRemover, runOf, treeDigest } from './job-cache-key.js';
+import { outputLocations, stageInputs, uploadOutputs, type JobRequest, type StagedOutput } from './staging.js';
 import {
   baseEnv,
   DEFAULT_JOBS_DIR,
@@ -51,6 +53,8 @@ export interface LocalJobEvent {
   seconds?: number;
   /** How the job's process was started (set from the event that says it runs). */
   mode?: LaunchMode;
+  /** The job cache entry whose outputs completed this job instead of a process (jobCache). */
+  reusedFrom?: string;
 }
 
 /** When a job's body (after its imports) ran, as the job noted it; epoch milliseconds. */
@@ -78,6 +82,18 @@ export interface LocalSageMakerOptions {
   cleanInputs?: boolean;
   /** How job processes start (default: one plain subprocess each). The caller closes it. */
   launcher?: JobLauncher;
+  /**
+   * Folder of the job-result cache (off when absent): a job whose request, input content,
+   * job code and runtime equal those of one that finished before gets that job's outputs
+   * instead of running (job-cache-key.ts). Local mode only; the folder holds private-zone
+   * outputs, so it belongs to the same trust zone as the local private bucket.
+   */
+  jobCache?: string;
+  /**
+   * For the job cache: names of this local stack's resources that differ each time it is
+   * set up (moto's KMS key ARNs and ids) → their logical ids, so two runs' requests compare.
+   */
+  stackNames?: Record<string, string>;
 }
 
 interface LocalJob {
@@ -98,7 +114,13 @@ interface LocalJob {
   mode?: LaunchMode;
   body?: BodyTiming;
   stopReason?: string;
+  reusedFrom?: string;
   done: Promise<void>;
+}
+
+interface CacheKey {
+  key: string;
+  material: Record<string, unknown>;
 }
 
 type AnyCommand = { input: unknown; constructor: { name: string } };
@@ -109,9 +131,12 @@ export class LocalSageMaker {
   private readonly jobsDir: string;
   private readonly failStages: Set<string>;
   private readonly launcher: JobLauncher;
+  private readonly cache?: JobCache;
+  private codeVersion?: string;
 
   constructor(private readonly options: LocalSageMakerOptions) {
     this.launcher = options.launcher ?? coldLauncher();
+    this.cache = options.jobCache ? new JobCache(options.jobCache) : undefined;
     this.python = options.python ?? defaultPython();
     this.jobsDir = options.jobsDir ?? DEFAULT_JOBS_DIR;
     this.failStages = new Set(
@@ -155,6 +180,7 @@ export class LocalSageMaker {
     seconds?: number;
     logPath: string;
     body?: BodyTiming;
+    reusedFrom?: string;
   }[] {
     return [...this.jobs.values()].map((job) => ({
       name: job.name,
@@ -164,6 +190,7 @@ export class LocalSageMaker {
       seconds: job.startedAt && job.endedAt ? (job.endedAt.getTime() - job.startedAt.getTime()) / 1000 : undefined,
       logPath: job.logPath,
       ...(job.body ? { body: job.body } : {}),
+      ...(job.reusedFrom ? { reusedFrom: job.reusedFrom } : {}),
     }));
   }
 
@@ -295,6 +322,11 @@ export class LocalSageMaker {
     if (job.stopReason) return this.finish(job, 'Stopped', job.stopReason);
     if (job.status !== 'InProgress') return;
 
+    const locations = outputLocations(request, layout, staged.outputs);
+    const cacheKey = this.cacheKey(job, staged.inputs);
+    const hit = cacheKey ? this.cache!.lookup(cacheKey.key, this.neutral(job, locations)) : undefined;
+    if (hit) return this.complete(job, request, layout, staged.outputs, hit, locations);
+
     await this.launcher.ready();
     if (job.stopReason) return this.finish(job, 'Stopped', job.stopReason);
 
@@ -320,7 +352,62 @@ export class LocalSageMaker {
     }
     job.secondaryStatus = 'Uploading';
     await uploadOutputs(this.options.s3, request, layout, staged.outputs);
+    if (cacheKey) this.remember(job, cacheKey, locations);
     this.finish(job, 'Completed');
+  }
+
+  // ---- the job cache -------------------------------------------------------------------
+
+  /** The job's cache key and what it digests; none without a cache, for a stage failed on purpose, or for a request that names no run. */
+  private cacheKey(job: LocalJob, inputs: Record<string, string>): CacheKey | undefined {
+    if (!this.cache || this.failStages.has(job.stage)) return undefined;
+    this.codeVersion ??= jobCodeVersion(this.jobsDir);
+    const material = jobCacheMaterial({
+      job: { kind: job.kind, request: job.request } as JobRequest,
+      stage: job.stage,
+      inputs: Object.fromEntries(Object.entries(inputs).map(([name, folder]) => [name, treeDigest(treeFiles(folder))])),
+      code: this.codeVersion,
+      runtime: jobRuntime(this.python, this.options.env),
+      stackNames: this.options.stackNames,
+    });
+    return material && { key: keyOf(material), material };
+  }
+
+  /** Output locations with this run's names replaced: what an entry's locations are compared with. */
+  private neutral(job: LocalJob, locations: (StagedOutput & { name: string })[]) {
+    const remove = runNameRemover(runOf(job.request)!);
+    return locations.map((o) => ({ name: o.name, location: remove(o.uri) }));
+  }
+
+  /** A hit: the entry's outputs into this job's folders, uploaded to this job's locations as a run would. */
+  private async complete(
+    job: LocalJob,
+    request: JobRequest,
+    layout: ReturnType<typeof jobLayout>,
+    outputs: StagedOutput[],
+    hit: CacheHit,
+    locations: (StagedOutput & { name: string })[],
+  ): Promise<void> {
+    job.startedAt = new Date();
+    job.reusedFrom = hit.key;
+    this.cache!.restore(hit, Object.fromEntries(locations.map((o) => [o.name, o.local])), job.logPath);
+    job.secondaryStatus = 'Uploading';
+    await uploadOutputs(this.options.s3, request, layout, outputs);
+    this.finish(job, 'Completed');
+  }
+
+  /** Stores a finished job's outputs; a cache that cannot be written costs the reuse, never the job. */
+  private remember(job: LocalJob, { key, material }: CacheKey, locations: (StagedOutput & { name: string })[]) {
+    const neutral = this.neutral(job, locations);
+    try {
+      this.cache!.store(
+        key,
+        { stage: job.stage, name: job.name, logPath: job.logPath, material },
+        locations.map((o, i) => ({ ...neutral[i]!, local: o.local })),
+      );
+    } catch (error) {
+      appendFileSync(job.logPath, `\n[local SageMaker] not stored in the job cache: ${(error as Error).message}\n`);
+    }
   }
 
   private async runProcess(job: LocalJob, env: Record<string, string>): Promise<JobExit> {
@@ -386,6 +473,7 @@ export class LocalSageMaker {
       failureReason: job.failureReason,
       seconds: job.endedAt && job.startedAt ? (job.endedAt.getTime() - job.startedAt.getTime()) / 1000 : undefined,
       ...(job.mode ? { mode: job.mode } : {}),
+      ...(job.reusedFrom ? { reusedFrom: job.reusedFrom } : {}),
     });
   }
 }

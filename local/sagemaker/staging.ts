@@ -24,13 +24,20 @@ export interface StagedOutput {
 }
 
 export type StagedInputs =
-  | { ok: true; outputs: StagedOutput[]; channelEnv: Record<string, string> }
+  | {
+      ok: true;
+      outputs: StagedOutput[];
+      channelEnv: Record<string, string>;
+      /** Each input (channel or processing input) by name → the folder it was downloaded to. */
+      inputs: Record<string, string>;
+    }
   /** An input prefix with no object: SageMaker fails such a job before it starts. */
   | { ok: false; reason: string };
 
 export async function stageInputs(s3: S3Client, job: JobRequest, layout: JobLayout): Promise<StagedInputs> {
   if (job.kind === 'training') {
     const channelEnv: Record<string, string> = {};
+    const inputs: Record<string, string> = {};
     // SageMaker writes the hyperparameters map as this file; the job reads `stage` from it.
     writeJsonFile(join(layout.input, 'config', 'hyperparameters.json'), job.request.HyperParameters ?? {});
     for (const channel of job.request.InputDataConfig ?? []) {
@@ -39,34 +46,52 @@ export async function stageInputs(s3: S3Client, job: JobRequest, layout: JobLayo
       const target = join(layout.input, 'data', channel.ChannelName);
       if (!(await downloadChannel(s3, uri, target))) return noObjects(uri);
       channelEnv[`SM_CHANNEL_${channel.ChannelName.toUpperCase().replace(/-/g, '_')}`] = target;
+      inputs[channel.ChannelName] = target;
     }
-    return { ok: true, outputs: [], channelEnv };
+    return { ok: true, outputs: [], channelEnv, inputs };
   }
+  const inputs: Record<string, string> = {};
   for (const input of job.request.ProcessingInputs ?? []) {
     const uri = input.S3Input?.S3Uri;
     const localPath = input.S3Input?.LocalPath;
     if (!uri || !localPath) throw new Error(`processing input ${input.InputName ?? '?'} has no S3Input`);
-    if (!(await downloadChannel(s3, uri, mapContainerPath(localPath, layout)))) return noObjects(uri);
+    const target = mapContainerPath(localPath, layout);
+    if (!(await downloadChannel(s3, uri, target))) return noObjects(uri);
+    inputs[input.InputName ?? localPath] = target;
   }
   const outputs = (job.request.ProcessingOutputConfig?.Outputs ?? []).map((output) => {
     const local = mapContainerPath(output.S3Output!.LocalPath!, layout);
     mkdirSync(local, { recursive: true });
     return { local, uri: output.S3Output!.S3Uri! };
   });
-  return { ok: true, outputs, channelEnv: {} };
+  return { ok: true, outputs, channelEnv: {}, inputs };
+}
+
+/**
+ * Every folder a finished job's outputs are uploaded from, by name, with where it goes:
+ * a training job's model and output data, or each processing output.
+ */
+export function outputLocations(
+  job: JobRequest,
+  layout: JobLayout,
+  outputs: StagedOutput[],
+): (StagedOutput & { name: string })[] {
+  if (job.kind === 'training') {
+    const modelUri = modelArtifactsUri(job.request);
+    return [
+      { name: 'model', local: layout.model, uri: modelUri },
+      { name: 'data', local: layout.outputData, uri: modelUri.replace(/model\/$/, 'data/') },
+    ];
+  }
+  const names = (job.request.ProcessingOutputConfig?.Outputs ?? []).map((o) => o.OutputName ?? '');
+  return outputs.map((output, i) => ({ ...output, name: names[i] || `output-${i}` }));
 }
 
 export async function uploadOutputs(s3: S3Client, job: JobRequest, layout: JobLayout, outputs: StagedOutput[]) {
-  if (job.kind === 'training') {
-    const kmsKeyId = job.request.OutputDataConfig?.KmsKeyId;
-    const modelUri = modelArtifactsUri(job.request);
-    await uploadToUri(s3, layout.model, modelUri, kmsKeyId);
-    if (existsSync(layout.outputData))
-      await uploadToUri(s3, layout.outputData, modelUri.replace(/model\/$/, 'data/'), kmsKeyId);
-    return;
-  }
-  const kmsKeyId = job.request.ProcessingOutputConfig?.KmsKeyId;
-  for (const output of outputs) await uploadToUri(s3, output.local, output.uri, kmsKeyId);
+  const kmsKeyId =
+    job.kind === 'training' ? job.request.OutputDataConfig?.KmsKeyId : job.request.ProcessingOutputConfig?.KmsKeyId;
+  for (const output of outputLocations(job, layout, outputs))
+    if (existsSync(output.local)) await uploadToUri(s3, output.local, output.uri, kmsKeyId);
 }
 
 const noObjects = (uri: string): StagedInputs => ({
