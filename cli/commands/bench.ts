@@ -43,6 +43,7 @@ import {
   DEFAULT_GRID,
   expandCells,
   parseCount,
+  parseSeeds,
   parseEpsilons,
   parseMethods,
   quickGrid,
@@ -75,6 +76,8 @@ and writes <out>/results.json (a row per cell × round, with run ids), <out>/res
 (mean ± std over seeds, best in bold) and <out>/accuracy.svg. Run again with the same --out
 to resume: finished cells are skipped, interrupted or failed ones run again.
 
+  --seeds           a count n (seeds 1..n) or a list ("2,3"): a grid split across processes, one --out
+                    each; copy their cells and references into one results.json and rerun to merge
   --quick           one ε (8), one seed, every method
   --config          the run config every cell starts from (default bench/bench.config.json:
                     untuned, token limits with room for whole answers); the cell sets seed,
@@ -135,9 +138,7 @@ export async function run(argv: string[]): Promise<number> {
     let grid: BenchGrid = {
       methods: values.methods ? parseMethods(values.methods) : DEFAULT_GRID.methods,
       epsilons: values.epsilons ? parseEpsilons(values.epsilons) : DEFAULT_GRID.epsilons,
-      seeds: values.seeds
-        ? Array.from({ length: parseCount(values.seeds, '--seeds', 1) }, (_, i) => i + 1)
-        : DEFAULT_GRID.seeds,
+      seeds: values.seeds ? parseSeeds(values.seeds) : DEFAULT_GRID.seeds,
       rounds: values.rounds ? parseCount(values.rounds, '--rounds', 0) : DEFAULT_GRID.rounds,
     };
     if (values.quick) grid = quickGrid(grid);

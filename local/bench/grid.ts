@@ -64,6 +64,18 @@ export function parseEpsilons(text: string): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
+/**
+ * `--seeds`: a count n (seeds 1..n) or a list of seeds ("2,3"), so one grid can be split
+ * across processes with separate --out folders and their results.json merged afterwards.
+ */
+export function parseSeeds(text: string): number[] {
+  if (!text.includes(',')) return Array.from({ length: parseCount(text, '--seeds', 1) }, (_, i) => i + 1);
+  const values = splitList(text).map(Number);
+  for (const v of values)
+    if (!(Number.isInteger(v) && v >= 0)) throw new Error(`--seeds must list integers ≥ 0, got '${text}'`);
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
 export function parseCount(text: string, what: string, min: number): number {
   const n = Number(text);
   if (!(Number.isInteger(n) && n >= min)) throw new Error(`${what} must be an integer ≥ ${min}, got '${text}'`);

@@ -29,6 +29,7 @@ import {
   DEFAULT_GRID,
   expandCells,
   parseEpsilons,
+  parseSeeds,
   parseMethods,
   quickGrid,
 } from '../../../local/bench/grid.js';
@@ -116,6 +117,10 @@ describe('the grid', () => {
   it('parses the lists and refuses what is not a method or a positive ε', () => {
     expect(parseMethods('ppl, reward,ppl')).toEqual(['ppl', 'reward']);
     expect(parseEpsilons('8,1,4')).toEqual([1, 4, 8]);
+    expect(parseSeeds('3')).toEqual([1, 2, 3]);
+    expect(parseSeeds('3,2,3')).toEqual([2, 3]);
+    expect(() => parseSeeds('2,x')).toThrow(/integers/);
+    expect(() => parseSeeds('0')).toThrow(/≥ 1/);
     expect(() => parseMethods('reward,best')).toThrow(/unknown filter method 'best'/);
     expect(() => parseEpsilons('1,0')).toThrow(/positive/);
   });
