@@ -23,6 +23,7 @@ import {
   resultRows,
   withCellEnded,
   withCellStarted,
+  mergeResults,
   withReference,
   withRewardAccuracy,
 } from '../../local/bench/bookkeeping.js';
@@ -69,6 +70,7 @@ const PRETRAIN_BATCH = 8;
 const USAGE = `usage: rewardds bench --world <dir> [--methods reward,ppl,none,rouge-l] [--epsilons 1,4,8]
                       [--seeds 3] [--rounds 2] [--out <dir>] [--quick] [--config base.json]
                       [--pretrain-steps 1200] [--tiny-random] [--no-reference] [--no-job-cache]
+                      [--merge-from <out>,<out>]
 
 Runs every cell (filter method × ε × seed) through the local pipeline (rewardds run --local)
 on base models pretrained once on the world's corpus.jsonl (cached under .rewardds/pretrain),
@@ -76,8 +78,9 @@ and writes <out>/results.json (a row per cell × round, with run ids), <out>/res
 (mean ± std over seeds, best in bold) and <out>/accuracy.svg. Run again with the same --out
 to resume: finished cells are skipped, interrupted or failed ones run again.
 
-  --seeds           a count n (seeds 1..n) or a list ("2,3"): a grid split across processes, one --out
-                    each; copy their cells and references into one results.json and rerun to merge
+  --seeds           a count n (seeds 1..n) or a list ("2,3"): a grid split across processes, one --out each
+  --merge-from      comma-separated --out folders of such a split: their finished cells and references
+                    are folded into this --out first (then only what none of them finished runs)
   --quick           one ε (8), one seed, every method
   --config          the run config every cell starts from (default bench/bench.config.json:
                     untuned, token limits with room for whole answers); the cell sets seed,
@@ -109,6 +112,7 @@ function parseBenchArgs(argv: string[]) {
       'tiny-random': { type: 'boolean', default: false },
       'no-reference': { type: 'boolean', default: false },
       'no-job-cache': { type: 'boolean', default: false },
+      'merge-from': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -124,6 +128,8 @@ export interface BenchOptions {
   reference: boolean;
   /** The job-result cache the cells share (runLocal's jobCache); none runs every job. */
   jobCache?: string;
+  /** Other --out folders of the same grid (split across processes) whose cells and references are folded in first. */
+  mergeFrom?: string[];
   say: (line: string) => void;
 }
 
@@ -148,6 +154,7 @@ export async function run(argv: string[]): Promise<number> {
       grid,
       out,
       ...(values['no-job-cache'] ? {} : { jobCache: join(out, 'job-cache') }),
+      ...(values['merge-from'] ? { mergeFrom: values['merge-from'].split(',').filter(Boolean) } : {}),
       baseConfig: JSON.parse(readFileSync(values.config!, 'utf8')) as Record<string, unknown>,
       pretrainSteps: parseCount(values['pretrain-steps']!, '--pretrain-steps', 1),
       tinyRandom: values['tiny-random']!,
@@ -174,7 +181,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   process.env.OMP_NUM_THREADS ??= '1';
   mkdirSync(join(o.out, 'configs'), { recursive: true });
   mkdirSync(join(o.out, 'logs'), { recursive: true });
-  let results = loadResults(o.out, o.world.name, o.grid);
+  let results = mergeResults(
+    loadResults(o.out, o.world.name, o.grid),
+    (o.mergeFrom ?? []).map((dir) => {
+      if (!existsSync(join(dir, 'results.json'))) throw new Error(`--merge-from ${dir}: no results.json there`);
+      return loadResults(dir, o.world.name, o.grid);
+    }),
+  );
   const save = () => writeOutputs(o.out, results, o.world);
   const cells = expandCells(o.grid);
   const todo = cellsToRun(cells, results);

@@ -150,6 +150,32 @@ export function withReference(results: BenchResults, reference: ReferenceRecord)
   return { ...results, references: [...results.references.filter((r) => !same(r)), reference] };
 }
 
+/**
+ * Folds the results of a grid split across processes (each its own --out) into `into`: cells
+ * by id (a finished record wins over an unfinished one; two finished records of one cell are
+ * refused, since only one of them can be the cell's), references by (kind, ε, seed).
+ */
+export function mergeResults(into: BenchResults, parts: BenchResults[]): BenchResults {
+  let merged = into;
+  for (const part of parts) {
+    if (part.world !== into.world)
+      throw new Error(`cannot merge results of world '${part.world}' into '${into.world}'`);
+    for (const cell of part.cells) {
+      const held = merged.cells.find((c) => c.id === cell.id);
+      if (held?.status === 'finished' && cell.status === 'finished' && held.runId !== cell.runId)
+        throw new Error(`cell ${cell.id} finished in two runs (${held.runId}, ${cell.runId}): keep one`);
+      if (!held || (held.status !== 'finished' && cell.status === 'finished')) merged = replace(merged, cell);
+    }
+    for (const reference of part.references) {
+      const held = merged.references.find(
+        (r) => r.kind === reference.kind && r.seed === reference.seed && r.epsilon === reference.epsilon,
+      );
+      if (!held?.row) merged = withReference(merged, reference);
+    }
+  }
+  return merged;
+}
+
 /** One row per finished cell × refinement round: the flat table results.json publishes. */
 export interface ResultRow {
   cell: string;

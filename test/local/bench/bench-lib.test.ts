@@ -6,6 +6,7 @@ import {
   cellsWithoutRewardAccuracy,
   emptyResults,
   type CellOutcome,
+  mergeResults,
   type ReferenceRecord,
   referencesToRun,
   resultRows,
@@ -166,6 +167,33 @@ describe('bookkeeping and resume', () => {
     results = withCellStarted(results, cells[0]!, T0);
     results = withCellEnded(results, cells[0]!, outcome([0.5, 0.6]), T0);
     expect(cellsToRun(moreRounds, results)).toHaveLength(moreRounds.length);
+  });
+
+  it('merges a grid split across processes: finished cells and measured references win, clashes are refused', () => {
+    const part = (seed: number) => {
+      let results = emptyResults('w', GRID);
+      for (const cell of cells.filter((c) => c.seed === seed)) {
+        results = withCellStarted(results, cell, T0);
+        results = withCellEnded(results, cell, outcome([0.1 * seed], { runId: `run-${cell.id}` }), T0);
+      }
+      return withReference(results, nonPrivate(seed, 0.5 + seed / 10));
+    };
+    let here = emptyResults('w', GRID);
+    here = withCellStarted(here, cells.find((c) => c.seed === 2)!, T0); // interrupted here, finished elsewhere
+    here = withReference(here, nonPrivate(2, null)); // failed here, measured elsewhere
+    const merged = mergeResults(here, [part(1), part(2)]);
+    expect(cellsToRun(cells, merged)).toEqual([]);
+    expect(merged.cells).toHaveLength(cells.length);
+    expect(merged.references.map((r) => [r.seed, r.row?.answerAccuracy])).toEqual([
+      [1, 0.6],
+      [2, 0.7],
+    ]);
+    expect(mergeResults(merged, [part(1)]).cells).toHaveLength(cells.length); // the same records again: no change
+    const failedAgain = withReference(emptyResults('w', GRID), nonPrivate(1, null));
+    expect(mergeResults(merged, [failedAgain]).references.find((r) => r.seed === 1)?.row?.answerAccuracy).toBe(0.6);
+    const rerun = withCellEnded(part(1), cells[0]!, outcome([0.9], { runId: 'another-run' }), T0);
+    expect(() => mergeResults(merged, [rerun])).toThrow(/finished in two runs/);
+    expect(() => mergeResults(merged, [emptyResults('other', GRID)])).toThrow(/world 'other'/);
   });
 
   it('asks for each reference once per seed (and ε), keeping those measured and redoing failed ones', () => {
