@@ -8,6 +8,10 @@ and bench/mutation/report.md (the same table, then every surviving mutant with i
 
 score = (killed + timeout) / (killed + timeout + survived + noCoverage), Stryker's definition;
 mutants Stryker ignored (static ones, see stryker.config.mjs) or could not compile count in none.
+
+A narrow run (MUTATION_MODULES=..., MUTMUT_MUTANTS=...) measures only some modules: the others
+keep their entries, and their rows of surviving mutants, from the summary and report already
+here, so the committed files always cover every module last measured.
 """
 
 from __future__ import annotations
@@ -119,13 +123,31 @@ def mutmut_modules() -> tuple[dict, list[str]]:
     return {module: with_score(counts) for module, counts in sorted(summary.items())}, survivors
 
 
+SURVIVOR_ROW = re.compile(r"^\| (?P<module>[^|]+?) \| `")
+
+
+def previous(measured: set[str]) -> tuple[dict, list[str]]:
+    """The committed summary's entries and report rows of the modules this run did not measure."""
+    summary_file, report_file = HERE / "summary.json", HERE / "report.md"
+    old = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    kept = {module: counts for module, counts in old.items() if module not in measured}
+    rows = []
+    if report_file.exists():
+        for line in report_file.read_text().splitlines():
+            match = SURVIVOR_ROW.match(line)
+            if match and match["module"] in kept:
+                rows.append(line)
+    return kept, rows
+
+
 def main() -> int:
     ts, ts_survivors = stryker_modules()
     py, py_survivors = mutmut_modules()
-    summary = {**ts, **py}
-    if not summary:
+    if not ts and not py:
         print("no mutation results under bench/mutation/out/", file=sys.stderr)
         return 1
+    kept, kept_survivors = previous(set(ts) | set(py))
+    summary = {**kept, **ts, **py}
     (HERE / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = [
         "# Mutation testing report",
@@ -147,7 +169,7 @@ def main() -> int:
         "| module | where | mutator | replacement | status |",
         "| --- | --- | --- | --- | --- |",
     ]
-    lines += ts_survivors + py_survivors
+    lines += kept_survivors + ts_survivors + py_survivors
     (HERE / "report.md").write_text("\n".join(lines) + "\n")
     print(json.dumps(summary, indent=2))
     return 0

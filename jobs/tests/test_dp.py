@@ -10,9 +10,11 @@ from transformers import AutoModelForSequenceClassification
 
 from rewardds_jobs.config import LoraConfig
 from rewardds_jobs.dp import (
+    DPResult,
     DPSettings,
     DPTrainer,
     _mechanism_generator,
+    dp_metrics,
     parameters_device,
     planned_steps,
     sample_rate,
@@ -87,6 +89,64 @@ def test_sampling_formulas_match_the_job_contract():
     assert sample_rate(64, 10) == 1.0
     assert planned_steps(3, 64, 1000) == 3 * 16
     assert planned_steps(2, 64, 10) == 2
+
+
+def test_sampling_formulas_refuse_empty_inputs():
+    assert sample_rate(1, 1) == 1.0 and planned_steps(1, 1, 1) == 1  # the smallest valid inputs
+    for batch_size, records in [(64, 0), (0, 10)]:
+        with pytest.raises(ValueError, match=r"^records and batch size must be positive$"):
+            sample_rate(batch_size, records)
+    with pytest.raises(ValueError, match=r"^epochs must be positive$"):
+        planned_steps(0, 64, 1000)
+
+
+def settings_with(**overrides):
+    values = dict(batch_size=2, epochs=1, learning_rate=1e-2, noise_multiplier=1.0, clip_norm=1.0, delta=1e-5)
+    return DPSettings(**(values | overrides))
+
+
+def test_settings_refuse_what_would_void_the_guarantee():
+    settings_with(noise_multiplier=0.0)  # σ = 0 is allowed: it reports ε = ∞ (tests, baselines)
+    for overrides, message in [
+        ({"noise_multiplier": -0.1}, "noise multiplier must be >= 0"),
+        ({"clip_norm": 0.0}, "clip norm must be > 0"),
+        ({"delta": 0.0}, r"delta must lie in \(0, 1\)"),
+        ({"delta": 1.0}, r"delta must lie in \(0, 1\)"),
+    ]:
+        with pytest.raises(ValueError, match=f"^{message}$"):
+            settings_with(**overrides)
+
+
+def test_metrics_have_exactly_the_job_contract_keys_and_values():
+    settings = settings_with(epochs=3, noise_multiplier=0.8, clip_norm=0.5, delta=2e-6)
+    result = DPResult(records=10, steps=15, sample_rate=0.2, epsilon=1.25, losses=[3.0, 2.0, 1.5], tokens=300)
+    result.seconds = 0.5  # below 1 s, so the rate is a division, not a copy
+    assert dp_metrics("train-generator", settings, result) == {
+        "stage": "train-generator",
+        "records": 10,
+        "epochs": 3,
+        "steps": 15,
+        "sampleRate": 0.2,
+        "noiseMultiplier": 0.8,
+        "clipNorm": 0.5,
+        "delta": 2e-6,
+        "epsilon": 1.25,
+        "accountant": "rdp",
+        "losses": [3.0, 2.0, 1.5],
+        "lossFirst": 3.0,
+        "lossLast": 1.5,
+        "tokensPerSecond": 600.0,
+        "seconds": 0.5,
+    }
+
+
+def test_metrics_of_a_run_without_noise_steps_or_time():
+    # σ = 0 gives ε = ∞, which JSON cannot hold: null says "no guarantee". No batch, no loss.
+    result = DPResult(records=4, steps=0, sample_rate=0.5, epsilon=math.inf, tokens=7)
+    metrics = dp_metrics("train-reward", settings_with(noise_multiplier=0.0), result)
+    assert metrics["epsilon"] is None
+    assert (metrics["lossFirst"], metrics["lossLast"], metrics["tokensPerSecond"]) == (None, None, 0.0)
+    assert metrics["losses"] == [] and metrics["seconds"] == 0.0
 
 
 @pytest.mark.slow

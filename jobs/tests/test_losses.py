@@ -31,6 +31,31 @@ def test_pair_loss_refuses_misaligned_inputs():
         pair_loss_per_record(torch.zeros(2), torch.zeros(3), torch.zeros(2, dtype=torch.long), 1)
 
 
+def test_pair_loss_stays_on_the_inputs_device():
+    # On a GPU the scores live on the GPU; an accumulator made on the default device would
+    # make index_add fail there. The meta device stands in for the GPU the tests lack.
+    scores = torch.zeros(2, device="meta")
+    got = pair_loss_per_record(scores, scores, torch.tensor([0, 1], device="meta"), n_records=3)
+    assert got.device.type == "meta" and got.shape == (3,)
+
+
+@pytest.fixture
+def float64_default():
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+def test_pair_loss_does_not_depend_on_the_global_default_dtype(float64_default):
+    # A process that switched the default to float64 must still get the float32 loss the
+    # scores are computed in, not a dtype clash inside index_add.
+    chosen = torch.tensor([LN3], dtype=torch.float32)
+    got = pair_loss_per_record(chosen, torch.zeros(1, dtype=torch.float32), torch.tensor([0]), n_records=1)
+    assert got.dtype == torch.float32
+    assert got.tolist() == pytest.approx([math.log(4 / 3)], rel=1e-6)
+
+
 def test_lm_loss_counts_response_tokens_only_and_shifts_by_one():
     vocab = 4
     # Row 0: tokens [p, p, r1, r2]; positions 0-1 are prompt. The logits at position t
@@ -55,6 +80,23 @@ def test_lm_loss_of_a_single_response_token_is_that_token_s_cross_entropy():
     logits = torch.zeros(1, 3, 4)
     labels = torch.tensor([[IGNORE_INDEX, IGNORE_INDEX, 2]])
     assert response_lm_loss_per_row(logits, labels).tolist() == pytest.approx([math.log(4)], rel=1e-6)
+
+
+def test_lm_loss_averages_each_row_over_its_own_response_tokens():
+    # Uniform logits: every response token costs log 4. Rows of 2 and 1 response tokens both
+    # average to log 4; dividing by the batch's 3 tokens would give 2/3 and 1/3 of it.
+    logits = torch.zeros(2, 3, 4)
+    labels = torch.tensor([[IGNORE_INDEX, 1, 2], [IGNORE_INDEX, IGNORE_INDEX, 3]])
+    assert response_lm_loss_per_row(logits, labels).tolist() == pytest.approx([math.log(4)] * 2, rel=1e-6)
+
+
+def test_lm_loss_scores_token_id_zero_as_itself():
+    # Id 0 is a real token (often punctuation or a byte); only IGNORE_INDEX positions may be
+    # remapped before cross_entropy. p(0) = 3/6 → log 2, whereas p(1) = 1/6 would give log 6.
+    logits = torch.zeros(1, 2, 4)
+    logits[0, 0] = torch.tensor([LN3, 0.0, 0.0, 0.0])
+    labels = torch.tensor([[IGNORE_INDEX, 0]])
+    assert response_lm_loss_per_row(logits, labels).tolist() == pytest.approx([math.log(2)], rel=1e-6)
 
 
 def test_lm_loss_gradient_is_finite_for_a_row_without_response():

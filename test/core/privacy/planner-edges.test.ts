@@ -1,0 +1,126 @@
+/**
+ * The planner's edges that the worked examples in planner.test.ts do not reach: every refusal's
+ * exact wording (it is what the operator reads), the δ < 1/N boundary, which proxy a refusal
+ * names, and the job contract's schedule at its corners. Mutation testing found these unpinned
+ * (bench/mutation/README.md).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  accountedEpsilon,
+  composeEpsilon,
+  dpSgdSchedule,
+  InfeasiblePlanError,
+  PLANNER_DISCRETIZATION,
+  pldEpsilon,
+  planPrivacy,
+} from '../../../core/privacy/index.js';
+import { parseRunConfig, type RunConfigInput } from '../../../core/config/index.js';
+
+const plan = (records: number, config: RunConfigInput = {}) =>
+  planPrivacy({ records, config: parseRunConfig({ ...config, privacy: { accountant: 'rdp', ...config.privacy } }) });
+
+function refusal(records: number, config: RunConfigInput = {}): InfeasiblePlanError {
+  try {
+    plan(records, config);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InfeasiblePlanError);
+    expect((error as Error).name).toBe('InfeasiblePlanError');
+    return error as InfeasiblePlanError;
+  }
+  throw new Error('expected an InfeasiblePlanError');
+}
+
+describe('the refusals say exactly what is wrong and what would work', () => {
+  it('no records, or a record count that is not a whole number', () => {
+    expect(refusal(0).message).toBe('the training set must hold at least one record (got 0)');
+    expect(refusal(1.5).message).toBe('the training set must hold at least one record (got 1.5)');
+  });
+
+  it('a batch larger than the records, for either proxy', () => {
+    expect(refusal(40, { reward: { batchSize: 32 } }).message).toBe(
+      'generator.batchSize 64 is larger than the 40 training records: set generator.batchSize to at most 40, ' +
+        'or train on at least 64 records',
+    );
+    expect(refusal(40, { generator: { batchSize: 40 } }).message).toBe(
+      'reward.batchSize 64 is larger than the 40 training records: set reward.batchSize to at most 40, ' +
+        'or train on at least 64 records',
+    );
+  });
+
+  it('δ not below 1/N, at exactly 1/N; just below it plans', () => {
+    const e = refusal(100, { privacy: { delta: 0.01 } });
+    expect(e.message).toBe(
+      'δ = 0.01 is not below 1/N = 1/100 = 0.01: δ must be smaller than 0.01 (the customary choice is at most ' +
+        '1/(10·N) = 0.001; privacy.delta "auto" picks min(1e-5, 1/(10·N)))',
+    );
+    expect(refusal(12_345, { privacy: { delta: 0.5 } }).message).toMatch(/^δ = 0\.5 is not below 1\/N = 1\/12,345 = /);
+    const below = plan(100, { privacy: { delta: 0.009 } });
+    expect(below.delta).toBe(0.009);
+    expect(below.epsilon).toBeLessThanOrEqual(8);
+  });
+
+  it('an evaluation that takes the whole budget', () => {
+    const e = refusal(3364, { privacy: { epsilon: 2 }, evaluation: { noise: { mechanism: 'laplace', epsilon: 2 } } });
+    expect(e.message).toBe(
+      'evaluation.noise.epsilon = 2 leaves nothing of privacy.epsilon = 2 for the two DP trainings: lower ' +
+        'evaluation.noise.epsilon or raise privacy.epsilon',
+    );
+  });
+
+  it('a budget below the floor: the ε and the record count that work, in full', () => {
+    const e = refusal(200, { privacy: { epsilon: 0.12 } });
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([0.135, 330]);
+    expect(e.message).toBe(
+      'ε = 0.12 (δ = 1.00e-5) cannot be met with 200 records: the generation proxy would need a noise multiplier ' +
+        'above 50. These settings allow ε ≥ 0.135; ε = 0.12 works from 330 records. Fewer epochs or a smaller ' +
+        'batch size also lower the ε that a noise multiplier buys',
+    );
+  });
+
+  it('a budget the RDP conversion cannot certify at this δ, whatever the records', () => {
+    const e = refusal(200, { privacy: { epsilon: 0.1 } });
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([0.135, undefined]);
+    expect(e.message).toBe(
+      'ε = 0.1 (δ = 1.00e-5) cannot be met with 200 records: the generation proxy would need a noise multiplier ' +
+        'above 50. These settings allow ε ≥ 0.135; the RDP accountant cannot certify ε ≤ 0.103 at this δ with ' +
+        'any number of records. Fewer epochs or a smaller batch size also lower the ε that a noise multiplier buys',
+    );
+  });
+
+  it('suggests no record count when a fixed δ stops being below 1/N before ε is met', () => {
+    // δ = 0.004 holds only below 250 records; 0.02 needs more than that, so no N works.
+    const e = refusal(200, { privacy: { epsilon: 0.02, delta: 0.004 } });
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([0.0369, undefined]);
+    expect(e.message).toBe(
+      'ε = 0.02 (δ = 4.00e-3) cannot be met with 200 records: the generation proxy would need a noise multiplier ' +
+        'above 50. These settings allow ε ≥ 0.0369; no number of records makes ε = 0.02 work at this δ. Fewer ' +
+        'epochs or a smaller batch size also lower the ε that a noise multiplier buys',
+    );
+  });
+
+  it('names the proxy whose share binds: the reward proxy when it gets the smaller share', () => {
+    expect(refusal(200, { privacy: { epsilon: 0.12, split: 0.9 } }).message).toMatch(
+      /^ε = 0\.12 \(δ = 1\.00e-5\) cannot be met with 200 records: the reward proxy would need/,
+    );
+    expect(refusal(200, { privacy: { epsilon: 0.12, split: 0.1 } }).message).toMatch(/: the generation proxy would/);
+  });
+});
+
+describe('the job contract schedule and the accountant a plan names', () => {
+  it('q = min(1, B/N) and steps = epochs · ceil(N/B)', () => {
+    expect(dpSgdSchedule({ records: 1000, batchSize: 3, epochs: 2 })).toEqual({ sampleRate: 3 / 1000, steps: 668 });
+    expect(dpSgdSchedule({ records: 10, batchSize: 64, epochs: 3 })).toEqual({ sampleRate: 1, steps: 3 });
+    expect(dpSgdSchedule({ records: 64, batchSize: 64, epochs: 1 })).toEqual({ sampleRate: 1, steps: 1 });
+  });
+
+  it('accountedEpsilon is the RDP composition for rdp and the planner-grid PLD for pld', () => {
+    const mechanisms = [
+      { noiseMultiplier: 1.1, sampleRate: 0.02, steps: 50 },
+      { noiseMultiplier: 0.9, sampleRate: 0.05, steps: 20 },
+    ];
+    expect(accountedEpsilon('rdp', mechanisms, 1e-5)).toBe(composeEpsilon(mechanisms, 1e-5));
+    const pld = accountedEpsilon('pld', mechanisms, 1e-5);
+    expect(pld).toBe(pldEpsilon(mechanisms, 1e-5, { discretization: PLANNER_DISCRETIZATION }));
+    expect(pld).toBeLessThan(composeEpsilon(mechanisms, 1e-5));
+  });
+});
