@@ -9,14 +9,22 @@ VENV := .venv
 WORKDIR ?= .rewardds
 EXAMPLE := examples/clinic-qa
 
-.PHONY: demo test test-fast check bootstrap node-deps python-deps example generate clean-demo mutation
+.PHONY: demo test test-node test-python test-fast test-fast-node test-fast-python check bootstrap node-deps python-deps example generate clean-demo mutation
 
 demo: bootstrap
 	npx rewardds run --local $(EXAMPLE)/train.jsonl --test $(EXAMPLE)/test.jsonl \
 		--seeds $(EXAMPLE)/seeds.jsonl --config examples/tiny.config.json --workdir $(WORKDIR)
 
+# The TypeScript and Python suites run side by side, one core each (torch and the jobs it
+# spawns keep to one thread, so the two sides do not fight over the cores); each suite's
+# output is printed whole when it ends, and `make test` fails if either fails.
 test: check
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(MAKE) --no-print-directory -j2 --output-sync=target test-node test-python
+
+test-node:
 	npx vitest run
+
+test-python:
 	$(PYTEST)
 
 # What `make test-fast` leaves out: the vitest files that run the local pipeline, spawn the
@@ -32,7 +40,12 @@ SLOW_VITEST := test/local/e2e.test.ts test/local/bad-uploads.test.ts test/local/
 PYTEST := cd jobs && ../$(VENV)/bin/python -m pytest tests ../bench
 
 test-fast: bootstrap
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(MAKE) --no-print-directory -j2 --output-sync=target test-fast-node test-fast-python
+
+test-fast-node:
 	npx vitest run $(addprefix --exclude ,$(SLOW_VITEST))
+
+test-fast-python:
 	$(PYTEST) -m 'not slow'
 
 check: bootstrap

@@ -4,12 +4,12 @@
  * bundling skipped (local mode runs each handler from its TypeScript source, so the
  * bundles would be built for nothing).
  */
-import { App } from 'aws-cdk-lib';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RewardDsStack } from '../infra/rewardds-stack.js';
+import { fileURLToPath } from 'node:url';
 import { findResources, type StackTemplate } from './asl.js';
+import { cachedJson, SYNTH_SOURCES, sourcesHash, synthCacheDir } from './synth-cache.js';
 import type { SynthesizedApp } from './runner.js';
 
 /** Where local mode keeps the public base models (a bucket the stack reads but does not own). */
@@ -33,9 +33,24 @@ export function handlerEntries(templates: StackTemplate[]): Record<string, strin
 
 let cached: SynthesizedApp | undefined;
 
-/** Synthesizes once per process; the template does not depend on the run. */
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Synthesizes once per process, and once per change of the sources on this machine: the
+ * template does not depend on the run, only on the code that builds it (local/synth-cache.ts).
+ */
 export async function synthesizeApp(): Promise<SynthesizedApp> {
   if (cached) return cached;
+  const key = sourcesHash(REPO_ROOT, [...SYNTH_SOURCES, 'local/app.ts'], `local ${process.version}`);
+  const templates = await cachedJson(synthCacheDir(REPO_ROOT), `local-${key}`, synthesizeTemplates);
+  cached = { templates, entries: handlerEntries(templates) };
+  return cached;
+}
+
+/** CDK is imported here, not at the top: a cached template needs none of it (seconds of imports). */
+async function synthesizeTemplates(): Promise<StackTemplate[]> {
+  const { App } = await import('aws-cdk-lib');
+  const { RewardDsStack } = await import('../infra/rewardds-stack.js');
   const outdir = mkdtempSync(join(tmpdir(), 'rewardds-cdk-'));
   try {
     // Local jobs run from jobs/ directly; the image would only be staged and never built,
@@ -48,10 +63,7 @@ export async function synthesizeApp(): Promise<SynthesizedApp> {
       settings: { generatorBaseModel: LOCAL_MODELS.proxy, targetBaseModel: LOCAL_MODELS.target },
       jobImageDirectory: imageDir,
     });
-    const template = app.synth().getStackByName(stack.stackName).template as StackTemplate;
-    const templates = [template];
-    cached = { templates, entries: handlerEntries(templates) };
-    return cached;
+    return [app.synth().getStackByName(stack.stackName).template as StackTemplate];
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

@@ -152,9 +152,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 
-  say('synthesizing the CDK app');
-  const app = await (options.synthesize ?? defaultSynthesize)();
-  // Started first: it imports while the app is synthesized and the stack set up.
+  // The warm job process (Python imports) and moto (another Python process) start first and
+  // get ready on the other core while this one synthesizes the app: none depends on another.
   const launcher = options.cold
     ? coldLauncher()
     : warmLauncher({
@@ -164,10 +163,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         onReady: say,
       });
   if (options.cold) say('--cold: each job runs as a plain subprocess');
-  const server = await startS3Server().catch(async (error: unknown) => {
+  say('synthesizing the CDK app');
+  const [synthesized, s3Started] = await Promise.allSettled([
+    (options.synthesize ?? defaultSynthesize)(),
+    startS3Server(),
+  ]);
+  if (synthesized.status === 'rejected' || s3Started.status === 'rejected') {
+    if (s3Started.status === 'fulfilled') await s3Started.value.stop();
     await launcher.close();
-    throw error;
-  });
+    throw s3Started.status === 'rejected' ? s3Started.reason : (synthesized as PromiseRejectedResult).reason;
+  }
+  const app = synthesized.value;
+  const server = s3Started.value;
   const backend: { sm?: LocalSageMaker } = {};
   try {
     const s3 = s3ClientFor(server);

@@ -17,6 +17,7 @@ server never runs job code.
 Protocol, one JSON object per line:
   out, once:  {"ready": true, "seconds": 5.1, "preloaded": [...], "failed": [...]}
   in:         {"id": 1, "argv": ["-m", "rewardds_jobs", "score"], "env": {...}, "cwd": "...", "log": "..."}
+              (optional "stdout" and "stderr" paths take that stream instead of the log)
   out:        {"id": 1, "pid": 4242}, and when it has ended {"id": 1, "code": 0, "signal": null}
 Closing stdin ends the server; any job still running is killed with its group.
 
@@ -87,10 +88,12 @@ def become_job(request: dict, server_fds: list[int]) -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:
         pass
-    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
+    # One log for both streams, as local mode keeps it; a caller that reads them apart (the
+    # jobs' own tests) names a file for each.
+    for fd, path in ((1, request.get("stdout", request["log"])), (2, request.get("stderr", request["log"]))):
+        file = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(file, fd)
+        os.close(file)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)

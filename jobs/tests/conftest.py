@@ -6,10 +6,17 @@ no dataset outside the repository is read.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +33,8 @@ TRAINING_STAGES = {"train-generator", "train-reward", "train-target"}
 
 def make_tiny(out: Path, *extra: str) -> Path:
     """Runs the real CLI tool, as local mode does."""
-    subprocess.run(
-        [sys.executable, "-m", "rewardds_jobs", "make-tiny-model", "--out", str(out), *extra],
-        cwd=JOBS_DIR,
-        env=job_env({}),
-        check=True,
-        capture_output=True,
-    )
+    done = run_python(["-m", "rewardds_jobs", "make-tiny-model", "--out", str(out), *extra], job_env({}))
+    assert done.returncode == 0, done.stderr[-2000:]
     return out
 
 
@@ -218,17 +220,116 @@ def sagemaker_layout(
     return layout
 
 
-def run_job(layout: Layout, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    """`python -m rewardds_jobs <stage>` in a subprocess on the layout, as the container runs it."""
-    argv = list(args) if args else [layout.stage]
+class WarmJobs:
+    """One warm job process (rewardds_jobs/warm.py, as local mode runs it) for the session.
+
+    Each job is still its own process, forked from a server that has imported torch,
+    transformers, peft and opacus once, with exactly the job's environment, working
+    directory, streams and exit status (test_warm.py and test/local/sagemaker.test.ts check
+    the isolation); what it saves is each stage's seconds of imports.
+    """
+
+    PRELOAD = "torch,transformers,peft,opacus"
+
+    def __init__(self) -> None:
+        self.server = subprocess.Popen(
+            [sys.executable, "-P", str(JOBS_DIR / "rewardds_jobs" / "warm.py"), "--preload", self.PRELOAD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=job_env({}),
+            text=True,
+        )
+        # A reader thread, so that a job's timeout can wait on the replies without blocking.
+        self.replies: queue.Queue[dict] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.ready = bool(self._next_reply(None).get("ready"))
+        self.next_id = 1
+
+    def _read(self) -> None:
+        for line in self.server.stdout:
+            self.replies.put(json.loads(line))
+        self.replies.put({"ready": False, "ended": True})
+
+    def _next_reply(self, timeout: float | None) -> dict:
+        return self.replies.get(timeout=timeout)
+
+    def run(
+        self, argv: list[str], env: dict[str, str], timeout: float, cwd: Path = JOBS_DIR
+    ) -> subprocess.CompletedProcess:
+        job_id, self.next_id = self.next_id, self.next_id + 1
+        with tempfile.TemporaryDirectory(prefix="rewardds-job-") as streams:
+            out, err = Path(streams, "stdout"), Path(streams, "stderr")
+            request = {"id": job_id, "argv": argv, "env": env, "cwd": str(cwd), "log": str(err)}
+            self.server.stdin.write(json.dumps({**request, "stdout": str(out), "stderr": str(err)}) + "\n")
+            self.server.stdin.flush()
+            deadline = time.monotonic() + timeout
+            pid, end = None, None
+            while end is None:
+                try:
+                    message = self._next_reply(max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    if pid is not None:
+                        with contextlib.suppress(OSError):
+                            os.killpg(pid, signal.SIGKILL)
+                    raise subprocess.TimeoutExpired(argv, timeout) from None
+                if message.get("ended"):
+                    raise RuntimeError("the warm job process ended during a job")
+                if message.get("id") != job_id:
+                    continue
+                pid = message.get("pid", pid)
+                if "code" in message:
+                    end = message
+            code = end["code"] if end["signal"] is None else -signal.Signals[end["signal"]].value
+            read = lambda path: path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""  # noqa: E731
+            return subprocess.CompletedProcess([sys.executable, *argv], code, read(out), read(err))
+
+    def close(self) -> None:
+        self.server.stdin.close()
+        self.server.wait(timeout=60)
+
+
+_warm: WarmJobs | None = None
+
+
+def warm_jobs() -> WarmJobs | None:
+    """The session's warm job process, started on first use; None when REWARDDS_TEST_COLD=1 or it
+    could not start (then every job is a plain subprocess)."""
+    global _warm
+    if os.environ.get("REWARDDS_TEST_COLD") == "1":
+        return None
+    if _warm is None:
+        _warm = WarmJobs()
+        atexit.register(_warm.close)
+    return _warm if _warm.ready else None
+
+
+def run_python(argv: list[str], env: Mapping[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python <argv>` in jobs/ with exactly `env`, output captured: a fork of the session's warm
+    job process, or a plain subprocess (REWARDDS_TEST_COLD=1, or no warm process)."""
+    warm = warm_jobs()
+    if warm is not None:
+        return warm.run(argv, dict(env), timeout)
     return subprocess.run(
-        [sys.executable, "-m", "rewardds_jobs", *argv],
-        cwd=JOBS_DIR,
-        env=job_env(layout.env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+        [sys.executable, *argv], cwd=JOBS_DIR, env=dict(env), capture_output=True, text=True, timeout=timeout
     )
+
+
+def python_subprocess_run(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
+    """`subprocess.run` for code that starts `sys.executable` with its text output captured (the
+    bench scripts): those runs become forks of the warm job process; anything else runs as asked."""
+    warm = warm_jobs()
+    forkable = kwargs.get("capture_output") and kwargs.get("text") and not kwargs.get("check")
+    if warm is None or not forkable or set(kwargs) - {"capture_output", "text", "check", "cwd", "env", "timeout"}:
+        return subprocess.run(args, **kwargs)
+    if list(args[:1]) != [sys.executable]:
+        return subprocess.run(args, **kwargs)
+    env = dict(os.environ if kwargs.get("env") is None else kwargs["env"])
+    return warm.run(list(args[1:]), env, kwargs.get("timeout") or 3600, Path(kwargs.get("cwd") or os.getcwd()))
+
+
+def run_job(layout: Layout, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`python -m rewardds_jobs <stage>` on the layout, as the container runs it."""
+    return run_python(["-m", "rewardds_jobs", *(list(args) if args else [layout.stage])], job_env(layout.env), timeout)
 
 
 @pytest.fixture(name="sagemaker_layout")

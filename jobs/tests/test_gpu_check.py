@@ -10,6 +10,7 @@ import types
 from pathlib import Path
 
 import pytest
+from conftest import python_subprocess_run
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "gpu_check.py"
 
@@ -41,6 +42,9 @@ def test_shapes_are_the_published_qwen_configs():
 
 def test_every_stage_runs_in_the_chain_on_cpu_with_tiny_shapes(tmp_path, monkeypatch):
     gpu_check = load()
+    # Each stage still runs as its own `python -m rewardds_jobs <stage>` process, forked from
+    # the session's warm job process instead of importing torch afresh (nvidia-smi is not Python).
+    monkeypatch.setattr(gpu_check, "subprocess", types.SimpleNamespace(run=python_subprocess_run))
     monkeypatch.setenv("REWARDDS_GENERATION", "transformers")
     results = gpu_check.run_all(tmp_path, "tiny", quick=True, proxy_shape="tiny", device="cpu")
     table = gpu_check.table(results, "cpu", "tiny")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
-from conftest import JOBS_DIR, job_env
+from conftest import job_env, run_python
 
 from rewardds_jobs.losses import IGNORE_INDEX
 from rewardds_jobs.models import load_causal_lm, load_tokenizer
@@ -122,18 +120,18 @@ def test_schedule_warms_up_then_decays_to_a_tenth():
 
 @pytest.mark.slow
 def test_cli_trains_then_hits_the_cache(corpus, tmp_path):
-    argv = [sys.executable, "-m", "rewardds_jobs", "pretrain-tiny-model", "--corpus", str(corpus)]
+    argv = ["-m", "rewardds_jobs", "pretrain-tiny-model", "--corpus", str(corpus)]
     argv += ["--cache", str(tmp_path / "cache"), "--size", "target", "--steps", "3", "--batch-size", "2"]
     argv += ["--block", "16", "--out", str(tmp_path / "copy")]
-    first = subprocess.run(argv, cwd=JOBS_DIR, env=job_env({}), capture_output=True, text=True, timeout=300)
+    first = run_python(argv, job_env({}))
     assert first.returncode == 0, first.stderr[-2000:]
     assert "target model (trained in" in first.stdout
-    second = subprocess.run(argv, cwd=JOBS_DIR, env=job_env({}), capture_output=True, text=True, timeout=300)
+    second = run_python(argv, job_env({}))
     assert "target model (cache hit;" in second.stdout
     config = json.loads((tmp_path / "copy" / "config.json").read_text())
     assert config["model_type"] == "llama" and config["hidden_size"] == 192
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "fine"}\n{"txt": "secret record"}\n', encoding="utf-8")
     argv[argv.index(str(corpus))] = str(bad)
-    third = subprocess.run(argv, cwd=JOBS_DIR, env=job_env({}), capture_output=True, text=True, timeout=300)
+    third = run_python(argv, job_env({}))
     assert third.returncode != 0 and "corpus line 2" in third.stderr and "secret" not in third.stderr

@@ -25,14 +25,14 @@ import { parseRunConfig } from '../../core/config/index.js';
 import { buildJobRequest, nextPollSeconds, STAGE_TRAITS } from '../../core/sagemaker/index.js';
 import { ENV } from '../helpers/job-fixtures.js';
 import { JobFailed, ThrottlingException } from '../../functions/shared/sagemaker-errors.js';
-import { resolveDefinition, synthStack, type Asl } from './synth.js';
+import { resolveDefinition, defaultTemplateJson, type Asl } from './synth.js';
 
 let asl: Asl;
 /** Task state name → the logical id of the function it invokes. */
 let taskFunction: Record<string, string>;
 
-beforeAll(() => {
-  const template = Template.fromStack(synthStack().stack);
+beforeAll(async () => {
+  const template = Template.fromJSON(await defaultTemplateJson());
   const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   const text = resolveDefinition(sm!.Properties.DefinitionString)
     .replaceAll('<AWS::Partition>', 'aws')

@@ -5,13 +5,13 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../core/config/index.js';
-import { synthStack } from './synth.js';
+import { defaultTemplateJson } from './synth.js';
 
 type Variables = Record<string, unknown>;
 let lambdas: { name: string; variables: Variables }[];
 
-beforeAll(() => {
-  const functions = Template.fromStack(synthStack().stack).findResources('AWS::Lambda::Function');
+beforeAll(async () => {
+  const functions = Template.fromJSON(await defaultTemplateJson()).findResources('AWS::Lambda::Function');
   lambdas = Object.values(functions)
     .map((fn) => (fn.Properties?.Environment?.Variables ?? {}) as Variables)
     .filter((variables) => typeof variables[ENV.powertoolsServiceName] === 'string')

@@ -5,14 +5,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { jobNamePrefix } from '../../core/sagemaker/index.js';
 import { STATE_NAMES } from '../../infra/pipeline/definition.js';
 import { localNames, stateMachineOf, type StackTemplate } from '../../local/asl.js';
-import { resolveDefinition, synthStack, TEST_MODELS, type Asl } from './synth.js';
+import { resolveDefinition, defaultTemplateJson, TEST_MODELS, type Asl } from './synth.js';
 
 let template: Template;
 let resources: Record<string, { Type: string; Properties: Record<string, any> }>;
 let asl: Asl;
 
-beforeAll(() => {
-  template = Template.fromStack(synthStack().stack);
+beforeAll(async () => {
+  template = Template.fromJSON(await defaultTemplateJson());
   resources = template.toJSON().Resources;
   const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   asl = JSON.parse(resolveDefinition(sm!.Properties.DefinitionString)) as Asl;

@@ -3,11 +3,14 @@
  * are measured by `cdk synth`, not here), so a synth takes seconds, not a minute.
  */
 import { App, type IPolicyValidationPlugin, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { JOBS_DIR } from '../../infra/constructs/job-runtime.js';
 import { RewardDsStack, type RewardDsStackProps } from '../../infra/rewardds-stack.js';
+import { cachedJson, SYNTH_SOURCES, sourcesHash, synthCacheDir } from '../../local/synth-cache.js';
 
 /**
  * jobs/Dockerfile belongs to the job engineers; until it lands, a stand-in folder lets the
@@ -43,6 +46,17 @@ export function synthStack(
     },
   });
   return { app, stack };
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The default test stack's template (synthStack() with no options), synthesized once per
+ * change of the sources that build it and shared by the test files that only read it.
+ */
+export async function defaultTemplateJson(): Promise<Record<string, any>> {
+  const key = sourcesHash(REPO_ROOT, [...SYNTH_SOURCES, 'test/infra/synth.ts'], `test ${process.version}`);
+  return cachedJson(synthCacheDir(REPO_ROOT), `test-${key}`, () => Template.fromStack(synthStack().stack).toJSON());
 }
 
 /** Turns the definition's Fn::Join/Ref/GetAtt into plain text: `<LogicalId.Arn>`, `<AWS::Partition>`. */
