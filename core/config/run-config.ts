@@ -203,7 +203,7 @@ export const RunConfigSchema = z.strictObject({
             .string()
             .default('ml.g5.2xlarge')
             .describe(
-              'instance type of build-pairs, synthesize-queries, sample-candidates, score, refine (a processing type)',
+              'instance type of build-pairs, synthesize-queries, sample-candidates, score, refine, audit-canaries (a processing type)',
             ),
           evaluation: z.string().default('ml.g5.12xlarge').describe('instance type of evaluate (a processing type)'),
         })

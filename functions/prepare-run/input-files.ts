@@ -46,7 +46,12 @@ export async function normalizeFile(
     if (count === 0) throw new InputError(from.key, undefined, undefined, 'empty file: no records');
     for (const record of extra) {
       if (!ids.add(record.id))
-        throw new InputError(from.key, undefined, 'id', 'ids starting with rewardds-canary- are reserved for the audit');
+        throw new InputError(
+          from.key,
+          undefined,
+          'id',
+          'ids starting with rewardds-canary- are reserved for the audit',
+        );
       await out.write(toJsonlLine(record));
       count += 1;
     }

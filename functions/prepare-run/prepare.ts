@@ -217,7 +217,14 @@ async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written
   );
   if (k > 0) {
     const key = privateKeys.canaries(runId);
-    await putText(s3, env.privateBucket, key, canaries.map(toJsonlLine).join(''), 'application/x-ndjson', env.privateKeyArn);
+    await putText(
+      s3,
+      env.privateBucket,
+      key,
+      canaries.map(toJsonlLine).join(''),
+      'application/x-ndjson',
+      env.privateKeyArn,
+    );
     written.push({ bucket: env.privateBucket, key });
     counts.canaries = k;
   }

@@ -38,7 +38,9 @@ export function checkAudit(value: unknown, file: string): ReleasedAudit {
   if (!result.success) {
     const issues = result.error.issues.map((i) => {
       const path = i.path.join('.') || '(root)';
-      return i.code === 'unrecognized_keys' ? `${path}: unexpected field(s) ${i.keys.join(', ')}` : `${path}: ${i.message}`;
+      return i.code === 'unrecognized_keys'
+        ? `${path}: unexpected field(s) ${i.keys.join(', ')}`
+        : `${path}: ${i.message}`;
     });
     throw new AuditNotAggregate(`${file}: not audit aggregates only: ${issues.join('; ')}`);
   }

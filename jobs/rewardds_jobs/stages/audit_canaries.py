@@ -53,10 +53,12 @@ def read_canaries(path: Path) -> list[dict]:
 
 
 def scanned_texts(folders: list[Path]) -> Iterator[str]:
-    """The text of every file under `folders`, one file at a time."""
+    """Every line of every file under `folders`, streamed: a round's candidates can be gigabytes.
+    A JSONL line escapes its newlines, so a secret never spans two lines."""
     for folder in folders:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            yield path.read_text(encoding="utf-8", errors="replace")
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                yield from handle
 
 
 def run(job: Job[AuditCanariesConfig]) -> dict:
