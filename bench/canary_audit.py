@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,6 +134,11 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep a cell's canaries and the adapters already trained under --work; audit again",
+    )
     args = parser.parse_args()
 
     world = args.world.resolve()
@@ -140,6 +146,8 @@ def main() -> int:
     base = find_base(args)
     train = [json.loads(line) for line in (world / "train.jsonl").read_text(encoding="utf-8").splitlines() if line]
     report: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "base": str(base), "figures": {}}
+    if args.reuse and args.out.is_file():
+        report["figures"] = json.loads(args.out.read_text())["figures"]
 
     def record(key: str, value) -> None:
         report["figures"][key] = value
@@ -151,8 +159,12 @@ def main() -> int:
     lora = {"r": 16, "alpha": 32, "dropout": 0.0}
     for repeats in [int(r) for r in args.repeats.split(",")]:
         cell = work / f"r{repeats}"
-        canaries = canary_sets(args.canaries)
-        canary_channel = write_jsonl(cell / "data" / "canaries" / "canaries.jsonl", canaries).parent
+        canary_file = cell / "data" / "canaries" / "canaries.jsonl"
+        if args.reuse and canary_file.is_file():
+            canaries = [json.loads(line) for line in canary_file.read_text(encoding="utf-8").splitlines() if line]
+        else:
+            canaries = canary_sets(args.canaries)
+        canary_channel = write_jsonl(canary_file, canaries).parent
         inserted = [
             {"id": f"{c['id']}-copy{j}", "prompt": c["prompt"], "response": c["response"]}
             for c in canaries
@@ -165,64 +177,84 @@ def main() -> int:
         sigma = noise_for(args.epsilon, args.delta, args.batch, n, args.epochs)
         audit_config = {"seed": 0, "candidates": args.candidates, "batchSize": 128, "maxLength": 256}
 
-        dp_config = {
-            "seed": 0,
-            "epochs": args.epochs,
-            "batchSize": args.batch,
-            "learningRate": args.lr,
-            "lora": lora,
-            "maxLength": 256,
-            "noiseMultiplier": sigma,
-            "clipNorm": 1.0,
-            "delta": args.delta,
-        }
-        metrics, seconds = run_stage(
-            "train-generator",
-            cell / "train-generator",
-            {"train": jsonl_channel(cell / "data", "train", train_file), "base": base},
-            dp_config,
-            "model/metrics.json",
-        )
-        record(
-            f"r{repeats}.dpTraining",
-            {"records": n, "sigma": round(sigma, 4), "epsilon": metrics["epsilon"], "steps": metrics["steps"]}
-            | {"seconds": round(seconds, 1)},
-        )
-        dp_adapter = keep_adapter(cell / "train-generator", cell / "dp-adapter")
+        dp_adapter = cell / "dp-adapter"
+        control_adapter = cell / "control-adapter"
+        if not (args.reuse and dp_adapter.is_dir()):
+            dp_adapter = train_dp(args, cell, base, train_file, n, sigma, lora, record, repeats)
+        if not (args.reuse and control_adapter.is_dir()):
+            control_adapter = train_control(args, cell, base, train_file, n, lora, record, repeats)
 
-        control_config = {
-            "seed": 0,
-            "epochs": args.epochs,
-            "batchSize": args.batch,
-            "microBatchSize": args.batch,
-            "gradientCheckpointing": False,
-            "learningRate": args.lr,
-            "lora": lora,
-            "maxLength": 256,
-        }
-        metrics, seconds = run_stage(
-            "train-target",
-            cell / "train-control",
-            {"pool": jsonl_channel(cell / "data", "pool", train_file), "target_base": base},
-            control_config,
-            "model/metrics.json",
-        )
-        record(
-            f"r{repeats}.controlTraining",
-            {"records": n, "steps": metrics["steps"], "lossLast": metrics["lossLast"], "seconds": round(seconds, 1)},
-        )
-        control_adapter = keep_adapter(cell / "train-control", cell / "control-adapter")
-
-        for name, adapter in (("dp", dp_adapter), ("control", control_adapter)):
-            metrics, seconds = run_stage(
-                "audit-canaries",
-                cell / f"audit-{name}",
-                {"canaries": canary_channel, "base": base, "generator": adapter},
-                audit_config,
-                "processing/output/audit/metrics.json",
-            )
-            record(f"r{repeats}.{name}Audit", audit_summary(metrics) | {"seconds": round(seconds, 1)})
+        # The two audits of a cell run side by side: each is one process on the CPU.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = {
+                name: pool.submit(
+                    run_stage,
+                    "audit-canaries",
+                    cell / f"audit-{name}",
+                    {"canaries": canary_channel, "base": base, "generator": adapter},
+                    audit_config,
+                    "processing/output/audit/metrics.json",
+                )
+                for name, adapter in (("dp", dp_adapter), ("control", control_adapter))
+            }
+            for name, future in runs.items():
+                metrics, seconds = future.result()
+                record(f"r{repeats}.{name}Audit", audit_summary(metrics) | {"seconds": round(seconds, 1)})
     return 0
+
+
+def train_dp(args, cell: Path, base: Path, train_file: Path, n: int, sigma: float, lora: dict, record, repeats: int):
+    """train-generator as the container runs it: Opacus DP-SGD at noise σ."""
+    dp_config = {
+        "seed": 0,
+        "epochs": args.epochs,
+        "batchSize": args.batch,
+        "learningRate": args.lr,
+        "lora": lora,
+        "maxLength": 256,
+        "noiseMultiplier": sigma,
+        "clipNorm": 1.0,
+        "delta": args.delta,
+    }
+    metrics, seconds = run_stage(
+        "train-generator",
+        cell / "train-generator",
+        {"train": jsonl_channel(cell / "data", "train", train_file), "base": base},
+        dp_config,
+        "model/metrics.json",
+    )
+    record(
+        f"r{repeats}.dpTraining",
+        {"records": n, "sigma": round(sigma, 4), "epsilon": metrics["epsilon"], "steps": metrics["steps"]}
+        | {"seconds": round(seconds, 1)},
+    )
+    return keep_adapter(cell / "train-generator", cell / "dp-adapter")
+
+
+def train_control(args, cell: Path, base: Path, train_file: Path, n: int, lora: dict, record, repeats: int):
+    """The non-DP control: train-target's plain LoRA SFT of the proxy base on the same records."""
+    control_config = {
+        "seed": 0,
+        "epochs": args.epochs,
+        "batchSize": args.batch,
+        "microBatchSize": args.batch,
+        "gradientCheckpointing": False,
+        "learningRate": args.lr,
+        "lora": lora,
+        "maxLength": 256,
+    }
+    metrics, seconds = run_stage(
+        "train-target",
+        cell / "train-control",
+        {"pool": jsonl_channel(cell / "data", "pool", train_file), "target_base": base},
+        control_config,
+        "model/metrics.json",
+    )
+    record(
+        f"r{repeats}.controlTraining",
+        {"records": n, "steps": metrics["steps"], "lossLast": metrics["lossLast"], "seconds": round(seconds, 1)},
+    )
+    return keep_adapter(cell / "train-control", cell / "control-adapter")
 
 
 if __name__ == "__main__":
