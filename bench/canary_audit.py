@@ -127,7 +127,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench/out/canary-audit.json")
     parser.add_argument("--canaries", type=int, default=10, help="k inserted (and k never-inserted) canaries")
     parser.add_argument("--repeats", default="1,8", help="comma-separated copies of each inserted canary")
-    parser.add_argument("--candidates", type=int, default=10_000)
+    parser.add_argument("--candidates", type=int, default=2_000, help="random codes per audit (a run uses 10,000)")
     parser.add_argument("--epsilon", type=float, default=8.0)
     parser.add_argument("--delta", type=float, default=1e-5)
     # The utility benchmark's generator settings (bench/bench.config.json).
