@@ -102,6 +102,12 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
     iam5('<SynthesisBucket.Arn>/runs/*/target/*'),
   );
   ack(
+    jobs.privateRole,
+    'The canary audit (private zone) scans the synthetic queries and candidates for the canary secrets: read-only, synthesis → private.',
+    iam5('<SynthesisBucket.Arn>/runs/*/queries/*'),
+    iam5('<SynthesisBucket.Arn>/runs/*/candidates/*'),
+  );
+  ack(
     jobs.synthesisRole,
     `${RUN_OBJECTS} Synthesis-zone jobs read and write their own zone's runs, including the released DP models.`,
     iam5('<SynthesisBucket.Arn>/runs/*'),
@@ -134,9 +140,11 @@ export function acknowledgeNagFindings(stack: RewardDsStack): void {
     '<PrivateBucket.Arn>/runs/*/generator/*',
     '<PrivateBucket.Arn>/runs/*/reward/*',
     '<PrivateBucket.Arn>/runs/*/eval/*',
+    '<PrivateBucket.Arn>/runs/*/audit/*',
     '<PrivateBucket.Arn>/runs/*/run.json',
     '<SynthesisBucket.Arn>/runs/*/release/*',
     '<SynthesisBucket.Arn>/runs/*/eval/*',
+    '<SynthesisBucket.Arn>/runs/*/audit/*',
   );
   for (const selection of [f.filter, f.gate])
     objects(

@@ -63,6 +63,19 @@ export const RunConfigSchema = z.strictObject({
         .enum(['rdp', 'pld'])
         .default('pld')
         .describe('privacy accountant that plans σ and checks the budget: `pld` (tighter) or `rdp`'),
+      /** The empirical audit with canaries (docs/privacy.md, "Empirical audit with canaries"). */
+      audit: z
+        .strictObject({
+          canaries: z
+            .int()
+            .min(0)
+            .max(1000)
+            .default(0)
+            .describe(
+              'canary records with random secrets inserted into the training set and audited after training (0 = off); they count in N',
+            ),
+        })
+        .prefault({}),
     })
     .prefault({}),
   generator: proxyModel,
@@ -190,7 +203,7 @@ export const RunConfigSchema = z.strictObject({
             .string()
             .default('ml.g5.2xlarge')
             .describe(
-              'instance type of build-pairs, synthesize-queries, sample-candidates, score, refine (a processing type)',
+              'instance type of build-pairs, synthesize-queries, sample-candidates, score, refine, audit-canaries (a processing type)',
             ),
           evaluation: z.string().default('ml.g5.12xlarge').describe('instance type of evaluate (a processing type)'),
         })

@@ -11,6 +11,12 @@ import type { RunState, Stage } from '../contract/index.js';
  */
 export const INFERENCE_BATCH_SIZE = 16;
 
+/**
+ * Random candidate codes each canary secret is ranked against (docs/privacy.md): the exposure
+ * estimate then reaches log2(10,001) ≈ 13.3 bits.
+ */
+export const AUDIT_CANDIDATES = 10_000;
+
 export interface StageConfigSpec {
   stage: Stage;
   /** The target round (train-target, refine); 0 elsewhere. */
@@ -107,6 +113,13 @@ export function buildStageConfig({ stage, round, run }: StageConfigSpec): Record
         maxNewTokens: config.evaluation.maxNewTokens,
         metrics: [...config.evaluation.metrics],
         ...(config.evaluation.answerPattern === undefined ? {} : { answerPattern: config.evaluation.answerPattern }),
+      };
+    case 'audit-canaries':
+      return {
+        seed: config.seed,
+        candidates: AUDIT_CANDIDATES,
+        batchSize: INFERENCE_BATCH_SIZE,
+        maxLength: config.generator.maxLength,
       };
   }
 }

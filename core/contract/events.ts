@@ -21,6 +21,7 @@ export const STAGES = [
   'train-target',
   'refine',
   'evaluate',
+  'audit-canaries',
 ] as const;
 export const StageSchema = z.enum(STAGES);
 export type Stage = z.infer<typeof StageSchema>;
@@ -151,7 +152,7 @@ export type DescribeJobOutput = z.infer<typeof DescribeJobOutputSchema>;
 
 export const ReleaseInputSchema = z.object({
   runId: RunIdSchema,
-  what: z.enum(['models', 'evaluation']),
+  what: z.enum(['models', 'evaluation', 'audit']),
   run: RunStateSchema,
   models: ModelsSchema.optional(),
 });
@@ -168,6 +169,11 @@ export const ReleaseEvaluationOutputSchema = z.object({
   metricsUri: S3UriSchema,
 });
 export type ReleaseEvaluationOutput = z.infer<typeof ReleaseEvaluationOutputSchema>;
+/** `$.audit` (what = audit): the canary audit's released aggregates. */
+export const ReleaseAuditOutputSchema = z.object({
+  metricsUri: S3UriSchema,
+});
+export type ReleaseAuditOutput = z.infer<typeof ReleaseAuditOutputSchema>;
 
 export const FilterInputSchema = z.object({
   runId: RunIdSchema,

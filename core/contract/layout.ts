@@ -20,6 +20,14 @@ export const privateKeys = {
   evalPrefix: (runId: string) => `${run(runId)}/eval/`,
   evalMetrics: (runId: string) => `${run(runId)}/eval/metrics.json`,
   /**
+   * The canaries with their secrets (docs/privacy.md), beside the train set they were put into:
+   * read by the audit job only; Release has no grant on input/.
+   */
+  canaries: (runId: string) => `${run(runId)}/input/canaries.jsonl`,
+  /** The audit job's aggregates, which Release checks and copies. */
+  auditPrefix: (runId: string) => `${run(runId)}/audit/`,
+  auditMetrics: (runId: string) => `${run(runId)}/audit/metrics.json`,
+  /**
    * Timing and outcome of a private-zone job (describe-job): its duration is a non-DP
    * function of the records, so it stays here (docs/privacy.md).
    */
@@ -52,6 +60,8 @@ export const synthesisKeys = {
   working: (runId: string, round: number) => `${run(runId)}/working/round-${round}.jsonl`,
   targetPrefix: (runId: string, round: number) => `${run(runId)}/target/round-${round}/`,
   evalMetrics: (runId: string) => `${run(runId)}/eval/metrics.json`,
+  /** The canary audit's released aggregates. */
+  auditMetrics: (runId: string) => `${run(runId)}/audit/metrics.json`,
   /** Timing records of synthesis-zone jobs only; private-zone jobs' are in the private bucket. */
   jobRecord: (runId: string, jobName: string) => `${run(runId)}/jobs/${jobName}.json`,
   jobRecordsPrefix: (runId: string) => `${run(runId)}/jobs/`,

@@ -56,3 +56,11 @@ export {
   type PldDirection,
   type PldOptions,
 } from './pld.js';
+export {
+  CANARY_PROMPT,
+  canaryResponse,
+  insertedRecords,
+  makeCanaries,
+  SECRET_PATTERN,
+  type Canary,
+} from './canaries.js';

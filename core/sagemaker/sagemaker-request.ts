@@ -81,6 +81,7 @@ export const STAGE_TRAITS: Record<Stage, StageTraits> = {
   'train-target': { kind: 'training', zone: 'synthesis', short: 'tt', instance: 'targetTraining', volumeGb: 300 },
   refine: { kind: 'processing', zone: 'synthesis', short: 'rf', instance: 'generation', volumeGb: 300 },
   evaluate: { kind: 'processing', zone: 'private', short: 'ev', instance: 'evaluation', volumeGb: 300 },
+  'audit-canaries': { kind: 'processing', zone: 'private', short: 'ac', instance: 'generation', volumeGb: 100 },
 };
 
 export class JobRequestError extends Error {
@@ -229,8 +230,21 @@ function stageInputs(spec: StageSpec): Record<string, string> {
         target_base: targetBase,
         adapters: synth(targetRoot(runId)),
       };
+    case 'audit-canaries':
+      // The private G (not the released copy: the same weights, and no need to read release/);
+      // the synthetic text is read inwards to scan it for secrets, as evaluate reads adapters.
+      return {
+        canaries: priv(privateKeys.canaries(runId)),
+        base: proxyBase,
+        generator: need(models.generator, 'models.generator', stage),
+        queries: synth(synthesisKeys.queriesPrefix(runId)),
+        candidates: synth(candidatesRoot(runId)),
+      };
   }
 }
+
+/** The prefix above every round's `round-<r>/` folder of candidates. */
+const candidatesRoot = (runId: string) => synthesisKeys.candidatesPrefix(runId, 0).replace(/round-0\/$/, '');
 
 /** The prefix above every round's `round-<r>/` folder of target adapters. */
 const targetRoot = (runId: string) => synthesisKeys.targetPrefix(runId, 0).replace(/round-0\/$/, '');
@@ -277,6 +291,8 @@ function stageOutputs(spec: StageSpec): { training: string } | { processing: Rec
       return { processing: { candidates: synth(synthesisKeys.candidatesPrefix(runId, round)) } };
     case 'evaluate':
       return { processing: { eval: priv(privateKeys.evalPrefix(runId)) } };
+    case 'audit-canaries':
+      return { processing: { audit: priv(privateKeys.auditPrefix(runId)) } };
   }
 }
 

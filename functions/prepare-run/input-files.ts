@@ -5,7 +5,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InputError, readJsonl, toJsonlLine } from '../../core/jsonl/index.js';
-import { DuplicateIdGuard, normalizePrompt, normalizeRecord } from './normalize.js';
+import { DuplicateIdGuard, type NormalizedRecord, normalizePrompt, normalizeRecord } from './normalize.js';
 import { getObjectStream, uploadStream } from '../shared/s3-objects.js';
 
 /** docs/design.md#inputs limit: a longer line is refused rather than buffered. */
@@ -28,6 +28,8 @@ export async function normalizeFile(
   from: Location,
   to: Location & { kmsKeyId?: string },
   kind: FileKind,
+  /** Records appended after the file's own (the audit's canaries), checked against its ids. */
+  extra: readonly NormalizedRecord[] = [],
 ): Promise<number> {
   const source = await getObjectStream(s3, from.bucket, from.key);
   const out = uploadStream(s3, to.bucket, to.key, to.kmsKeyId);
@@ -42,6 +44,17 @@ export async function normalizeFile(
       count += 1;
     }
     if (count === 0) throw new InputError(from.key, undefined, undefined, 'empty file: no records');
+    for (const record of extra) {
+      if (!ids.add(record.id))
+        throw new InputError(
+          from.key,
+          undefined,
+          'id',
+          'ids starting with rewardds-canary- are reserved for the audit',
+        );
+      await out.write(toJsonlLine(record));
+      count += 1;
+    }
     await out.done();
     return count;
   } catch (error) {

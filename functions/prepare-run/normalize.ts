@@ -209,4 +209,11 @@ export class DuplicateIdGuard {
     if (first !== undefined) throw new InputError(this.file, line, 'id', `duplicate id (first used on line ${first})`);
     this.seen.set(id, line);
   }
+
+  /** Records an id not read from the file (an inserted canary); false when the file already used it. */
+  add(id: string): boolean {
+    if (this.seen.has(id)) return false;
+    this.seen.set(id, 0);
+    return true;
+  }
 }

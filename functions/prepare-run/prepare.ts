@@ -6,10 +6,18 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type RunState, type Upload, privateKeys, synthesisKeys, uploadLayout } from '../../core/contract/index.js';
-import { InputError } from '../../core/jsonl/index.js';
-import { InfeasiblePlanError, planPrivacy, type PrivacyPlan } from '../../core/privacy/index.js';
+import { InputError, toJsonlLine } from '../../core/jsonl/index.js';
+import {
+  type Canary,
+  InfeasiblePlanError,
+  insertedRecords,
+  makeCanaries,
+  planPrivacy,
+  type PrivacyPlan,
+} from '../../core/privacy/index.js';
 import { ENV, parseRunConfig, resolveDelta, RunConfigError, type RunConfig } from '../../core/config/index.js';
-import { deleteObject, getJson, listKeys, putJson } from '../shared/s3-objects.js';
+import { deleteObject, getJson, listKeys, putJson, putText } from '../shared/s3-objects.js';
+import { randomInt } from 'node:crypto';
 import { computeIssues } from './compute-checks.js';
 import { normalizeFile } from './input-files.js';
 import { InputRejected, quarantine } from './rejection.js';
@@ -37,7 +45,12 @@ export interface PrepareDeps {
   logger?: Pick<Logger, 'info' | 'warn'>;
   metrics?: MetricsSink;
   now?: () => Date;
+  /** A canary secret: 10 digits from a CSPRNG; tests may pass their own. */
+  canarySecret?: () => string;
 }
+
+/** Ten uniform digits from the operating system's CSPRNG (randomInt draws without modulo bias). */
+export const cryptoSecret = () => String(randomInt(0, 10_000_000_000)).padStart(10, '0');
 
 /** The files of one upload: train is the trigger; the others sit beside it in the folder layout. */
 export interface UploadFiles {
@@ -129,9 +142,12 @@ function planFor(records: number, config: RunConfig, file: string): PrivacyPlan 
 }
 
 interface Counts {
+  /** Every training record, the inserted canaries included (they are records of the DP unit). */
   train: number;
   test: number;
   seeds: number;
+  /** Canaries inserted into train (privacy.audit.canaries); a config value, so public. */
+  canaries: number;
 }
 
 /** Outputs written so far, removed again if the run is refused (a refused run leaves no outputs). */
@@ -161,15 +177,16 @@ async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written
 
   const hasTest = has(files.test);
   const hasSeeds = has(files.seeds);
-  const counts: Counts = { train: 0, test: 0, seeds: 0 };
+  const counts: Counts = { train: 0, test: 0, seeds: 0, canaries: 0 };
 
   // Small side files first, so a bad one is found before the long pass over train.
   const normalize = async (
     from: string,
     to: { bucket: string; key: string; kmsKeyId?: string },
     kind: 'records' | 'prompts',
+    extra: Canary[] = [],
   ) => {
-    const count = await normalizeFile(s3, { bucket, key: from }, to, kind);
+    const count = await normalizeFile(s3, { bucket, key: from }, to, kind, insertedRecords(extra));
     written.push(to);
     return count;
   };
@@ -188,11 +205,29 @@ async function prepare(runId: string, upload: Upload, deps: PrepareDeps, written
       'prompts',
     );
   }
+  // The audit's canaries (docs/privacy.md): the inserted ones join train, all of them with their
+  // secrets go to the private audit folder only. Nothing of them is logged.
+  const k = runConfig.privacy.audit.canaries;
+  const canaries = k > 0 ? makeCanaries(k, deps.canarySecret ?? cryptoSecret) : [];
   counts.train = await normalize(
     files.train,
     { bucket: env.privateBucket, key: privateKeys.input(runId, 'train'), kmsKeyId: env.privateKeyArn },
     'records',
+    canaries,
   );
+  if (k > 0) {
+    const key = privateKeys.canaries(runId);
+    await putText(
+      s3,
+      env.privateBucket,
+      key,
+      canaries.map(toJsonlLine).join(''),
+      'application/x-ndjson',
+      env.privateKeyArn,
+    );
+    written.push({ bucket: env.privateBucket, key });
+    counts.canaries = k;
+  }
 
   // The budget lives in config.json when there is one; otherwise the upload is what to change.
   const plan = planFor(counts.train, runConfig, has(files.config) ? files.config! : files.train);

@@ -7,12 +7,13 @@ import { flushingMetrics, powertools, wireOnFirstCall } from '../shared/lambda-w
 import {
   parseEvent,
   ReleaseInputSchema,
+  type ReleaseAuditOutput,
   type ReleaseEvaluationOutput,
   type ReleaseModelsOutput,
 } from '../../core/contract/index.js';
 import { createS3Client } from '../shared/s3-objects.js';
 import type { MetricsSink } from '../prepare-run/prepare.js';
-import { releaseEvaluation, releaseModels, type ReleaseConfig, type ReleaseDeps } from './release.js';
+import { releaseAudit, releaseEvaluation, releaseModels, type ReleaseConfig, type ReleaseDeps } from './release.js';
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReleaseConfig {
   return readEnv(env, {
@@ -23,13 +24,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ReleaseConf
 }
 
 export type ReleaseHandlerDeps = ReleaseDeps & { metrics?: MetricsSink & { publishStoredMetrics(): unknown } };
-type ReleaseOutput = ReleaseModelsOutput | ReleaseEvaluationOutput;
+type ReleaseOutput = ReleaseModelsOutput | ReleaseEvaluationOutput | ReleaseAuditOutput;
 
 export const createHandler = flushingMetrics<ReleaseHandlerDeps, ReleaseOutput>(async (event, deps) => {
   const input = parseEvent(ReleaseInputSchema, event, 'release');
-  return input.what === 'models'
-    ? releaseModels(input.runId, input.run, input.models, deps)
-    : releaseEvaluation(input.runId, input.run, deps);
+  if (input.what === 'models') return releaseModels(input.runId, input.run, input.models, deps);
+  if (input.what === 'audit') return releaseAudit(input.runId, input.run, deps);
+  return releaseEvaluation(input.runId, input.run, deps);
 });
 
 const s3 = createS3Client();
@@ -39,3 +40,4 @@ export const handler = wireOnFirstCall(() => createHandler({ s3, config: configF
 
 export { PrivacyBudgetExceeded, PrivacyCheckFailed } from './privacy-check.js';
 export { EvaluationNotAggregate } from './evaluation.js';
+export { AuditNotAggregate } from './audit.js';

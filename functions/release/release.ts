@@ -8,6 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   type Models,
+  type ReleaseAuditOutput,
   type ReleaseEvaluationOutput,
   type ReleaseModelsOutput,
   type RunState,
@@ -20,6 +21,7 @@ import type { MetricsSink } from '../prepare-run/prepare.js';
 import type { PrivacyPlan } from '../../core/privacy/index.js';
 import { copyObject, getJson, listKeys, putJson } from '../shared/s3-objects.js';
 import { randomBytes } from 'node:crypto';
+import { AuditNotAggregate, checkAudit } from './audit.js';
 import { checkEvaluation, EvaluationNotAggregate, evaluationToRelease } from './evaluation.js';
 import { checkRelease, DpMetricsSchema, PrivacyCheckFailed, type DpMetrics, type ModelName } from './privacy-check.js';
 
@@ -197,5 +199,29 @@ export async function releaseEvaluation(
     withheld: metrics.withheld !== undefined,
     noise: metrics.noise?.mechanism ?? 'off',
   });
+  return { metricsUri: s3Uri(config.synthesisBucket, to) };
+}
+
+/**
+ * The canary audit's aggregates: exposures, AUC, the scan count. They are computed from the DP
+ * generator and the canaries, which are random values of our own, not records of the user, so
+ * they are post-processing of a released model as far as the user's records go (docs/privacy.md).
+ */
+export async function releaseAudit(runId: string, run: RunState, deps: ReleaseDeps): Promise<ReleaseAuditOutput> {
+  const { config } = deps;
+  const from = privateKeys.auditMetrics(runId);
+  let value: unknown;
+  try {
+    value = await getJson(deps.s3, config.privateBucket, from);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new AuditNotAggregate(`${from}: not valid JSON`);
+    throw error;
+  }
+  const released = checkAudit(value, from);
+  if (released.canaries !== run.config.privacy.audit.canaries)
+    throw new AuditNotAggregate(`${from}: canaries: not the run's privacy.audit.canaries`);
+  const to = synthesisKeys.auditMetrics(runId);
+  await putJson(deps.s3, config.synthesisBucket, to, released, config.synthesisKeyArn);
+  deps.logger?.info('canary audit released', { runId, canaries: released.canaries });
   return { metricsUri: s3Uri(config.synthesisBucket, to) };
 }

@@ -12,6 +12,7 @@ import { getJson, getObjectStream, listKeys } from '../shared/s3-objects.js';
 import { jobCost, PRICE_SOURCE, PRIVATE_TIMING_NOTE, stageTotals } from './costs.js';
 import { DistributionAccumulator } from './distribution.js';
 import type {
+  CanaryAudit,
   EvaluationRelease,
   EvaluationRow,
   PoolRound,
@@ -20,6 +21,9 @@ import type {
   RoundRewards,
   StageCount,
 } from './report-document.js';
+
+/** The canary audit's released aggregates (functions/release/audit.ts); the report draws five of them. */
+type ReleasedAuditFigures = Required<CanaryAudit> & { maxExposure: number; candidates: number };
 
 export interface CollectDeps {
   s3: S3Client;
@@ -191,6 +195,17 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
       }
     : null;
 
+  const audit = await read.json<ReleasedAuditFigures>(synthesisKeys.auditMetrics(runId));
+  const canaryAudit: CanaryAudit | null = audit
+    ? {
+        canaries: audit.canaries,
+        exposures: audit.exposures,
+        chanceExposure: audit.chanceExposure,
+        auc: audit.auc,
+        secretsInSynthetic: audit.secretsInSynthetic,
+      }
+    : null;
+
   // Counts come from the jobs' own metrics.json: at M = 100,000 the candidates files of all
   // rounds are gigabytes, too much to stream in one Lambda just to count them.
   const queriesMetrics = await addMetrics(
@@ -287,6 +302,7 @@ export async function collectReport(runId: string, run: RunState, deps: CollectD
     stageMetrics,
     evaluation,
     evaluationRelease,
+    canaryAudit,
     jobs,
     stages,
     cost: {

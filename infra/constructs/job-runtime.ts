@@ -1,7 +1,8 @@
 /**
  * What SageMaker jobs run as: one container image built from jobs/, and one execution role
  * per zone. The synthesis role has no statement on the private bucket or key; the private
- * role may read the synthesis zone's target adapters (evaluation), never the reverse.
+ * role may read the synthesis zone's target adapters (evaluation) and synthetic text (the canary
+ * audit's scan), never the reverse.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
@@ -54,7 +55,8 @@ export class JobRuntime extends Construct {
     encryptWith(this.privateRole, priv.key);
     grantForJobVolumes(this.privateRole, priv.key);
     // Evaluation reads every round's target adapter from the synthesis zone: data flowing inwards only.
-    readObjects(this.privateRole, synthesis.bucket, ['runs/*/target/*']);
+    // The canary audit scans the synthetic queries and candidates for the secrets, inwards too.
+    readObjects(this.privateRole, synthesis.bucket, ['runs/*/target/*', 'runs/*/queries/*', 'runs/*/candidates/*']);
     decryptWith(this.privateRole, synthesis.key);
 
     this.synthesisRole = stableId(

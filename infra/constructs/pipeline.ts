@@ -209,15 +209,17 @@ export class Pipeline extends Construct {
     writeObjects(f.recordFailure.role, synth.bucket, ['runs/*/failure.json']);
     encryptWith(f.recordFailure.role, synth.key);
 
-    // release: the bridge. Reads the DP models, their metrics and the evaluation's aggregate metrics; writes release/ and eval/.
+    // release: the bridge. Reads the DP models, their metrics and the evaluation's and the canary
+    // audit's aggregate metrics; writes release/, eval/ and audit/. Never input/ (the canaries' secrets).
     readObjects(f.release.role, priv.bucket, [
       'runs/*/generator/*',
       'runs/*/reward/*',
       'runs/*/eval/*',
+      'runs/*/audit/*',
       'runs/*/run.json',
     ]);
     decryptWith(f.release.role, priv.key);
-    writeObjects(f.release.role, synth.bucket, ['runs/*/release/*', 'runs/*/eval/*']);
+    writeObjects(f.release.role, synth.bucket, ['runs/*/release/*', 'runs/*/eval/*', 'runs/*/audit/*']);
     encryptWith(f.release.role, synth.key);
 
     for (const selection of [f.filter, f.gate]) {

@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import {
+  ReleaseAuditOutputSchema,
   ReleaseEvaluationOutputSchema,
   ReleaseModelsOutputSchema,
   ReportOutputSchema,
@@ -48,6 +49,9 @@ export const STATE_NAMES = {
   fineTuneR: 'Fine-tune target (round r)',
   nextRound: 'Next round',
   advanceRound: 'Advance round',
+  auditOn: 'Canary audit on?',
+  auditCanaries: 'Audit canaries',
+  releaseAudit: 'Release canary audit',
   hasTest: 'Test set given?',
   evaluate: 'Evaluate',
   releaseEvaluation: 'Release evaluation',
@@ -96,6 +100,31 @@ export function buildDefinition(scope: Construct, fns: PipelineFunctions): sfn.I
     .when(sfn.Condition.booleanEquals('$.run.hasTest', true), evaluation)
     .otherwise(report.start);
 
+  // The canary audit is optional (privacy.audit.canaries > 0): a private-zone job after the last
+  // round, so it can scan every synthetic text for the secrets; only its aggregates cross.
+  const audit = sequence(
+    [
+      job(n.auditCanaries, 'audit-canaries'),
+      lambdaTask({
+        name: n.releaseAudit,
+        fn: fns.release,
+        payload: sfn.TaskInput.fromObject({ ...run, what: 'audit' }),
+        resultPath: '$.audit',
+        resultKeys: keys(ReleaseAuditOutputSchema),
+      }),
+    ],
+    hasTest,
+  );
+  const auditOn = new sfn.Choice(scope, 'Audit on', { stateName: n.auditOn })
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.isPresent('$.run.config.privacy.audit.canaries'),
+        sfn.Condition.numberGreaterThan('$.run.config.privacy.audit.canaries', 0),
+      ),
+      audit,
+    )
+    .otherwise(hasTest);
+
   // The refinement loop: one set of states, driven by $.round against $.run.rounds.
   const roundLeft = new sfn.Choice(scope, 'Round left', { stateName: n.roundLeft });
   const nextRound = new sfn.Pass(scope, 'Next round', {
@@ -125,7 +154,7 @@ export function buildDefinition(scope: Construct, fns: PipelineFunctions): sfn.I
     ],
     nextRound,
   );
-  roundLeft.when(sfn.Condition.numberLessThanEqualsJsonPath('$.round', '$.run.rounds'), loopBody).otherwise(hasTest);
+  roundLeft.when(sfn.Condition.numberLessThanEqualsJsonPath('$.round', '$.run.rounds'), loopBody).otherwise(auditOn);
   const startRefinement = new sfn.Pass(scope, 'Start refinement', {
     stateName: n.startRefinement,
     result: sfn.Result.fromNumber(1),

@@ -33,6 +33,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "train-target": ("train_target", "LoRA SFT of the target model on the filtered pool"),
     "refine": ("refine", "G critiques chosen vs rejected; the target writes improved responses"),
     "evaluate": ("evaluate", "ROUGE-L, BLEU and exact match of each round's target on the test set"),
+    "audit-canaries": ("audit_canaries", "exposure, membership AUC and synthetic-data scan of the canary secrets"),
 }
 # Local mode only: where the job notes when its body (after the imports) started and ended,
 # so the runner can tell the pipeline's own overhead from the jobs' work. A file of the job

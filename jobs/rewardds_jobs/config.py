@@ -74,6 +74,7 @@ RUN_CONFIG_KEYS: dict[str, dict[str, str]] = {
         "metrics": "evaluation.metrics",
         "answerPattern": "evaluation.answerPattern",
     },
+    "audit-canaries": {"seed": "seed", "maxLength": "generator.maxLength"},
 }
 
 _ABSENT = object()
@@ -308,6 +309,24 @@ class EvaluateConfig(_StageConfig):
                 raise _fail("answerPattern", str(error)) from None
 
 
+# Random candidate codes each canary secret is ranked against (docs/privacy.md): 10,000 lets the
+# exposure estimate reach log2(10,001) ≈ 13.3 bits.
+AUDIT_CANDIDATES = 10_000
+
+
+@_camel_keys
+@dataclass(frozen=True)
+class AuditCanariesConfig(_StageConfig):
+    seed: int = 0
+    candidates: int = AUDIT_CANDIDATES
+    batch_size: int = 8
+    max_length: int = 1024
+
+    def __post_init__(self) -> None:
+        _check_int("candidates", self.candidates, 1, 1_000_000)
+        _check_int("batchSize", self.batch_size, 1, _INFERENCE_BATCH_MAX)
+
+
 STAGE_CONFIGS: dict[str, type] = {
     "train-generator": ProxyTrainConfig,
     "train-reward": ProxyTrainConfig,
@@ -318,6 +337,7 @@ STAGE_CONFIGS: dict[str, type] = {
     "score": ScoreConfig,
     "refine": RefineConfig,
     "evaluate": EvaluateConfig,
+    "audit-canaries": AuditCanariesConfig,
 }
 
 

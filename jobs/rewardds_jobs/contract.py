@@ -31,6 +31,7 @@ STAGE_OUTPUTS: dict[str, tuple[str, ...]] = {
     "score": ("scores",),
     "refine": ("candidates",),
     "evaluate": ("eval",),
+    "audit-canaries": ("audit",),
 }
 
 MODEL_MARKERS = ("config.json", "adapter_config.json")

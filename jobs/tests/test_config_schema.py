@@ -19,6 +19,7 @@ STAGE_OWN_KEYS = {
     "build-pairs": {"batchSize"},
     "score": {"batchSize"},
     "refine": {"round"},
+    "audit-canaries": {"candidates", "batchSize"},
 }
 REQUIRED = {"train-generator": {"noiseMultiplier": 1.0, "delta": 1e-5}, "synthesize-queries": {"queries": 10}}
 REQUIRED["train-reward"] = REQUIRED["train-generator"]

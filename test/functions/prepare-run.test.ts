@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from '../../local/s3-server.js';
 import { configFromEnv, createHandler, InputRejected } from '../../functions/prepare-run/handler.js';
+import { cryptoSecret } from '../../functions/prepare-run/prepare.js';
 import type { PrivacyPlan } from '../../core/privacy/index.js';
 import { loadEvent } from '../helpers/fixtures/events/load.js';
 import { memoryS3, recordingLogger, recordingMetrics } from '../helpers/memory-s3.js';
@@ -110,7 +111,7 @@ describe('prepare-run', () => {
       const summary = s3.json(SYNTHESIS, 'runs/clinic-qa-3f9a2c1d/run.json');
       expect(summary).toEqual({
         ...JSON.parse(JSON.stringify(run)),
-        counts: { train: 200, test: 0, seeds: 0 },
+        counts: { train: 200, test: 0, seeds: 0, canaries: 0 },
         preparedAt: NOW.toISOString(),
       });
       expect(s3.json(PRIVATE, 'runs/clinic-qa-3f9a2c1d/run.json')).toEqual({ ...summary, upload: event.upload });
@@ -123,6 +124,81 @@ describe('prepare-run', () => {
       expect(metrics.added.find((m) => m.name === 'PlannedEpsilon')!.value).toBe(plan.epsilon);
       // The upload itself is left where it was.
       expect(s3.text(PRIVATE, 'incoming/clinic-qa.jsonl')).toBeDefined();
+    });
+
+    it('privacy.audit.canaries: appends k canaries to train, counts them in N, and keeps every secret private', async () => {
+      s3.put(PRIVATE, 'incoming/audit/config.json', JSON.stringify({ privacy: { audit: { canaries: 3 } } }));
+      s3.put(PRIVATE, 'incoming/audit/train.jsonl', jsonl(privateRecords(100)));
+      let draws = 0;
+      // Distinct, recognisable codes; the repeat of the first one must be drawn again.
+      const codes = ['1000000001', '1000000001', '2000000002', '3000000003', '4000000004', '5000000005', '6000000006'];
+      const run = await createHandler({
+        s3: s3.client,
+        config,
+        logger,
+        metrics,
+        now: () => NOW,
+        canarySecret: () => codes[draws++]!,
+      })({ runId: 'audit-0a1b2c3d', upload: { bucket: PRIVATE, key: 'incoming/audit/train.jsonl', etag: 'e1' } });
+
+      // N counts the canaries: they are records of the DP unit, so the plan's q uses 103.
+      expect(run.records).toBe(103);
+      expect((run.plan as unknown as PrivacyPlan).generator.sampleRate).toBeCloseTo(64 / 103, 12);
+      const train = s3.jsonl(PRIVATE, 'runs/audit-0a1b2c3d/input/train.jsonl');
+      expect(train).toHaveLength(103);
+      expect(train.slice(100)).toEqual(
+        ['1000000001', '2000000002', '3000000003'].map((secret, i) => ({
+          id: `rewardds-canary-000${i}`,
+          prompt: 'What is the secret access code on file?',
+          response: `The secret access code on file is ${secret}.`,
+        })),
+      );
+      const canaries = s3.jsonl(PRIVATE, 'runs/audit-0a1b2c3d/input/canaries.jsonl') as {
+        secret: string;
+        inserted: boolean;
+      }[];
+      expect(canaries.map((c) => [c.secret, c.inserted])).toEqual([
+        ['1000000001', true],
+        ['2000000002', true],
+        ['3000000003', true],
+        ['4000000004', false],
+        ['5000000005', false],
+        ['6000000006', false],
+      ]);
+      expect(s3.json(SYNTHESIS, 'runs/audit-0a1b2c3d/run.json')).toMatchObject({
+        counts: { train: 103, canaries: 3 },
+      });
+      // No secret in the synthesis zone, a log line or a metric.
+      const synthesis = s3
+        .keys(SYNTHESIS)
+        .map((k) => s3.text(SYNTHESIS, k))
+        .join('\n');
+      const logged = `${logger.lines.join('\n')}\n${JSON.stringify(metrics.added)}`;
+      for (const code of codes) {
+        expect(synthesis).not.toContain(code);
+        expect(logged).not.toContain(code);
+      }
+    });
+
+    it('draws canary secrets as ten CSPRNG digits', () => {
+      const secrets = Array.from({ length: 200 }, () => cryptoSecret());
+      for (const s of secrets) expect(s).toMatch(/^\d{10}$/);
+      expect(new Set(secrets).size).toBe(200);
+      // Leading digits spread over 0–9 (a fixed prefix would shrink the candidate space).
+      expect(new Set(secrets.map((s) => s[0])).size).toBeGreaterThan(5);
+    });
+
+    it('refuses an upload whose ids collide with the reserved canary ids, only when canaries are on', async () => {
+      const records = [{ id: 'rewardds-canary-0001', prompt: 'p', response: 'r' }];
+      s3.put(PRIVATE, 'incoming/clash/config.json', JSON.stringify({ privacy: { audit: { canaries: 2 } } }));
+      s3.put(PRIVATE, 'incoming/clash/train.jsonl', jsonl(records));
+      await expect(
+        handler()({
+          runId: 'clash-0a1b2c3d',
+          upload: { bucket: PRIVATE, key: 'incoming/clash/train.jsonl', etag: 'e' },
+        }),
+      ).rejects.toThrow(/reserved for the audit/);
+      expect(s3.keys(PRIVATE).filter((k) => k.startsWith('runs/'))).toEqual([]);
     });
 
     it('reads the upload with a single GetObject of the uploaded key', async () => {
@@ -186,7 +262,7 @@ describe('prepare-run', () => {
         'runs/bank-faq-0a1b2c3d/input/seeds.jsonl',
         'runs/bank-faq-0a1b2c3d/run.json',
       ]);
-      expect(s3.json(SYNTHESIS, 'runs/bank-faq-0a1b2c3d/run.json').counts).toEqual({ train: 40, test: 2, seeds: 2 });
+      expect(s3.json(SYNTHESIS, 'runs/bank-faq-0a1b2c3d/run.json').counts).toEqual({ train: 40, test: 2, seeds: 2, canaries: 0 });
       expect(
         s3
           .keys(SYNTHESIS)
@@ -454,7 +530,7 @@ describe('prepare-run', () => {
       expect(error.message).toBe(
         'incoming/bank-faq/config.json:compute.instanceTypes.generation: compute.instanceTypes.generation: ' +
           "'ml.p4d.24xlarge' is not a SageMaker processing instance type (it runs build-pairs, synthesize-queries, " +
-          'sample-candidates, score, refine)',
+          'sample-candidates, score, refine, audit-canaries)',
       );
       expectQuarantined(key, {
         file: 'incoming/bank-faq/config.json',

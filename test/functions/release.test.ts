@@ -401,4 +401,55 @@ describe('release', () => {
       expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     });
   });
+
+  describe('canary audit', () => {
+    const auditKey = `runs/${RUN_ID}/audit/metrics.json`;
+    const audited = { ...run, config: { ...run.config, privacy: { ...run.config.privacy, audit: { canaries: 3 } } } };
+    const aggregates = {
+      canaries: 3,
+      heldOut: 3,
+      candidates: 10_000,
+      exposures: [1.2, 0.4, 3.1],
+      chanceExposure: 1.4426,
+      maxExposure: 13.2878,
+      auc: 0.5556,
+      secretsInSynthetic: 0,
+      scanned: true,
+    };
+
+    it('copies the aggregates, checked and without the job’s wall time, to the synthesis zone', async () => {
+      s3.put(PRIVATE, auditKey, JSON.stringify({ ...aggregates, stage: 'audit-canaries', seconds: 81.5 }));
+      const out = await handler()({ runId: RUN_ID, what: 'audit', run: audited });
+      expect(out).toEqual({ metricsUri: `s3://${SYNTHESIS}/${auditKey}` });
+      expect(s3.mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([
+        {
+          Bucket: SYNTHESIS,
+          Key: auditKey,
+          Body: JSON.stringify(aggregates, null, 2),
+          ContentType: 'application/json',
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: SYNTHESIS_KEY,
+          BucketKeyEnabled: true,
+        },
+      ]);
+      // It reads the audit's result and nothing of the private input/ (where the secrets are).
+      const gets = s3.mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key);
+      expect(gets).toEqual([auditKey]);
+    });
+
+    it.each([
+      [{ ...aggregates, secrets: ['4071936285'] }, /unexpected field\(s\) secrets/],
+      [{ ...aggregates, exposures: [1.2, 0.4] }, /one per inserted canary/],
+      [{ ...aggregates, exposures: [1.2, 0.4, '4071936285'] }, /exposures\.2/],
+      [{ ...aggregates, auc: 1.5 }, /auc/],
+      [{ ...aggregates, secretsInSynthetic: 4 }, /more than the inserted canaries/],
+      [{ ...aggregates, canaries: 2, exposures: [1, 2] }, /not the run's privacy.audit.canaries/],
+    ])('refuses anything but the audit’s aggregates: %j', async (metrics, message) => {
+      s3.put(PRIVATE, auditKey, JSON.stringify(metrics));
+      const error = await handler()({ runId: RUN_ID, what: 'audit', run: audited }).catch((e: Error) => e);
+      expect(error).toMatchObject({ name: 'AuditNotAggregate', message: expect.stringMatching(message) });
+      expect((error as Error).message).not.toContain('4071936285');
+      expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    });
+  });
 });

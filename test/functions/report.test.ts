@@ -430,6 +430,41 @@ describe('report', () => {
     expect(html).toContain('<td>generator</td><td>0.1</td><td>30</td><td>1.21</td><td>1</td><td>5.6</td><td>5.6</td>');
   });
 
+  it('draws the canary audit from the released aggregates, and no section without them', async () => {
+    await handler()({ runId: RUN_ID, run, release });
+    expect((s3.json(SYNTHESIS, `${R}/report/report.json`) as ReportDocument).canaryAudit).toBeNull();
+    expect(s3.text(SYNTHESIS, `${R}/report/report.html`)).not.toContain('Empirical privacy audit');
+
+    s3.put(
+      SYNTHESIS,
+      `${R}/audit/metrics.json`,
+      JSON.stringify({
+        canaries: 2,
+        heldOut: 2,
+        candidates: 10_000,
+        exposures: [1.25, 13.2878],
+        chanceExposure: 1.4426,
+        maxExposure: 13.2878,
+        auc: 0.75,
+        secretsInSynthetic: 1,
+        scanned: true,
+      }),
+    );
+    await handler()({ runId: RUN_ID, run, release });
+    const report = s3.json(SYNTHESIS, `${R}/report/report.json`) as ReportDocument;
+    expect(report.canaryAudit).toEqual({
+      canaries: 2,
+      exposures: [1.25, 13.2878],
+      chanceExposure: 1.4426,
+      auc: 0.75,
+      secretsInSynthetic: 1,
+    });
+    const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;
+    expect(html).toContain('Empirical privacy audit (canaries)');
+    expect(html).toContain('Membership-inference AUC 0.75');
+    expect(html).toContain('canary secrets found in the synthetic data: 1');
+  });
+
   it('renders readable, escaped HTML with no scripts', async () => {
     await handler()({ runId: RUN_ID, run, release });
     const html = s3.text(SYNTHESIS, `${R}/report/report.html`)!;

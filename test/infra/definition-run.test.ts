@@ -47,7 +47,12 @@ beforeAll(async () => {
 
 const RUN_ID = 'clinic-qa-3f9a2c1d';
 
-function runState(rounds: number, hasTest: boolean, compute: Record<string, unknown> = {}): RunStateInput {
+function runState(
+  rounds: number,
+  hasTest: boolean,
+  compute: Record<string, unknown> = {},
+  canaries = 0,
+): RunStateInput {
   return {
     runId: RUN_ID,
     records: 10,
@@ -55,7 +60,12 @@ function runState(rounds: number, hasTest: boolean, compute: Record<string, unkn
     hasTest,
     hasSeeds: false,
     plan: { generator: { noiseMultiplier: 1 }, reward: { noiseMultiplier: 1 } },
-    config: parseRunConfig({ refinement: { rounds }, privacy: { delta: 1e-5 }, synthesis: { queries: 10 }, compute }),
+    config: parseRunConfig({
+      refinement: { rounds },
+      privacy: { delta: 1e-5, audit: { canaries } },
+      synthesis: { queries: 10 },
+      compute,
+    }),
   };
 }
 
@@ -68,6 +78,8 @@ interface Options {
   throttles?: number;
   /** The run config's `compute` section. */
   compute?: Record<string, unknown>;
+  /** privacy.audit.canaries. */
+  canaries?: number;
   /**
    * A simulated clock: every job runs until the stopping limit of the request the real
    * builder makes for it, and describe-job's waits advance the clock. Without it each job
@@ -86,7 +98,7 @@ function lambdas(options: Options) {
   const handlers: Record<string, (input: any) => unknown> = {
     PrepareRunFunction: (input) => {
       parseEvent(PrepareRunInputSchema, input, 'prepare-run');
-      return runState(options.rounds, options.hasTest, options.compute);
+      return runState(options.rounds, options.hasTest, options.compute, options.canaries);
     },
     StartJobFunction: (input) => {
       if (throttles > 0) {
@@ -155,9 +167,8 @@ function lambdas(options: Options) {
     },
     ReleaseFunction: (input) => {
       const e = parseEvent(ReleaseInputSchema, input, 'release');
-      return e.what === 'models'
-        ? { epsilon: 7.9, delta: 1e-5, privacyUri: 's3://synth-bucket/privacy.json' }
-        : { metricsUri: 's3://synth-bucket/eval/metrics.json' };
+      if (e.what === 'models') return { epsilon: 7.9, delta: 1e-5, privacyUri: 's3://synth-bucket/privacy.json' };
+      return { metricsUri: `s3://synth-bucket/${e.what === 'audit' ? 'audit' : 'eval'}/metrics.json` };
     },
     FilterFunction: (input) => {
       parseEvent(FilterInputSchema, input, 'filter');
@@ -274,6 +285,24 @@ describe('the synthesized definition, executed', () => {
     expect(started).not.toContain('evaluate');
     expect(calls.filter((c) => c.fn === 'ReleaseFunction')).toHaveLength(1);
     expect(calls.at(-1)!.fn).toBe('ReportFunction');
+  });
+
+  it('audits the canaries after the last round, before evaluation, only when privacy.audit.canaries > 0', async () => {
+    const { output, error, started, calls } = await execute({ rounds: 1, hasTest: true, canaries: 3 });
+    expect(error).toBeUndefined();
+    expect(started.slice(-3)).toEqual(['train-target@1', 'audit-canaries', 'evaluate']);
+    expect(calls.filter((c) => c.fn === 'ReleaseFunction').map((c) => c.input.what)).toEqual([
+      'models',
+      'audit',
+      'evaluation',
+    ]);
+    expect(output.audit).toEqual({ metricsUri: 's3://synth-bucket/audit/metrics.json' });
+    const auditStart = calls.find((c) => c.fn === 'StartJobFunction' && c.input.stage === 'audit-canaries')!;
+    expect(auditStart.input.models.generator).toMatch(/rds-train-generator/);
+
+    const without = await execute({ rounds: 1, hasTest: false });
+    expect(without.started).not.toContain('audit-canaries');
+    expect(without.output.audit).toBeUndefined();
   });
 
   it('retries a throttled start and carries on', async () => {

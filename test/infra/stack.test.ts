@@ -200,6 +200,27 @@ describe('the privacy boundary, read from the template', () => {
     expect(prepareWrites.sort()).toEqual(['/runs/*/input/seeds.jsonl', '/runs/*/run.json']);
   });
 
+  it('lets release read the canary audit’s result but never the private input/, where the canary secrets are', () => {
+    const privateReads = statementsOf('ReleaseRole')
+      .filter(
+        (s) => asList(s.Action).includes('s3:GetObject') && JSON.stringify(s.Resource).includes('"PrivateBucket"'),
+      )
+      .flatMap((s) =>
+        asList(s.Resource).map((r) =>
+          JSON.stringify(r)
+            .replace(/.*"Arn"\]\},"/, '')
+            .replace(/"\]\]\}$/, ''),
+        ),
+      );
+    expect(privateReads.sort()).toEqual([
+      '/runs/*/audit/*',
+      '/runs/*/eval/*',
+      '/runs/*/generator/*',
+      '/runs/*/reward/*',
+      '/runs/*/run.json',
+    ]);
+  });
+
   it('lets prepare-run delete only the outputs it wrote, never an upload or the quarantine', () => {
     const deletable = Object.keys(resources)
       .filter((id) => resources[id]!.Type === 'AWS::IAM::Role')
@@ -279,8 +300,8 @@ describe('the state machine', () => {
 
   it('invokes every Lambda through lambda:invoke, retries throttling and catches everything into the catch-all', () => {
     const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
-    // 11 job steps × (start, check) + 6 Lambda steps + Record failure.
-    expect(tasks.length).toBe(29);
+    // 12 job steps × (start, check) + 7 Lambda steps + Record failure.
+    expect(tasks.length).toBe(32);
     for (const [name, state] of tasks) {
       expect(state.Resource).toBe('arn:<AWS::Partition>:states:::lambda:invoke');
       expect(state.Retry?.flatMap((r) => r.ErrorEquals)).toEqual(

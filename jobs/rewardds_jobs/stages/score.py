@@ -77,12 +77,12 @@ def ppl_row(tokenizer, query: str, candidate: str, max_length: int) -> tuple[lis
 
 
 @torch.no_grad()
-def perplexities(
+def response_nlls(
     model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: int, batch_size: int
-) -> list[float]:
-    """exp(mean NLL) of each candidate's response tokens (with its end-of-sequence) given the query."""
+) -> list[tuple[float, int]]:
+    """(summed NLL, token count) of each candidate's response tokens (with its end-of-sequence) given the query."""
     device = next(model.parameters()).device
-    out: list[float] = []
+    out: list[tuple[float, int]] = []
     for start in range(0, len(pairs), batch_size):
         encoded = [ppl_row(tokenizer, q, c, max_length) for q, c in pairs[start : start + batch_size]]
         ids, mask = _pad_right([e[0] for e in encoded], tokenizer.pad_token_id, device)
@@ -92,9 +92,16 @@ def perplexities(
         positions = torch.arange(1, ids.shape[1], device=device).unsqueeze(0)
         for i, (row, n_prompt) in enumerate(encoded):
             in_response = (positions[0] >= n_prompt) & (positions[0] < len(row))
-            nll = -logprobs[i][in_response].mean().item()
-            out.append(math.exp(min(nll, MAX_MEAN_NLL)))
+            out.append((-logprobs[i][in_response].sum().item(), int(in_response.sum().item())))
     return out
+
+
+def perplexities(
+    model, tokenizer, pairs: Sequence[tuple[str, str]], *, max_length: int, batch_size: int
+) -> list[float]:
+    """exp(mean NLL) of each candidate's response tokens (with its end-of-sequence) given the query."""
+    nlls = response_nlls(model, tokenizer, pairs, max_length=max_length, batch_size=batch_size)
+    return [math.exp(min(total / count, MAX_MEAN_NLL)) for total, count in nlls]
 
 
 def read_candidates(path) -> list[dict]:

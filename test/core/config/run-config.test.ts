@@ -4,7 +4,14 @@ import { parseRunConfig, resolveDelta, RunConfigError } from '../../../core/conf
 describe('run config', () => {
   it('fills the method defaults for an empty document', () => {
     const config = parseRunConfig({});
-    expect(config.privacy).toEqual({ epsilon: 8, delta: 'auto', clipNorm: 1, split: 0.5, accountant: 'pld' });
+    expect(config.privacy).toEqual({
+      epsilon: 8,
+      delta: 'auto',
+      clipNorm: 1,
+      split: 0.5,
+      accountant: 'pld',
+      audit: { canaries: 0 },
+    });
     expect(config.generator).toMatchObject({
       epochs: 3,
       batchSize: 64,

@@ -43,6 +43,7 @@ const CONTRACT_KEYS: Record<Stage, string[]> = {
   ],
   refine: ['seed', 'round', 'candidates', 'temperature', 'topP', 'maxNewTokens', 'critiqueMaxNewTokens'],
   evaluate: ['seed', 'maxNewTokens', 'metrics'],
+  'audit-canaries': ['seed', 'candidates', 'batchSize', 'maxLength'],
 };
 
 describe('buildStageConfig', () => {

@@ -40,8 +40,8 @@ const PRIVATE_STAGES = STAGES.filter((s) => STAGE_TRAITS[s].zone === 'private');
 const SYNTHESIS_STAGES = STAGES.filter((s) => STAGE_TRAITS[s].zone === 'synthesis');
 
 describe('buildJobRequest', () => {
-  it('puts exactly the DP stages, pair building and evaluation in the private zone', () => {
-    expect(PRIVATE_STAGES).toEqual(['train-generator', 'build-pairs', 'train-reward', 'evaluate']);
+  it('puts exactly the DP stages, pair building, evaluation and the canary audit in the private zone', () => {
+    expect(PRIVATE_STAGES).toEqual(['train-generator', 'build-pairs', 'train-reward', 'evaluate', 'audit-canaries']);
   });
 
   it('builds the generation proxy training job field by field', () => {
@@ -198,6 +198,32 @@ describe('buildJobRequest', () => {
     expect(built.request.ProcessingOutputConfig?.Outputs?.[0]?.S3Output?.S3Uri).toBe(
       `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/eval/`,
     );
+  });
+
+  it('gives the canary audit the canaries, the private G and the synthetic text, and writes only to the private audit/ prefix', () => {
+    const built = buildJobRequest(spec('audit-canaries'));
+    if (built.kind !== 'processing') throw new Error('audit-canaries is a processing job');
+    const inputs = Object.fromEntries(built.request.ProcessingInputs!.map((i) => [i.InputName, i.S3Input?.S3Uri]));
+    expect(inputs).toEqual({
+      canaries: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/input/canaries.jsonl`,
+      base: ENV.baseModels.proxy,
+      generator: MODELS.generator,
+      queries: `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/queries/`,
+      candidates: `s3://${SYNTHESIS_BUCKET}/runs/${RUN_ID}/candidates/`,
+      config: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/config/rds-test-audit-canaries/`,
+    });
+    expect(built.request.RoleArn).toBe(ENV.roleArns.private);
+    expect(built.request.ProcessingOutputConfig?.Outputs).toEqual([
+      {
+        OutputName: 'audit',
+        S3Output: {
+          S3Uri: `s3://${PRIVATE_BUCKET}/runs/${RUN_ID}/audit/`,
+          LocalPath: '/opt/ml/processing/output/audit',
+          S3UploadMode: 'EndOfJob',
+        },
+      },
+    ]);
+    expect(built.config.body).toEqual({ seed: 0, candidates: 10_000, batchSize: 16, maxLength: 1024 });
   });
 
   it('keeps evaluation within SageMaker’s 10 ProcessingInputs at every round count, up to 8 refinement rounds', () => {
