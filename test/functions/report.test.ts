@@ -443,7 +443,7 @@ describe('report', () => {
         heldOut: 2,
         candidates: 10_000,
         exposures: [1.25, 13.2878],
-        chanceExposure: 1.4426,
+        chanceExposure: Math.LOG2E,
         maxExposure: 13.2878,
         auc: 0.75,
         secretsInSynthetic: 1,
@@ -455,7 +455,7 @@ describe('report', () => {
     expect(report.canaryAudit).toEqual({
       canaries: 2,
       exposures: [1.25, 13.2878],
-      chanceExposure: 1.4426,
+      chanceExposure: Math.LOG2E,
       auc: 0.75,
       secretsInSynthetic: 1,
     });
