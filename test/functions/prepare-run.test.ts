@@ -262,7 +262,12 @@ describe('prepare-run', () => {
         'runs/bank-faq-0a1b2c3d/input/seeds.jsonl',
         'runs/bank-faq-0a1b2c3d/run.json',
       ]);
-      expect(s3.json(SYNTHESIS, 'runs/bank-faq-0a1b2c3d/run.json').counts).toEqual({ train: 40, test: 2, seeds: 2, canaries: 0 });
+      expect(s3.json(SYNTHESIS, 'runs/bank-faq-0a1b2c3d/run.json').counts).toEqual({
+        train: 40,
+        test: 2,
+        seeds: 2,
+        canaries: 0,
+      });
       expect(
         s3
           .keys(SYNTHESIS)
