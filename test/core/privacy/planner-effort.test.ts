@@ -9,7 +9,8 @@ import type { RunConfigInput } from '../../../core/config/index.js';
 
 const calls = vi.hoisted(() => ({ curves: 0 }));
 vi.mock('../../../core/privacy/rdp.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../../core/privacy/rdp.js')>();
+  // Typed through the barrel (the import scan allows no other path); the mock itself must name the module.
+  const original = await importOriginal<typeof import('../../../core/privacy/index.js')>();
   return {
     ...original,
     rdpCurve: (...args: Parameters<typeof original.rdpCurve>) => {
@@ -19,7 +20,7 @@ vi.mock('../../../core/privacy/rdp.js', async (importOriginal) => {
   };
 });
 
-const { planPrivacy } = await import('../../../core/privacy/planner.js');
+const { planPrivacy } = await import('../../../core/privacy/index.js');
 const { parseRunConfig } = await import('../../../core/config/index.js');
 
 const plan = (records: number, config: RunConfigInput = {}) =>
