@@ -26,8 +26,6 @@ import argparse
 import json
 import math
 import secrets
-import shutil
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from world_check import JOBS, jsonl_channel, keep_adapter, noise_for, stage_env  # noqa: E402
+from world_check import jsonl_channel, keep_adapter, noise_for, run_stage  # noqa: E402
 
 from rewardds_jobs.pretrain import PretrainSettings, pretrain_tiny_model  # noqa: E402
 
@@ -72,27 +70,6 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
-
-
-def run_stage(stage: str, root: Path, channels: dict[str, Path], config: dict, metrics_at: str) -> tuple[dict, float]:
-    """One stage as the container runs it; its metrics.json (at `metrics_at` under root) and wall time."""
-    shutil.rmtree(root, ignore_errors=True)
-    config_dir = root / "channels" / "config"
-    config_dir.mkdir(parents=True)
-    (config_dir / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "rewardds_jobs", stage],
-        cwd=JOBS,
-        env=stage_env(root, {**channels, "config": config_dir}),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{stage} failed: {result.stderr[-1500:]}")
-    return json.loads((root / metrics_at).read_text()), seconds
 
 
 def find_base(args) -> Path:

@@ -63,8 +63,13 @@ def jsonl_channel(root: Path, name: str, source: Path) -> Path:
     return folder
 
 
-def run_stage(stage: str, root: Path, channels: dict[str, Path], config: dict) -> tuple[dict, float]:
-    """One stage as the container runs it (`python -m rewardds_jobs <stage>`); its metrics and wall time."""
+def run_stage(
+    stage: str, root: Path, channels: dict[str, Path], config: dict, metrics_at: str | None = None
+) -> tuple[dict, float]:
+    """One stage as the container runs it (`python -m rewardds_jobs <stage>`); its metrics and wall time.
+
+    The metrics are read from `metrics_at` under root when given, else where the stage's kind writes them.
+    """
     shutil.rmtree(root, ignore_errors=True)
     config_dir = root / "channels" / "config"
     config_dir.mkdir(parents=True)
@@ -82,9 +87,9 @@ def run_stage(stage: str, root: Path, channels: dict[str, Path], config: dict) -
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"{stage} failed: {result.stderr[-1500:]}")
-    training = stage.startswith("train-")
-    metrics = root / ("model" if training else "processing/output/eval") / "metrics.json"
-    return json.loads(metrics.read_text()), seconds
+    if metrics_at is None:
+        metrics_at = ("model" if stage.startswith("train-") else "processing/output/eval") + "/metrics.json"
+    return json.loads((root / metrics_at).read_text()), seconds
 
 
 def keep_adapter(stage_folder: Path, dest: Path) -> Path:
