@@ -64,6 +64,8 @@ class RecordBatch:
     tokens: int
     # Targets kept apart from `inputs` so the model is not asked to compute its own loss.
     labels: torch.Tensor | None = None
+    # [pairs, 2]: the (chosen, rejected) row of each preference pair, for the reward proxy.
+    pair_rows: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> RecordBatch:
         return RecordBatch(
@@ -72,6 +74,7 @@ class RecordBatch:
             n_records=self.n_records,
             tokens=self.tokens,
             labels=None if self.labels is None else self.labels.to(device),
+            pair_rows=None if self.pair_rows is None else self.pair_rows.to(device),
         )
 
 

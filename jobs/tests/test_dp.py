@@ -394,7 +394,7 @@ def test_reward_proxy_clips_one_gradient_per_record_whatever_its_pair_count(base
     names = {id(p): n for n, p in model.named_parameters()}
     raw_norms = torch.zeros(2)
     for p in trainer.params:
-        # One per-record gradient per record, not one per row (the batch has 8 rows).
+        # One per-record gradient per record, not one per row (the batch has 5 rows: 3 distinct sequences, then 2).
         assert p.grad_sample.shape == (2, *p.shape)
         for i in range(2):
             assert torch.allclose(p.grad_sample[i], expected[i][names[id(p)]], atol=1e-6, rtol=1e-4)

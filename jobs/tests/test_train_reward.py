@@ -83,8 +83,8 @@ class FirstTokenScore(torch.nn.Module):
 def test_the_loss_takes_chosen_as_the_preferred_side_of_each_pair():
     # Record 0: pairs scored (chosen 5 vs rejected 2) and (chosen 3 vs rejected 4); record 1: (chosen 9 vs 1).
     records = [
-        EncodedRecord(chosen=[[5, 7], [3]], rejected=[[2], [4, 7, 7]]),
-        EncodedRecord(chosen=[[9]], rejected=[[1, 7]]),
+        EncodedRecord.from_pairs(chosen=[[5, 7], [3]], rejected=[[2], [4, 7, 7]]),
+        EncodedRecord.from_pairs(chosen=[[9]], rejected=[[1, 7]]),
     ]
     losses = pair_record_losses(FirstTokenScore(), pair_batch(records, pad_id=0))
 
@@ -95,6 +95,25 @@ def test_the_loss_takes_chosen_as_the_preferred_side_of_each_pair():
     assert torch.allclose(losses, expected, atol=1e-6)
     # A well-ranked pair costs less than its mirror: the loss is not symmetric in the two sides.
     assert losses[1] < 0.01
+
+
+def test_a_sequence_shared_by_pairs_is_one_row_and_the_loss_is_unchanged():
+    # The design's three pairs a ≻ b, a ≻ g, g ≻ b over a = [8], b = [2], g = [5, 1]: three rows, not six.
+    a, b, g = [8], [2], [5, 1]
+    record = EncodedRecord.from_pairs(chosen=[a, a, g], rejected=[b, g, b])
+    assert record.rows == [a, b, g] and record.pairs == [(0, 1), (0, 2), (2, 1)]
+    other = EncodedRecord.from_pairs(chosen=[[9]], rejected=[[1, 7]])
+    batch = pair_batch([other, record], pad_id=0)
+    assert batch.inputs["input_ids"].shape[0] == 5
+    assert batch.row_record.tolist() == [0, 0, 1, 1, 1]
+    assert batch.pair_rows.tolist() == [[0, 1], [2, 3], [2, 4], [4, 3]]
+
+    def bt(chosen: float, rejected: float) -> torch.Tensor:
+        return -F.logsigmoid(torch.tensor(float(chosen - rejected)))
+
+    losses = pair_record_losses(FirstTokenScore(), batch)
+    expected = torch.stack([bt(9, 1), bt(8, 2) + bt(8, 5) + bt(5, 2)])
+    assert torch.allclose(losses, expected, atol=1e-6)
 
 
 @pytest.mark.slow

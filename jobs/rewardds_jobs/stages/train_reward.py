@@ -1,9 +1,11 @@
 """train-reward: DP-SGD LoRA fine-tuning of the reward proxy R (docs/design.md#dp-train-reward-proxy).
 
-One private record is one DP example carrying all its pairs: its chosen and rejected
-sequences are rows of the same batch, their row gradients are summed into one per-record
-gradient (dp.py), and that gradient is clipped once. The loss of a record is
-−Σ_pairs log σ(r(chosen) − r(rejected)) (losses.pair_loss_per_record).
+One private record is one DP example carrying all its pairs: its distinct scored sequences
+are rows of the same batch, their row gradients are summed into one per-record gradient
+(dp.py), and that gradient is clipped once. A record's three pairs (a ≻ b, a ≻ g, g ≻ b)
+involve only three distinct sequences, so each is scored once and the pairs index into the
+scores: half the rows of scoring every pair's two sides, the same loss and gradient. The loss
+of a record is −Σ_pairs log σ(r(chosen) − r(rejected)) (losses.pair_loss_per_record).
 """
 
 from __future__ import annotations
@@ -32,10 +34,26 @@ PAIR_FIELDS = ("prompt", "chosen", "rejected")
 
 @dataclass(frozen=True)
 class EncodedRecord:
-    """One private record's pairs as token rows: chosen[k] ≻ rejected[k]."""
+    """One private record as its distinct token rows and its pairs: rows[c] ≻ rows[r] for (c, r) in pairs."""
 
-    chosen: list[list[int]]
-    rejected: list[list[int]]
+    rows: list[list[int]]
+    pairs: list[tuple[int, int]]
+
+    @classmethod
+    def from_pairs(cls, chosen: Sequence[list[int]], rejected: Sequence[list[int]]) -> EncodedRecord:
+        """chosen[k] ≻ rejected[k]; a sequence that occurs in several pairs becomes one row."""
+        rows: list[list[int]] = []
+        index: dict[tuple[int, ...], int] = {}
+
+        def row_of(ids: list[int]) -> int:
+            key = tuple(ids)
+            if key not in index:
+                index[key] = len(rows)
+                rows.append(list(ids))
+            return index[key]
+
+        pairs = [(row_of(c), row_of(r)) for c, r in zip(chosen, rejected, strict=True)]
+        return cls(rows=rows, pairs=pairs)
 
 
 def read_pair_records(path: Path) -> list[dict]:
@@ -78,30 +96,37 @@ def encode_scored(tokenizer, prompt: str, response: str, max_length: int) -> lis
 
 def encode_record(tokenizer, record: dict, max_length: int) -> EncodedRecord:
     pairs = record["pairs"]
-    return EncodedRecord(
+    return EncodedRecord.from_pairs(
         chosen=[encode_scored(tokenizer, p["prompt"], p["chosen"], max_length) for p in pairs],
         rejected=[encode_scored(tokenizer, p["prompt"], p["rejected"], max_length) for p in pairs],
     )
 
 
 def pair_batch(records: Sequence[EncodedRecord], pad_id: int) -> RecordBatch:
-    """Rows: every pair's chosen sequence, then every pair's rejected sequence, same order."""
-    chosen = [row for r in records for row in r.chosen]
-    rejected = [row for r in records for row in r.rejected]
-    pair_record = torch.tensor([i for i, r in enumerate(records) for _ in r.chosen], dtype=torch.long)
-    rows = chosen + rejected
+    """Rows: each record's distinct sequences in turn; `pair_rows` holds each pair's (chosen, rejected) rows."""
+    rows: list[list[int]] = []
+    row_record: list[int] = []
+    pair_rows: list[tuple[int, int]] = []
+    for i, record in enumerate(records):
+        first = len(rows)
+        rows.extend(record.rows)
+        row_record.extend([i] * len(record.rows))
+        pair_rows.extend((first + c, first + r) for c, r in record.pairs)
     return RecordBatch(
         inputs={"input_ids": pad_right(rows, pad_id), "attention_mask": attention_mask(rows)},
-        row_record=torch.cat([pair_record, pair_record]),
+        row_record=torch.tensor(row_record, dtype=torch.long),
         n_records=len(records),
         tokens=sum(len(r) for r in rows),
+        pair_rows=torch.tensor(pair_rows, dtype=torch.long).reshape(-1, 2),
     )
 
 
 def pair_record_losses(model: torch.nn.Module, batch: RecordBatch) -> torch.Tensor:
+    if batch.pair_rows is None:
+        raise ValueError("a reward batch needs pair_rows")
     scores = model(**batch.inputs).logits.squeeze(-1)
-    n_pairs = scores.shape[0] // 2
-    return pair_loss_per_record(scores[:n_pairs], scores[n_pairs:], batch.row_record[:n_pairs], batch.n_records)
+    chosen, rejected = batch.pair_rows[:, 0], batch.pair_rows[:, 1]
+    return pair_loss_per_record(scores[chosen], scores[rejected], batch.row_record[chosen], batch.n_records)
 
 
 def run(job: Job[ProxyTrainConfig]) -> dict:
