@@ -76,7 +76,8 @@ def find_base(args) -> Path:
     if args.base is not None:
         return args.base.resolve()
     settings = PretrainSettings(steps=args.pretrain_steps, batch_size=args.pretrain_batch)
-    return pretrain_tiny_model(args.world / "corpus.jsonl", args.cache, size="proxy", settings=settings).path
+    # Absolute: the stages run with the jobs folder as their working directory.
+    return pretrain_tiny_model(args.world / "corpus.jsonl", args.cache, size="proxy", settings=settings).path.resolve()
 
 
 def audit_summary(metrics: dict) -> dict:
@@ -114,7 +115,7 @@ def main() -> int:
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="keep a cell's canaries and the adapters already trained under --work; audit again",
+        help="keep a cell's canaries and adapters under --work and the audits already in --out; run the rest",
     )
     args = parser.parse_args()
 
@@ -173,6 +174,8 @@ def main() -> int:
                     "processing/output/audit/metrics.json",
                 )
                 for name, adapter in (("dp", dp_adapter), ("control", control_adapter))
+                # --reuse keeps an audit already recorded in --out: each costs minutes of CPU.
+                if not (args.reuse and f"r{repeats}.{name}Audit" in report["figures"])
             }
             for name, future in runs.items():
                 metrics, seconds = future.result()

@@ -1,7 +1,7 @@
 /**
  * The whole pipeline, locally: the synthesized state machine, the real handlers, the real
- * jobs on tiny models, moto S3/KMS. One full run is shared by every assertion about the
- * outputs; a second run fails a job on purpose (through the local backend, never the job
+ * jobs on tiny models, moto S3/KMS. One full run (with the canary audit on) is shared by
+ * every assertion about the outputs; a second run fails a job on purpose (through the local backend, never the job
  * code) and checks that the execution stops there.
  */
 import {
@@ -24,7 +24,8 @@ import { browserMissing, renderInBrowser } from '../helpers/browser.js';
 
 const SMALL_CONFIG = {
   seed: 3,
-  privacy: { epsilon: 8 },
+  // Two canaries: the audit runs in this same run, so its test shares the run (docs/privacy.md).
+  privacy: { epsilon: 8, audit: { canaries: 2 } },
   generator: { epochs: 1, batchSize: 4, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
   reward: { epochs: 1, batchSize: 4, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
   synthesis: { queries: 6, candidates: 2, maxNewTokens: 6, fewShot: 1, attemptsPerQuery: 4 },
@@ -137,7 +138,7 @@ describe('a full local run', () => {
 
   it('carries the record ids through every stage', () => {
     const train = readJsonl(join(priv, 'input', 'train.jsonl'));
-    expect(train).toHaveLength(12);
+    expect(train).toHaveLength(12 + 2); // the 12 uploaded records and the 2 inserted canaries
     const pairs = readJsonl(join(priv, 'pairs', 'pairs.jsonl'));
     expect(pairs.map((p) => p.id)).toEqual(train.map((t) => t.id));
     for (const p of pairs) expect(p.pairs).toHaveLength(3);
@@ -230,6 +231,7 @@ describe('a full local run', () => {
       (f) => JSON.parse(readFileSync(join(priv, 'jobs', f), 'utf8')) as Record<string, any>,
     );
     expect(privateJobs.map((j) => j.stage).sort()).toEqual([
+      'audit-canaries',
       'build-pairs',
       'evaluate',
       'train-generator',
@@ -246,7 +248,7 @@ describe('a full local run', () => {
     for (const job of report.jobs) expect(job.zone).toBe('synthesis');
     // No private job's start or end appears in any synthesis-zone file (ISO times to the millisecond).
     const privateTimings = privateJobs.flatMap((j) => [j.start, j.end].filter((t): t is string => Boolean(t)));
-    expect(privateTimings.length).toBe(8);
+    expect(privateTimings.length).toBe(10);
     const textFiles = filesUnder(synth).filter((p) => /\.(json|jsonl|html)$/.test(p));
     const leaks = textFiles.filter((p) => {
       const text = readFileSync(p, 'utf8');
@@ -259,7 +261,49 @@ describe('a full local run', () => {
     expect(JSON.parse(readFileSync(join(synth, 'eval', 'metrics.json'), 'utf8'))).not.toHaveProperty('seconds');
     expect(textFiles.filter((p) => p.startsWith(join(synth, 'release')) && p.endsWith('metrics.json'))).toEqual([]);
     // The one private figure that crosses by design: N, the training record count (docs/privacy.md).
-    expect(JSON.parse(readFileSync(join(synth, 'release', 'privacy.json'), 'utf8')).records).toBe(12);
+    expect(JSON.parse(readFileSync(join(synth, 'release', 'privacy.json'), 'utf8')).records).toBe(12 + 2);
+  });
+
+  it('audits the canaries: the aggregates reach the report, no secret reaches the synthesis zone or a log', () => {
+    const canaries = readJsonl(join(priv, 'input', 'canaries.jsonl'));
+    expect(canaries.map((c) => c.inserted)).toEqual([true, true, false, false]);
+    const secrets = canaries.map((c) => c.secret as string);
+    for (const secret of secrets) expect(secret).toMatch(/^\d{10}$/);
+    // The inserted ones trained the proxies; the check below can see them where they belong.
+    const train = readFileSync(join(priv, 'input', 'train.jsonl'), 'utf8');
+    expect(secrets.filter((s) => train.includes(s))).toEqual(secrets.slice(0, 2));
+
+    const released = JSON.parse(readFileSync(join(synth, 'audit', 'metrics.json'), 'utf8'));
+    expect(Object.keys(released).sort()).toEqual([
+      'auc',
+      'canaries',
+      'candidates',
+      'chanceExposure',
+      'exposures',
+      'heldOut',
+      'maxExposure',
+      'scanned',
+      'secretsInSynthetic',
+    ]);
+    expect(released).toMatchObject({ canaries: 2, heldOut: 2, scanned: true, secretsInSynthetic: 0 });
+    expect(released.exposures).toHaveLength(2);
+    const report = JSON.parse(readFileSync(join(synth, 'report', 'report.json'), 'utf8'));
+    expect(report.canaryAudit).toMatchObject({ canaries: 2, exposures: released.exposures, auc: released.auc });
+    expect(readFileSync(result.reportPath, 'utf8')).toContain('Empirical privacy audit (canaries)');
+
+    const filesUnder = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+      );
+    const wd = join(work, 'wd');
+    const logs = [
+      join(wd, 'lambda.log'),
+      join(wd, 'warm-job-process.log'),
+      ...readdirSync(join(wd, 'jobs')).map((job) => join(wd, 'jobs', job, 'job.log')),
+    ].filter((p) => existsSync(p));
+    const holding = (paths: string[]) =>
+      paths.filter((p) => secrets.some((secret) => readFileSync(p).toString('utf8').includes(secret)));
+    expect(holding([...filesUnder(synth), ...logs])).toEqual([]);
   });
 
   it('evaluates the base target and every round on the test set, aggregate numbers only', () => {
@@ -288,7 +332,13 @@ describe('a full local run', () => {
       expect(page.requests).toEqual([]);
       expect(page.scrollWidth).toBeLessThanOrEqual(1280);
       expect(page.charts.map((c) => c.id)).toEqual(
-        expect.arrayContaining(['chart-rewards-round-0', 'chart-pool-size', 'chart-evaluation', 'chart-privacy']),
+        expect.arrayContaining([
+          'chart-rewards-round-0',
+          'chart-pool-size',
+          'chart-evaluation',
+          'chart-privacy',
+          'chart-canary',
+        ]),
       );
       expect(page.charts.filter((c) => c.marks === 0)).toEqual([]);
       expect(page.boxes['.summary-card']!.bottom).toBeLessThanOrEqual(800);
