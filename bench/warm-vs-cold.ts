@@ -2,7 +2,8 @@
  * The demo pipeline (`make demo`: examples/clinic-qa with examples/tiny.config.json) with
  * the warm job process and with one plain subprocess per job (`--cold`), alternating, each
  * run a fresh `rewardds run --local --json` process. Prints every run, the medians and the
- * cold/warm ratio of the wall time, and each mode's share of time inside job bodies.
+ * cold/warm ratio of the wall time, and each mode's share of time inside job bodies, of the whole
+ * command and of the state machine execution alone.
  *
  * Usage: npx tsx bench/warm-vs-cold.ts [--runs 3] [--workdir bench/out/warm-vs-cold]
  *
@@ -89,17 +90,23 @@ async function main() {
       console.log(
         `run ${i + 1} ${mode.padEnd(4)}  wall ${sample.wallSeconds.toFixed(1)}s  ` +
           `(in-process ${t.wallSeconds.toFixed(1)}s: job bodies ${t.jobBodySeconds.toFixed(1)}s = ` +
-          `${Math.round(t.jobBodyShare * 100)} %, overhead ${t.overheadSeconds.toFixed(1)}s)`,
+          `${Math.round(t.jobBodyShare * 100)} %, overhead ${t.overheadSeconds.toFixed(1)}s; execution ` +
+          `${t.execution?.seconds.toFixed(1)}s, ${Math.round((t.execution?.jobBodyShare ?? 0) * 100)} % in bodies)`,
       );
     }
   }
   const of = (mode: 'warm' | 'cold') => samples.filter((s) => s.mode === mode);
   const wall = (mode: 'warm' | 'cold') => median(of(mode).map((s) => s.wallSeconds));
   const share = (mode: 'warm' | 'cold') => median(of(mode).map((s) => s.time.jobBodyShare));
+  const executionShare = (mode: 'warm' | 'cold') => median(of(mode).map((s) => s.time.execution?.jobBodyShare ?? 0));
   console.log(`\nmedian of ${runs}: warm ${wall('warm').toFixed(1)}s, cold ${wall('cold').toFixed(1)}s`);
   console.log(`cold / warm wall time: ×${(wall('cold') / wall('warm')).toFixed(2)}`);
   console.log(
     `time inside job bodies: warm ${Math.round(share('warm') * 100)} %, cold ${Math.round(share('cold') * 100)} %`,
+  );
+  console.log(
+    'of the state machine execution alone (no local set-up, no output copy): ' +
+      `warm ${Math.round(executionShare('warm') * 100)} %, cold ${Math.round(executionShare('cold') * 100)} %`,
   );
 }
 

@@ -246,6 +246,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       logPath,
     );
     const event = objectCreatedEvent(placed);
+    const executionStarted = Date.now();
     const first = (await trigger(event)) as { started: boolean; runId: string };
     if (!first.started) throw new Error(`the trigger started no run for ${placed.key}`);
     // EventBridge delivers at least once; the repeat must start nothing.
@@ -270,6 +271,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       );
       outcome = await executions.get(resumedAs)!;
     }
+    const executionEnded = Date.now();
     await sm.shutdown();
 
     const outputDir = join(workdir, 'runs', first.runId);
@@ -284,6 +286,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         started,
         Date.now(),
         jobs.flatMap((job) => (job.body ? [job.body] : [])),
+        { start: executionStarted, end: executionEnded },
       ),
       jobs,
       executionOutput: outcome.ok ? outcome.output : undefined,

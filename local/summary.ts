@@ -65,11 +65,22 @@ export interface RunTime {
   /** Everything else: synthesis, orchestration, S3 copies, process start and imports. */
   overheadSeconds: number;
   jobBodyShare: number;
+  /**
+   * The state machine execution alone, from the trigger to its last state: the pipeline without
+   * local mode's own set-up (moto, synthesis, base models, the warm process's imports) and
+   * without the copy of the outputs afterwards. Absent when the run never started one.
+   */
+  execution?: { seconds: number; jobBodySeconds: number; jobBodyShare: number };
 }
 
-/** Splits [startMs, endMs] into time inside job bodies (the union of their intervals, clipped) and the rest. */
-export function runTime(startMs: number, endMs: number, bodies: { start: number; end: number }[]): RunTime {
-  const clipped = bodies
+interface Interval {
+  start: number;
+  end: number;
+}
+
+/** Milliseconds of [startMs, endMs] during which at least one interval runs. */
+function coveredMs(startMs: number, endMs: number, intervals: Interval[]): number {
+  const clipped = intervals
     .map((b) => ({ start: Math.max(b.start, startMs), end: Math.min(b.end, endMs) }))
     .filter((b) => b.end > b.start)
     .sort((a, b) => a.start - b.start);
@@ -80,22 +91,40 @@ export function runTime(startMs: number, endMs: number, bodies: { start: number;
     if (b.end > from) inside += b.end - from;
     reach = Math.max(reach, b.end);
   }
+  return inside;
+}
+
+/**
+ * Splits [startMs, endMs] into time inside job bodies (the union of their intervals, clipped) and
+ * the rest; with `execution`, the same split of the execution's interval.
+ */
+export function runTime(startMs: number, endMs: number, bodies: Interval[], execution?: Interval): RunTime {
   const wall = Math.max(0, endMs - startMs);
-  return {
+  const inside = coveredMs(startMs, endMs, bodies);
+  const time: RunTime = {
     wallSeconds: wall / 1000,
     jobBodySeconds: inside / 1000,
     overheadSeconds: (wall - inside) / 1000,
     jobBodyShare: wall > 0 ? inside / wall : 0,
   };
+  if (execution) {
+    const span = Math.max(0, execution.end - execution.start);
+    const body = coveredMs(execution.start, execution.end, bodies);
+    time.execution = { seconds: span / 1000, jobBodySeconds: body / 1000, jobBodyShare: span > 0 ? body / span : 0 };
+  }
+  return time;
 }
 
-/** One line: the wall time and its split. */
+/** One line: the wall time and its split, then the execution's own split when there was one. */
 export function timeLine(time: RunTime): string {
-  return (
+  const line =
     `${time.wallSeconds.toFixed(1)}s wall: ${time.jobBodySeconds.toFixed(1)}s inside job bodies ` +
     `(${Math.round(time.jobBodyShare * 100)} %), ${time.overheadSeconds.toFixed(1)}s pipeline overhead ` +
-    '(synthesis, orchestration, S3 copies, process start, imports)'
-  );
+    '(synthesis, orchestration, S3 copies, process start, imports)';
+  const e = time.execution;
+  return e
+    ? `${line}; the execution alone ${e.seconds.toFixed(1)}s, ${Math.round(e.jobBodyShare * 100)} % inside job bodies`
+    : line;
 }
 
 /** The evaluation rows as a fixed-width table. */

@@ -126,6 +126,9 @@ describe('a full local run', () => {
     expect(result.time.jobBodySeconds).toBeGreaterThan(0);
     expect(result.time.jobBodySeconds).toBeLessThan(result.time.wallSeconds);
     expect(result.time.overheadSeconds).toBeCloseTo(result.time.wallSeconds - result.time.jobBodySeconds, 6);
+    // The execution alone: inside the command's wall time, holding every job body.
+    expect(result.time.execution.seconds).toBeLessThan(result.time.wallSeconds);
+    expect(result.time.execution.jobBodySeconds).toBeCloseTo(result.time.jobBodySeconds, 6);
     // The jobs' timing notes stay in their local job folders: never uploaded, so not in the run's copy.
     const names = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? names(join(dir, e.name)) : [e.name]));

@@ -29,6 +29,20 @@ describe('run time split', () => {
     expect(runTime(1_000, 1_000, []).jobBodyShare).toBe(0);
   });
 
+  it('splits the execution alone when it is given', () => {
+    // Set-up 0–5 s, execution 5–15 s with bodies 6–9 s and 12–14 s, a body before it (1–2 s), copy 15–20 s.
+    const bodies = [
+      { start: 1_000, end: 2_000 },
+      { start: 6_000, end: 9_000 },
+      { start: 12_000, end: 14_000 },
+    ];
+    const time = runTime(0, 20_000, bodies, { start: 5_000, end: 15_000 });
+    expect(time.jobBodySeconds).toBe(6);
+    expect(time.execution).toEqual({ seconds: 10, jobBodySeconds: 5, jobBodyShare: 0.5 });
+    expect(runTime(0, 20_000, bodies)).not.toHaveProperty('execution');
+    expect(timeLine(time)).toMatch(/; the execution alone 10\.0s, 50 % inside job bodies$/);
+  });
+
   it('prints one line with the share', () => {
     expect(timeLine(runTime(0, 10_000, [{ start: 0, end: 7_000 }]))).toBe(
       '10.0s wall: 7.0s inside job bodies (70 %), 3.0s pipeline overhead ' +
