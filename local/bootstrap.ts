@@ -11,6 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -75,7 +76,9 @@ export const TINY_MODELS: TinyModelSpec[] = [
 /**
  * Builds each tiny model once (offline, random weights, byte-level tokenizer) under
  * `cacheDir/<name>/`; a folder whose recorded arguments match is reused. Built into a
- * temporary folder and renamed, so an interrupted build is never mistaken for a model.
+ * temporary folder of its own and renamed, so an interrupted build is never mistaken for
+ * a model, and processes building the same folder at once (test files side by side) keep
+ * whichever finished first.
  */
 export async function buildTinyModels(
   cacheDir: string,
@@ -84,10 +87,10 @@ export async function buildTinyModels(
   const out: Record<string, string> = {};
   for (const spec of options.models ?? TINY_MODELS) {
     const folder = join(cacheDir, spec.name);
-    const stamp = join(folder, STAMP);
     const wanted = JSON.stringify(spec.args);
-    if (!(existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted)) {
-      const building = `${folder}.building`;
+    const built = () => existsSync(join(folder, STAMP)) && readFileSync(join(folder, STAMP), 'utf8') === wanted;
+    if (!built()) {
+      const building = `${folder}.building-${process.pid}-${randomUUID()}`;
       rmSync(building, { recursive: true, force: true });
       mkdirSync(dirname(folder), { recursive: true });
       await run(options.python, ['-m', 'rewardds_jobs', 'make-tiny-model', '--out', building, ...spec.args], {
@@ -95,8 +98,12 @@ export async function buildTinyModels(
         maxBuffer: 16 * 1024 * 1024,
       });
       writeFileSync(join(building, STAMP), wanted);
-      rmSync(folder, { recursive: true, force: true });
-      renameSync(building, folder);
+      if (built()) {
+        rmSync(building, { recursive: true, force: true }); // another process finished first
+      } else {
+        rmSync(folder, { recursive: true, force: true });
+        renameSync(building, folder);
+      }
     }
     out[spec.name] = folder;
   }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../local/runner.js';
+import { sharedTinyModels } from '../helpers/tiny-models.js';
 
 let work: string;
 
@@ -77,7 +78,8 @@ describe('bad uploads are refused at Prepare run and kept in quarantine', () => 
         writeFileSync(config, c.config);
       }
       // Cold: no job starts, so a warm job process would only import torch for nothing.
-      const result = await runLocal({ train, config, workdir: join(work, 'wd'), cold: true });
+      const baseModels = await sharedTinyModels();
+      const result = await runLocal({ train, config, workdir: join(work, 'wd'), cold: true, baseModels });
 
       expect(result.status).toBe('failed');
       expect(result.failure?.state).toBe('Prepare run');

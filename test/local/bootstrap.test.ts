@@ -5,7 +5,7 @@ import {
   ListObjectVersionsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,5 +108,16 @@ describe('bootstrap', () => {
       await s3.send(new GetObjectCommand({ Bucket: 'boot-models', Key: 'base/proxy/config.json' }))
     ).Body!.transformToString();
     expect(JSON.parse(uploaded).hidden_size).toBe(32);
+  });
+
+  it('builds one model when two builders race for the same folder, and leaves no half-built folder', async () => {
+    const cache = join(work, 'raced');
+    const models = [{ name: 'proxy', args: ['--layers', '1', '--hidden', '16'] }];
+    const options = { python: defaultPython(), jobsDir: join(process.cwd(), 'jobs'), models };
+    const [a, b] = await Promise.all([buildTinyModels(cache, options), buildTinyModels(cache, options)]);
+    expect(a.proxy).toBe(join(cache, 'proxy'));
+    expect(b.proxy).toBe(a.proxy);
+    expect(JSON.parse(readFileSync(join(a.proxy!, 'config.json'), 'utf8')).hidden_size).toBe(16);
+    expect(readdirSync(cache)).toEqual(['proxy']);
   });
 });

@@ -21,6 +21,7 @@ import { run } from '../../cli/commands/run.js';
 import { generateExample } from '../../examples/generate.js';
 import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
 import { browserMissing, renderInBrowser } from '../helpers/browser.js';
+import { linkSharedTinyModels } from '../helpers/tiny-models.js';
 
 const SMALL_CONFIG = {
   seed: 3,
@@ -91,6 +92,7 @@ describe('a full local run', () => {
   let synth: string;
 
   beforeAll(async () => {
+    await linkSharedTinyModels(join(work, 'wd'));
     ({ code, result, progress } = await runCli([
       '--local',
       files.train,

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobNameRunPart } from '../../core/sagemaker/index.js';
 import { generateExample } from '../../examples/generate.js';
 import { type LocalRunResult, runLocal } from '../../local/runner.js';
+import { sharedTinyModels } from '../helpers/tiny-models.js';
 
 const CONFIG = {
   seed: 5,
@@ -51,6 +52,7 @@ async function runAs(name: string, config: Record<string, unknown>, extra: Parti
     train,
     config: configPath,
     workdir: join(work, 'wd'),
+    baseModels: await sharedTinyModels(),
     waitMs: 50,
     progress: (line) => progress.push(line),
     ...extra,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateExample } from '../../examples/generate.js';
 import { type LocalRunResult, runLocal } from '../../local/runner.js';
+import { sharedTinyModels } from '../helpers/tiny-models.js';
 
 const SMALL_CONFIG = {
   seed: 5,
@@ -38,6 +39,7 @@ beforeAll(async () => {
     train,
     config,
     workdir: join(work, 'wd'),
+    baseModels: await sharedTinyModels(),
     failStages: ['sample-candidates'],
     resumeOnFailure: true,
     waitMs: 50,

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../../cli/commands/bench.js';
 import { generateExample } from '../../../examples/generate.js';
 import { NO_ORACLE } from '../../../local/bench/diagnostics.js';
+import { linkSharedTinyModels } from '../../helpers/tiny-models.js';
 
 const CHEAPEST_CONFIG = {
   generator: { epochs: 1, batchSize: 4, learningRate: 0.001, maxLength: 64, lora: { r: 2, alpha: 4 } },
@@ -66,6 +67,7 @@ afterAll(() => {
 describe('rewardds bench, one cell end to end', () => {
   let first: Awaited<ReturnType<typeof bench>>;
   beforeAll(async () => {
+    await linkSharedTinyModels(join(out, 'work'));
     first = await bench(args);
   }, 600_000);
 
