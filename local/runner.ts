@@ -9,7 +9,16 @@ import './polyfill.js';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
@@ -41,7 +50,7 @@ import {
   type LaunchMode,
   type LocalJobEvent,
 } from './sagemaker/index.js';
-import { runTime, type RunTime } from './summary.js';
+import { LOCAL_TIMING_FILE, localTiming, runTime, type RunTime } from './summary.js';
 import { downloadPrefix } from './s3-folders.js';
 import { createKmsKey, s3ClientFor, startS3Server, type S3Server } from './s3-server.js';
 import { STATE_NAMES } from '../infra/pipeline/definition.js';
@@ -115,6 +124,8 @@ export interface LocalRunResult {
   executionOutput?: unknown;
   /** The execution that resumed the failed run (resumeOnFailure). */
   resumedAs?: string;
+  /** The local-only timing file (LOCAL_TIMING_FILE in outputDir), once the run is copied. */
+  timingPath?: string;
 }
 
 /** A Lambda as the state machine invokes it: payload in, payload out. */
@@ -304,6 +315,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       const quarantined = join(outputDir, 'private', privateKeys.quarantined(placed.key));
       if (existsSync(quarantined)) result.quarantine = quarantined;
     }
+    // Beside the two zones' copies, not in either: private-zone job times must not reach the
+    // synthesis zone's report (docs/privacy.md), but the one running it locally may see them.
+    result.timingPath = join(outputDir, LOCAL_TIMING_FILE);
+    writeFileSync(result.timingPath, `${JSON.stringify(localTiming(result), null, 1)}\n`);
     say(`run ${result.status} after ${elapsed()}`);
     return result;
   } finally {

@@ -115,6 +115,29 @@ export function runTime(startMs: number, endMs: number, bodies: Interval[], exec
   return time;
 }
 
+/** The local-only timing file a run leaves beside its zones' copies (never uploaded, never in the report). */
+export const LOCAL_TIMING_FILE = 'local-timing.json';
+
+/** What that file holds: the run's split, the seconds per state, and each job's wall and body seconds. */
+export function localTiming(run: {
+  time: RunTime;
+  stateSeconds: Record<string, number>;
+  jobs: { name: string; stage: string; status: string; seconds?: number; body?: Interval; reusedFrom?: string }[];
+}) {
+  return {
+    time: run.time,
+    stateSeconds: run.stateSeconds,
+    jobs: run.jobs.map((job) => ({
+      name: job.name,
+      stage: job.stage,
+      status: job.status,
+      seconds: job.seconds ?? null,
+      bodySeconds: job.body ? (job.body.end - job.body.start) / 1000 : null,
+      ...(job.reusedFrom ? { reusedFrom: job.reusedFrom } : {}),
+    })),
+  };
+}
+
 /** One line: the wall time and its split, then the execution's own split when there was one. */
 export function timeLine(time: RunTime): string {
   const line =

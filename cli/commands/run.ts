@@ -98,6 +98,7 @@ export function jsonResult(result: LocalRunResult, summary: ReturnType<typeof su
     outputDir: result.outputDir,
     reportPath: summary.reportPath,
     time: result.time,
+    ...(result.timingPath ? { timingPath: result.timingPath } : {}),
     ...(result.failure ? { failure: result.failure } : {}),
     ...(result.quarantine ? { quarantine: result.quarantine } : {}),
   };
@@ -114,6 +115,7 @@ function humanResult(result: LocalRunResult, summary: ReturnType<typeof summariz
   if (result.failure) lines.push(`failed in  ${result.failure.state}: ${result.failure.reason}`);
   if (result.quarantine) lines.push(`quarantine ${result.quarantine}`);
   lines.push(`time       ${timeLine(result.time)}`);
+  if (result.timingPath) lines.push(`           per job: ${result.timingPath} (local only, not in the report)`);
   lines.push(`outputs    ${result.outputDir}`);
   if (summary.reportPath) lines.push(`report     ${summary.reportPath}`);
   return lines.join('\n');

@@ -131,6 +131,14 @@ describe('a full local run', () => {
     // The execution alone: inside the command's wall time, holding every job body.
     expect(result.time.execution.seconds).toBeLessThan(result.time.wallSeconds);
     expect(result.time.execution.jobBodySeconds).toBeCloseTo(result.time.jobBodySeconds, 6);
+    // Per job, in a local-only file beside the zones' copies (private-zone times never cross).
+    expect(result.timingPath).toBe(join(out, 'local-timing.json'));
+    const timing = JSON.parse(readFileSync(result.timingPath, 'utf8'));
+    expect(timing.time).toEqual(result.time);
+    expect(timing.jobs.map((j: { stage: string }) => j.stage)).toEqual(
+      expect.arrayContaining(['train-generator', 'train-reward', 'build-pairs', 'evaluate', 'score']),
+    );
+    for (const job of timing.jobs) expect(job.bodySeconds).toBeGreaterThan(0);
     // The jobs' timing notes stay in their local job folders: never uploaded, so not in the run's copy.
     const names = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? names(join(dir, e.name)) : [e.name]));

@@ -1,6 +1,6 @@
 /** The run-time split the local summary shows: wall time vs time inside job bodies. */
 import { describe, expect, it } from 'vitest';
-import { runTime, timeLine } from '../../local/summary.js';
+import { localTiming, runTime, timeLine } from '../../local/summary.js';
 
 describe('run time split', () => {
   it('counts time when any job body ran once, clipped to the run', () => {
@@ -41,6 +41,24 @@ describe('run time split', () => {
     expect(time.execution).toEqual({ seconds: 10, jobBodySeconds: 5, jobBodyShare: 0.5 });
     expect(runTime(0, 20_000, bodies)).not.toHaveProperty('execution');
     expect(timeLine(time)).toMatch(/; the execution alone 10\.0s, 50 % inside job bodies$/);
+  });
+
+  it('lists each job with its wall and body seconds in the local timing file', () => {
+    const time = runTime(0, 10_000, [{ start: 1_000, end: 3_500 }]);
+    const jobs = [
+      { name: 'a', stage: 'train-generator', status: 'Completed', seconds: 4, body: { start: 1_000, end: 3_500 } },
+      { name: 'b', stage: 'score', status: 'Failed' },
+      { name: 'c', stage: 'score', status: 'Completed', seconds: 0.5, reusedFrom: 'x' },
+    ];
+    expect(localTiming({ time, stateSeconds: { 'Build reward pairs': 2 }, jobs })).toEqual({
+      time,
+      stateSeconds: { 'Build reward pairs': 2 },
+      jobs: [
+        { name: 'a', stage: 'train-generator', status: 'Completed', seconds: 4, bodySeconds: 2.5 },
+        { name: 'b', stage: 'score', status: 'Failed', seconds: null, bodySeconds: null },
+        { name: 'c', stage: 'score', status: 'Completed', seconds: 0.5, bodySeconds: null, reusedFrom: 'x' },
+      ],
+    });
   });
 
   it('prints one line with the share', () => {
