@@ -21,10 +21,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobLayout, layoutEnv, readFailureFile } from './layout.js';
-import { modelArtifactsUri, SageMakerLocalError, stageOf } from './requests.js';
+import { modelArtifactsUri, SageMakerLocalError, stageOf, type JobRequest } from './requests.js';
 import { JobCache, jobCodeVersion, jobRuntime, treeFiles, type CacheHit } from './job-cache.js';
 import { jobCacheMaterial, keyOf, runNameRemover, runOf, treeDigest } from './job-cache-key.js';
-import { outputLocations, stageInputs, uploadOutputs, type JobRequest, type StagedOutput } from './staging.js';
+import { outputLocations, stageInputs, uploadOutputs, type StagedOutput } from './staging.js';
 import {
   baseEnv,
   DEFAULT_JOBS_DIR,

@@ -8,6 +8,7 @@
 import type { CreateProcessingJobRequest, CreateTrainingJobRequest } from '@aws-sdk/client-sagemaker';
 import { createHash } from 'node:crypto';
 import { jobNameRunPart } from '../../core/sagemaker/index.js';
+import type { JobRequest } from './requests.js';
 
 /** Bumped when the key's shape changes, so entries of an older shape are never matched. */
 export const JOB_CACHE_KEY_VERSION = 1;
@@ -15,12 +16,8 @@ export const JOB_CACHE_KEY_VERSION = 1;
 /** The tag the request builder puts on every job: the run it belongs to. */
 const RUN_TAG = 'rewardds:run';
 
-export type CacheableRequest =
-  | { kind: 'training'; request: CreateTrainingJobRequest }
-  | { kind: 'processing'; request: CreateProcessingJobRequest };
-
 export interface JobCacheKeyParts {
-  job: CacheableRequest;
+  job: JobRequest;
   stage: string;
   /** Input (channel or processing input) name → digest of the files it delivered (treeDigest). */
   inputs: Record<string, string>;
@@ -60,11 +57,7 @@ export function runOf(request: CreateTrainingJobRequest | CreateProcessingJobReq
  * which reach the job through its config input and the config hash in its environment —
  * stay in.
  */
-export function canonicalRequest(
-  job: CacheableRequest,
-  runId: string,
-  stackNames: Record<string, string> = {},
-): unknown {
+export function canonicalRequest(job: JobRequest, runId: string, stackNames: Record<string, string> = {}): unknown {
   const {
     TrainingJobName: _t,
     ProcessingJobName: _p,

@@ -3,7 +3,12 @@
  * runs and where SageMaker would put its model, and the error shape SageMaker answers a
  * bad request with.
  */
-import type { CreateTrainingJobRequest } from '@aws-sdk/client-sagemaker';
+import type { CreateProcessingJobRequest, CreateTrainingJobRequest } from '@aws-sdk/client-sagemaker';
+
+/** A Create…Job request as the local backend keeps it: the kind says which of the two it is. */
+export type JobRequest =
+  | { kind: 'training'; request: CreateTrainingJobRequest }
+  | { kind: 'processing'; request: CreateProcessingJobRequest };
 
 /** The error shape the AWS SDK throws for a service exception, so handlers can match on `name`. */
 export class SageMakerLocalError extends Error {

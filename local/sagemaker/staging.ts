@@ -4,18 +4,13 @@
  * succeeded, the model and output data (or each processing output) uploaded with the
  * request's KMS key.
  */
-import type { CreateProcessingJobRequest, CreateTrainingJobRequest } from '@aws-sdk/client-sagemaker';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseS3Uri } from '../../core/contract/index.js';
 import { downloadPrefix, uploadFolder } from '../s3-folders.js';
 import { channelRelativePath, mapContainerPath, writeJsonFile, type JobLayout } from './layout.js';
-import { modelArtifactsUri } from './requests.js';
-
-export type JobRequest =
-  | { kind: 'training'; request: CreateTrainingJobRequest }
-  | { kind: 'processing'; request: CreateProcessingJobRequest };
+import { modelArtifactsUri, type JobRequest } from './requests.js';
 
 /** A processing output: the local folder the job writes, and where it goes once the job succeeds. */
 export interface StagedOutput {
