@@ -4,6 +4,7 @@
  * secret, a loss, a rank) is refused rather than copied; the job's wall time stays behind.
  */
 import { z } from 'zod';
+import { fieldIssues } from './field-issues.js';
 
 const bits = z.number().min(0).max(64);
 
@@ -35,15 +36,7 @@ export class AuditNotAggregate extends Error {
 /** Names the offending field by path only; the values stay unquoted. */
 export function checkAudit(value: unknown, file: string): ReleasedAudit {
   const result = AuditMetricsSchema.safeParse(value);
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => {
-      const path = i.path.join('.') || '(root)';
-      return i.code === 'unrecognized_keys'
-        ? `${path}: unexpected field(s) ${i.keys.join(', ')}`
-        : `${path}: ${i.message}`;
-    });
-    throw new AuditNotAggregate(`${file}: not audit aggregates only: ${issues.join('; ')}`);
-  }
+  if (!result.success) throw new AuditNotAggregate(`${file}: not audit aggregates only: ${fieldIssues(result.error)}`);
   const { stage: _stage, seconds: _seconds, ...released } = result.data;
   if (released.exposures.length !== released.canaries)
     throw new AuditNotAggregate(`${file}: exposures: one per inserted canary expected`);

@@ -12,6 +12,7 @@ import {
   type EvaluationNoiseMechanism,
   type EvaluationReservation,
 } from '../../core/privacy/index.js';
+import { fieldIssues } from './field-issues.js';
 
 const score = (max: number) => z.number().min(0).max(max).optional();
 
@@ -49,13 +50,7 @@ export class EvaluationNotAggregate extends Error {
 export function checkEvaluation(value: unknown, file: string): EvalMetrics {
   const result = EvalMetricsSchema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => {
-    const path = i.path.join('.') || '(root)';
-    return i.code === 'unrecognized_keys'
-      ? `${path}: unexpected field(s) ${i.keys.join(', ')}`
-      : `${path}: ${i.message}`;
-  });
-  throw new EvaluationNotAggregate(`${file}: not aggregate metrics only: ${issues.join('; ')}`);
+  throw new EvaluationNotAggregate(`${file}: not aggregate metrics only: ${fieldIssues(result.error)}`);
 }
 
 /** What crosses: the rows, or why there are none, and the noise when the means carry some. */

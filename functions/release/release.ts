@@ -165,6 +165,20 @@ export function osUniform(): number {
   return (bits + 0.5) / 2 ** 53;
 }
 
+/** A job's JSON file in the private bucket; a body that is not JSON throws `NotAggregate` naming the key only. */
+async function readPrivateJson(
+  deps: ReleaseDeps,
+  key: string,
+  NotAggregate: new (message: string) => Error,
+): Promise<unknown> {
+  try {
+    return await getJson(deps.s3, deps.config.privateBucket, key);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new NotAggregate(`${key}: not valid JSON`);
+    throw error;
+  }
+}
+
 export async function releaseEvaluation(
   runId: string,
   run: RunState,
@@ -172,13 +186,7 @@ export async function releaseEvaluation(
 ): Promise<ReleaseEvaluationOutput> {
   const { config } = deps;
   const from = privateKeys.evalMetrics(runId);
-  let value: unknown;
-  try {
-    value = await getJson(deps.s3, config.privateBucket, from);
-  } catch (error) {
-    if (error instanceof SyntaxError) throw new EvaluationNotAggregate(`${from}: not valid JSON`);
-    throw error;
-  }
+  const value = await readPrivateJson(deps, from, EvaluationNotAggregate);
   // Re-serialized from the parsed value: the aggregate rows cross, nothing more. The job's own
   // bookkeeping (`seconds`, its wall time) stays: the time to answer every private test
   // prompt is a function of those prompts without DP.
@@ -210,13 +218,7 @@ export async function releaseEvaluation(
 export async function releaseAudit(runId: string, run: RunState, deps: ReleaseDeps): Promise<ReleaseAuditOutput> {
   const { config } = deps;
   const from = privateKeys.auditMetrics(runId);
-  let value: unknown;
-  try {
-    value = await getJson(deps.s3, config.privateBucket, from);
-  } catch (error) {
-    if (error instanceof SyntaxError) throw new AuditNotAggregate(`${from}: not valid JSON`);
-    throw error;
-  }
+  const value = await readPrivateJson(deps, from, AuditNotAggregate);
   const released = checkAudit(value, from);
   if (released.canaries !== run.config.privacy.audit.canaries)
     throw new AuditNotAggregate(`${from}: canaries: not the run's privacy.audit.canaries`);

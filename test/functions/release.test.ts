@@ -452,4 +452,15 @@ describe('release', () => {
       expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
     });
   });
+
+  it.each([
+    ['evaluation', 'eval', 'EvaluationNotAggregate'],
+    ['audit', 'audit', 'AuditNotAggregate'],
+  ] as const)('refuses a %s file that is not JSON, naming the key only', async (what, folder, name) => {
+    const key = `runs/${RUN_ID}/${folder}/metrics.json`;
+    s3.put(PRIVATE, key, 'Jane Doe {');
+    const error = await handler()({ runId: RUN_ID, what, run }).catch((e: Error) => e);
+    expect(error).toMatchObject({ name, message: `${key}: not valid JSON` });
+    expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
 });
