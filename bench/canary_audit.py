@@ -34,9 +34,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from world_check import jsonl_channel, keep_adapter, noise_for, run_stage  # noqa: E402
+from world_check import (  # noqa: E402
+    add_pretrain_options,
+    jsonl_channel,
+    keep_adapter,
+    noise_for,
+    pretrain_settings,
+    run_stage,
+)
 
-from rewardds_jobs.pretrain import PretrainSettings, pretrain_tiny_model  # noqa: E402
+from rewardds_jobs.pretrain import pretrain_tiny_model  # noqa: E402
 
 # The run's template (core/privacy/canaries.ts, CANARY_PROMPT and CANARY_RESPONSE).
 CANARY_PROMPT = "What is the secret access code on file?"
@@ -75,7 +82,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 def find_base(args) -> Path:
     if args.base is not None:
         return args.base.resolve()
-    settings = PretrainSettings(steps=args.pretrain_steps, batch_size=args.pretrain_batch)
+    settings = pretrain_settings(args)
     # Absolute: the stages run with the jobs folder as their working directory.
     return pretrain_tiny_model(args.world / "corpus.jsonl", args.cache, size="proxy", settings=settings).path.resolve()
 
@@ -97,10 +104,8 @@ def audit_summary(metrics: dict) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--world", type=Path, default=ROOT / "examples/worlds/harbor")
-    parser.add_argument("--cache", type=Path, default=ROOT / ".rewardds/pretrain")
     parser.add_argument("--base", type=Path, help="the proxy base folder (default: the pretrain cache's)")
-    parser.add_argument("--pretrain-steps", type=int, default=1200)
-    parser.add_argument("--pretrain-batch", type=int, default=8)
+    add_pretrain_options(parser)
     parser.add_argument("--work", type=Path, default=ROOT / "bench/out/canary-audit")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/out/canary-audit.json")
     parser.add_argument("--canaries", type=int, default=10, help="k inserted (and k never-inserted) canaries")

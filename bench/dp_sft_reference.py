@@ -20,9 +20,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from world_check import ROOT, dp_train_config, evaluate, jsonl_channel, keep_adapter, noise_for, run_stage
+from world_check import (
+    ROOT,
+    add_dp_options,
+    add_pretrain_options,
+    dp_train_config,
+    evaluate,
+    jsonl_channel,
+    keep_adapter,
+    noise_for,
+    pretrain_settings,
+    run_stage,
+)
 
-from rewardds_jobs.pretrain import PretrainSettings, pretrain_tiny_model
+from rewardds_jobs.pretrain import pretrain_tiny_model
 
 
 def main() -> int:
@@ -31,24 +42,15 @@ def main() -> int:
     parser.add_argument("--epsilons", required=True, help="comma-separated")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=ROOT / "bench/out/dp-sft")
-    parser.add_argument("--cache", type=Path, default=ROOT / ".rewardds/pretrain")
-    parser.add_argument("--pretrain-steps", type=int, default=1200)
-    parser.add_argument("--pretrain-batch", type=int, default=8)
+    add_pretrain_options(parser)
     parser.add_argument("--max-new-tokens", type=int, default=72)
-    parser.add_argument("--delta", type=float, default=1e-5)
-    parser.add_argument("--dp-epochs", type=int, default=10)
-    parser.add_argument("--dp-batch", type=int, default=128)
-    parser.add_argument("--dp-lr", type=float, default=2e-3)
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the DP training (rewardds bench passes each grid seed)"
-    )
+    add_dp_options(parser, seed_help="seed of the DP training (rewardds bench passes each grid seed)")
     args = parser.parse_args()
 
     world = args.world.resolve()
     pattern = json.loads((world / "world.json").read_text(encoding="utf-8"))["answerPattern"]
     work = args.work.resolve()
-    settings = PretrainSettings(steps=args.pretrain_steps, batch_size=args.pretrain_batch)
-    target = pretrain_tiny_model(world / "corpus.jsonl", args.cache, size="target", settings=settings)
+    target = pretrain_tiny_model(world / "corpus.jsonl", args.cache, size="target", settings=pretrain_settings(args))
     train = jsonl_channel(work / "data", "train", world / "train.jsonl")
     test = jsonl_channel(work / "data", "test", world / "test.jsonl")
     records = sum(1 for line in (world / "train.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())

@@ -162,14 +162,32 @@ def noise_for(epsilon: float, delta: float, batch: int, records: int, epochs: in
     )
 
 
+def add_pretrain_options(parser: argparse.ArgumentParser) -> None:
+    """The pretrained bases' options, alike in every bench script so that they share one cache."""
+    parser.add_argument("--cache", type=Path, default=ROOT / ".rewardds/pretrain")
+    parser.add_argument("--pretrain-steps", type=int, default=1200)
+    parser.add_argument("--pretrain-batch", type=int, default=8)
+
+
+def pretrain_settings(args: argparse.Namespace) -> PretrainSettings:
+    return PretrainSettings(steps=args.pretrain_steps, batch_size=args.pretrain_batch)
+
+
+def add_dp_options(parser: argparse.ArgumentParser, *, seed_help: str) -> None:
+    """The DP training's options that dp_train_config reads."""
+    parser.add_argument("--delta", type=float, default=1e-5)
+    parser.add_argument("--dp-epochs", type=int, default=10)
+    parser.add_argument("--dp-batch", type=int, default=128)
+    parser.add_argument("--dp-lr", type=float, default=2e-3)
+    parser.add_argument("--seed", type=int, default=0, help=seed_help)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--world", type=Path, default=ROOT / "examples/worlds/harbor")
-    parser.add_argument("--cache", type=Path, default=ROOT / ".rewardds/pretrain")
     parser.add_argument("--work", type=Path, default=ROOT / "bench/out/world-check")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/out/world-check.json")
-    parser.add_argument("--pretrain-steps", type=int, default=1200)
-    parser.add_argument("--pretrain-batch", type=int, default=8)
+    add_pretrain_options(parser)
     parser.add_argument("--target-epochs", type=int, default=2)
     parser.add_argument("--target-batch", type=int, default=16)
     parser.add_argument("--target-lr", type=float, default=2e-3)
@@ -184,13 +202,7 @@ def main() -> int:
     parser.add_argument("--skip-target", action="store_true", help="do not fine-tune the target (already measured)")
     parser.add_argument("--dp", action="store_true", help="also DP-train the generation proxy at --epsilon")
     parser.add_argument("--epsilon", type=float, default=8.0)
-    parser.add_argument("--delta", type=float, default=1e-5)
-    parser.add_argument("--dp-epochs", type=int, default=10)
-    parser.add_argument("--dp-batch", type=int, default=128)
-    parser.add_argument("--dp-lr", type=float, default=2e-3)
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the trainings (rewardds bench passes each grid seed)"
-    )
+    add_dp_options(parser, seed_help="seed of the trainings (rewardds bench passes each grid seed)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
 
@@ -211,7 +223,7 @@ def main() -> int:
         args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         print(f"{time.strftime('%H:%M:%S')} {key}: {json.dumps(value)}", flush=True)
 
-    settings = PretrainSettings(steps=args.pretrain_steps, batch_size=args.pretrain_batch)
+    settings = pretrain_settings(args)
     test = jsonl_channel(work / "data", "test", world / "test.jsonl")
     if args.skip_base and args.skip_target:
         if args.dp:
