@@ -98,6 +98,27 @@ describe('the refusals say exactly what is wrong and what would work', () => {
     );
   });
 
+  it('does not suggest the record count at which a fixed δ equals 1/N', () => {
+    // Batches of 200 with 200 to 400 records: two steps, q = 200/N, so the floor falls with N and
+    // first drops below ε = 0.02652 at exactly N = 400 = 1/δ, where δ is no longer below 1/N.
+    const small: RunConfigInput = { generator: { batchSize: 200, epochs: 1 }, reward: { batchSize: 200, epochs: 1 } };
+    const e = refusal(200, { ...small, privacy: { epsilon: 0.02652, delta: 0.0025 } });
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([0.0391, undefined]);
+    expect(e.message).toMatch(/ε ≥ 0\.0391; no number of records makes ε = 0\.02652 work at this δ\./);
+    expect(refusal(399, { ...small, privacy: { epsilon: 0.02652, delta: 0.0025 } }).minimumEpsilon).toBe(0.0266);
+    // At 400 records only δ stands in the way: a hair smaller δ plans.
+    expect(plan(400, { ...small, privacy: { epsilon: 0.02652, delta: 0.0024999 } }).epsilon).toBeLessThanOrEqual(
+      0.02652,
+    );
+  });
+
+  it('suggests a record count beyond the first doublings of the search', () => {
+    // 400 and 800 records are tried before the bisection: the answer lies between them.
+    const e = refusal(200, { privacy: { epsilon: 0.11 } });
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([0.135, 692]);
+    expect(e.message).toMatch(/; ε = 0\.11 works from 692 records\./);
+  });
+
   it('names the proxy whose share binds: the reward proxy when it gets the smaller share', () => {
     expect(refusal(200, { privacy: { epsilon: 0.12, split: 0.9 } }).message).toMatch(
       /^ε = 0\.12 \(δ = 1\.00e-5\) cannot be met with 200 records: the reward proxy would need/,
