@@ -127,6 +127,19 @@ describe('the refusals say exactly what is wrong and what would work', () => {
   });
 });
 
+describe('the outer search', () => {
+  it('takes its first upper end when the lopsided split already meets the target there', () => {
+    // split 0.99: the generation proxy alone gets ε = 50 within 1e-4, and the reward proxy's
+    // ε ≈ 0.5 at 100,000 records adds less than that to the composition (measured 1.6e-5 below).
+    const p = plan(100_000, { privacy: { split: 0.99, epsilon: 50 } });
+    expect(p.epsilon).toBe(composeEpsilon([p.generator, p.reward], p.delta));
+    expect(p.epsilon).toBeLessThanOrEqual(50);
+    expect(p.epsilon).toBeGreaterThanOrEqual((1 - 1e-4) * 50);
+    expect(p.generator.epsilon).toBeGreaterThanOrEqual((1 - 1e-4) * 50);
+    expect(p.generator.epsilon / p.reward.epsilon).toBeCloseTo(99, 1);
+  });
+});
+
 describe('the job contract schedule and the accountant a plan names', () => {
   it('q = min(1, B/N) and steps = epochs · ceil(N/B)', () => {
     expect(dpSgdSchedule({ records: 1000, batchSize: 3, epochs: 2 })).toEqual({ sampleRate: 3 / 1000, steps: 668 });
