@@ -36,6 +36,12 @@ describe('the refusals say exactly what is wrong and what would work', () => {
     expect(refusal(1.5).message).toBe('the training set must hold at least one record (got 1.5)');
   });
 
+  it('one record is enough to plan, with batches of one', () => {
+    const p = plan(1, { generator: { batchSize: 1 }, reward: { batchSize: 1 } });
+    expect(p.generator).toMatchObject({ sampleRate: 1, steps: 3 });
+    expect(p.epsilon).toBeLessThanOrEqual(8);
+  });
+
   it('a batch larger than the records, for either proxy', () => {
     expect(refusal(40, { reward: { batchSize: 32 } }).message).toBe(
       'generator.batchSize 64 is larger than the 40 training records: set generator.batchSize to at most 40, ' +
