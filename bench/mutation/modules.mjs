@@ -12,12 +12,13 @@ export const MODULES = {
   },
   'privacy-planner': {
     mutate: ['core/privacy/planner.ts'],
-    // Only the RDP planner's tests: a PLD plan takes seconds even uninstrumented, and these
-    // tests cover every line the PLD ones do except the PLD-only branches (see the README).
+    // The RDP planner's tests, and one small PLD schedule for the PLD-only branches:
+    // pld-plan.test.ts's plans of the medical defaults take seconds each (see the README).
     tests: [
       'test/core/privacy/planner.test.ts',
       'test/core/privacy/planner-edges.test.ts',
       'test/core/privacy/planner-effort.test.ts',
+      'test/core/privacy/planner-pld.test.ts',
     ],
   },
   selection: {

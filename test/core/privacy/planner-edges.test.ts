@@ -36,6 +36,12 @@ describe('the refusals say exactly what is wrong and what would work', () => {
     expect(refusal(1.5).message).toBe('the training set must hold at least one record (got 1.5)');
   });
 
+  it('one record is enough to plan, with batches of one', () => {
+    const p = plan(1, { generator: { batchSize: 1 }, reward: { batchSize: 1 } });
+    expect(p.generator).toMatchObject({ sampleRate: 1, steps: 3 });
+    expect(p.epsilon).toBeLessThanOrEqual(8);
+  });
+
   it('a batch larger than the records, for either proxy', () => {
     expect(refusal(40, { reward: { batchSize: 32 } }).message).toBe(
       'generator.batchSize 64 is larger than the 40 training records: set generator.batchSize to at most 40, ' +
@@ -98,11 +104,45 @@ describe('the refusals say exactly what is wrong and what would work', () => {
     );
   });
 
+  it('does not suggest the record count at which a fixed δ equals 1/N', () => {
+    // Batches of 200 with 200 to 400 records: two steps, q = 200/N, so the floor falls with N and
+    // first drops below ε = 0.02652 at exactly N = 400 = 1/δ, where δ is no longer below 1/N.
+    const small: RunConfigInput = { generator: { batchSize: 200, epochs: 1 }, reward: { batchSize: 200, epochs: 1 } };
+    const e = refusal(200, { ...small, privacy: { epsilon: 0.02652, delta: 0.0025 } });
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([0.0391, undefined]);
+    expect(e.message).toMatch(/ε ≥ 0\.0391; no number of records makes ε = 0\.02652 work at this δ\./);
+    expect(refusal(399, { ...small, privacy: { epsilon: 0.02652, delta: 0.0025 } }).minimumEpsilon).toBe(0.0266);
+    // At 400 records only δ stands in the way: a hair smaller δ plans.
+    expect(plan(400, { ...small, privacy: { epsilon: 0.02652, delta: 0.0024999 } }).epsilon).toBeLessThanOrEqual(
+      0.02652,
+    );
+  });
+
+  it('suggests a record count beyond the first doublings of the search', () => {
+    // 400 and 800 records are tried before the bisection: the answer lies between them.
+    const e = refusal(200, { privacy: { epsilon: 0.11 } });
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([0.135, 692]);
+    expect(e.message).toMatch(/; ε = 0\.11 works from 692 records\./);
+  });
+
   it('names the proxy whose share binds: the reward proxy when it gets the smaller share', () => {
     expect(refusal(200, { privacy: { epsilon: 0.12, split: 0.9 } }).message).toMatch(
       /^ε = 0\.12 \(δ = 1\.00e-5\) cannot be met with 200 records: the reward proxy would need/,
     );
     expect(refusal(200, { privacy: { epsilon: 0.12, split: 0.1 } }).message).toMatch(/: the generation proxy would/);
+  });
+});
+
+describe('the outer search', () => {
+  it('takes its first upper end when the lopsided split already meets the target there', () => {
+    // split 0.99: the generation proxy alone gets ε = 50 within 1e-4, and the reward proxy's
+    // ε ≈ 0.5 at 100,000 records adds less than that to the composition (measured 1.6e-5 below).
+    const p = plan(100_000, { privacy: { split: 0.99, epsilon: 50 } });
+    expect(p.epsilon).toBe(composeEpsilon([p.generator, p.reward], p.delta));
+    expect(p.epsilon).toBeLessThanOrEqual(50);
+    expect(p.epsilon).toBeGreaterThanOrEqual((1 - 1e-4) * 50);
+    expect(p.generator.epsilon).toBeGreaterThanOrEqual((1 - 1e-4) * 50);
+    expect(p.generator.epsilon / p.reward.epsilon).toBeCloseTo(99, 1);
   });
 });
 
