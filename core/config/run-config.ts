@@ -97,6 +97,13 @@ export const RunConfigSchema = z.strictObject({
       fewShot: z.int().min(0).max(8).default(2).describe('public seeds shown per query'),
       /** Sampling attempts allowed per requested query before giving up on uniqueness. */
       attemptsPerQuery: z.number().min(1).max(100).default(4).describe('sampling attempts allowed per unique query'),
+      /** How G is asked for a query (docs/design.md#synthesize-queries). */
+      queryPrompt: z
+        .enum(['instruction', 'pre-query'])
+        .default('instruction')
+        .describe(
+          '`instruction` (few-shot from the seeds) or `pre-query` (G continues the start of a user turn: for a model that cannot follow instructions)',
+        ),
     })
     .prefault({}),
   filter: z

@@ -82,6 +82,7 @@ export function buildStageConfig({ stage, round, run }: StageConfigSpec): Record
         // Without a seeds file there is nothing to show; say so rather than let the job guess.
         fewShot: run.hasSeeds ? config.synthesis.fewShot : 0,
         attemptsPerQuery: config.synthesis.attemptsPerQuery,
+        queryPrompt: config.synthesis.queryPrompt,
       };
     case 'sample-candidates':
       return { seed: config.seed, candidates: config.synthesis.candidates, ...sampling };

@@ -59,6 +59,7 @@ RUN_CONFIG_KEYS: dict[str, dict[str, str]] = {
         **_SAMPLING_KEYS,
         "fewShot": "synthesis.fewShot",
         "attemptsPerQuery": "synthesis.attemptsPerQuery",
+        "queryPrompt": "synthesis.queryPrompt",
     },
     "sample-candidates": {"seed": "seed", "candidates": "synthesis.candidates", **_SAMPLING_KEYS},
     "score": {"maxLength": "reward.maxLength"},
@@ -257,6 +258,7 @@ class SynthesizeQueriesConfig(_SamplingConfig):
     queries: int = _required()
     few_shot: int = 2
     attempts_per_query: float = 4
+    query_prompt: str = "instruction"
 
 
 @_camel_keys

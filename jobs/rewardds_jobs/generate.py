@@ -124,6 +124,7 @@ class Generator:
         max_input_tokens: int | None = None,
         use_adapter: bool = True,
         adapter: str | None = None,
+        raw: bool = False,
     ) -> list[list[Completion]]:
         """Like `generate`, with whether each completion ended by itself.
 
@@ -139,7 +140,8 @@ class Generator:
         if not prompts:
             return []
         started = time.perf_counter()
-        texts = [format_prompt(self.tokenizer, p) for p in prompts]
+        # raw: the texts are model input already (a pre-query template), not user prompts.
+        texts = list(prompts) if raw else [format_prompt(self.tokenizer, p) for p in prompts]
         if self._vllm:
             out = self._generate_vllm(
                 texts, n, temperature, top_p, max_new_tokens, seed, greedy, max_input_tokens, name

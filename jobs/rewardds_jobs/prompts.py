@@ -41,6 +41,29 @@ def query_synthesis_prompt(seed_prompts: Sequence[str]) -> str:
     )
 
 
+# Stands for a user message's content while the chat template is rendered, to find what surrounds it.
+_CONTENT = "\u0000rewardds-user-content\u0000"
+
+
+def pre_query(tokenizer) -> tuple[str, str]:
+    """(the text before a user message's content, the text that ends it) in G's chat template.
+
+    Continuing the first samples a user question from the model itself, with no instruction
+    to follow: the way to synthesize queries with a model that cannot follow one
+    (docs/design.md#synthesize-queries). The plain template's pair when there is no chat template.
+    """
+    rendered = format_prompt(tokenizer, _CONTENT)
+    before, after = rendered.split(_CONTENT, 1)
+    end = after.strip().split()
+    # An after-part of blanks only (no marker to stop at) ends the query at the first blank line.
+    return before, end[0] if end else "\n\n"
+
+
+def cut_user_turn(text: str, end: str) -> str:
+    """A continued user turn up to the marker that ends it (the rest is the model's next turn)."""
+    return text.split(end, 1)[0]
+
+
 _QUERY_LABELS = ("question:", "new question:", "query:")
 
 

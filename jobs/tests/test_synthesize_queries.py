@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from conftest import run_job, sagemaker_layout
 
-from rewardds_jobs.prompts import query_synthesis_prompt
+from rewardds_jobs.contract import Job
+from rewardds_jobs.generate import Completion, GenerationStats
+from rewardds_jobs.models import load_tokenizer
+from rewardds_jobs.prompts import cut_user_turn, pre_query, query_synthesis_prompt
+from rewardds_jobs.stages import synthesize_queries
 from rewardds_jobs.stages.synthesize_queries import QueryFilter, query_id
 
 
@@ -77,3 +83,80 @@ def test_synthesize_queries_zero_shot(tmp_path, tiny_base, generator_adapter):
     metrics = layout.metrics("queries")
     assert metrics["fewShot"] == 0 and metrics["seeds"] == 0
     assert len(layout.read_jsonl("queries")) == metrics["produced"] >= 1
+
+
+class _QwenLike:
+    """A tokenizer whose chat template wraps a user message in ChatML markers, as Qwen2.5's does."""
+
+    chat_template = "chatml"
+
+    def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+        assert not tokenize and add_generation_prompt
+        return f"<|im_start|>user\n{messages[0]['content']}<|im_end|>\n<|im_start|>assistant\n"
+
+
+def test_pre_query_is_what_surrounds_a_user_message_in_the_chat_template(tiny_base):
+    assert pre_query(load_tokenizer(tiny_base)) == ("<|user|>\n", "<|assistant|>")
+    assert pre_query(_QwenLike()) == ("<|im_start|>user\n", "<|im_end|>")
+    # No chat template: the plain template's instruction header, ended by the next header.
+    assert pre_query(SimpleNamespace(chat_template=None)) == ("### Instruction:\n", "###")
+    assert (
+        cut_user_turn("Where is the Alpha?\n<|assistant|>\nAt berth A-1.", "<|assistant|>") == "Where is the Alpha?\n"
+    )
+    assert cut_user_turn("no marker", "<|assistant|>") == "no marker"
+
+
+def test_pre_query_job_continues_the_user_turn_start_without_instruction_or_seeds(tmp_path, tiny_base, monkeypatch):
+    seen: list[tuple[list[str], bool]] = []
+
+    class FakeGenerator:
+        """Stands in for G: records its inputs and answers each with a user turn that runs on."""
+
+        def __init__(self, spec):
+            self.tokenizer = load_tokenizer(tiny_base)
+            self.stats = GenerationStats()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def complete(self, inputs, *, raw=False, **kwargs):
+            seen.append((list(inputs), raw))
+            offset = sum(len(s[0]) for s in seen[:-1])
+            return [
+                [Completion(f"Where is ship {offset + i}?\n<|assistant|>\nAt berth A-{i}.", True, 9)]
+                for i in range(len(inputs))
+            ]
+
+    monkeypatch.setattr(synthesize_queries, "Generator", FakeGenerator)
+    seeds = [{"id": "s-0", "prompt": "Public seed question?"}]
+    config = {"seed": 1, "queries": 3, "fewShot": 2, "queryPrompt": "pre-query"}
+    layout = sagemaker_layout(
+        tmp_path, "synthesize-queries", {"base": tiny_base, "generator": tiny_base, "seeds": seeds}, config
+    )
+    metrics = synthesize_queries.run(Job.from_env("synthesize-queries", layout.env))
+    assert seen == [(["<|user|>\n"] * 3, True)]
+    assert [q["prompt"] for q in layout.read_jsonl("queries")] == [f"Where is ship {i}?" for i in range(3)]
+    assert metrics["queryPrompt"] == "pre-query" and metrics["fewShot"] == 0 and metrics["seeds"] == 1
+
+
+def test_the_query_prompt_must_be_one_the_run_config_allows(tmp_path, tiny_base, run_job):
+    config = {"queries": 3, "queryPrompt": "magic"}
+    layout = sagemaker_layout(tmp_path, "synthesize-queries", {"base": tiny_base, "generator": tiny_base}, config)
+    result = run_job(layout)
+    assert result.returncode == 1
+    assert "queryPrompt" in layout.failure.read_text() and "instruction, pre-query" in layout.failure.read_text()
+
+
+def test_pre_query_job_runs_on_the_tiny_model(tmp_path, tiny_base, generator_adapter, run_job):
+    config = {"queries": 3, "maxNewTokens": 6, "queryPrompt": "pre-query"}
+    layout = sagemaker_layout(
+        tmp_path, "synthesize-queries", {"base": tiny_base, "generator": generator_adapter}, config
+    )
+    result = run_job(layout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = layout.metrics("queries")
+    assert metrics["queryPrompt"] == "pre-query" and metrics["produced"] == len(layout.read_jsonl("queries")) >= 1
+    assert not any("<|assistant|>" in q["prompt"] for q in layout.read_jsonl("queries"))

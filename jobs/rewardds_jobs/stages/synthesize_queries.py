@@ -1,7 +1,8 @@
 """Synthesize queries (synthesis zone, docs/design.md#synthesize-queries).
 
 G samples M new prompts, few-shot from random public seeds when a seeds channel is given,
-else zero-shot. Empty, over-long and duplicate prompts (after whitespace/case folding)
+else zero-shot; with `queryPrompt: pre-query`, by continuing the start of a user turn in its
+chat template, with no instruction and no seeds. Empty, over-long and duplicate prompts (after whitespace/case folding)
 are dropped; sampling continues until M unique prompts or ⌈M·attemptsPerQuery⌉ attempts.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from ..config import SynthesizeQueriesConfig
 from ..contract import Job
 from ..generate import Generator, ModelSpec
-from ..prompts import clean_query, fold_for_dedup, query_synthesis_prompt
+from ..prompts import clean_query, cut_user_turn, fold_for_dedup, pre_query, query_synthesis_prompt
 from ..records import read_prompts, write_jsonl
 
 log = logging.getLogger(__name__)
@@ -60,19 +61,25 @@ def run(job: Job[SynthesizeQueriesConfig]) -> dict:
     cfg = job.config
     seeds_path = job.jsonl_path("seeds", optional=True)
     seeds = [s["prompt"] for s in read_prompts(seeds_path)] if seeds_path else []
-    shots = min(cfg.few_shot, len(seeds))
+    by_instruction = cfg.query_prompt == "instruction"
+    shots = min(cfg.few_shot, len(seeds)) if by_instruction else 0
     rng = random.Random(cfg.seed)
     limit = math.ceil(cfg.queries * cfg.attempts_per_query)
     spec = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
     keep = QueryFilter(max_tokens=cfg.max_new_tokens)
     attempts = truncated = rounds = 0
     with Generator(spec) as model:
+        start, end = pre_query(model.tokenizer)
         while len(keep.kept) < cfg.queries and attempts < limit:
             # Ask for what is missing (bounded by the attempts left); the round's seed keeps reruns identical.
             want = min(cfg.queries - len(keep.kept), limit - attempts)
-            instructions = [query_synthesis_prompt(rng.sample(seeds, shots) if shots else []) for _ in range(want)]
+            if by_instruction:
+                inputs = [query_synthesis_prompt(rng.sample(seeds, shots) if shots else []) for _ in range(want)]
+            else:
+                inputs = [start] * want
             completions = model.complete(
-                instructions,
+                inputs,
+                raw=not by_instruction,
                 n=1,
                 temperature=cfg.temperature,
                 top_p=cfg.top_p,
@@ -83,7 +90,9 @@ def run(job: Job[SynthesizeQueriesConfig]) -> dict:
             attempts += want
             for (completion,) in completions:
                 truncated += 0 if completion.finished else 1
-                keep.consider(completion.text, completion.tokens)
+                keep.consider(
+                    completion.text if by_instruction else cut_user_turn(completion.text, end), completion.tokens
+                )
                 if len(keep.kept) == cfg.queries:
                     break
         stats = model.stats
@@ -102,5 +111,6 @@ def run(job: Job[SynthesizeQueriesConfig]) -> dict:
         "hitTokenLimit": truncated,
         "fewShot": shots,
         "seeds": len(seeds),
+        "queryPrompt": cfg.query_prompt,
         **stats.as_metrics(),
     }

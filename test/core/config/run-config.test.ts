@@ -18,7 +18,13 @@ describe('run config', () => {
       lora: { r: 16, alpha: 32, dropout: 0.05 },
       maxLength: 1024,
     });
-    expect(config.synthesis).toMatchObject({ candidates: 6, temperature: 1, topP: 0.7, maxNewTokens: 512 });
+    expect(config.synthesis).toMatchObject({
+      candidates: 6,
+      temperature: 1,
+      topP: 0.7,
+      maxNewTokens: 512,
+      queryPrompt: 'instruction',
+    });
     expect(config.synthesis.queries).toBeUndefined();
     expect(config.filter).toEqual({ method: 'reward', alpha: 0.5, keepFraction: 0.125 });
     expect(config.refinement.rounds).toBe(2);
@@ -45,6 +51,11 @@ describe('run config', () => {
       expect(error).toBeInstanceOf(RunConfigError);
       expect((error as RunConfigError).issues[0]!.path).toBe('filter.keepFraction');
     }
+  });
+
+  it('takes synthesis.queryPrompt instruction or pre-query, and nothing else', () => {
+    expect(parseRunConfig({ synthesis: { queryPrompt: 'pre-query' } }).synthesis.queryPrompt).toBe('pre-query');
+    expect(() => parseRunConfig({ synthesis: { queryPrompt: 'magpie' } })).toThrow(/synthesis\.queryPrompt/);
   });
 
   it('takes privacy.accountant rdp or pld, and nothing else', () => {

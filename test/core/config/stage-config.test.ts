@@ -28,7 +28,16 @@ const CONTRACT_KEYS: Record<Stage, string[]> = {
     'clipNorm',
     'delta',
   ],
-  'synthesize-queries': ['seed', 'queries', 'temperature', 'topP', 'maxNewTokens', 'fewShot', 'attemptsPerQuery'],
+  'synthesize-queries': [
+    'seed',
+    'queries',
+    'temperature',
+    'topP',
+    'maxNewTokens',
+    'fewShot',
+    'attemptsPerQuery',
+    'queryPrompt',
+  ],
   'sample-candidates': ['seed', 'candidates', 'temperature', 'topP', 'maxNewTokens'],
   score: ['batchSize', 'maxLength'],
   'train-target': [
@@ -97,6 +106,7 @@ describe('buildStageConfig', () => {
       maxNewTokens: 512,
       fewShot: 0,
       attemptsPerQuery: 4,
+      queryPrompt: 'instruction',
     });
     expect(buildStageConfig({ stage: 'synthesize-queries', round: 0, run: runState() })).toMatchObject({ fewShot: 2 });
   });
