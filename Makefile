@@ -30,7 +30,7 @@ test-python:
 # What `make test-fast` leaves out: the vitest files that run the local pipeline, spawn the
 # Python jobs, synthesize the CDK app, cross-check against Python libraries or start chromium;
 # pytest's slow tests (a stage in a subprocess, or seconds of training) carry the `slow` marker.
-SLOW_VITEST := test/local/e2e.test.ts test/local/bad-uploads.test.ts test/local/bootstrap.test.ts \
+SLOW_VITEST := test/local/e2e.test.ts test/local/job-cache-e2e.test.ts test/local/bad-uploads.test.ts test/local/bootstrap.test.ts \
 	test/local/sagemaker.test.ts test/local/resume.test.ts test/local/bench/bench-e2e.test.ts \
 	test/infra/cfn-lint.test.ts test/infra/lambda-env.test.ts test/infra/stack.test.ts test/infra/nag.test.ts \
 	test/infra/definition-run.test.ts test/infra/settings.test.ts test/core/privacy/pld-crosscheck.test.ts \
