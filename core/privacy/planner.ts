@@ -296,6 +296,15 @@ function deltaShares(
   return { runDelta, evaluation, delta: runDelta - (evaluation?.delta ?? 0) };
 }
 
+/** The most records a fixed δ allows (δ < 1/N); unbounded with δ auto, which stays below 1/N. */
+function mostRecordsFor(config: RunConfig): number {
+  const delta = config.privacy.delta;
+  if (typeof delta !== 'number') return Number.POSITIVE_INFINITY;
+  let n = Math.floor(1 / delta);
+  while (n > 0 && !(delta < 1 / n)) n -= 1;
+  return n;
+}
+
 /** The fewest records (≥ `from`) whose plan is feasible for `target`, searched by doubling then bisection. */
 function fewestRecordsFor(target: number, from: number, config: RunConfig): number | undefined {
   const feasible = (records: number) => {
@@ -305,11 +314,16 @@ function fewestRecordsFor(target: number, from: number, config: RunConfig): numb
       (smallestTotal(config.privacy.split, accountants(records, config, delta), delta)?.total ?? Infinity) <= target
     );
   };
+  // A fixed δ refuses every N ≥ 1/δ, so feasibility does not keep growing with N: the doubling
+  // stops at the largest N that δ allows instead of jumping past a feasible N below it.
+  const most = mostRecordsFor(config);
   let lo = from; // infeasible
-  let hi = from * 2;
+  let hi = Math.min(from * 2, most);
+  if (hi <= lo) return undefined;
   while (!feasible(hi)) {
+    if (hi >= most) return undefined;
     lo = hi;
-    hi *= 2;
+    hi = Math.min(hi * 2, most);
     if (hi > 1e10) return undefined;
   }
   while (hi - lo > Math.max(1, Math.floor(lo * 0.001))) {

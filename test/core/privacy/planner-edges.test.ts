@@ -104,6 +104,16 @@ describe('the refusals say exactly what is wrong and what would work', () => {
     );
   });
 
+  it('suggests a record count below 1/δ when a fixed δ refuses the next step of the doubling search', () => {
+    // δ = 0.004 allows at most 249 records; ε = 0.035 works a little above 200 records, but the
+    // search's first doubling (400) is refused by δ whatever the noise.
+    const e = refusal(200, { privacy: { epsilon: 0.035, delta: 0.004 } });
+    expect(e.minimumRecords).toBeGreaterThan(200);
+    expect(e.minimumRecords).toBeLessThanOrEqual(249);
+    expect(e.message).toMatch(new RegExp(`; ε = 0\\.035 works from ${e.minimumRecords} records\\.`));
+    expect(plan(e.minimumRecords!, { privacy: { epsilon: 0.035, delta: 0.004 } }).epsilon).toBeLessThanOrEqual(0.035);
+  });
+
   it('does not suggest the record count at which a fixed δ equals 1/N', () => {
     // Batches of 200 with 200 to 400 records: two steps, q = 200/N, so the floor falls with N and
     // first drops below ε = 0.02652 at exactly N = 400 = 1/δ, where δ is no longer below 1/N.
