@@ -48,6 +48,19 @@ const readJsonl = (path: string) =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Record<string, any>);
 
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
+
+/** Every log a local run in `wd` wrote: the Lambdas', the warm job process's and each job's. */
+const runLogs = (wd: string) =>
+  [
+    join(wd, 'lambda.log'),
+    join(wd, 'warm-job-process.log'),
+    ...readdirSync(join(wd, 'jobs')).map((job) => join(wd, 'jobs', job, 'job.log')),
+  ].filter((p) => existsSync(p));
+
 /** Runs the CLI in-process; returns the exit code, the parsed last line of stdout and the progress lines. */
 async function runCli(args: string[]) {
   const out: string[] = [];
@@ -212,10 +225,6 @@ describe('a full local run', () => {
         .map((t) => t.slice(8, 40)),
     );
     expect(privateTexts.length).toBeGreaterThan(10);
-    const filesUnder = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-        e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
-      );
     const leaks = (paths: string[]) =>
       paths.filter((path) => {
         const text = readFileSync(path).toString('utf8');
@@ -224,21 +233,12 @@ describe('a full local run', () => {
     // The check can see private text: the private zone holds the normalized input.
     expect(leaks(filesUnder(priv)).length).toBeGreaterThan(0);
     expect(leaks(filesUnder(synth))).toEqual([]);
-    const wd = join(work, 'wd');
-    const logs = [
-      join(wd, 'lambda.log'),
-      join(wd, 'warm-job-process.log'),
-      ...readdirSync(join(wd, 'jobs')).map((job) => join(wd, 'jobs', job, 'job.log')),
-    ].filter((p) => existsSync(p));
+    const logs = runLogs(join(work, 'wd'));
     expect(logs.length).toBeGreaterThan(10);
     expect(leaks(logs)).toEqual([]);
   });
 
   it('keeps every private-zone timing and size out of the synthesis zone; only N crosses', () => {
-    const filesUnder = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-        e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
-      );
     // The private zone keeps its jobs' records: start, end and billable seconds of each.
     const privateJobs = readdirSync(join(priv, 'jobs')).map(
       (f) => JSON.parse(readFileSync(join(priv, 'jobs', f), 'utf8')) as Record<string, any>,
@@ -304,16 +304,7 @@ describe('a full local run', () => {
     expect(report.canaryAudit).toMatchObject({ canaries: 2, exposures: released.exposures, auc: released.auc });
     expect(readFileSync(result.reportPath, 'utf8')).toContain('Empirical privacy audit (canaries)');
 
-    const filesUnder = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-        e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
-      );
-    const wd = join(work, 'wd');
-    const logs = [
-      join(wd, 'lambda.log'),
-      join(wd, 'warm-job-process.log'),
-      ...readdirSync(join(wd, 'jobs')).map((job) => join(wd, 'jobs', job, 'job.log')),
-    ].filter((p) => existsSync(p));
+    const logs = runLogs(join(work, 'wd'));
     const holding = (paths: string[]) =>
       paths.filter((p) => secrets.some((secret) => readFileSync(p).toString('utf8').includes(secret)));
     expect(holding([...filesUnder(synth), ...logs])).toEqual([]);
