@@ -77,8 +77,13 @@ export interface LocalRunOptions {
   progress?: (line: string) => void;
   /** Test-only: stages the local SageMaker fails on purpose. */
   failStages?: string[];
-  /** Milliseconds each Wait state pauses (default 250: the job poll interval). */
+  /**
+   * Milliseconds each Wait state pauses (default 0: the poll's Describe itself waits, up to
+   * `describeWaitMs`, for the job to end, so a step ends when its job does).
+   */
   waitMs?: number;
+  /** How long the local SageMaker holds a Describe of a running job (default 1000 ms). */
+  describeWaitMs?: number;
   /** Extra environment for job processes. */
   jobEnv?: Record<string, string>;
   /** One plain subprocess per job instead of forks of the warm job process. */
@@ -201,6 +206,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       failStages: options.failStages,
       env: options.jobEnv,
       launcher,
+      describeWaitMs: options.describeWaitMs ?? 1000,
       onJobEvent: (event) => say(jobLine(event)),
       ...(options.jobCache ? { jobCache: resolve(options.jobCache), stackNames: freshNames(keyArns) } : {}),
     });
@@ -227,7 +233,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           execute(machine.definition, machine.tasks, handlers, input, name, {
             say,
             stateSeconds,
-            waitMs: options.waitMs ?? 250,
+            waitMs: options.waitMs ?? 0,
             elapsed,
             pollFunctions,
           }),

@@ -94,6 +94,13 @@ export interface LocalSageMakerOptions {
    * set up (moto's KMS key ARNs and ids) → their logical ids, so two runs' requests compare.
    */
   stackNames?: Record<string, string>;
+  /**
+   * Milliseconds a Describe of a running job may wait for the job to end before it answers
+   * (default 0: at once, as SageMaker answers). Local runs set it so the state machine's poll
+   * learns of a job's end when it happens rather than one Wait later; the answer is the same
+   * one a later Describe would give.
+   */
+  describeWaitMs?: number;
 }
 
 interface LocalJob {
@@ -153,9 +160,16 @@ export class LocalSageMaker {
   async send(command: AnyCommand): Promise<any> {
     if (command instanceof CreateTrainingJobCommand) return this.createTraining(command.input);
     if (command instanceof CreateProcessingJobCommand) return this.createProcessing(command.input);
-    if (command instanceof DescribeTrainingJobCommand) return this.describeTraining(command.input.TrainingJobName!);
-    if (command instanceof DescribeProcessingJobCommand)
-      return this.describeProcessing(command.input.ProcessingJobName!);
+    if (command instanceof DescribeTrainingJobCommand) {
+      const name = command.input.TrainingJobName!;
+      await this.settled(name, 'training');
+      return this.describeTraining(name);
+    }
+    if (command instanceof DescribeProcessingJobCommand) {
+      const name = command.input.ProcessingJobName!;
+      await this.settled(name, 'processing');
+      return this.describeProcessing(name);
+    }
     if (command instanceof StopTrainingJobCommand) return this.stop(command.input.TrainingJobName!, 'training');
     if (command instanceof StopProcessingJobCommand) return this.stop(command.input.ProcessingJobName!, 'processing');
     throw new Error(`local SageMaker does not implement ${command.constructor.name}`);
@@ -255,6 +269,17 @@ export class LocalSageMaker {
       this.finish(job, 'Failed', `InternalServerError: ${(error as Error).message}`);
     });
     return job;
+  }
+
+  /** Waits (at most `describeWaitMs`) for a running job to end; returns at once for an unknown or ended one. */
+  private async settled(name: string, kind: JobKind): Promise<void> {
+    const wait = this.options.describeWaitMs ?? 0;
+    const job = this.jobs.get(name);
+    if (wait <= 0 || !job || job.kind !== kind) return;
+    if (job.status !== 'InProgress' && job.status !== 'Stopping') return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([job.done, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+    clearTimeout(timer);
   }
 
   private describeTraining(name: string) {

@@ -371,6 +371,30 @@ describe.each(['cold', 'warm'] as const)('local SageMaker backend, %s jobs', (mo
     expect(timedOut.FailureReason).toMatch(/^MaxRuntimeExceeded/);
   });
 
+  it('answers a Describe of a running job at once by default, and when the job ends with describeWaitMs', async () => {
+    const quick = backend();
+    await quick.send(new CreateProcessingJobCommand(processingRequest('hold-0', 'echo-process')));
+    const atOnce = await quick.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'hold-0' }));
+    expect(atOnce.ProcessingJobStatus).toBe('InProgress');
+    await quick.shutdown();
+
+    const held = backend({ describeWaitMs: 60_000 });
+    await held.send(new CreateProcessingJobCommand(processingRequest('hold-1', 'echo-process')));
+    const started = performance.now();
+    const ended = await held.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'hold-1' }));
+    expect(ended.ProcessingJobStatus).toBe('Completed');
+    expect(performance.now() - started).toBeLessThan(30_000);
+
+    // A job that outlives the hold: the answer comes after describeWaitMs, still running.
+    const capped = backend({ describeWaitMs: 300 });
+    await capped.send(new CreateProcessingJobCommand(processingRequest('hold-2', 'sleep')));
+    const before = performance.now();
+    const running = await capped.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'hold-2' }));
+    expect(running.ProcessingJobStatus).toBe('InProgress');
+    expect(performance.now() - before).toBeGreaterThanOrEqual(290);
+    await capped.shutdown();
+  });
+
   it("ends the job's whole process group on a stop, the processes it started included", async () => {
     const sm = backend();
     await sm.send(new CreateProcessingJobCommand(processingRequest('group-1', 'spawn-sleep')));
