@@ -8,6 +8,8 @@
  * is tested without CDK or moto.
  */
 
+import { namedError } from '../core/contract/index.js';
+
 export interface TemplateResource {
   Type: string;
   Properties?: Record<string, unknown>;
@@ -34,12 +36,7 @@ export interface LocalNames {
   exports: Record<string, string>;
 }
 
-export class TemplateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TemplateError';
-  }
-}
+export class TemplateError extends namedError('TemplateError') {}
 
 const PSEUDO: Record<string, string> = {
   'AWS::Partition': 'aws',

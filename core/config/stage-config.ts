@@ -4,6 +4,7 @@
  * job refuses unknown keys, so nothing extra may slip in).
  */
 import type { RunState, Stage } from '../contract/index.js';
+import { namedError } from '../contract/named-error.js';
 
 /**
  * The run config has no key for the inference batch (generation and scoring); this one
@@ -24,12 +25,7 @@ export interface StageConfigSpec {
   run: RunState;
 }
 
-export class StageConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StageConfigError';
-  }
-}
+export class StageConfigError extends namedError('StageConfigError') {}
 
 type Lora = { r: number; alpha: number; dropout: number };
 const lora = (l: Lora): Lora => ({ r: l.r, alpha: l.alpha, dropout: l.dropout });

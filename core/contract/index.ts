@@ -3,3 +3,4 @@ export * from './events.js';
 export * from './failure-reasons.js';
 export * from './layout.js';
 export * from './run-name.js';
+export * from './named-error.js';

@@ -24,6 +24,7 @@ import {
   type Zone,
 } from '../contract/index.js';
 import { buildStageConfig } from '../config/index.js';
+import { namedError } from '../contract/named-error.js';
 
 /** What the deployment provides (the start-job Lambda's environment). */
 export interface JobEnvironment {
@@ -84,12 +85,7 @@ export const STAGE_TRAITS: Record<Stage, StageTraits> = {
   'audit-canaries': { kind: 'processing', zone: 'private', short: 'ac', instance: 'generation', volumeGb: 100 },
 };
 
-export class JobRequestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobRequestError';
-  }
-}
+export class JobRequestError extends namedError('JobRequestError') {}
 
 /**
  * Instance families with local NVMe storage: SageMaker encrypts it in hardware and refuses

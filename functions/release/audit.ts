@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { fieldIssues } from './field-issues.js';
+import { namedError } from '../../core/contract/index.js';
 
 const bits = z.number().min(0).max(64);
 
@@ -26,12 +27,7 @@ export const AuditMetricsSchema = z.strictObject({
 export type AuditMetrics = z.infer<typeof AuditMetricsSchema>;
 export type ReleasedAudit = Omit<AuditMetrics, 'stage' | 'seconds'>;
 
-export class AuditNotAggregate extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuditNotAggregate';
-  }
-}
+export class AuditNotAggregate extends namedError('AuditNotAggregate') {}
 
 /** Names the offending field by path only; the values stay unquoted. */
 export function checkAudit(value: unknown, file: string): ReleasedAudit {

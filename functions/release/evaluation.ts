@@ -13,6 +13,7 @@ import {
   type EvaluationReservation,
 } from '../../core/privacy/index.js';
 import { fieldIssues } from './field-issues.js';
+import { namedError } from '../../core/contract/index.js';
 
 const score = (max: number) => z.number().min(0).max(max).optional();
 
@@ -39,12 +40,7 @@ export const EvalMetricsSchema = z.strictObject({
 });
 export type EvalMetrics = z.infer<typeof EvalMetricsSchema>;
 
-export class EvaluationNotAggregate extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EvaluationNotAggregate';
-  }
-}
+export class EvaluationNotAggregate extends namedError('EvaluationNotAggregate') {}
 
 /** Names the offending field by path only; the values stay unquoted. */
 export function checkEvaluation(value: unknown, file: string): EvalMetrics {

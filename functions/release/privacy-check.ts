@@ -13,6 +13,7 @@ import {
   type Mechanism,
   type PrivacyPlan,
 } from '../../core/privacy/index.js';
+import { namedError } from '../../core/contract/index.js';
 
 /** The keys of a DP training's metrics.json that the gate reads (docs/job-contract.md). */
 export const DpMetricsSchema = z.looseObject({
@@ -82,19 +83,9 @@ export const SELF_REPORT_TOLERANCE = 1e-6;
 const close = (a: number, b: number, tolerance: number) =>
   Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b));
 
-export class PrivacyCheckFailed extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PrivacyCheckFailed';
-  }
-}
+export class PrivacyCheckFailed extends namedError('PrivacyCheckFailed') {}
 
-export class PrivacyBudgetExceeded extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PrivacyBudgetExceeded';
-  }
-}
+export class PrivacyBudgetExceeded extends namedError('PrivacyBudgetExceeded') {}
 
 /**
  * The plan's accountant (a plan from before the choice existed is RDP), on the plan's grid:

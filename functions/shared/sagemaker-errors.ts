@@ -3,21 +3,13 @@
  * apart: `ThrottlingException` is retried with backoff, `JobFailed` goes to the catch-all.
  */
 
+import { namedError } from '../../core/contract/index.js';
+
 /** A job ended Failed or Stopped; the message is `"<state>: <jobName> <status>: <reason>"`. */
-export class JobFailed extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobFailed';
-  }
-}
+export class JobFailed extends namedError('JobFailed') {}
 
 /** SageMaker's throttling, under one name the state machine's Retry lists. */
-export class ThrottlingException extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ThrottlingException';
-  }
-}
+export class ThrottlingException extends namedError('ThrottlingException') {}
 
 const THROTTLING = new Set([
   'ThrottlingException',
