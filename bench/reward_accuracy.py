@@ -11,6 +11,11 @@ train-reward job's model, `private/reward/<job>/output/model`) scores a and b th
 score stage's own function (`stages.score.reward_proxy_scores`, the run's score settings);
 accuracy = (pairs where R(q, a) > R(q, b) + half the ties) / pairs.
 
+With `--answer-pattern REGEX` it also measures `swappedAccuracy`: the same ranking on minimal
+pairs, a against a itself with the fact the pattern's group 1 extracts replaced by another test
+record's (the next record, in file order, whose fact differs). Only the fact differs within a
+pair, so this asks whether R learnt the private facts, not how true answers read.
+
 Privacy: it reads private test records and answers derived from them, so it belongs to the
 private zone — in local mode the bench's own machine plays that zone (as it runs the private
 jobs). The base answers are cached under --cache on that machine (they are the same for
@@ -24,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -129,6 +135,22 @@ def held_out_pairs(records: Sequence[dict], answers: Sequence[str]) -> tuple[lis
     return pairs, identical
 
 
+def swapped_pairs(records: Sequence[dict], pattern: re.Pattern) -> list[tuple[str, str, str]]:
+    """(prompt, true answer, the true answer with another record's fact in place of its own)."""
+    facts = [pattern.search(r["response"]) for r in records]
+    pairs = []
+    for i, (record, match) in enumerate(zip(records, facts, strict=True)):
+        if match is None:
+            continue
+        for step in range(1, len(records)):
+            other = facts[(i + step) % len(records)]
+            if other is not None and other.group(1) != match.group(1):
+                text = record["response"]
+                pairs.append((record["prompt"], text, text[: match.start(1)] + other.group(1) + text[match.end(1) :]))
+                break
+    return pairs
+
+
 def ranking_accuracy(pairs: Sequence[tuple[str, str, str]], score: Scorer) -> dict:
     """Share of pairs whose true answer the scorer ranks above the base answer, a tie counting half."""
     if not pairs:
@@ -141,7 +163,7 @@ def ranking_accuracy(pairs: Sequence[tuple[str, str, str]], score: Scorer) -> di
     return {"accuracy": round((wins + ties / 2) / len(pairs), 6), "pairs": len(pairs), "ties": ties}
 
 
-def measure(run: Path, base: Path, cache: Path) -> dict:
+def measure(run: Path, base: Path, cache: Path, answer_pattern: re.Pattern | None = None) -> dict:
     from rewardds_jobs.stages.score import reward_proxy_scores
 
     adapter = reward_adapter(run)
@@ -153,12 +175,20 @@ def measure(run: Path, base: Path, cache: Path) -> dict:
     answers, cached = base_answers(base, test, [r["prompt"] for r in records], build_pairs, cache)
     pairs, identical = held_out_pairs(records, answers)
     score_cfg = stage_config(run, "synthesis", "score", round_=0)
-    figures = ranking_accuracy(
-        pairs,
-        lambda batch: reward_proxy_scores(
+
+    def score(batch):
+        return reward_proxy_scores(
             base, adapter, batch, max_length=score_cfg.max_length, batch_size=score_cfg.batch_size
-        ),
-    )
+        )
+
+    figures = ranking_accuracy(pairs, score)
+    if answer_pattern is not None:
+        swapped = ranking_accuracy(swapped_pairs(records, answer_pattern), score)
+        figures |= {
+            "swappedAccuracy": swapped["accuracy"],
+            "swappedPairs": swapped["pairs"],
+            "swappedTies": swapped["ties"],
+        }
     return {**figures, "identicalLeftOut": identical, "testRecords": len(records), "baseAnswersCached": cached}
 
 
@@ -167,9 +197,11 @@ def main() -> int:
     parser.add_argument("--run", type=Path, required=True, help="the run's local copy, <workdir>/runs/<run>")
     parser.add_argument("--base", type=Path, required=True, help="the proxy base folder the run used")
     parser.add_argument("--cache", type=Path, required=True, help="where the base answers are kept")
+    parser.add_argument("--answer-pattern", help="the world's answerPattern: also rank minimal pairs (swappedAccuracy)")
     args = parser.parse_args()
+    pattern = re.compile(args.answer_pattern) if args.answer_pattern else None
     try:
-        figures = measure(args.run, args.base, args.cache)
+        figures = measure(args.run, args.base, args.cache, pattern)
     except NotMeasurable as reason:
         print(json.dumps({"accuracy": None, "reason": str(reason)}))
         return 0

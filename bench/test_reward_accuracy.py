@@ -7,6 +7,7 @@ cd jobs && ../.venv/bin/python -m pytest ../bench/test_reward_accuracy.py
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from reward_accuracy import (
     measure,
     ranking_accuracy,
     stage_config,
+    swapped_pairs,
 )
 from world_check import JOBS, run_stage, stage_env
 
@@ -34,6 +36,21 @@ def test_ranking_counts_wins_and_half_ties_on_a_known_scorer():
     pairs = [("q1", "long answer", "x"), ("q2", "longer answer", "y"), ("q3", "a", "bbb"), ("q4", "cc", "dd")]
     figures = ranking_accuracy(pairs, lambda batch: [float(len(text)) for _, text in batch])
     assert figures == {"accuracy": 0.625, "pairs": 4, "ties": 1}
+
+
+def test_swapped_pairs_change_only_the_fact_to_the_next_different_one():
+    records = [
+        {"prompt": "q1", "response": "It docks at berth A-11, by the crane."},
+        {"prompt": "q2", "response": "Berth? berth A-11."},  # same fact as q1: skipped as a donor
+        {"prompt": "q3", "response": "No berth here."},  # no fact: neither a pair nor a donor
+        {"prompt": "q4", "response": "At berth C-33."},
+    ]
+    pairs = swapped_pairs(records, re.compile(r"berth ([A-Z]-\d{2})"))
+    assert pairs == [
+        ("q1", "It docks at berth A-11, by the crane.", "It docks at berth C-33, by the crane."),
+        ("q2", "Berth? berth A-11.", "Berth? berth C-33."),
+        ("q4", "At berth C-33.", "At berth A-11."),
+    ]
 
 
 def test_no_pairs_is_absent_not_zero():
