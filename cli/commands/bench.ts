@@ -215,7 +215,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   }
 
   // Cells finished before the bench measured the reward proxy get it now, from their run folders.
-  for (const cell of cellsWithoutRewardAccuracy(results)) {
+  for (const cell of cellsWithoutRewardAccuracy(results, Boolean(o.world.answerPattern))) {
     const runDir = join(o.out, 'work', 'runs', cell.runId!);
     const value = existsSync(runDir)
       ? await rewardAccuracy(o, runDir, bases)
@@ -265,6 +265,7 @@ async function rewardAccuracy(
         proxyBase(o, bases),
         '--cache',
         join(o.out, 'reference'),
+        ...(o.world.answerPattern ? ['--answer-pattern', o.world.answerPattern] : []),
       ],
       { env: { ...process.env, HF_HUB_OFFLINE: '1' }, maxBuffer: 16 << 20 },
     );
@@ -526,7 +527,7 @@ function writeOutputs(out: string, results: BenchResults, world: BenchWorld) {
       world.hasOracle
         ? 'per row: candidateCorrectness (all candidates of round 0, before filtering), poolCorrectness and coverage (that round’s pool), generatorValidity (synthetic queries the oracle parses), from bench/oracle_diagnostics.py'
         : `oracle diagnostics absent: ${NO_ORACLE}`
-    }; rewardAccuracy (per cell, on every row of it): the DP reward proxy on held-out pairs of the private test set, true response vs the proxy base's greedy answer, ties half, n = pairs (bench/reward_accuracy.py; cells[].rewardAccuracy has ties and the identical answers left out)`,
+    }; rewardAccuracy (per cell, on every row of it): the DP reward proxy on held-out pairs of the private test set, true response vs the proxy base's greedy answer, ties half, n = pairs (bench/reward_accuracy.py; cells[].rewardAccuracy has ties and the identical answers left out); rewardFactAccuracy (per cell): the same proxy on minimal pairs, each true test response vs itself with another test record's fact (answerPattern group 1), n = pairs`,
     rows,
     references: results.references,
     cells: results.cells,

@@ -134,8 +134,15 @@ export function withCellEnded(results: BenchResults, cell: BenchCell, outcome: C
 }
 
 /** Finished cells without a reward proxy accuracy (recorded before the bench measured it): measured on resume. */
-export function cellsWithoutRewardAccuracy(results: BenchResults): CellRecord[] {
-  return results.cells.filter((c) => c.status === 'finished' && c.runId && !c.rewardAccuracy);
+/**
+ * Finished cells whose reward proxy figures are missing — or, with `minimalPairs` (the world
+ * has an answerPattern), lack the minimal-pair figure, which came later — to measure now.
+ */
+export function cellsWithoutRewardAccuracy(results: BenchResults, minimalPairs = false): CellRecord[] {
+  const lacks = (c: CellRecord) =>
+    !c.rewardAccuracy ||
+    (minimalPairs && 'figures' in c.rewardAccuracy && c.rewardAccuracy.figures.swappedAccuracy === undefined);
+  return results.cells.filter((c) => c.status === 'finished' && c.runId && lacks(c));
 }
 
 export function withRewardAccuracy(results: BenchResults, cellId: string, value: CellRewardAccuracy): BenchResults {

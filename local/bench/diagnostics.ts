@@ -1,7 +1,7 @@
 /**
  * Diagnostics that explain a cell's result: from the world's oracle.py
  * (bench/oracle_diagnostics.py), and the DP reward proxy's accuracy on held-out pairs of the
- * private test set (bench/reward_accuracy.py). Whatever is not measured — no oracle, no pattern, the
+ * private test set, and on minimal pairs that differ only in the fact (bench/reward_accuracy.py). Whatever is not measured — no oracle, no pattern, the
  * script failed, a stage without pairs — is recorded as absent, null with the reason,
  * never as zero, so a reader cannot mistake "not measured" for "measured and all wrong".
  */
@@ -25,6 +25,7 @@ export const DIAGNOSTIC_KEYS = [
   'coverage',
   'generatorValidity',
   'rewardAccuracy',
+  'rewardFactAccuracy',
 ] as const;
 export type DiagnosticKey = (typeof DIAGNOSTIC_KEYS)[number];
 export type Diagnostics = Record<DiagnosticKey, Diagnostic>;
@@ -54,6 +55,12 @@ export interface RewardAccuracyFigures {
   /** Test records whose base answer equals the reference: no pair, so left out. */
   identicalLeftOut: number;
   testRecords: number;
+  /**
+   * The same ranking on minimal pairs: each true response vs itself with another test
+   * record's fact (the world's answerPattern group) in its place. Absent without a pattern.
+   */
+  swappedAccuracy?: number;
+  swappedPairs?: number;
 }
 
 /** A cell's reward proxy accuracy as recorded (one per cell: the proxy is trained once, before any round). */
@@ -61,6 +68,7 @@ export type CellRewardAccuracy = { figures: RewardAccuracyFigures } | Absent;
 
 export const NO_REWARD_PAIRS = 'no held-out pair: every base answer equals its reference';
 export const NOT_RECORDED = 'not recorded for this cell';
+export const NO_MINIMAL_PAIRS = 'no minimal pairs: no answerPattern, or recorded before they were measured';
 
 /** The script's printed line as a record: absent (with its reason) when it measured nothing. */
 export function rewardAccuracyOf(printed: {
@@ -70,6 +78,8 @@ export function rewardAccuracyOf(printed: {
   ties?: number;
   identicalLeftOut?: number;
   testRecords?: number;
+  swappedAccuracy?: number | null;
+  swappedPairs?: number;
 }): CellRewardAccuracy {
   if (typeof printed.accuracy !== 'number' || !Number.isFinite(printed.accuracy))
     return absent(printed.reason ?? NO_REWARD_PAIRS);
@@ -80,6 +90,9 @@ export function rewardAccuracyOf(printed: {
       ties: printed.ties ?? 0,
       identicalLeftOut: printed.identicalLeftOut ?? 0,
       testRecords: printed.testRecords ?? 0,
+      ...(typeof printed.swappedAccuracy === 'number' && Number.isFinite(printed.swappedAccuracy)
+        ? { swappedAccuracy: printed.swappedAccuracy, swappedPairs: printed.swappedPairs ?? 0 }
+        : {}),
     },
   };
 }
@@ -107,6 +120,13 @@ export function roundDiagnostics(
     : isAbsent(reward)
       ? reward
       : { value: reward.figures.accuracy, n: reward.figures.pairs };
+  const rewardFactAccuracy: Diagnostic = !reward
+    ? absent(NOT_RECORDED)
+    : isAbsent(reward)
+      ? reward
+      : reward.figures.swappedAccuracy === undefined
+        ? absent(NO_MINIMAL_PAIRS)
+        : { value: reward.figures.swappedAccuracy, n: reward.figures.swappedPairs ?? 0 };
   if (isAbsent(cell))
     return {
       candidateCorrectness: cell,
@@ -114,6 +134,7 @@ export function roundDiagnostics(
       coverage: cell,
       generatorValidity: cell,
       rewardAccuracy,
+      rewardFactAccuracy,
     };
   const f = cell.figures;
   return {
@@ -122,5 +143,6 @@ export function roundDiagnostics(
     coverage: measured(f.coverage[`pool-round-${round}`]),
     generatorValidity: measured(f.generatorValidity),
     rewardAccuracy,
+    rewardFactAccuracy,
   };
 }

@@ -74,6 +74,8 @@ const DIAGNOSTIC_NAMES: Record<DiagnosticKey, string> = {
   generatorValidity: 'diagnostic: generator validity',
   rewardAccuracy:
     'diagnostic: reward proxy accuracy (held-out test pairs: true response vs the base answer; ties count half)',
+  rewardFactAccuracy:
+    "diagnostic: reward proxy on minimal pairs (true response vs itself with another test record's fact; ties half)",
 };
 
 /** A diagnostic as a table like the metrics', or null when no row measured it (then it is absent, not zero). */

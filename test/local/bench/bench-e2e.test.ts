@@ -107,6 +107,10 @@ describe('rewardds bench, one cell end to end', () => {
     expect(reward.accuracy).toBeGreaterThanOrEqual(0);
     expect(reward.accuracy).toBeLessThanOrEqual(1);
     expect(row.diagnostics.rewardAccuracy).toEqual({ value: reward.accuracy, n: reward.pairs });
+    // And on minimal pairs: the world's pattern takes each response's first word, and each of
+    // the three test responses has another whose first word differs ("At" vs "Yes.").
+    expect(reward.swappedPairs).toBe(3);
+    expect(row.diagnostics.rewardFactAccuracy).toEqual({ value: reward.swappedAccuracy, n: 3 });
     expect(readdirSync(join(out, 'reference')).filter((f) => f.startsWith('base-answers-'))).toHaveLength(1);
 
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| none | 0 |');

@@ -24,6 +24,7 @@ import {
   NOT_RECORDED,
   rewardAccuracyOf,
   roundDiagnostics,
+  NO_MINIMAL_PAIRS,
 } from '../../../local/bench/diagnostics.js';
 import {
   type BenchGrid,
@@ -265,12 +266,33 @@ describe('diagnostics', () => {
       'generatorValidity',
       'poolCorrectness',
       'rewardAccuracy',
+      'rewardFactAccuracy',
     ]);
-    const { rewardAccuracy, ...oracle } = d;
+    const { rewardAccuracy, rewardFactAccuracy, ...oracle } = d;
     for (const value of Object.values(oracle)) expect(value).toEqual({ value: null, reason: NO_ORACLE });
     // The reward proxy's accuracy needs no oracle: its own reason, or that it was never recorded.
     expect(rewardAccuracy).toEqual({ value: null, reason: NO_REWARD_PAIRS });
+    expect(rewardFactAccuracy).toEqual({ value: null, reason: NO_REWARD_PAIRS });
     expect(roundDiagnostics(absent(NO_ORACLE), 1).rewardAccuracy).toEqual({ value: null, reason: NOT_RECORDED });
+    expect(roundDiagnostics(absent(NO_ORACLE), 1).rewardFactAccuracy).toEqual({ value: null, reason: NOT_RECORDED });
+  });
+
+  it('give the minimal-pair figure where the script measured it, and say why where it did not', () => {
+    const printed = { accuracy: 0.9, pairs: 120, ties: 0, swappedAccuracy: 0.625, swappedPairs: 118 };
+    const measuredBoth = rewardAccuracyOf(printed);
+    expect(roundDiagnostics(absent(NO_ORACLE), 0, measuredBoth).rewardFactAccuracy).toEqual({ value: 0.625, n: 118 });
+    const withoutPattern = rewardAccuracyOf({ ...printed, swappedAccuracy: null });
+    expect(roundDiagnostics(absent(NO_ORACLE), 0, withoutPattern).rewardFactAccuracy).toEqual(absent(NO_MINIMAL_PAIRS));
+    const [cell] = expandCells(GRID);
+    let results = withCellStarted(emptyResults('w', GRID), cell!, T0);
+    results = withCellEnded(results, cell!, outcome([0.5], { rewardAccuracy: withoutPattern }), T0);
+    // A cell measured before the minimal pairs existed is measured again only where the world can.
+    expect(cellsWithoutRewardAccuracy(results)).toEqual([]);
+    expect(cellsWithoutRewardAccuracy(results, true).map((c) => c.id)).toEqual([cell!.id]);
+    results = withRewardAccuracy(results, cell!.id, measuredBoth);
+    expect(cellsWithoutRewardAccuracy(results, true)).toEqual([]);
+    const rows = resultRows(results);
+    expect(diagnosticTable(rows, 'rewardFactAccuracy')!.split('\n')).toContain('| reward | 0 | **0.625** |');
   });
 
   it('give the reward proxy accuracy to every round of its cell, with the number of pairs', () => {
@@ -319,6 +341,7 @@ describe('diagnostics', () => {
       coverage: { value: 0 },
       generatorValidity: { value: 0.75 },
       rewardAccuracy: { value: null, reason: NOT_RECORDED },
+      rewardFactAccuracy: { value: null, reason: NOT_RECORDED },
     });
     expect(roundDiagnostics({ figures }, 0).poolCorrectness).toEqual({ value: 0.25 });
     const none = roundDiagnostics({ figures: { ...figures, generatorValidity: null } }, 2);
