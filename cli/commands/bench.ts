@@ -217,6 +217,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   // Cells finished before the bench measured the reward proxy get it now, from their run folders.
   for (const cell of cellsWithoutRewardAccuracy(results, Boolean(o.world.answerPattern))) {
     const runDir = join(o.out, 'work', 'runs', cell.runId!);
+    // A merged grid's run folders stay in the --out of each part: keep what was recorded there.
+    if (!existsSync(runDir) && cell.rewardAccuracy) continue;
     const value = existsSync(runDir)
       ? await rewardAccuracy(o, runDir, bases)
       : absent(`the run folder ${runDir} is gone`);
