@@ -12,7 +12,7 @@ export function accuracyChart(rows: ResultRow[], references: ReferenceRecord[]):
   const series = keys.map((k, i) => ({ name: k.method, values: values[i]!.map((m) => m?.mean ?? null) }));
   for (const [kind, name] of [
     ['base', 'base target'],
-    ['non-private', 'non-private bound (no DP)'],
+    ['non-private', 'non-private (no DP)'],
   ] as const) {
     const m = meanStd(
       referencesForRows(references, rows)

@@ -4,7 +4,19 @@
  */
 import { escapeHtml } from '../escape.js';
 import { type LinearScale, linearScale, niceDomain, tickLabel } from './scale.js';
-import { axisBottom, axisLeft, chartSvg, fmt, legend, type Margin, noDataSvg, PALETTE, STROKE } from './svg.js';
+import {
+  axisBottom,
+  axisLeft,
+  chartSvg,
+  fmt,
+  LEGEND_ROW,
+  legend,
+  legendRows,
+  type Margin,
+  noDataSvg,
+  PALETTE,
+  STROKE,
+} from './svg.js';
 
 export interface LineSeries {
   name: string;
@@ -45,11 +57,23 @@ export interface LineLayout {
 }
 
 const DASHES = ['', '6 4', '2 3', '10 3 2 3'];
+const LEGEND_MAX_CHARS = 24;
 
 export function lineLayout(input: LineChartInput): LineLayout {
   const width = input.width ?? 440;
-  const height = input.height ?? 260;
-  const margin: Margin = { top: 34, right: 16, bottom: 48, left: 58 };
+  // A legend wider than the chart wraps; each extra row adds its height above the plot.
+  const extraRows =
+    Math.max(
+      1,
+      legendRows(
+        input.series.map((s) => s.name),
+        58,
+        width - 16,
+        LEGEND_MAX_CHARS,
+      ),
+    ) - 1;
+  const height = (input.height ?? 260) + extraRows * LEGEND_ROW;
+  const margin: Margin = { top: 34 + extraRows * LEGEND_ROW, right: 16, bottom: 48, left: 58 };
   const xs = input.xs.filter(Number.isFinite);
   const x = linearScale(
     xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1],
@@ -122,6 +146,6 @@ export function lineChart(input: LineChartInput): string {
     input,
     width,
     height,
-    `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${lines}${dots}</g>${legend(items, margin.left, 14, 24)}`,
+    `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${lines}${dots}</g>${legend(items, margin.left, 14, LEGEND_MAX_CHARS, width - margin.right)}`,
   );
 }

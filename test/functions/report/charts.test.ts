@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { barChart, barLayout } from '../../../functions/report/charts/bar-chart.js';
 import { ganttChart, ganttLayout } from '../../../functions/report/charts/gantt.js';
 import { histogramChart, histogramLayout } from '../../../functions/report/charts/histogram.js';
-import { lineLayout } from '../../../functions/report/charts/line-chart.js';
+import { lineChart, lineLayout } from '../../../functions/report/charts/line-chart.js';
 import {
   bandScale,
   linearScale,
@@ -219,6 +219,34 @@ describe('line chart', () => {
     expect(p3!.y).toBeLessThan(p0!.y);
     expect(p2!.y).toBeGreaterThan(p0!.y);
     expect((p0!.y - p3!.y) / (p2!.y - p0!.y)).toBeCloseTo(1, 6);
+  });
+
+  it('wraps a legend wider than the chart, and lowers the plot by the rows it adds', () => {
+    const names = ['none', 'ppl', 'reward', 'rouge-l', 'base target', 'non-private bound (no DP)'];
+    const input = {
+      ...base,
+      xs: [1, 8],
+      series: names.map((name, i) => ({ name, values: [i / 10, i / 5] })),
+      xLabel: 'ε',
+      yLabel: 'accuracy',
+      width: 560,
+      height: 320,
+    };
+    const one = lineLayout({ ...input, series: input.series.slice(0, 2) });
+    const wrapped = lineLayout(input);
+    expect(one.margin.top).toBe(34);
+    expect(one.height).toBe(320);
+    expect(wrapped.margin.top).toBe(34 + 18);
+    expect(wrapped.height).toBe(320 + 18);
+    const svg = lineChart(input);
+    const legendSvg = svg.slice(svg.indexOf('<g class="legend">'));
+    const legendXs = [...legendSvg.matchAll(/<line x1="([\d.]+)" x2="([\d.]+)"/g)].map((m) => Number(m[2]));
+    // The samples stand on two rows: the legend wrapped.
+    const rows = new Set([...legendSvg.matchAll(/<line [^>]*y1="([\d.]+)"/g)].map((m) => m[1]));
+    expect(rows.size).toBe(2);
+    expect(legendXs).toHaveLength(names.length);
+    for (const right of legendXs) expect(right).toBeLessThanOrEqual(560 - 16);
+    expect(svg).toContain('non-private bound (no DP)');
   });
 });
 
