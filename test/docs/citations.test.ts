@@ -57,6 +57,9 @@ function githubAnchor(heading: string): string {
     .replace(/ /g, '-');
 }
 
+/** Inline code spans blanked out character for character: `[x](y)` in code is not a link. */
+const withoutCodeSpans = (markdown: string) => markdown.replace(/`[^`\n]*`/g, (span) => ' '.repeat(span.length));
+
 /** Fenced code blocks blanked out line for line, so line numbers stay right. */
 function withoutCodeBlocks(markdown: string): string {
   let fenced = false;
@@ -147,7 +150,7 @@ function findDanglingCitations(
     }
     if (!file.path.endsWith('.md')) continue;
     // Relative Markdown links, outside code blocks.
-    const prose = withoutCodeBlocks(text);
+    const prose = withoutCodeSpans(withoutCodeBlocks(text));
     for (const m of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
       const target = m[1] ?? '';
       if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
@@ -230,12 +233,14 @@ describe('citations', () => {
       ]);
     });
 
-    it('refuses a relative Markdown link to a missing file or heading, outside code blocks only', () => {
-      const markdown = '[a](missing.md)\n```\n[d](gone.md)\n```\n[b](fake.md#nope)\n[c](#nope)';
+    it('refuses a relative Markdown link to a missing file or heading, outside code blocks and spans only', () => {
+      const markdown =
+        '[a](missing.md)\n```\n[d](gone.md)\n```\n[b](fake.md#nope)\n[c](#nope)\n| `/^[a-z](-*[a-z])$/` | [e](lost.md) |';
       expect(check(doc, markdown)).toEqual([
         '1: missing.md: no such file in the repo',
         '5: fake.md#nope: docs/fake.md has no heading with anchor #nope',
         '6: #nope: docs/fake.md has no heading with anchor #nope',
+        '7: lost.md: no such file in the repo',
       ]);
     });
   });
