@@ -372,27 +372,24 @@ describe.each(['cold', 'warm'] as const)('local SageMaker backend, %s jobs', (mo
   });
 
   it('answers a Describe of a running job at once by default, and when the job ends with describeWaitMs', async () => {
-    const quick = backend();
-    await quick.send(new CreateProcessingJobCommand(processingRequest('hold-0', 'echo-process')));
-    const atOnce = await quick.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'hold-0' }));
-    expect(atOnce.ProcessingJobStatus).toBe('InProgress');
-    await quick.shutdown();
-
-    const held = backend({ describeWaitMs: 60_000 });
-    await held.send(new CreateProcessingJobCommand(processingRequest('hold-1', 'echo-process')));
-    const started = performance.now();
-    const ended = await held.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'hold-1' }));
-    expect(ended.ProcessingJobStatus).toBe('Completed');
-    expect(performance.now() - started).toBeLessThan(30_000);
-
+    /** Creates a job, then times one Describe sent right after. */
+    const describeAfterCreate = async (name: string, stage: string, describeWaitMs?: number) => {
+      const sm = backend(describeWaitMs === undefined ? {} : { describeWaitMs });
+      await sm.send(new CreateProcessingJobCommand(processingRequest(name, stage)));
+      const started = performance.now();
+      const out = await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: name }));
+      const ms = performance.now() - started;
+      await sm.shutdown();
+      return { status: out.ProcessingJobStatus, ms };
+    };
+    expect((await describeAfterCreate('hold-0', 'echo-process')).status).toBe('InProgress');
+    const ended = await describeAfterCreate('hold-1', 'echo-process', 60_000);
+    expect(ended.status).toBe('Completed');
+    expect(ended.ms).toBeLessThan(30_000);
     // A job that outlives the hold: the answer comes after describeWaitMs, still running.
-    const capped = backend({ describeWaitMs: 300 });
-    await capped.send(new CreateProcessingJobCommand(processingRequest('hold-2', 'sleep')));
-    const before = performance.now();
-    const running = await capped.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'hold-2' }));
-    expect(running.ProcessingJobStatus).toBe('InProgress');
-    expect(performance.now() - before).toBeGreaterThanOrEqual(290);
-    await capped.shutdown();
+    const capped = await describeAfterCreate('hold-2', 'sleep', 300);
+    expect(capped.status).toBe('InProgress');
+    expect(capped.ms).toBeGreaterThanOrEqual(290);
   });
 
   it("ends the job's whole process group on a stop, the processes it started included", async () => {
