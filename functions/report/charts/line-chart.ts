@@ -61,19 +61,17 @@ const LEGEND_MAX_CHARS = 24;
 
 export function lineLayout(input: LineChartInput): LineLayout {
   const width = input.width ?? 440;
+  const sides = { right: 16, bottom: 48, left: 58 };
   // A legend wider than the chart wraps; each extra row adds its height above the plot.
-  const extraRows =
-    Math.max(
-      1,
-      legendRows(
-        input.series.map((s) => s.name),
-        58,
-        width - 16,
-        LEGEND_MAX_CHARS,
-      ),
-    ) - 1;
-  const height = (input.height ?? 260) + extraRows * LEGEND_ROW;
-  const margin: Margin = { top: 34 + extraRows * LEGEND_ROW, right: 16, bottom: 48, left: 58 };
+  const rows = legendRows(
+    input.series.map((s) => s.name),
+    sides.left,
+    width - sides.right,
+    LEGEND_MAX_CHARS,
+  );
+  const extra = Math.max(0, rows - 1) * LEGEND_ROW;
+  const height = (input.height ?? 260) + extra;
+  const margin: Margin = { top: 34 + extra, ...sides };
   const xs = input.xs.filter(Number.isFinite);
   const x = linearScale(
     xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1],
