@@ -167,10 +167,14 @@ def add_pretrain_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / ".rewardds/pretrain")
     parser.add_argument("--pretrain-steps", type=int, default=1200)
     parser.add_argument("--pretrain-batch", type=int, default=8)
+    parser.add_argument("--pretrain-vocab", type=int, default=1024, help="0: bytes only; N: learnt from the corpus")
+    parser.add_argument("--pretrain-block", type=int, default=64, help="tokens per packed pretraining row")
 
 
 def pretrain_settings(args: argparse.Namespace) -> PretrainSettings:
-    return PretrainSettings(steps=args.pretrain_steps, batch_size=args.pretrain_batch)
+    return PretrainSettings(
+        steps=args.pretrain_steps, batch_size=args.pretrain_batch, vocab=args.pretrain_vocab, block=args.pretrain_block
+    )
 
 
 def add_dp_options(parser: argparse.ArgumentParser, *, seed_help: str) -> None:

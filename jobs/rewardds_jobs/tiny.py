@@ -2,12 +2,14 @@
 
 The tokenizer is byte-level with no merges: its vocabulary is the 256 bytes plus
 pad/bos/eos, so it depends on no data at all (a tokenizer trained on private records
-would itself leak them). The model uses the Qwen2 (or Llama) architecture so that module
+would itself leak them). Pretrained bases (pretrain.py) may learn BPE merges from their
+public corpus instead. The model uses the Qwen2 (or Llama) architecture so that module
 names — q_proj … down_proj — match the real instruct models the jobs run on AWS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 PAD, BOS, EOS = "<|pad|>", "<|bos|>", "<|eos|>"
@@ -15,6 +17,8 @@ CHAT_TEMPLATE = (
     "{% for message in messages %}<|{{ message['role'] }}|>\n{{ message['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
 )
+ROLE_MARKERS = ("<|system|>", "<|user|>", "<|assistant|>")
+MIN_LEARNT_VOCAB = 256 + 3 + len(ROLE_MARKERS)
 
 
 def byte_symbols() -> list[str]:
@@ -34,15 +38,40 @@ def byte_symbols() -> list[str]:
     return [symbols[b] for b in range(256)]
 
 
-def build_tokenizer():
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+def build_tokenizer(corpus: Sequence[str] | None = None, vocab: int = 0):
+    """The tokenizer of a tiny base: byte-level, with BPE merges only when learnt from public text.
+
+    With no corpus (or `vocab` 0) there are no merges: the 256 bytes plus the special tokens,
+    data-independent. With a public corpus, byte-level BPE merges are learnt from it up to
+    `vocab` entries, as a real base model's tokenizer is learnt from public text: a prompt
+    then takes about four times fewer positions, which is what every stage's compute scales
+    with. Only the pretraining tool passes a corpus, and it only ever reads public text.
+    """
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {symbol: i for i, symbol in enumerate(byte_symbols())}
-    core = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    if corpus is None or vocab == 0:
+        core = Tokenizer(models.BPE(vocab={symbol: i for i, symbol in enumerate(byte_symbols())}, merges=[]))
+        core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+        core.add_special_tokens([PAD, BOS, EOS])
+    else:
+        if vocab < MIN_LEARNT_VOCAB:
+            raise ValueError(f"a learnt vocabulary needs at least {MIN_LEARNT_VOCAB} entries (bytes + specials)")
+        core = Tokenizer(models.BPE())
+        # Words are split first (GPT-2's rule), so no merge spans two words.
+        core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab - len(ROLE_MARKERS),
+            initial_alphabet=byte_symbols(),
+            special_tokens=[PAD, BOS, EOS],
+            show_progress=False,
+        )
+        core.train_from_iterator(corpus, trainer)
+        # The chat template's role markers are whole tokens, as in real instruct tokenizers, but
+        # not special ones: decoding keeps them, so a continued user turn can be cut at the next
+        # marker (prompts.cut_user_turn).
+        core.add_tokens([AddedToken(marker, special=False, normalized=False) for marker in ROLE_MARKERS])
     core.decoder = decoders.ByteLevel()
-    core.add_special_tokens([PAD, BOS, EOS])
     # A byte-level vocabulary never needs an unknown token; naming EOS here stops a
     # model-specific tokenizer class (Qwen2Tokenizer) from adding its own default one,
     # which would fall outside the embedding.

@@ -68,8 +68,9 @@ def test_key_changes_with_every_input(corpus):
         cache_key(data, "proxy", PretrainSettings(**{**FAST.__dict__, "steps": 41})),
         cache_key(data, "proxy", PretrainSettings(**{**FAST.__dict__, "seed": 1})),
         cache_key(data, "proxy", PretrainSettings(**{**FAST.__dict__, "learning_rate": 1e-3})),
+        cache_key(data, "proxy", PretrainSettings(**{**FAST.__dict__, "vocab": 300})),
     }
-    assert key not in others and len(others) == 5
+    assert key not in others and len(others) == 6
     with pytest.raises(ValueError, match="size must be one of"):
         cache_key(data, "huge", FAST)
 
@@ -110,6 +111,32 @@ def test_documents_are_never_cut_at_a_row_end():
     assert PretrainSettings().block >= 256  # the harbor world's chat lines reach 202 tokens
 
 
+def test_learnt_vocabulary_comes_from_the_corpus_alone_and_shortens_its_texts():
+    corpus = LINES * 3
+    learnt = build_tokenizer(corpus, 300)
+    assert learnt.get_vocab() == build_tokenizer(corpus, 300).get_vocab()  # deterministic: one cache key, one model
+    assert len(learnt) <= 300
+    # Every byte is still a token, so a text the corpus never showed is encoded, and decoded back whole.
+    unseen = "Zürich? 42 % — ünïcode"
+    assert learnt.decode(learnt(unseen, add_special_tokens=False)["input_ids"]) == unseen
+    ids = learnt(LINES[0], add_special_tokens=False)["input_ids"]
+    assert len(ids) < len(LINES[0].encode()) / 2  # the corpus's words are merged
+    assert learnt.decode(ids) == LINES[0]
+    # Role markers are one token each and survive decoding, so a user turn can be cut at the next one.
+    prompt = format_prompt(learnt, "Q")
+    assert prompt == "<|user|>\nQ\n<|assistant|>\n"
+    prompt_ids = learnt(prompt, add_special_tokens=False)["input_ids"]
+    tokens = learnt.convert_ids_to_tokens(prompt_ids)
+    assert tokens[0] == "<|user|>" and "<|assistant|>" in tokens
+    assert "<|assistant|>" in learnt.decode(prompt_ids, skip_special_tokens=True)
+    # A merge learnt from this corpus is absent from one learnt from another text.
+    other = build_tokenizer(["Completely different words appear here, again and again."] * 5, 300)
+    assert " ship" in {learnt.convert_tokens_to_string([t]) for t in learnt.get_vocab()}
+    assert " ship" not in {other.convert_tokens_to_string([t]) for t in other.get_vocab()}
+    with pytest.raises(ValueError, match="vocab must be 0"):
+        PretrainSettings(vocab=100)
+
+
 def test_schedule_warms_up_then_decays_to_a_tenth():
     s = PretrainSettings(steps=100, warmup=10, learning_rate=1e-3)
     assert learning_rate_at(0, s) == pytest.approx(1e-4)
@@ -122,7 +149,7 @@ def test_schedule_warms_up_then_decays_to_a_tenth():
 def test_cli_trains_then_hits_the_cache(corpus, tmp_path):
     argv = ["-m", "rewardds_jobs", "pretrain-tiny-model", "--corpus", str(corpus)]
     argv += ["--cache", str(tmp_path / "cache"), "--size", "target", "--steps", "3", "--batch-size", "2"]
-    argv += ["--block", "16", "--out", str(tmp_path / "copy")]
+    argv += ["--block", "16", "--vocab", "300", "--out", str(tmp_path / "copy")]
     first = run_python(argv, job_env({}))
     assert first.returncode == 0, first.stderr[-2000:]
     assert "target model (trained in" in first.stdout
@@ -130,6 +157,9 @@ def test_cli_trains_then_hits_the_cache(corpus, tmp_path):
     assert "target model (cache hit;" in second.stdout
     config = json.loads((tmp_path / "copy" / "config.json").read_text())
     assert config["model_type"] == "llama" and config["hidden_size"] == 192
+    # --vocab: merges learnt from the corpus, and the embedding sized to them.
+    merged = load_tokenizer(tmp_path / "copy")
+    assert 262 < len(merged) <= 300 and config["vocab_size"] == len(merged)
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "fine"}\n{"txt": "secret record"}\n', encoding="utf-8")
     argv[argv.index(str(corpus))] = str(bad)
