@@ -75,6 +75,8 @@ export interface LocalRunOptions {
   synthesize?: () => Promise<SynthesizedApp>;
   /** One line of progress at a time (default: none). */
   progress?: (line: string) => void;
+  /** Called with a step's console name (e.g. 'Score candidates') each time that step ends. */
+  onStepDone?: (step: string) => void;
   /** Test-only: stages the local SageMaker fails on purpose. */
   failStages?: string[];
   /**
@@ -232,6 +234,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           name,
           execute(machine.definition, machine.tasks, handlers, input, name, {
             say,
+            onStepDone: options.onStepDone ?? (() => undefined),
             stateSeconds,
             waitMs: options.waitMs ?? 0,
             elapsed,
@@ -496,6 +499,7 @@ async function execute(
   name: string,
   ctx: {
     say: (line: string) => void;
+    onStepDone: (step: string) => void;
     stateSeconds: Record<string, number>;
     waitMs: number;
     elapsed: () => string;
@@ -550,7 +554,9 @@ async function execute(
     const seconds = (at - open.at) / 1000;
     ctx.stateSeconds[open.step] = (ctx.stateSeconds[open.step] ?? 0) + seconds;
     ctx.say(`[${ctx.elapsed()}] ✓ ${open.label} (${seconds.toFixed(1)}s)`);
+    const { step } = open;
     open = undefined;
+    ctx.onStepDone(step);
   };
   const logs = (async () => {
     for await (const event of execution.eventLogs) {

@@ -50,8 +50,10 @@ import {
   quickGrid,
 } from '../../local/bench/grid.js';
 import { formatDuration, progressLine } from '../../local/bench/progress.js';
+import { runCells } from '../../local/bench/schedule.js';
 import { metricTable, resultsMarkdown } from '../../local/bench/table.js';
 import { type BenchWorld, promptsOf, readWorld, verbatimShare } from '../../local/bench/world.js';
+import { STATE_NAMES } from '../../infra/pipeline/definition.js';
 import { type BaseModelFolders, runLocal } from '../../local/runner.js';
 import { defaultPython } from '../../local/sagemaker/index.js';
 import { summarizeRun } from '../../local/summary.js';
@@ -61,16 +63,26 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const execFileAsync = promisify(execFile);
 
 /**
- * Pretraining batch of both bases, here and in bench/world_check.py and bench/dp_sft_reference.py
- * (and their --pretrain-steps default, 1,200): one pretrain cache key, so the references are
- * measured on the very bases the cells use.
+ * Pretraining settings of both bases besides the steps, here and as the defaults of
+ * bench/world_check.py and bench/dp_sft_reference.py (with their --pretrain-steps default,
+ * 1,200): one pretrain cache key, so the references are measured on the very bases the cells
+ * use. The vocabulary is learnt from the world's public corpus (at most 1,024 entries); a
+ * packed row of 64 learnt tokens holds one or two of its documents (30–50 tokens each).
  */
-const PRETRAIN_BATCH = 8;
+const PRETRAIN = { batch: 8, vocab: 1024, block: 64 } as const;
+
+/** The pretraining options of the bench scripts (bench/world_check.py add_pretrain_options). */
+function pretrainScriptArgs(o: BenchOptions): string[] {
+  return [
+    ...['--pretrain-steps', String(o.pretrainSteps), '--pretrain-batch', String(PRETRAIN.batch)],
+    ...['--pretrain-vocab', String(PRETRAIN.vocab), '--pretrain-block', String(PRETRAIN.block)],
+  ];
+}
 
 const USAGE = `usage: rewardds bench --world <dir> [--methods reward,ppl,none,rouge-l] [--epsilons 1,4,8]
                       [--seeds 3] [--rounds 2] [--out <dir>] [--quick] [--config base.json]
                       [--pretrain-steps 1200] [--tiny-random] [--no-reference] [--no-job-cache]
-                      [--merge-from <out>,<out>]
+                      [--merge-from <out>,<out>] [--parallel 2]
 
 Runs every cell (filter method × ε × seed) through the local pipeline (rewardds run --local)
 on base models pretrained once on the world's corpus.jsonl (cached under .rewardds/pretrain),
@@ -82,11 +94,14 @@ to resume: finished cells are skipped, interrupted or failed ones run again.
   --merge-from      comma-separated --out folders of such a split: their finished cells and references
                     are folded into this --out first (then only what none of them finished runs)
   --quick           one ε (8), one seed, every method
+  --parallel        cells run at once (default 2, one a core; each job uses one thread). The cells of one
+                    ε and seed wait until the first of them has scored its candidates, then reuse its jobs
+                    from the job cache; the references run beside the cells
   --config          the run config every cell starts from (default bench/bench.config.json:
                     untuned, token limits with room for whole answers); the cell sets seed,
                     privacy.epsilon, filter.method, refinement.rounds and evaluation.answerPattern
                     (from world.json) on top
-  --pretrain-steps  pretraining steps of each base, batch ${PRETRAIN_BATCH} (pretrain-tiny-model; same cache as
+  --pretrain-steps  pretraining steps of each base, batch ${PRETRAIN.batch} (pretrain-tiny-model; same cache as
                     bench/world_check.py and bench/dp_sft_reference.py)
   --tiny-random     use local mode's tiny random bases instead (no pretraining: a smoke test)
   --no-reference    skip the per-seed references: the non-private upper bound (target fine-tuned on
@@ -113,6 +128,7 @@ function parseBenchArgs(argv: string[]) {
       'no-reference': { type: 'boolean', default: false },
       'no-job-cache': { type: 'boolean', default: false },
       'merge-from': { type: 'string' },
+      parallel: { type: 'string', default: '2' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -130,6 +146,8 @@ export interface BenchOptions {
   jobCache?: string;
   /** Other --out folders of the same grid (split across processes) whose cells and references are folded in first. */
   mergeFrom?: string[];
+  /** Cells run at once (the references run beside them). */
+  parallel: number;
   say: (line: string) => void;
 }
 
@@ -159,6 +177,7 @@ export async function run(argv: string[]): Promise<number> {
       pretrainSteps: parseCount(values['pretrain-steps']!, '--pretrain-steps', 1),
       tinyRandom: values['tiny-random']!,
       reference: !values['no-reference'],
+      parallel: parseCount(values.parallel!, '--parallel', 1),
       say: (line) => console.log(line),
     };
     if (!options.tinyRandom && !world.corpus)
@@ -197,13 +216,19 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
 
   const bases = o.tinyRandom ? undefined : await pretrainedBases(o);
   // (Pretrained even when every cell is done: a cache hit, and the references compare against it.)
+  // The references read only the world and the bases, so they run beside the cells: the cells'
+  // jobs keep one core busy, the references the other.
+  const references = measureReferences(o, results.references, bases, (ref) => {
+    results = withReference(results, ref);
+    save();
+  });
   const cellSeconds: number[] = [];
   let done = cells.length - todo.length;
-  for (const cell of todo) {
+  await runCells(todo, o.parallel, async (cell, prefixPassed) => {
     results = withCellStarted(results, cell, new Date());
     save();
     const t0 = Date.now();
-    const outcome = await runCell(o, cell, bases);
+    const outcome = await runCell(o, cell, bases, prefixPassed);
     const seconds = (Date.now() - t0) / 1000;
     results = withCellEnded(results, cell, { ...outcome, seconds }, new Date());
     save();
@@ -211,39 +236,48 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     done += 1;
     const reused = outcome.reusedJobs ? `; ${outcome.reusedJobs} jobs reused from the job cache` : '';
     const status = outcome.succeeded ? `finished (run ${outcome.runId}${reused})` : `FAILED: ${outcome.failure}`;
-    o.say(progressLine({ done, total: cells.length, cell: cell.id, status, seconds, cellSeconds }));
-  }
+    o.say(
+      progressLine({ done, total: cells.length, cell: cell.id, status, seconds, cellSeconds, workers: o.parallel }),
+    );
+  });
 
   // Cells finished before the bench measured the reward proxy get it now, from their run folders.
   for (const cell of cellsWithoutRewardAccuracy(results, Boolean(o.world.answerPattern))) {
-    const runDir = join(o.out, 'work', 'runs', cell.runId!);
+    const runDir = runFolder(o, cell.id, cell.runId!);
     // A merged grid's run folders stay in the --out of each part: keep what was recorded there.
     if (!existsSync(runDir) && cell.rewardAccuracy) continue;
     const value = existsSync(runDir)
-      ? await rewardAccuracy(o, runDir, bases)
+      ? await rewardAccuracy(o, cell.id, runDir, bases)
       : absent(`the run folder ${runDir} is gone`);
     results = withRewardAccuracy(results, cell.id, value);
     save();
   }
 
   for (const ref of baseReferences(results)) results = withReference(results, ref);
-  // Once per seed of the grid (and per ε for DP-SFT); those already measured are kept.
-  const tasks = referencesToRun(o.grid, results.references);
-  for (const seed of [...new Set(tasks.map((t) => t.seed))]) {
-    if (tasks.some((t) => t.seed === seed && t.kind === 'non-private'))
-      results = withReference(results, await nonPrivateReference(o, seed, bases?.target));
-    const epsilons = tasks.filter((t) => t.seed === seed && t.kind === 'dp-sft').map((t) => t.epsilon!);
-    if (epsilons.length)
-      for (const ref of await dpSftReferences(o, seed, epsilons, bases?.target)) results = withReference(results, ref);
-    save();
-  }
+  await references;
   save();
   return results;
 }
 
-/** The proxy base the cells ran on: the pretrained one, or the tiny random one local mode built in the bench's workdir. */
-const proxyBase = (o: BenchOptions, bases: BaseModelFolders | undefined) =>
-  bases?.proxy ?? join(o.out, 'work', 'models', 'proxy');
+/** The non-private bound and DP-SFT, once per seed of the grid (and per ε for DP-SFT); those already measured are kept. */
+async function measureReferences(
+  o: BenchOptions,
+  measured: BenchResults['references'],
+  bases: BaseModelFolders | undefined,
+  record: (ref: ReferenceRecord) => void,
+): Promise<void> {
+  const tasks = referencesToRun(o.grid, measured);
+  for (const seed of [...new Set(tasks.map((t) => t.seed))]) {
+    if (tasks.some((t) => t.seed === seed && t.kind === 'non-private'))
+      record(await nonPrivateReference(o, seed, bases?.target));
+    const epsilons = tasks.filter((t) => t.seed === seed && t.kind === 'dp-sft').map((t) => t.epsilon!);
+    if (epsilons.length) for (const ref of await dpSftReferences(o, seed, epsilons, bases?.target)) record(ref);
+  }
+}
+
+/** The proxy base a cell ran on: the pretrained one, or the tiny random one local mode built in its work folder. */
+const proxyBase = (o: BenchOptions, bases: BaseModelFolders | undefined, cellId: string) =>
+  bases?.proxy ?? join(cellWorkdir(o, cellId), 'models', 'proxy');
 
 /**
  * The run's DP reward proxy ranking held-out pairs of the private test set
@@ -253,6 +287,7 @@ const proxyBase = (o: BenchOptions, bases: BaseModelFolders | undefined) =>
  */
 async function rewardAccuracy(
   o: BenchOptions,
+  cellId: string,
   runDir: string,
   bases: BaseModelFolders | undefined,
 ): Promise<CellRewardAccuracy> {
@@ -264,7 +299,7 @@ async function rewardAccuracy(
         '--run',
         runDir,
         '--base',
-        proxyBase(o, bases),
+        proxyBase(o, bases, cellId),
         '--cache',
         join(o.out, 'reference'),
         ...(o.world.answerPattern ? ['--answer-pattern', o.world.answerPattern] : []),
@@ -277,7 +312,24 @@ async function rewardAccuracy(
   }
 }
 
-async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders | undefined) {
+/**
+ * A cell's own work folder, so cells can run at once: the cells of a seed share a run id
+ * (their uploads are the same), and one folder would hold one copy of that run.
+ */
+const cellWorkdir = (o: BenchOptions, cellId: string) => join(o.out, 'work', cellId);
+
+/** Where a cell's run was copied: its own work folder, or the shared one of benches from before cellWorkdir. */
+function runFolder(o: BenchOptions, cellId: string, runId: string): string {
+  const own = join(cellWorkdir(o, cellId), 'runs', runId);
+  return existsSync(own) ? own : join(o.out, 'work', 'runs', runId);
+}
+
+async function runCell(
+  o: BenchOptions,
+  cell: BenchCell,
+  bases: BaseModelFolders | undefined,
+  prefixPassed: () => void,
+) {
   const configPath = join(o.out, 'configs', `${cell.id}.json`);
   writeFileSync(configPath, `${JSON.stringify(cellRunConfig(o.baseConfig, cell, o.world.answerPattern), null, 2)}\n`);
   const log = join(o.out, 'logs', `${cell.id}.log`);
@@ -289,9 +341,11 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       test: o.world.test,
       seeds: o.world.seeds,
       config: configPath,
-      workdir: join(o.out, 'work'),
+      workdir: cellWorkdir(o, cell.id),
       baseModels: bases,
       progress: (line) => appendFileSync(log, `${line}\n`),
+      // The last step every method shares (filtering is where they part).
+      onStepDone: (step) => step === STATE_NAMES.score && prefixPassed(),
       ...(o.jobCache ? { jobCache: o.jobCache } : {}),
     });
     const summary = summarizeRun(result.outputDir);
@@ -302,7 +356,9 @@ async function runCell(o: BenchOptions, cell: BenchCell, bases: BaseModelFolders
       epsilonSpent: summary.epsilon,
       evaluation: (summary.evaluation?.rows ?? []) as MetricsRow[],
       diagnostics: await oracleDiagnostics(o.world, result.outputDir),
-      rewardAccuracy: succeeded ? await rewardAccuracy(o, result.outputDir, bases) : absent('the run did not finish'),
+      rewardAccuracy: succeeded
+        ? await rewardAccuracy(o, cell.id, result.outputDir, bases)
+        : absent('the run did not finish'),
       failure: result.failure ? `${result.failure.state}: ${result.failure.reason}` : undefined,
       reusedJobs: result.jobs.filter((j) => j.reusedFrom).length,
     };
@@ -357,7 +413,8 @@ async function pretrainedBases(o: BenchOptions): Promise<BaseModelFolders> {
         defaultPython(),
         [
           ...['-m', 'rewardds_jobs', 'pretrain-tiny-model', '--corpus', o.world.corpus!, '--cache', cache],
-          ...['--size', size, '--steps', String(o.pretrainSteps), '--batch-size', String(PRETRAIN_BATCH)],
+          ...['--size', size, '--steps', String(o.pretrainSteps), '--batch-size', String(PRETRAIN.batch)],
+          ...['--vocab', String(PRETRAIN.vocab), '--block', String(PRETRAIN.block)],
         ],
         {
           env: { ...process.env, PYTHONPATH: join(REPO_ROOT, 'jobs'), HF_HUB_OFFLINE: '1', OMP_NUM_THREADS: '1' },
@@ -402,7 +459,7 @@ async function nonPrivateReference(
     'world_check.py',
     [
       ...['--world', o.world.dir, '--cache', join(REPO_ROOT, '.rewardds', 'pretrain')],
-      ...['--pretrain-steps', String(o.pretrainSteps), '--pretrain-batch', String(PRETRAIN_BATCH)],
+      ...pretrainScriptArgs(o),
       ...['--seed', String(seed), '--work', join(dir, `work-seed${seed}`), '--out', out],
       ...trainingArgs(o.baseConfig, 'target', 'target'),
       ...['--skip-base', '--probe-train', '0'],
@@ -488,7 +545,7 @@ async function dpSftReferences(
     'dp_sft_reference.py',
     [
       ...['--world', o.world.dir, '--epsilons', epsilons.join(',')],
-      ...['--pretrain-steps', String(o.pretrainSteps), '--pretrain-batch', String(PRETRAIN_BATCH)],
+      ...pretrainScriptArgs(o),
       ...['--seed', String(seed), '--work', join(o.out, 'reference', `dp-sft-work-seed${seed}`), '--out', out],
       ...trainingArgs(o.baseConfig, 'generator', 'dp'),
     ],

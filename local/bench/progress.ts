@@ -16,9 +16,12 @@ export function progressLine(o: {
   seconds: number;
   /** Wall seconds of the cells run so far in this invocation (resumed ones excluded). */
   cellSeconds: number[];
+  /** Cells that run at once (default 1). */
+  workers?: number;
 }): string {
   const left = o.total - o.done;
   const mean = o.cellSeconds.length ? o.cellSeconds.reduce((a, b) => a + b, 0) / o.cellSeconds.length : null;
-  const eta = left === 0 ? 'done' : mean === null ? 'ETA unknown' : `ETA ${formatDuration(mean * left)}`;
+  const at = Math.min(o.workers ?? 1, Math.max(left, 1));
+  const eta = left === 0 ? 'done' : mean === null ? 'ETA unknown' : `ETA ${formatDuration((mean * left) / at)}`;
   return `[${o.done}/${o.total}] ${o.cell} ${o.status} in ${formatDuration(o.seconds)}; ${eta}`;
 }

@@ -56,7 +56,7 @@ beforeAll(() => {
   writeFileSync(join(world, 'seeds.jsonl'), jsonl(example.seeds));
   const config = join(work, 'config.json');
   writeFileSync(config, JSON.stringify(CHEAPEST_CONFIG));
-  args = ['--world', world, '--methods', 'none', '--epsilons', '8', '--seeds', '1', '--rounds', '0'];
+  args = ['--world', world, '--methods', 'none,reward', '--epsilons', '8', '--seeds', '1', '--rounds', '0'];
   args.push('--out', out, '--config', config, '--tiny-random', '--no-reference');
 });
 
@@ -67,26 +67,27 @@ afterAll(() => {
 describe('rewardds bench, one cell end to end', () => {
   let first: Awaited<ReturnType<typeof bench>>;
   beforeAll(async () => {
-    await linkSharedTinyModels(join(out, 'work'));
+    // Each cell has its own work folder (cells may run at once).
+    for (const cell of ['none-eps8-seed1', 'reward-eps8-seed1']) await linkSharedTinyModels(join(out, 'work', cell));
     first = await bench(args);
   }, 600_000);
 
   it('runs the cell through the local pipeline and records it', () => {
     expect(first.code).toBe(0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(results.cells).toHaveLength(1);
-    const cell = results.cells[0];
+    expect(results.cells).toHaveLength(2);
+    const cell = results.cells.find((c: { id: string }) => c.id === 'none-eps8-seed1');
     expect(cell).toMatchObject({ id: 'none-eps8-seed1', status: 'finished', rounds: 0 });
     expect(cell.runId).toMatch(/^mini-[0-9a-f]{8}$/);
-    expect(existsSync(join(out, 'work', 'runs', cell.runId, 'synthesis'))).toBe(true);
+    expect(existsSync(join(out, 'work', 'none-eps8-seed1', 'runs', cell.runId, 'synthesis'))).toBe(true);
     // The run used the cell's config: method and ε as the grid says.
     const config = JSON.parse(readFileSync(join(out, 'configs', 'none-eps8-seed1.json'), 'utf8'));
     expect(config).toMatchObject({ seed: 1, privacy: { epsilon: 8 }, filter: { method: 'none' } });
     expect(cell.epsilonSpent).toBeGreaterThan(0);
     expect(cell.epsilonSpent).toBeLessThanOrEqual(8.0001);
 
-    expect(results.rows).toHaveLength(1);
-    const row = results.rows[0];
+    expect(results.rows).toHaveLength(2);
+    const row = results.rows.find((r: { cell: string }) => r.cell === 'none-eps8-seed1');
     expect(row).toMatchObject({ cell: 'none-eps8-seed1', method: 'none', epsilon: 8, seed: 1, round: 0 });
     expect(row.runId).toBe(cell.runId);
     for (const key of ['rougeL', 'bleu', 'exactMatch', 'answerAccuracy']) expect(typeof row[key]).toBe('number');
@@ -115,14 +116,31 @@ describe('rewardds bench, one cell end to end', () => {
 
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| none | 0 |');
     expect(readFileSync(join(out, 'accuracy.svg'), 'utf8')).toContain('<svg');
-    expect(first.lines.some((l) => /^\[1\/1\] none-eps8-seed1 finished .*; done$/.test(l))).toBe(true);
+    expect(first.lines.some((l) => /^\[2\/2\] \S+ finished .*; done$/.test(l))).toBe(true);
+  });
+
+  it('starts the second cell of the ε and seed once the first has scored its candidates, and reuses its jobs', () => {
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const [lead, follower] = ['none-eps8-seed1', 'reward-eps8-seed1'].map((id) =>
+      results.cells.find((c: { id: string }) => c.id === id),
+    );
+    expect(follower.status).toBe('finished');
+    // Not before: it would train the same DP proxies; not after: the two ran at once.
+    expect(Date.parse(follower.startedAt)).toBeLessThan(Date.parse(lead.finishedAt));
+    expect(first.lines.some((l) => /reward-eps8-seed1 finished .*\d+ jobs reused from the job cache/.test(l))).toBe(
+      true,
+    );
+    const leadLog = readFileSync(join(out, 'logs', 'none-eps8-seed1.log'), 'utf8');
+    const scored = Number(/\[(\d+\.\d)s\] ✓ Score candidates/.exec(leadLog)![1]);
+    const leadStarted = Date.parse(lead.startedAt);
+    expect(Date.parse(follower.startedAt) - leadStarted).toBeGreaterThanOrEqual(scored * 1000 - 100);
   });
 
   it('skips the finished cell when run again with the same --out', async () => {
     const before = readFileSync(join(out, 'results.json'), 'utf8');
     const again = await bench(args);
     expect(again.code).toBe(0);
-    expect(again.lines).toContain('bench mini: 1 cells, 1 already finished, 0 to run');
+    expect(again.lines).toContain('bench mini: 2 cells, 2 already finished, 0 to run');
     const after = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(after.cells).toEqual(JSON.parse(before).cells);
   });

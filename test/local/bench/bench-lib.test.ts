@@ -444,6 +444,10 @@ describe('the progress line', () => {
     expect(progressLine({ done: 2, total: 6, cell: 'c', status: 'finished', seconds: 90, cellSeconds: [60, 90] })).toBe(
       '[2/6] c finished in 1m30s; ETA 5m00s',
     );
+    // Two at a time: four cells left take two mean cell times; one left takes one, not half of one.
+    const twoAtOnce = { cell: 'c', status: 'finished', seconds: 90, cellSeconds: [60, 90], workers: 2 };
+    expect(progressLine({ ...twoAtOnce, done: 2, total: 6 })).toBe('[2/6] c finished in 1m30s; ETA 2m30s');
+    expect(progressLine({ ...twoAtOnce, done: 5, total: 6 })).toBe('[5/6] c finished in 1m30s; ETA 1m15s');
     expect(progressLine({ done: 3, total: 3, cell: 'c', status: 'finished', seconds: 5, cellSeconds: [5] })).toBe(
       '[3/3] c finished in 5s; done',
     );
