@@ -13,7 +13,7 @@ import {
 } from '../../core/privacy/index.js';
 import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
 import { flagOptions, parseOptions, stringOptions } from '../options.js';
-import { UsageError, usageError } from '../usage-error.js';
+import { exitStatusFor, UsageError } from '../usage-error.js';
 
 const HELP = `usage: rewardds plan --records N [--epsilon E] [--delta D] [--accountant rdp|pld] [--config run.json] [--json]
 
@@ -181,11 +181,6 @@ export async function run(argv: string[]): Promise<number> {
     console.log(planTable(plan, records, other));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) return usageError('plan', error, HELP);
-    if (error instanceof InfeasiblePlanError || error instanceof RunConfigError) {
-      console.error(`rewardds plan: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    return exitStatusFor('plan', error, HELP, [InfeasiblePlanError, RunConfigError]);
   }
 }

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ReportDocument } from '../../functions/report/report-document.js';
 import { renderReportHtml } from '../../functions/report/report-html.js';
 import { parseOptions } from '../options.js';
-import { usageError } from '../usage-error.js';
+import { exitStatusFor, usageError } from '../usage-error.js';
 
 const HELP = `usage: rewardds report <run folder | report.json> [--out FILE] [--open]
 
@@ -97,10 +97,6 @@ export async function run(argv: string[]): Promise<number> {
     if (parsed.values.open) openInBrowser(out);
     return 0;
   } catch (error) {
-    if (error instanceof ReportFileError) {
-      console.error(`rewardds report: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    return exitStatusFor('report', error, HELP, [ReportFileError]);
   }
 }

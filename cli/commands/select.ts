@@ -8,7 +8,7 @@ import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
 import { filterScores, gateRound, readSeedPrompts, batched } from '../../core/selection/index.js';
 import { fileSink, fileSource } from '../file-sinks.js';
 import { parseOptions, stringOptions } from '../options.js';
-import { UsageError, usageError } from '../usage-error.js';
+import { exitStatusFor, UsageError } from '../usage-error.js';
 
 const USAGE = `usage: rewardds select --in scores.jsonl --pool pool.jsonl --working working.jsonl [options]
 
@@ -108,16 +108,11 @@ export async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify(summary, null, 2));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) return usageError('select', error, USAGE);
-    if (error instanceof InputError || error instanceof RunConfigError) {
-      console.error(`rewardds select: ${error.message}`);
-      return 1;
-    }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
       console.error(`rewardds select: ${(error as Error).message}`);
       return 1;
     }
-    throw error;
+    return exitStatusFor('select', error, USAGE, [InputError, RunConfigError]);
   }
 }
