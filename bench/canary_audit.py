@@ -188,25 +188,34 @@ def main() -> int:
     return 0
 
 
-def train_dp(args, cell: Path, base: Path, train_file: Path, n: int, sigma: float, lora: dict, record, repeats: int):
-    """train-generator as the container runs it: Opacus DP-SGD at noise σ."""
-    dp_config = {
+def train_on_records(args, cell: Path, run: tuple[str, str], channels: tuple[str, str], base, train_file, lora, extra):
+    """`run` = (stage, folder under `cell`): the stage as the container runs it on the audit's records, with the
+    settings the DP and the control trainings share (so that the two differ only in what `extra` adds); its
+    metrics and wall time."""
+    stage, folder = run
+    data, model = channels
+    config = {
         "seed": 0,
         "epochs": args.epochs,
         "batchSize": args.batch,
         "learningRate": args.lr,
         "lora": lora,
         "maxLength": 256,
-        "noiseMultiplier": sigma,
-        "clipNorm": 1.0,
-        "delta": args.delta,
     }
-    metrics, seconds = run_stage(
-        "train-generator",
-        cell / "train-generator",
-        {"train": jsonl_channel(cell / "data", "train", train_file), "base": base},
-        dp_config,
+    return run_stage(
+        stage,
+        cell / folder,
+        {data: jsonl_channel(cell / "data", data, train_file), model: base},
+        config | extra,
         "model/metrics.json",
+    )
+
+
+def train_dp(args, cell: Path, base: Path, train_file: Path, n: int, sigma: float, lora: dict, record, repeats: int):
+    """train-generator as the container runs it: Opacus DP-SGD at noise σ."""
+    dp = {"noiseMultiplier": sigma, "clipNorm": 1.0, "delta": args.delta}
+    metrics, seconds = train_on_records(
+        args, cell, ("train-generator", "train-generator"), ("train", "base"), base, train_file, lora, dp
     )
     record(
         f"r{repeats}.dpTraining",
@@ -218,22 +227,9 @@ def train_dp(args, cell: Path, base: Path, train_file: Path, n: int, sigma: floa
 
 def train_control(args, cell: Path, base: Path, train_file: Path, n: int, lora: dict, record, repeats: int):
     """The non-DP control: train-target's plain LoRA SFT of the proxy base on the same records."""
-    control_config = {
-        "seed": 0,
-        "epochs": args.epochs,
-        "batchSize": args.batch,
-        "microBatchSize": args.batch,
-        "gradientCheckpointing": False,
-        "learningRate": args.lr,
-        "lora": lora,
-        "maxLength": 256,
-    }
-    metrics, seconds = run_stage(
-        "train-target",
-        cell / "train-control",
-        {"pool": jsonl_channel(cell / "data", "pool", train_file), "target_base": base},
-        control_config,
-        "model/metrics.json",
+    plain = {"microBatchSize": args.batch, "gradientCheckpointing": False}
+    metrics, seconds = train_on_records(
+        args, cell, ("train-target", "train-control"), ("pool", "target_base"), base, train_file, lora, plain
     )
     record(
         f"r{repeats}.controlTraining",

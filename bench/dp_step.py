@@ -21,8 +21,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jobs"))
 
-from rewardds_jobs.config import LoraConfig
-from rewardds_jobs.dp import DPSettings, DPTrainer
+from rewardds_jobs.config import LoraConfig, ProxyTrainConfig
+from rewardds_jobs.dp import DPTrainer
 from rewardds_jobs.lora import attach_lora
 from rewardds_jobs.models import (
     load_causal_lm,
@@ -32,6 +32,7 @@ from rewardds_jobs.models import (
 )
 from rewardds_jobs.prompts import format_prompt
 from rewardds_jobs.sft import encode_sft, lm_record_losses, sft_batch
+from rewardds_jobs.stages.proxy_training import dp_settings
 from rewardds_jobs.stages.train_reward import (
     encode_record,
     pair_batch,
@@ -126,15 +127,9 @@ def main() -> None:
         record_losses(plain_model, batch).mean().backward()
         plain_optimizer.step()
 
-    settings = DPSettings(
-        batch_size=args.batch,
-        epochs=1,
-        learning_rate=1e-4,
-        noise_multiplier=1.0,
-        clip_norm=1.0,
-        delta=1e-5,
-        mechanism_seed=0,
-    )
+    # The DP settings as the proxy stages build them from their config (σ = 1, C = 1).
+    proxy = ProxyTrainConfig(noise_multiplier=1.0, delta=1e-5, batch_size=args.batch, epochs=1, learning_rate=1e-4)
+    settings = dp_settings(proxy)
     trainer = DPTrainer(
         dp_model,
         record_losses=record_losses,

@@ -30,26 +30,25 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 JOBS = REPO / "jobs"
 
-# From the published config.json of each model (architecture shapes only; no weights).
-SHAPES = {
-    "qwen2.5-0.5b": {
-        "hidden_size": 896, "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
-        "num_key_value_heads": 2, "vocab_size": 151936, "tie_word_embeddings": True,
-    },
-    "qwen2.5-1.5b": {
-        "hidden_size": 1536, "intermediate_size": 8960, "num_hidden_layers": 28, "num_attention_heads": 12,
-        "num_key_value_heads": 2, "vocab_size": 151936, "tie_word_embeddings": True,
-    },
+# From the published config.json of each model (architecture shapes only; no weights): one column
+# per Qwen2Config key.
+_SHAPE_KEYS = (
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "vocab_size",
+    "tie_word_embeddings",
+)
+_SHAPE_ROWS = {
+    "qwen2.5-0.5b": (896, 4864, 24, 14, 2, 151936, True),
+    "qwen2.5-1.5b": (1536, 8960, 28, 12, 2, 151936, True),
     # Not a real model: the CPU smoke test's shape (jobs/tests/test_gpu_check.py).
-    "tiny": {
-        "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
-        "num_key_value_heads": 2, "vocab_size": 320, "tie_word_embeddings": True,
-    },
-    "qwen2.5-7b": {
-        "hidden_size": 3584, "intermediate_size": 18944, "num_hidden_layers": 28, "num_attention_heads": 28,
-        "num_key_value_heads": 4, "vocab_size": 152064, "tie_word_embeddings": False,
-    },
-}  # fmt: skip
+    "tiny": (64, 128, 2, 4, 2, 320, True),
+    "qwen2.5-7b": (3584, 18944, 28, 28, 4, 152064, False),
+}
+SHAPES = {name: dict(zip(_SHAPE_KEYS, row, strict=True)) for name, row in _SHAPE_ROWS.items()}
 TRAINING_STAGES = {"train-generator", "train-reward", "train-target"}
 
 

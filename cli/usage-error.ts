@@ -10,6 +10,25 @@ export function usageError(command: string, problem: Error | string, usage: stri
 }
 
 /**
+ * The exit status for an error a command's body threw: 2 with the usage for a UsageError, 1 with
+ * its message for one of the `expected` kinds (input the user can fix); anything else is a bug
+ * and is thrown on.
+ */
+export function exitStatusFor(
+  command: string,
+  error: unknown,
+  usage: string,
+  expected: (abstract new (...args: never[]) => Error)[],
+): number {
+  if (error instanceof UsageError) return usageError(command, error, usage);
+  if (expected.some((kind) => error instanceof kind)) {
+    console.error(`rewardds ${command}: ${(error as Error).message}`);
+    return 1;
+  }
+  throw error;
+}
+
+/**
  * A command line parsed by `parse`, or the exit status when the command has nothing more to
  * do: 0 after printing the usage for --help, 2 after saying what `parse` refused.
  */

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import {
   baseReferences,
   type BenchResults,
@@ -57,7 +57,8 @@ import { STATE_NAMES } from '../../infra/pipeline/definition.js';
 import { type BaseModelFolders, runLocal } from '../../local/runner.js';
 import { defaultPython } from '../../local/sagemaker/index.js';
 import { summarizeRun } from '../../local/summary.js';
-import { parseCommandLine, usageError } from '../usage-error.js';
+import { flagOptions, parseOptions, stringOptions } from '../options.js';
+import { usageError } from '../usage-error.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const execFileAsync = promisify(execFile);
@@ -111,28 +112,13 @@ to resume: finished cells are skipped, interrupted or failed ones run again.
                     filter method) completes them with that cell's outputs through the same state
                     machine (rewardds run --local --job-cache). The folder holds private-zone outputs`;
 
-function parseBenchArgs(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    options: {
-      world: { type: 'string' },
-      methods: { type: 'string' },
-      epsilons: { type: 'string' },
-      seeds: { type: 'string' },
-      rounds: { type: 'string' },
-      out: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      config: { type: 'string', default: join(REPO_ROOT, 'bench', 'bench.config.json') },
-      'pretrain-steps': { type: 'string', default: '1200' },
-      'tiny-random': { type: 'boolean', default: false },
-      'no-reference': { type: 'boolean', default: false },
-      'no-job-cache': { type: 'boolean', default: false },
-      'merge-from': { type: 'string' },
-      parallel: { type: 'string', default: '2' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-}
+const OPTIONS = {
+  ...stringOptions('world', 'methods', 'epsilons', 'seeds', 'rounds', 'out', 'merge-from'),
+  ...flagOptions('quick', 'tiny-random', 'no-reference', 'no-job-cache'),
+  config: { type: 'string', default: join(REPO_ROOT, 'bench', 'bench.config.json') },
+  'pretrain-steps': { type: 'string', default: '1200' },
+  parallel: { type: 'string', default: '2' },
+} as const;
 
 export interface BenchOptions {
   world: BenchWorld;
@@ -152,7 +138,7 @@ export interface BenchOptions {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine('bench', USAGE, () => parseBenchArgs(argv));
+  const parsed = parseOptions('bench', USAGE, argv, OPTIONS);
   if (typeof parsed === 'number') return parsed;
   let options: BenchOptions;
   try {

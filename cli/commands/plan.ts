@@ -3,7 +3,6 @@
  * planner runs in Prepare run, so what this prints is what the DP jobs will be given.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import {
   InfeasiblePlanError,
   NEIGHBOURING,
@@ -13,7 +12,8 @@ import {
   type PrivacyPlan,
 } from '../../core/privacy/index.js';
 import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
-import { UsageError, usageError } from '../usage-error.js';
+import { flagOptions, parseOptions, stringOptions } from '../options.js';
+import { exitStatusFor, UsageError } from '../usage-error.js';
 
 const HELP = `usage: rewardds plan --records N [--epsilon E] [--delta D] [--accountant rdp|pld] [--config run.json] [--json]
 
@@ -133,26 +133,16 @@ export function planTable(plan: PrivacyPlan, records: number, other?: PrivacyPla
   ].join('\n');
 }
 
+const OPTIONS = {
+  ...stringOptions('records', 'epsilon', 'delta', 'accountant', 'config'),
+  ...flagOptions('json'),
+};
+
 export async function run(argv: string[]): Promise<number> {
+  const parsed = parseOptions('plan', HELP, argv, OPTIONS);
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        records: { type: 'string' },
-        epsilon: { type: 'string' },
-        delta: { type: 'string' },
-        accountant: { type: 'string' },
-        config: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
     if (values.records === undefined) throw new UsageError('--records is required');
     const records = Number(values.records);
     if (!/^\s*\d+\s*$/.test(values.records) || !Number.isSafeInteger(records) || records < 1) {
@@ -191,12 +181,6 @@ export async function run(argv: string[]): Promise<number> {
     console.log(planTable(plan, records, other));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      return usageError('plan', error as Error, HELP);
-    if (error instanceof InfeasiblePlanError || error instanceof RunConfigError) {
-      console.error(`rewardds plan: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    return exitStatusFor('plan', error, HELP, [InfeasiblePlanError, RunConfigError]);
   }
 }

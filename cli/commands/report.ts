@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ReportDocument } from '../../functions/report/report-document.js';
 import { renderReportHtml } from '../../functions/report/report-html.js';
-import { parseCommandLine, usageError } from '../usage-error.js';
+import { parseOptions } from '../options.js';
+import { exitStatusFor, usageError } from '../usage-error.js';
 
 const HELP = `usage: rewardds report <run folder | report.json> [--out FILE] [--open]
 
@@ -76,13 +76,10 @@ function openInBrowser(path: string): void {
 const OPTIONS = {
   out: { type: 'string' },
   open: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine('report', HELP, () =>
-    parseArgs({ args: argv, strict: true, allowPositionals: true, options: OPTIONS }),
-  );
+  const parsed = parseOptions('report', HELP, argv, OPTIONS, true);
   if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length !== 1) return usageError('report', 'give one run folder or report.json', HELP);
   try {
@@ -100,10 +97,6 @@ export async function run(argv: string[]): Promise<number> {
     if (parsed.values.open) openInBrowser(out);
     return 0;
   } catch (error) {
-    if (error instanceof ReportFileError) {
-      console.error(`rewardds report: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    return exitStatusFor('report', error, HELP, [ReportFileError]);
   }
 }

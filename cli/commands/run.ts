@@ -4,11 +4,11 @@
  * is 0 for a run that succeeded, 1 for one that failed, 2 for a command line that is wrong.
  */
 import { existsSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { FAIL_STAGE_ENV } from '../../local/sagemaker/index.js';
 import { runLocal, type LocalRunResult } from '../../local/runner.js';
 import { evaluationTable, summarizeRun, timeLine } from '../../local/summary.js';
-import { parseCommandLine, usageError } from '../usage-error.js';
+import { parseOptions, flagOptions, stringOptions } from '../options.js';
+import { usageError } from '../usage-error.js';
 
 const USAGE = `usage: rewardds run --local <train.jsonl> [--test test.jsonl] [--seeds seeds.jsonl]
                     [--config config.json] [--workdir .rewardds] [--cold] [--job-cache dir] [--json]
@@ -28,26 +28,14 @@ object of the run is copied to <workdir>/runs/<run>/ at the end.
   --json   print progress to stderr and, as the last line of stdout, one JSON object
            {runId, status, epsilon, delta, poolSizes, evaluation, outputDir, reportPath, time, failure?, quarantine?}`;
 
-function parseRunArgs(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      local: { type: 'boolean', default: false },
-      test: { type: 'string' },
-      seeds: { type: 'string' },
-      config: { type: 'string' },
-      workdir: { type: 'string', default: '.rewardds' },
-      json: { type: 'boolean', default: false },
-      cold: { type: 'boolean', default: false },
-      'job-cache': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-}
+const OPTIONS = {
+  ...flagOptions('local', 'json', 'cold'),
+  ...stringOptions('test', 'seeds', 'config', 'job-cache'),
+  workdir: { type: 'string', default: '.rewardds' },
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine('run', USAGE, () => parseRunArgs(argv));
+  const parsed = parseOptions('run', USAGE, argv, OPTIONS, true);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   if (!values.local) {

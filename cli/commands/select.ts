@@ -3,12 +3,12 @@
  * local JSONL files, with the same streaming module the filter and gate Lambdas run.
  */
 import { createReadStream } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { InputError } from '../../core/jsonl/index.js';
 import { parseRunConfig, RunConfigError } from '../../core/config/index.js';
 import { filterScores, gateRound, readSeedPrompts, batched } from '../../core/selection/index.js';
 import { fileSink, fileSource } from '../file-sinks.js';
-import { parseCommandLine, UsageError, usageError } from '../usage-error.js';
+import { parseOptions, stringOptions } from '../options.js';
+import { exitStatusFor, UsageError } from '../usage-error.js';
 
 const USAGE = `usage: rewardds select --in scores.jsonl --pool pool.jsonl --working working.jsonl [options]
 
@@ -31,30 +31,15 @@ refinement gate (round r ≥ 1) instead of filtering:
 
 Outputs list queries in input order and are written whole or not at all.`;
 
-function parseSelectArgs(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      in: { type: 'string' },
-      pool: { type: 'string' },
-      working: { type: 'string' },
-      method: { type: 'string' },
-      alpha: { type: 'string' },
-      'keep-fraction': { type: 'string' },
-      seed: { type: 'string' },
-      seeds: { type: 'string' },
-      round: { type: 'string' },
-      'pool-in': { type: 'string' },
-      'working-in': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }).values;
-}
+// Grouped as the usage lists them: the files, the filter, the refinement gate.
+const OPTIONS = {
+  ...stringOptions('in', 'pool', 'working'),
+  ...stringOptions('method', 'alpha', 'keep-fraction', 'seed', 'seeds'),
+  ...stringOptions('round', 'pool-in', 'working-in'),
+};
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandLine('select', USAGE, () => ({ values: parseSelectArgs(argv) }));
+  const parsed = parseOptions('select', USAGE, argv, OPTIONS);
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
 
@@ -123,16 +108,11 @@ export async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify(summary, null, 2));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) return usageError('select', error, USAGE);
-    if (error instanceof InputError || error instanceof RunConfigError) {
-      console.error(`rewardds select: ${error.message}`);
-      return 1;
-    }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
       console.error(`rewardds select: ${(error as Error).message}`);
       return 1;
     }
-    throw error;
+    return exitStatusFor('select', error, USAGE, [InputError, RunConfigError]);
   }
 }

@@ -116,11 +116,15 @@ export type PrepareRunInput = ExecutionInput;
 export const PrepareRunOutputSchema = RunStateSchema;
 export type PrepareRunOutput = z.input<typeof PrepareRunOutputSchema>;
 
-export const StartJobInputSchema = z.object({
+/** What every Lambda that works on a run is given: its id and `$.run`. */
+const RunInputSchema = z.object({
   runId: RunIdSchema,
+  run: RunStateSchema,
+});
+
+export const StartJobInputSchema = RunInputSchema.extend({
   stage: StageSchema,
   round: RoundSchema.optional(),
-  run: RunStateSchema,
   models: ModelsSchema.default({}),
 });
 export type StartJobInput = z.input<typeof StartJobInputSchema>;
@@ -150,10 +154,8 @@ export const DescribeJobOutputSchema = z.object({
 });
 export type DescribeJobOutput = z.infer<typeof DescribeJobOutputSchema>;
 
-export const ReleaseInputSchema = z.object({
-  runId: RunIdSchema,
+export const ReleaseInputSchema = RunInputSchema.extend({
   what: z.enum(['models', 'evaluation', 'audit']),
-  run: RunStateSchema,
   models: ModelsSchema.optional(),
 });
 export type ReleaseInput = z.input<typeof ReleaseInputSchema>;
@@ -164,27 +166,22 @@ export const ReleaseModelsOutputSchema = z.object({
   privacyUri: S3UriSchema,
 });
 export type ReleaseModelsOutput = z.infer<typeof ReleaseModelsOutputSchema>;
-/** `$.evaluation` (what = evaluation). */
-export const ReleaseEvaluationOutputSchema = z.object({
+/** A release of metrics the synthesis zone may read: where they were written. */
+const ReleasedMetricsSchema = z.object({
   metricsUri: S3UriSchema,
 });
+/** `$.evaluation` (what = evaluation). */
+export const ReleaseEvaluationOutputSchema = ReleasedMetricsSchema;
 export type ReleaseEvaluationOutput = z.infer<typeof ReleaseEvaluationOutputSchema>;
 /** `$.audit` (what = audit): the canary audit's released aggregates. */
-export const ReleaseAuditOutputSchema = z.object({
-  metricsUri: S3UriSchema,
-});
+export const ReleaseAuditOutputSchema = ReleasedMetricsSchema;
 export type ReleaseAuditOutput = z.infer<typeof ReleaseAuditOutputSchema>;
 
-export const FilterInputSchema = z.object({
-  runId: RunIdSchema,
-  run: RunStateSchema,
-});
+export const FilterInputSchema = RunInputSchema;
 export type FilterInput = z.input<typeof FilterInputSchema>;
 
-export const GateInputSchema = z.object({
-  runId: RunIdSchema,
+export const GateInputSchema = RunInputSchema.extend({
   round: RoundSchema.min(1),
-  run: RunStateSchema,
 });
 export type GateInput = z.input<typeof GateInputSchema>;
 
@@ -197,9 +194,7 @@ export const SelectionOutputSchema = z.looseObject({
 });
 export type SelectionOutput = z.infer<typeof SelectionOutputSchema>;
 
-export const ReportInputSchema = z.object({
-  runId: RunIdSchema,
-  run: RunStateSchema,
+export const ReportInputSchema = RunInputSchema.extend({
   release: ReleaseModelsOutputSchema,
 });
 export type ReportInput = z.input<typeof ReportInputSchema>;

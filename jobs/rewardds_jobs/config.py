@@ -119,8 +119,10 @@ def _check_num(key: str, value: Any, lo: float, hi: float, *, lo_open: bool = Fa
         raise _fail(key, f"must be in {left}{lo}, {hi}{right}, got {value}")
 
 
-def _camel_keys(cls):
-    """KEYS: each field under its camelCase name (max_new_tokens ← maxNewTokens), the only keys config.json may use."""
+def _config_dataclass(cls):
+    """A frozen dataclass with KEYS: each field under its camelCase name (max_new_tokens ← maxNewTokens), the only
+    keys config.json may use."""
+    cls = dataclass(frozen=True)(cls)
     cls.KEYS = {_camel(f.name): f.name for f in fields(cls)}
     return cls
 
@@ -130,15 +132,14 @@ def _camel(snake: str) -> str:
     return head + "".join(word.capitalize() for word in rest)
 
 
-@_camel_keys
-@dataclass(frozen=True)
+@_config_dataclass
 class LoraConfig:
     # Ranges: the run config's `<model>.lora.*`, checked by the stage that holds the LoRA.
     r: int = 16
     alpha: float = 32.0
     dropout: float = 0.05
 
-    KEYS: ClassVar[dict[str, str]]  # set by _camel_keys
+    KEYS: ClassVar[dict[str, str]]  # set by _config_dataclass
 
     @classmethod
     def from_json(cls, raw: Any) -> LoraConfig:
@@ -160,7 +161,7 @@ class _StageConfig:
     """Shared parsing: camelCase JSON → fields, unknown keys refused, run-config ranges checked,
     required keys enforced."""
 
-    KEYS: ClassVar[dict[str, str]]  # set by _camel_keys
+    KEYS: ClassVar[dict[str, str]]  # set by _config_dataclass
 
     @classmethod
     def from_json(cls, raw: Any, stage: str):
@@ -182,19 +183,29 @@ def _required() -> Any:
     return field(default=_REQUIRED)
 
 
-@_camel_keys
 @dataclass(frozen=True)
-class ProxyTrainConfig(_StageConfig):
-    """train-generator and train-reward. σ and δ come from the privacy plan, so they have no default."""
+class _LoraTrainConfig(_StageConfig):
+    """The seed and the run config's `<model>` keys (_model_keys), for the stages that fine-tune a LoRA.
+    The defaults are the proxy models'; train-target sets its own."""
 
-    noise_multiplier: float = _required()
-    delta: float = _required()
     seed: int = 0
     epochs: int = 3
     batch_size: int = 64
     learning_rate: float = 5e-4
     lora: LoraConfig = field(default_factory=LoraConfig)
     max_length: int = 1024
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.lora, LoraConfig):
+            raise _fail("lora", "must be an object")
+
+
+@_config_dataclass
+class ProxyTrainConfig(_LoraTrainConfig):
+    """train-generator and train-reward. σ and δ come from the privacy plan, so they have no default."""
+
+    noise_multiplier: float = _required()
+    delta: float = _required()
     clip_norm: float = 1.0
 
     def __post_init__(self) -> None:
@@ -203,43 +214,39 @@ class ProxyTrainConfig(_StageConfig):
         # The run config also allows "auto"; a job accounts only with the δ the plan resolved.
         if isinstance(self.delta, bool) or not isinstance(self.delta, (int, float)):
             raise _fail("delta", f"must be the number the privacy plan resolved, got {type(self.delta).__name__}")
-        if not isinstance(self.lora, LoraConfig):
-            raise _fail("lora", "must be an object")
+        super().__post_init__()
 
 
-@_camel_keys
-@dataclass(frozen=True)
-class TargetTrainConfig(_StageConfig):
+@_config_dataclass
+class TargetTrainConfig(_LoraTrainConfig):
     """`batchSize` examples per optimizer step, run `microBatchSize` at a time (gradient accumulation)."""
 
-    seed: int = 0
-    epochs: int = 3
     batch_size: int = 16
+    learning_rate: float = 2e-4
+    max_length: int = 2048
     micro_batch_size: int = 4
     gradient_checkpointing: bool = True
-    learning_rate: float = 2e-4
-    lora: LoraConfig = field(default_factory=LoraConfig)
-    max_length: int = 2048
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.lora, LoraConfig):
-            raise _fail("lora", "must be an object")
 
 
-# The inference batch of build-pairs and score is set by stage-config.ts, not by the run config.
+# The inference batch of build-pairs, score and audit-canaries is set by stage-config.ts, not by the run config.
 _INFERENCE_BATCH_MAX = 4096
 
 
-@_camel_keys
 @dataclass(frozen=True)
-class BuildPairsConfig(_StageConfig):
-    seed: int = 0
-    max_new_tokens: int = 512
-    max_length: int = 1024
+class _InferenceConfig(_StageConfig):
+    """The batch and length of the stages that run a model over fixed texts."""
+
     batch_size: int = 8
+    max_length: int = 1024
 
     def __post_init__(self) -> None:
         _check_int("batchSize", self.batch_size, 1, _INFERENCE_BATCH_MAX)
+
+
+@_config_dataclass
+class BuildPairsConfig(_InferenceConfig):
+    seed: int = 0
+    max_new_tokens: int = 512
 
 
 @dataclass(frozen=True)
@@ -252,8 +259,7 @@ class _SamplingConfig(_StageConfig):
     max_new_tokens: int = 512
 
 
-@_camel_keys
-@dataclass(frozen=True)
+@_config_dataclass
 class SynthesizeQueriesConfig(_SamplingConfig):
     queries: int = _required()
     few_shot: int = 2
@@ -261,24 +267,17 @@ class SynthesizeQueriesConfig(_SamplingConfig):
     query_prompt: str = "instruction"
 
 
-@_camel_keys
-@dataclass(frozen=True)
+@_config_dataclass
 class SampleCandidatesConfig(_SamplingConfig):
     candidates: int = 6
 
 
-@_camel_keys
-@dataclass(frozen=True)
-class ScoreConfig(_StageConfig):
-    batch_size: int = 8
-    max_length: int = 1024
-
-    def __post_init__(self) -> None:
-        _check_int("batchSize", self.batch_size, 1, _INFERENCE_BATCH_MAX)
+@_config_dataclass
+class ScoreConfig(_InferenceConfig):
+    """score: the inference batch and length alone (no sampling, so no seed)."""
 
 
-@_camel_keys
-@dataclass(frozen=True)
+@_config_dataclass
 class RefineConfig(_SamplingConfig):
     round: int = 1
     candidates: int = 6
@@ -289,8 +288,7 @@ class RefineConfig(_SamplingConfig):
         _check_int("round", self.round, 1, key_schema("refinement.rounds")["maximum"])
 
 
-@_camel_keys
-@dataclass(frozen=True)
+@_config_dataclass
 class EvaluateConfig(_StageConfig):
     seed: int = 0
     max_new_tokens: int = 512
@@ -316,17 +314,14 @@ class EvaluateConfig(_StageConfig):
 AUDIT_CANDIDATES = 10_000
 
 
-@_camel_keys
-@dataclass(frozen=True)
-class AuditCanariesConfig(_StageConfig):
+@_config_dataclass
+class AuditCanariesConfig(_InferenceConfig):
     seed: int = 0
     candidates: int = AUDIT_CANDIDATES
-    batch_size: int = 8
-    max_length: int = 1024
 
     def __post_init__(self) -> None:
         _check_int("candidates", self.candidates, 1, 1_000_000)
-        _check_int("batchSize", self.batch_size, 1, _INFERENCE_BATCH_MAX)
+        super().__post_init__()
 
 
 STAGE_CONFIGS: dict[str, type] = {

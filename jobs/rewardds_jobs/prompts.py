@@ -32,10 +32,10 @@ def query_synthesis_prompt(seed_prompts: Sequence[str]) -> str:
             "Write one new question that a user of this assistant might ask, in the same domain "
             "and style as the questions you were trained on. Reply with the question only."
         )
-    examples = "\n\n".join(f"Example {i}:\n{p.strip()}" for i, p in enumerate(seed_prompts, start=1))
+    examples = _sections(*((f"Example {i}", p) for i, p in enumerate(seed_prompts, start=1)))
     return (
         "Here are example questions that users ask this assistant.\n\n"
-        f"{examples}\n\n"
+        f"{examples}"
         "Write one new question of the same kind, on a different topic from the examples. "
         "Reply with the question only."
     )
@@ -83,12 +83,14 @@ def fold_for_dedup(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _sections(*labelled: tuple[str, str]) -> str:
+    """Each text stripped under its label, each followed by a blank line: how a prompt shows the texts it is about."""
+    return "".join(f"{label}:\n{text.strip()}\n\n" for label, text in labelled)
+
+
 def critique_prompt(query: str, chosen: str, rejected: str) -> str:
     """G compares the better and the worse answer so T can learn what to fix."""
-    return (
-        f"Question:\n{query.strip()}\n\n"
-        f"Answer A:\n{chosen.strip()}\n\n"
-        f"Answer B:\n{rejected.strip()}\n\n"
+    return _sections(("Question", query), ("Answer A", chosen), ("Answer B", rejected)) + (
         "Answer A was judged better than Answer B. In two or three sentences, say why, and "
         "name what Answer A still lacks or gets wrong."
     )
@@ -96,10 +98,7 @@ def critique_prompt(query: str, chosen: str, rejected: str) -> str:
 
 def improvement_prompt(query: str, chosen: str, critique: str) -> str:
     """T rewrites the best answer so far, guided by G's critique."""
-    return (
-        f"Question:\n{query.strip()}\n\n"
-        f"Draft answer:\n{chosen.strip()}\n\n"
-        f"Reviewer's notes:\n{critique.strip()}\n\n"
+    return _sections(("Question", query), ("Draft answer", chosen), ("Reviewer's notes", critique)) + (
         "Write an improved answer to the question that keeps what is right in the draft and "
         "fixes what the notes point out. Reply with the answer only."
     )

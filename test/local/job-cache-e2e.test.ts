@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STAGES } from '../../core/contract/index.js';
 import { jobNameRunPart } from '../../core/sagemaker/index.js';
 import { generateExample } from '../../examples/generate.js';
 import { type LocalRunResult, runLocal } from '../../local/runner.js';
@@ -25,15 +26,8 @@ const CONFIG = {
   compute: { maxRuntime: 600 },
 };
 
-/** The stages before filtering: what two cells of one ε and seed share. */
-const BEFORE_FILTER = [
-  'train-generator',
-  'build-pairs',
-  'train-reward',
-  'synthesize-queries',
-  'sample-candidates',
-  'score',
-];
+/** The stages before filtering (STAGES lists them first, in pipeline order): what two cells of one ε and seed share. */
+const BEFORE_FILTER = STAGES.slice(0, STAGES.indexOf('score') + 1);
 
 let work: string;
 let cache: string;

@@ -4,6 +4,7 @@
  * `barLayout` is the geometry alone (tested); `barChart` draws it.
  */
 import { escapeHtml } from '../escape.js';
+import { drawChart } from './frame.js';
 import { type BandScale, bandScale, type LinearScale, linearScale, niceDomain, tickLabel } from './scale.js';
 import {
   axisBottom,
@@ -16,10 +17,8 @@ import {
   legendRows,
   type Margin,
   MUTED,
-  noDataSvg,
   STROKE,
   seriesFill,
-  chartSvg,
 } from './svg.js';
 
 export interface BarSeries {
@@ -137,59 +136,55 @@ export function barChart(input: BarChartInput): string {
   const layout = barLayout(input);
   const { width, height, margin, value, band, marks } = layout;
   const horizontal = input.orientation === 'horizontal';
-  const id = input.id;
-  if (marks.length === 0) {
-    return noDataSvg(input, width, height);
-  }
-  const valueAxis = horizontal
-    ? axisBottom(value, height - margin.bottom, input.valueLabel)
-    : axisLeft(value, margin.left, width - margin.right, input.valueLabel);
-  const categoryAxis = input.categories
-    .map((c, i) => {
-      const mid = fmt(band(i) + band.bandwidth / 2);
-      const text = `${escapeHtml(clip(c, LABEL_CHARS))}<title>${escapeHtml(c)}</title>`;
-      return horizontal
-        ? `<text x="${margin.left - 6}" y="${mid}" text-anchor="end" dominant-baseline="middle" fill="${STROKE}">${text}</text>`
-        : `<text x="${mid}" y="${height - margin.bottom + 16}" text-anchor="middle" fill="${STROKE}">${text}</text>`;
-    })
-    .join('');
-  const categoryTitle = horizontal
-    ? ''
-    : `<text x="${fmt((margin.left + width - margin.right) / 2)}" y="${height - 10}" text-anchor="middle" fill="${MUTED}">${escapeHtml(input.categoryLabel)}</text>`;
-  const zero = fmt(value(0));
-  const baseline = horizontal
-    ? `<line x1="${zero}" x2="${zero}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="${STROKE}"/>`
-    : `<line x1="${margin.left}" x2="${width - margin.right}" y1="${zero}" y2="${zero}" stroke="${STROKE}"/>`;
-  const bars = marks
-    .map((m) => {
-      const s = input.series[m.series]!;
-      const label = `${input.categories[m.category]} · ${s.name}: ${tickLabel(m.value)}`;
-      return `<rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${escapeHtml(s.fill ?? seriesFill(id, m.series, s.patterned))}" stroke="${STROKE}" stroke-width="0.5"><title>${escapeHtml(label)}</title></rect>`;
-    })
-    .join('');
-  const references = layout.references
-    .map((r) => {
-      const at = fmt(r.at);
-      return horizontal
-        ? `<line x1="${at}" x2="${at}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/><text x="${at}" y="${margin.top - 8}" text-anchor="end" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(r.label, 40))}</text>`
-        : `<line x1="${margin.left}" x2="${width - margin.right}" y1="${at}" y2="${at}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/><text x="${width - margin.right}" y="${fmt(r.at - 4)}" text-anchor="end" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(r.label, 40))}</text>`;
-    })
-    .join('');
-  const legendItems =
-    input.series.length > 1
-      ? legend(
-          input.series.map((s, i) => ({ label: s.name, fill: s.fill ?? seriesFill(id, i, s.patterned) })),
-          margin.left,
-          14,
-          28,
-          width - margin.right,
-        )
-      : '';
-  return chartSvg(
-    input,
-    width,
-    height,
-    `${valueAxis}<g class="marks">${bars}</g>${baseline}${references}<g class="axis axis-categories">${categoryAxis}</g>${categoryTitle}${legendItems}`,
-    hatchDefs(id),
-  );
+  return drawChart(input, layout, marks, () => {
+    const id = input.id;
+    const valueAxis = horizontal
+      ? axisBottom(value, height - margin.bottom, input.valueLabel)
+      : axisLeft(value, margin.left, width - margin.right, input.valueLabel);
+    const categoryAxis = input.categories
+      .map((c, i) => {
+        const mid = fmt(band(i) + band.bandwidth / 2);
+        const text = `${escapeHtml(clip(c, LABEL_CHARS))}<title>${escapeHtml(c)}</title>`;
+        return horizontal
+          ? `<text x="${margin.left - 6}" y="${mid}" text-anchor="end" dominant-baseline="middle" fill="${STROKE}">${text}</text>`
+          : `<text x="${mid}" y="${height - margin.bottom + 16}" text-anchor="middle" fill="${STROKE}">${text}</text>`;
+      })
+      .join('');
+    const categoryTitle = horizontal
+      ? ''
+      : `<text x="${fmt((margin.left + width - margin.right) / 2)}" y="${height - 10}" text-anchor="middle" fill="${MUTED}">${escapeHtml(input.categoryLabel)}</text>`;
+    const zero = fmt(value(0));
+    const baseline = horizontal
+      ? `<line x1="${zero}" x2="${zero}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="${STROKE}"/>`
+      : `<line x1="${margin.left}" x2="${width - margin.right}" y1="${zero}" y2="${zero}" stroke="${STROKE}"/>`;
+    const bars = marks
+      .map((m) => {
+        const s = input.series[m.series]!;
+        const label = `${input.categories[m.category]} · ${s.name}: ${tickLabel(m.value)}`;
+        return `<rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${escapeHtml(s.fill ?? seriesFill(id, m.series, s.patterned))}" stroke="${STROKE}" stroke-width="0.5"><title>${escapeHtml(label)}</title></rect>`;
+      })
+      .join('');
+    const references = layout.references
+      .map((r) => {
+        const at = fmt(r.at);
+        return horizontal
+          ? `<line x1="${at}" x2="${at}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/><text x="${at}" y="${margin.top - 8}" text-anchor="end" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(r.label, 40))}</text>`
+          : `<line x1="${margin.left}" x2="${width - margin.right}" y1="${at}" y2="${at}" stroke="#b3261e" stroke-width="2" stroke-dasharray="6 3"/><text x="${width - margin.right}" y="${fmt(r.at - 4)}" text-anchor="end" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(r.label, 40))}</text>`;
+      })
+      .join('');
+    const legendItems =
+      input.series.length > 1
+        ? legend(
+            input.series.map((s, i) => ({ label: s.name, fill: s.fill ?? seriesFill(id, i, s.patterned) })),
+            margin.left,
+            14,
+            28,
+            width - margin.right,
+          )
+        : '';
+    return {
+      body: `${valueAxis}<g class="marks">${bars}</g>${baseline}${references}<g class="axis axis-categories">${categoryAxis}</g>${categoryTitle}${legendItems}`,
+      defs: hatchDefs(id),
+    };
+  });
 }

@@ -5,20 +5,9 @@
  * right after the previous one and drawn hatched, so that an estimated position is visible.
  */
 import { escapeHtml } from '../escape.js';
+import { drawChart } from './frame.js';
 import { type LinearScale, linearScale, niceDomain } from './scale.js';
-import {
-  axisBottom,
-  clip,
-  fmt,
-  hatchDefs,
-  legend,
-  type Margin,
-  MUTED,
-  noDataSvg,
-  STROKE,
-  seriesFill,
-  chartSvg,
-} from './svg.js';
+import { axisBottom, clip, fmt, hatchDefs, legend, type Margin, MUTED, STROKE, seriesFill } from './svg.js';
 
 export interface GanttJob {
   label: string;
@@ -112,30 +101,26 @@ function zoneColour(id: string, zones: string[], zone: string, estimated: boolea
 export function ganttChart(input: GanttInput): string {
   const layout = ganttLayout(input);
   const { width, height, margin, x, marks, zones, unit } = layout;
-  const id = input.id;
-  if (marks.length === 0) {
-    return noDataSvg(input, width, height);
-  }
-  const rows = marks
-    .map((m) => {
-      const job = input.jobs[m.row]!;
-      const cy = fmt(m.y + m.height / 2);
-      const title = `${job.label} (${job.zone}): starts ${fmt(m.offset)} s, lasts ${fmt(m.seconds)} s${m.estimated ? ' (start not recorded: placed after the previous job)' : ''}`;
-      return `<text x="${margin.left - 6}" y="${cy}" text-anchor="end" dominant-baseline="middle" fill="${STROKE}">${escapeHtml(clip(job.label, LABEL_CHARS))}<title>${escapeHtml(job.label)}</title></text><rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${zoneColour(id, zones, m.zone, m.estimated)}" stroke="${STROKE}" stroke-width="0.5"><title>${escapeHtml(title)}</title></rect>`;
-    })
-    .join('');
-  const items = zones.map((z) => ({ label: `${z} zone`, fill: zoneColour(id, zones, z, false) }));
-  const grid = x.ticks
-    .map(
-      (t) =>
-        `<line x1="${fmt(x(t))}" x2="${fmt(x(t))}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="#e1e5ea"/>`,
-    )
-    .join('');
-  return chartSvg(
-    input,
-    width,
-    height,
-    `${grid}${axisBottom(x, height - margin.bottom, `time since the first job started (${unit.label})`)}<g class="marks">${rows}</g>${legend(items, margin.left, 14)}<text x="${width - margin.right}" y="14" text-anchor="end" dominant-baseline="middle" fill="${MUTED}">${marks.some((m) => m.estimated) ? 'hatched: start not recorded' : ''}</text>`,
-    hatchDefs(id),
-  );
+  return drawChart(input, layout, marks, () => {
+    const id = input.id;
+    const rows = marks
+      .map((m) => {
+        const job = input.jobs[m.row]!;
+        const cy = fmt(m.y + m.height / 2);
+        const title = `${job.label} (${job.zone}): starts ${fmt(m.offset)} s, lasts ${fmt(m.seconds)} s${m.estimated ? ' (start not recorded: placed after the previous job)' : ''}`;
+        return `<text x="${margin.left - 6}" y="${cy}" text-anchor="end" dominant-baseline="middle" fill="${STROKE}">${escapeHtml(clip(job.label, LABEL_CHARS))}<title>${escapeHtml(job.label)}</title></text><rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${zoneColour(id, zones, m.zone, m.estimated)}" stroke="${STROKE}" stroke-width="0.5"><title>${escapeHtml(title)}</title></rect>`;
+      })
+      .join('');
+    const items = zones.map((z) => ({ label: `${z} zone`, fill: zoneColour(id, zones, z, false) }));
+    const grid = x.ticks
+      .map(
+        (t) =>
+          `<line x1="${fmt(x(t))}" x2="${fmt(x(t))}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="#e1e5ea"/>`,
+      )
+      .join('');
+    return {
+      body: `${grid}${axisBottom(x, height - margin.bottom, `time since the first job started (${unit.label})`)}<g class="marks">${rows}</g>${legend(items, margin.left, 14)}<text x="${width - margin.right}" y="14" text-anchor="end" dominant-baseline="middle" fill="${MUTED}">${marks.some((m) => m.estimated) ? 'hatched: start not recorded' : ''}</text>`,
+      defs: hatchDefs(id),
+    };
+  });
 }

@@ -4,20 +4,9 @@
  * report.json stores them; series may have different edges, they share the x scale.
  */
 import { escapeHtml } from '../escape.js';
+import { drawChart } from './frame.js';
 import { type LinearScale, linearScale, niceDomain, tickLabel } from './scale.js';
-import {
-  axisBottom,
-  axisLeft,
-  clip,
-  fmt,
-  hatchDefs,
-  legend,
-  type Margin,
-  noDataSvg,
-  STROKE,
-  seriesFill,
-  chartSvg,
-} from './svg.js';
+import { axisBottom, axisLeft, clip, fmt, hatchDefs, legend, type Margin, STROKE, seriesFill } from './svg.js';
 
 export interface HistogramSeries {
   name: string;
@@ -109,38 +98,34 @@ export function histogramLayout(input: HistogramInput): HistogramLayout {
 export function histogramChart(input: HistogramInput): string {
   const layout = histogramLayout(input);
   const { width, height, margin, x, y, marks } = layout;
-  const id = input.id;
-  if (marks.length === 0) {
-    return noDataSvg(input, width, height);
-  }
-  const rects = marks
-    .map((m) => {
-      const s = input.series[m.series]!;
-      const label = `${s.name}: ${tickLabel(m.count)} in [${tickLabel(s.edges[m.bin]!)}, ${tickLabel(s.edges[m.bin + 1]!)}]`;
-      // Later series are drawn in front and slightly transparent, so the one behind shows through.
-      const opacity = m.series === 0 ? 1 : 0.75;
-      return `<rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${seriesFill(id, m.series === 0 ? 2 : 0, s.patterned)}" fill-opacity="${opacity}" stroke="${STROKE}" stroke-width="0.4"><title>${escapeHtml(label)}</title></rect>`;
-    })
-    .join('');
-  // A marker near the right edge carries its label on its left, inside the plot.
-  const nearRight = (at: number) => at > width - margin.right - 150;
-  const markers = layout.markers
-    .map(
-      (m) =>
-        `<line x1="${fmt(m.at)}" x2="${fmt(m.at)}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="5 3"/><text x="${fmt(nearRight(m.at) ? m.at - 4 : m.at + 4)}" y="${margin.top + 8}" text-anchor="${nearRight(m.at) ? 'end' : 'start'}" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(m.label, 24))}</text>`,
-    )
-    .join('');
-  const legendItems = legend(
-    input.series.map((s, i) => ({ label: s.name, fill: seriesFill(id, i === 0 ? 2 : 0, s.patterned) })),
-    margin.left,
-    14,
-    30,
-  );
-  return chartSvg(
-    input,
-    width,
-    height,
-    `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${rects}</g>${markers}${legendItems}`,
-    hatchDefs(id),
-  );
+  return drawChart(input, layout, marks, () => {
+    const id = input.id;
+    const rects = marks
+      .map((m) => {
+        const s = input.series[m.series]!;
+        const label = `${s.name}: ${tickLabel(m.count)} in [${tickLabel(s.edges[m.bin]!)}, ${tickLabel(s.edges[m.bin + 1]!)}]`;
+        // Later series are drawn in front and slightly transparent, so the one behind shows through.
+        const opacity = m.series === 0 ? 1 : 0.75;
+        return `<rect x="${fmt(m.x)}" y="${fmt(m.y)}" width="${fmt(m.width)}" height="${fmt(m.height)}" fill="${seriesFill(id, m.series === 0 ? 2 : 0, s.patterned)}" fill-opacity="${opacity}" stroke="${STROKE}" stroke-width="0.4"><title>${escapeHtml(label)}</title></rect>`;
+      })
+      .join('');
+    // A marker near the right edge carries its label on its left, inside the plot.
+    const nearRight = (at: number) => at > width - margin.right - 150;
+    const markers = layout.markers
+      .map(
+        (m) =>
+          `<line x1="${fmt(m.at)}" x2="${fmt(m.at)}" y1="${margin.top - 4}" y2="${height - margin.bottom}" stroke="#b3261e" stroke-width="2" stroke-dasharray="5 3"/><text x="${fmt(nearRight(m.at) ? m.at - 4 : m.at + 4)}" y="${margin.top + 8}" text-anchor="${nearRight(m.at) ? 'end' : 'start'}" fill="#b3261e" paint-order="stroke" stroke="#ffffff" stroke-width="4">${escapeHtml(clip(m.label, 24))}</text>`,
+      )
+      .join('');
+    const legendItems = legend(
+      input.series.map((s, i) => ({ label: s.name, fill: seriesFill(id, i === 0 ? 2 : 0, s.patterned) })),
+      margin.left,
+      14,
+      30,
+    );
+    return {
+      body: `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${rects}</g>${markers}${legendItems}`,
+      defs: hatchDefs(id),
+    };
+  });
 }

@@ -3,20 +3,9 @@
  * where a value is absent. Series differ by dash and marker shape as well as colour.
  */
 import { escapeHtml } from '../escape.js';
+import { drawChart } from './frame.js';
 import { type LinearScale, linearScale, niceDomain, tickLabel } from './scale.js';
-import {
-  axisBottom,
-  axisLeft,
-  chartSvg,
-  fmt,
-  LEGEND_ROW,
-  legend,
-  legendRows,
-  type Margin,
-  noDataSvg,
-  PALETTE,
-  STROKE,
-} from './svg.js';
+import { axisBottom, axisLeft, fmt, LEGEND_ROW, legend, legendRows, type Margin, PALETTE, STROKE } from './svg.js';
 
 export interface LineSeries {
   name: string;
@@ -114,36 +103,32 @@ function marker(series: number, cx: number, cy: number, colour: string, title: s
 export function lineChart(input: LineChartInput): string {
   const layout = lineLayout(input);
   const { width, height, margin, x, y, points, paths } = layout;
-  if (points.length === 0) {
-    return noDataSvg(input, width, height);
-  }
-  const colour = (s: number) => PALETTE[s % 2 === 0 ? 0 : 1]!;
-  const lines = paths
-    .map(
-      (p) =>
-        `<polyline fill="none" stroke="${colour(p.series)}" stroke-width="2.5" stroke-dasharray="${DASHES[p.series % DASHES.length]}" points="${p.points.map(([px, py]) => `${fmt(px)},${fmt(py)}`).join(' ')}"/>`,
-    )
-    .join('');
-  const dots = points
-    .map((p) =>
-      marker(
-        p.series,
-        p.x,
-        p.y,
-        colour(p.series),
-        `${input.series[p.series]!.name}, ${input.xLabel} ${input.xs[p.index]}: ${tickLabel(p.value)}`,
-      ),
-    )
-    .join('');
-  const items = input.series.map((s, i) => ({
-    label: s.name,
-    fill: colour(i),
-    dash: DASHES[i % DASHES.length] || '0',
-  }));
-  return chartSvg(
-    input,
-    width,
-    height,
-    `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${lines}${dots}</g>${legend(items, margin.left, 14, LEGEND_MAX_CHARS, width - margin.right)}`,
-  );
+  return drawChart(input, layout, points, () => {
+    const colour = (s: number) => PALETTE[s % 2 === 0 ? 0 : 1]!;
+    const lines = paths
+      .map(
+        (p) =>
+          `<polyline fill="none" stroke="${colour(p.series)}" stroke-width="2.5" stroke-dasharray="${DASHES[p.series % DASHES.length]}" points="${p.points.map(([px, py]) => `${fmt(px)},${fmt(py)}`).join(' ')}"/>`,
+      )
+      .join('');
+    const dots = points
+      .map((p) =>
+        marker(
+          p.series,
+          p.x,
+          p.y,
+          colour(p.series),
+          `${input.series[p.series]!.name}, ${input.xLabel} ${input.xs[p.index]}: ${tickLabel(p.value)}`,
+        ),
+      )
+      .join('');
+    const items = input.series.map((s, i) => ({
+      label: s.name,
+      fill: colour(i),
+      dash: DASHES[i % DASHES.length] || '0',
+    }));
+    return {
+      body: `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${lines}${dots}</g>${legend(items, margin.left, 14, LEGEND_MAX_CHARS, width - margin.right)}`,
+    };
+  });
 }

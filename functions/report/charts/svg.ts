@@ -1,7 +1,7 @@
 /**
- * The parts every report chart shares: the accessible <svg> wrapper, axes with unit
- * labels, the legend, and a palette whose colours differ in lightness (and, where series
- * overlap, in pattern) so that the charts still read when printed in greyscale.
+ * The parts every report chart draws with: axes with unit labels, the legend, and a palette
+ * whose colours differ in lightness (and, where series overlap, in pattern) so that the charts
+ * still read when printed in greyscale. The <svg> element around them is frame.ts's.
  */
 import { escapeHtml } from '../escape.js';
 import { type LinearScale, tickLabel } from './scale.js';
@@ -41,41 +41,6 @@ export function clip(label: string, max: number): string {
 }
 
 export const fmt = (value: number) => String(Number(value.toFixed(2)));
-
-export interface SvgOptions {
-  id: string;
-  title: string;
-  description: string;
-  width: number;
-  height: number;
-  body: string;
-  defs?: string;
-}
-
-/**
- * role="img" with <title>/<desc> referenced by aria-labelledby: screen readers announce the
- * chart's title and a sentence of what it shows; the numbers are in the table beside it.
- */
-export function svg(o: SvgOptions): string {
-  const id = escapeHtml(o.id);
-  return `<svg xmlns="http://www.w3.org/2000/svg" id="${id}" class="chart-svg" viewBox="0 0 ${o.width} ${o.height}" width="${o.width}" height="${o.height}" role="img" aria-labelledby="${id}-title ${id}-desc" font-family="system-ui, sans-serif" font-size="12"><title id="${id}-title">${escapeHtml(o.title)}</title><desc id="${id}-desc">${escapeHtml(o.description)}</desc>${o.defs ? `<defs>${o.defs}</defs>` : ''}${o.body}</svg>`;
-}
-
-/** What every chart input names itself by: its svg id, title and description. */
-export interface ChartText {
-  id: string;
-  title: string;
-  description: string;
-}
-
-/** A chart's svg from its input's id, title and description: one place for the frame every chart shares. */
-export function chartSvg(chart: ChartText, width: number, height: number, body: string, defs?: string): string {
-  return svg({ id: chart.id, title: chart.title, description: chart.description, width, height, body, defs });
-}
-
-/** The chart drawn when there is nothing to plot. */
-export const noDataSvg = (chart: ChartText, width: number, height: number) =>
-  chartSvg(chart, width, height, noData(width, height));
 
 /** A y axis on the left of the plot: ticks, grid lines across the plot, a rotated unit label. */
 export function axisLeft(y: LinearScale, x0: number, x1: number, label: string): string {
@@ -148,9 +113,4 @@ export function legend(items: LegendItem[], x: number, y: number, maxChars = 28,
     return out;
   });
   return `<g class="legend">${parts.join('')}</g>`;
-}
-
-/** An empty plot says so in place of marks, so a missing series is never a silent blank. */
-export function noData(width: number, height: number, message = 'No data recorded.'): string {
-  return `<text class="no-data" x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="${MUTED}">${escapeHtml(message)}</text>`;
 }

@@ -45,15 +45,16 @@ def train_and_save(
     model: torch.nn.Module,
     tokenizer: Any,
     examples: Sequence[E],
-    make_batch: Callable[[list[E]], RecordBatch],
+    make_batch: Callable[[list[E], int], RecordBatch],
     record_losses: RecordLosses,
 ) -> dict:
-    """DP-SGD on `examples`, then the adapter and tokenizer into the model folder; returns the metrics."""
+    """DP-SGD on `examples`, batched by `make_batch(examples, pad id)`, then the adapter and tokenizer into the
+    model folder; returns the metrics."""
     settings = dp_settings(job.config)
     result = train_dp(
         model,
         examples,
-        make_batch=make_batch,
+        make_batch=lambda batch: make_batch(batch, tokenizer.pad_token_id),
         record_losses=record_losses,
         settings=settings,
         checkpoint_dir=spot_checkpoint_dir(),

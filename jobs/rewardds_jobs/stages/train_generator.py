@@ -28,12 +28,4 @@ def run(job: Job[ProxyTrainConfig]) -> dict:
     examples = [
         encode_sft(tokenizer, format_prompt(tokenizer, r["prompt"]), r["response"], cfg.max_length) for r in records
     ]
-    return train_and_save(
-        job,
-        STAGE,
-        model,
-        tokenizer,
-        examples,
-        make_batch=lambda batch: sft_batch(batch, tokenizer.pad_token_id),
-        record_losses=lm_record_losses,
-    )
+    return train_and_save(job, STAGE, model, tokenizer, examples, make_batch=sft_batch, record_losses=lm_record_losses)

@@ -138,11 +138,5 @@ def run(job: Job[ProxyTrainConfig]) -> dict:
 
     encoded = [encode_record(tokenizer, r, cfg.max_length) for r in records]
     return train_and_save(
-        job,
-        STAGE,
-        model,
-        tokenizer,
-        encoded,
-        make_batch=lambda batch: pair_batch(batch, tokenizer.pad_token_id),
-        record_losses=pair_record_losses,
+        job, STAGE, model, tokenizer, encoded, make_batch=pair_batch, record_losses=pair_record_losses
     )
