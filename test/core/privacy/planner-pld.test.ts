@@ -25,9 +25,8 @@ vi.mock('../../../core/privacy/pld.js', async (importOriginal) => {
   };
 });
 
-const { composeEpsilon, PLAN_TOLERANCE, PLANNER_DISCRETIZATION, planPrivacy, pldEpsilon } = await import(
-  '../../../core/privacy/index.js'
-);
+const { composeEpsilon, InfeasiblePlanError, PLAN_TOLERANCE, PLANNER_DISCRETIZATION, planPrivacy, pldEpsilon } =
+  await import('../../../core/privacy/index.js');
 const { parseRunConfig } = await import('../../../core/config/index.js');
 
 const SMALL: RunConfigInput = { generator: { batchSize: 50, epochs: 1 }, reward: { batchSize: 50, epochs: 1 } };
@@ -72,4 +71,25 @@ describe('the PLD planner on a two-step schedule', () => {
       expect(compositions).toBeLessThanOrEqual(bound);
     },
   );
+});
+
+describe('PLD refusals', () => {
+  it('suggest a record count for a budget below what RDP could certify at any size: the PLD has no such limit', () => {
+    // δ = 0.004: the RDP conversion alone costs 0.0062 there; 0.0025 is met by the PLD from 247
+    // records (the search stops at 249, the most that δ < 1/N allows).
+    const e = (() => {
+      try {
+        planPrivacy({
+          records: 240,
+          config: parseRunConfig({ ...SMALL, privacy: { accountant: 'pld', epsilon: 0.0025, delta: 0.004 } }),
+        });
+      } catch (error) {
+        return error as InstanceType<typeof InfeasiblePlanError>;
+      }
+      throw new Error('expected an InfeasiblePlanError');
+    })();
+    expect(e).toBeInstanceOf(InfeasiblePlanError);
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([0.00282, 247]);
+    expect(e.message).toMatch(/These settings allow ε ≥ 0\.00282; ε = 0\.0025 works from 247 records\./);
+  });
 });
