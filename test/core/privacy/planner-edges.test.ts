@@ -149,6 +149,16 @@ describe('the refusals say exactly what is wrong and what would work', () => {
     expect(e.message).toMatch(/; ε = 0\.11 works from 692 records\./);
   });
 
+  it('suggests the record count whose floor equals the requested ε exactly', () => {
+    // 0.12 lies within 0.2 % above the floor at 330 records, so this plan's total is that floor.
+    const floor330 = plan(330, { privacy: { epsilon: 0.12 } }).epsilon;
+    expect(floor330).toBeLessThan(0.12);
+    expect(refusal(329, { privacy: { epsilon: floor330 } }).minimumEpsilon).toBe(0.121);
+    const e = refusal(200, { privacy: { epsilon: floor330 } });
+    expect(e.minimumRecords).toBe(330);
+    expect(plan(330, { privacy: { epsilon: floor330 } }).epsilon).toBe(floor330);
+  });
+
   it('names the proxy whose share binds: the reward proxy when it gets the smaller share', () => {
     expect(refusal(200, { privacy: { epsilon: 0.12, split: 0.9 } }).message).toMatch(
       /^ε = 0\.12 \(δ = 1\.00e-5\) cannot be met with 200 records: the reward proxy would need/,
@@ -193,6 +203,18 @@ describe('the outer search', () => {
     expect(at.generator.noiseMultiplier).toBeLessThanOrEqual(50);
     const below = refusal(200, { privacy: { epsilon: floor - 2 ** -55 } });
     expect([below.minimumEpsilon, below.minimumRecords]).toEqual([0.135, 201]);
+  });
+
+  it('stops as soon as the total reaches 99.8 % of the target, even at the floor itself', () => {
+    const floor = plan(200, { privacy: { epsilon: 0.1342 } }).epsilon;
+    // The double whose 99.8 % (the search's own tolerance, inside the promised 99 %) is the floor to the last bit.
+    const target = 0.13427666044108608;
+    expect((1 - 2e-3) * target).toBe(floor);
+    expect(plan(200, { privacy: { epsilon: target } }).epsilon).toBe(floor);
+    // One step up the floor no longer suffices and the search moves off it.
+    const next = plan(200, { privacy: { epsilon: target + 2 ** -55 } }).epsilon;
+    expect(next).toBeGreaterThan(floor);
+    expect(next).toBeLessThanOrEqual(target + 2 ** -55);
   });
 
   it('takes its first upper end when the lopsided split already meets the target there', () => {
