@@ -338,7 +338,11 @@ function fewestRecordsFor(target: number, from: number, config: RunConfig): numb
 function ceilSignificant(x: number, digits: number): number {
   if (!(x > 0)) return 0;
   const unit = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
-  return Number((Math.ceil(x / unit - 1e-9) * unit).toPrecision(digits + 2));
+  const rounded = (steps: number) => Number((steps * unit).toPrecision(digits + 2));
+  // x / unit carries rounding error, which the 1e-9 forgives for an x on the grid; an x a hair
+  // above a grid point must still get the next one, or the suggested ε would be refused.
+  const steps = Math.ceil(x / unit - 1e-9);
+  return rounded(steps) >= x ? rounded(steps) : rounded(steps + 1);
 }
 
 const fmt = (x: number, digits = 3) =>

@@ -8,11 +8,13 @@ import { describe, expect, it } from 'vitest';
 import {
   accountedEpsilon,
   composeEpsilon,
+  DEFAULT_ORDERS,
   dpSgdSchedule,
   InfeasiblePlanError,
   PLANNER_DISCRETIZATION,
   pldEpsilon,
   planPrivacy,
+  rdpToEpsilon,
 } from '../../../core/privacy/index.js';
 import { parseRunConfig, type RunConfigInput } from '../../../core/config/index.js';
 
@@ -93,6 +95,18 @@ describe('the refusals say exactly what is wrong and what would work', () => {
     );
   });
 
+  it('at exactly the RDP conversion’s limit: cannot certify; a hair above it: no number of records', () => {
+    // The conversion's ε for a mechanism that leaks nothing: the floor below every RDP plan at δ = 1e-5.
+    const limit = rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: DEFAULT_ORDERS.map(() => 0), delta: 1e-5 }).epsilon;
+    const at = refusal(200, { privacy: { epsilon: limit } });
+    expect(at.minimumRecords).toBeUndefined();
+    expect(at.message).toMatch(/; the RDP accountant cannot certify ε ≤ 0\.103 at this δ with any number of records\./);
+    // Above the limit the record search runs; δ auto shrinks with N, so it finds none.
+    const above = refusal(200, { privacy: { epsilon: limit + 1e-15 } });
+    expect(above.minimumRecords).toBeUndefined();
+    expect(above.message).toMatch(/; no number of records makes ε = 0\.1028672512112\d* work at this δ\./);
+  });
+
   it('suggests no record count when a fixed δ stops being below 1/N before ε is met', () => {
     // δ = 0.004 holds only below 250 records; 0.02 needs more than that, so no N works.
     const e = refusal(200, { privacy: { epsilon: 0.02, delta: 0.004 } });
@@ -135,6 +149,16 @@ describe('the refusals say exactly what is wrong and what would work', () => {
     expect(e.message).toMatch(/; ε = 0\.11 works from 692 records\./);
   });
 
+  it('suggests the record count whose floor equals the requested ε exactly', () => {
+    // 0.12 lies within 0.2 % above the floor at 330 records, so this plan's total is that floor.
+    const floor330 = plan(330, { privacy: { epsilon: 0.12 } }).epsilon;
+    expect(floor330).toBeLessThan(0.12);
+    expect(refusal(329, { privacy: { epsilon: floor330 } }).minimumEpsilon).toBe(0.121);
+    const e = refusal(200, { privacy: { epsilon: floor330 } });
+    expect(e.minimumRecords).toBe(330);
+    expect(plan(330, { privacy: { epsilon: floor330 } }).epsilon).toBe(floor330);
+  });
+
   it('names the proxy whose share binds: the reward proxy when it gets the smaller share', () => {
     expect(refusal(200, { privacy: { epsilon: 0.12, split: 0.9 } }).message).toMatch(
       /^ε = 0\.12 \(δ = 1\.00e-5\) cannot be met with 200 records: the reward proxy would need/,
@@ -143,7 +167,56 @@ describe('the refusals say exactly what is wrong and what would work', () => {
   });
 });
 
+describe('the smallest ε a refusal quotes is one that plans', () => {
+  // δ moves the floor (the smallest total these settings allow) continuously: at 200 records
+  // these two neighbouring doubles, found by bisection on δ, put it exactly on 0.134 and one
+  // ulp above. Within 0.2 % above the floor a plan keeps the floor's own allocation, so its
+  // total is the floor to the last bit.
+  const onGrid = 1.0005027665055573e-5;
+  const aboveGrid = 1.0005027665055571e-5;
+  const floorAt = (delta: number) => plan(200, { privacy: { epsilon: 0.1342, delta } }).epsilon;
+
+  it('a floor exactly on 0.134 is quoted as 0.134, and 0.134 plans', () => {
+    expect(floorAt(onGrid)).toBe(0.134);
+    expect(refusal(200, { privacy: { epsilon: 0.12, delta: onGrid } }).minimumEpsilon).toBe(0.134);
+    expect(plan(200, { privacy: { epsilon: 0.134, delta: onGrid } }).epsilon).toBe(0.134);
+  });
+
+  it('a floor one ulp above 0.134 is quoted as 0.135, because 0.134 is refused', () => {
+    expect(floorAt(aboveGrid)).toBe(0.134 + 2 ** -55);
+    expect(refusal(200, { privacy: { epsilon: 0.12, delta: aboveGrid } }).minimumEpsilon).toBe(0.135);
+    expect(refusal(200, { privacy: { epsilon: 0.134, delta: aboveGrid } }).minimumEpsilon).toBe(0.135);
+    expect(plan(200, { privacy: { epsilon: 0.135, delta: aboveGrid } }).epsilon).toBeLessThanOrEqual(0.135);
+  });
+});
+
 describe('the outer search', () => {
+  it('plans a budget exactly at the floor, at the floor; the next double below is refused', () => {
+    // Within 0.2 % above the floor the search keeps the floor's own allocation, so this plan's
+    // total is the floor to the last bit (the refusals above round it up to 0.135).
+    const floor = plan(200, { privacy: { epsilon: 0.1342 } }).epsilon;
+    expect(floor).toBeGreaterThan(0.134);
+    expect(floor).toBeLessThan(0.1342);
+    const at = plan(200, { privacy: { epsilon: floor } });
+    expect(at.epsilon).toBe(floor);
+    expect(at.epsilon).toBe(composeEpsilon([at.generator, at.reward], at.delta));
+    expect(at.generator.noiseMultiplier).toBeLessThanOrEqual(50);
+    const below = refusal(200, { privacy: { epsilon: floor - 2 ** -55 } });
+    expect([below.minimumEpsilon, below.minimumRecords]).toEqual([0.135, 201]);
+  });
+
+  it('stops as soon as the total reaches 99.8 % of the target, even at the floor itself', () => {
+    const floor = plan(200, { privacy: { epsilon: 0.1342 } }).epsilon;
+    // The double whose 99.8 % (the search's own tolerance, inside the promised 99 %) is the floor to the last bit.
+    const target = 0.13427666044108608;
+    expect((1 - 2e-3) * target).toBe(floor);
+    expect(plan(200, { privacy: { epsilon: target } }).epsilon).toBe(floor);
+    // One step up the floor no longer suffices and the search moves off it.
+    const next = plan(200, { privacy: { epsilon: target + 2 ** -55 } }).epsilon;
+    expect(next).toBeGreaterThan(floor);
+    expect(next).toBeLessThanOrEqual(target + 2 ** -55);
+  });
+
   it('takes its first upper end when the lopsided split already meets the target there', () => {
     // split 0.99: the generation proxy alone gets ε = 50 within 1e-4, and the reward proxy's
     // ε ≈ 0.5 at 100,000 records adds less than that to the composition (measured 1.6e-5 below).

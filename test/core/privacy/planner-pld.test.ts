@@ -25,9 +25,8 @@ vi.mock('../../../core/privacy/pld.js', async (importOriginal) => {
   };
 });
 
-const { composeEpsilon, PLAN_TOLERANCE, PLANNER_DISCRETIZATION, planPrivacy, pldEpsilon } = await import(
-  '../../../core/privacy/index.js'
-);
+const { composeEpsilon, InfeasiblePlanError, PLAN_TOLERANCE, PLANNER_DISCRETIZATION, planPrivacy, pldEpsilon } =
+  await import('../../../core/privacy/index.js');
 const { parseRunConfig } = await import('../../../core/config/index.js');
 
 const SMALL: RunConfigInput = { generator: { batchSize: 50, epochs: 1 }, reward: { batchSize: 50, epochs: 1 } };
@@ -43,15 +42,17 @@ describe('the PLD planner on a two-step schedule', () => {
     calls.pld = 0;
   });
 
-  // [target ε, PLD compositions the plan computes: 51 and 54 measured, plus 10 %]. At 0.2 the
-  // reward proxy's PLD σ lies within 15 % of the RDP σ; at 0.13 first within 40 %, then further
-  // below. Without the ε cache each plan needs about 80.
+  // [target ε, PLD compositions the plan computes: 51 and 54 measured, plus 10 %, and the plan's
+  // σ_G and σ_R bit for bit]. At 0.2 the reward proxy's PLD σ lies within 15 % of the RDP σ; at
+  // 0.13 first within 40 %, then further below. Without the ε cache each plan needs about 80.
+  // The σ pin the path of each search (the bisection start, the RDP-guided bracket): another
+  // path stops elsewhere inside the tolerance (planner-effort.test.ts says why that matters).
   it.each([
-    [0.2, 56],
-    [0.13, 60],
+    [0.2, 56, [27.944502790607192, 13.182628433697118]],
+    [0.13, 60, [41.16650059351157, 19.325435862323847]],
   ] as const)(
     'ε = %s: meets the PLD target from below, splits it 3 : 7, and spends few PLD compositions',
-    (target, bound) => {
+    (target, bound, golden) => {
       const p = plan(target);
       const compositions = calls.pld;
       expect(p).toMatchObject({ accountant: 'pld', discretization: PLANNER_DISCRETIZATION, targetEpsilon: target });
@@ -70,6 +71,28 @@ describe('the PLD planner on a two-step schedule', () => {
       expect(composeEpsilon([p.generator, p.reward], p.delta)).toBeGreaterThan(target);
       expect(compositions).toBeGreaterThan(0);
       expect(compositions).toBeLessThanOrEqual(bound);
+      expect([p.generator.noiseMultiplier, p.reward.noiseMultiplier]).toEqual(golden);
     },
   );
+});
+
+describe('PLD refusals', () => {
+  it('suggest a record count for a budget below what RDP could certify at any size: the PLD has no such limit', () => {
+    // δ = 0.004: the RDP conversion alone costs 0.0062 there; 0.0025 is met by the PLD from 247
+    // records (the search stops at 249, the most that δ < 1/N allows).
+    const e = (() => {
+      try {
+        planPrivacy({
+          records: 240,
+          config: parseRunConfig({ ...SMALL, privacy: { accountant: 'pld', epsilon: 0.0025, delta: 0.004 } }),
+        });
+      } catch (error) {
+        return error as InstanceType<typeof InfeasiblePlanError>;
+      }
+      throw new Error('expected an InfeasiblePlanError');
+    })();
+    expect(e).toBeInstanceOf(InfeasiblePlanError);
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([0.00282, 247]);
+    expect(e.message).toMatch(/These settings allow ε ≥ 0\.00282; ε = 0\.0025 works from 247 records\./);
+  });
 });

@@ -40,6 +40,8 @@ describe('planPrivacy', () => {
     const p = plan(3364);
     expectMeetsTarget(p);
     expect(p).toMatchObject({ targetEpsilon: 8, delta: 1e-5, accountant: 'rdp', split: 0.5 });
+    // A grid width is a PLD figure: an RDP plan, and the privacy.json that states it, carry none.
+    expect(p).not.toHaveProperty('discretization');
     for (const m of [p.generator, p.reward]) {
       expect(m).toMatchObject({ sampleRate: 64 / 3364, steps: 3 * 53, batchSize: 64, epochs: 3, clipNorm: 1 });
       expect(m.epsilon).toBe(mechanismEpsilon(m, p.delta));
