@@ -123,21 +123,34 @@ function leaves(properties: Record<string, JsonSchema>, prefix: string): Row[] {
 }
 
 /**
- * One row per key. Top-level sections declared by the same zod object (the two proxies) share
- * their rows, written `{generator,reward}.key`, so the table says once what is the same.
+ * One row per key. A section whose keys another section also has, each the same (the reward
+ * proxy beside the generator, which adds `lossOn`), shares those rows, written
+ * `{generator,reward}.key`, so the table says once what is the same.
  */
 export function configTableRows(schema: JsonSchema): Row[] {
-  const sections = new Map<string, string[]>();
-  for (const [name, sub] of Object.entries(schema.properties ?? {})) {
-    const shape = isSection(sub) ? JSON.stringify({ ...sub, description: undefined }) : `leaf:${name}`;
-    sections.set(shape, [...(sections.get(shape) ?? []), name]);
+  const entries = Object.entries(schema.properties ?? {});
+  const sectionRows = new Map<string, Row[]>();
+  for (const [name, sub] of entries) if (isSection(sub)) sectionRows.set(name, leaves(sub.properties ?? {}, ''));
+  const signature = (row: Row) => JSON.stringify([row.key, { ...row.schema, description: undefined }]);
+  const has = (section: string, row: Row) =>
+    (sectionRows.get(section) ?? []).some((r) => signature(r) === signature(row));
+  // twin → the section that holds every key of the twin, the same
+  const hostOf = new Map<string, string>();
+  for (const [name, rows] of sectionRows) {
+    for (const [other, theirs] of sectionRows) {
+      if (other === name || hostOf.has(other) || hostOf.has(name)) continue;
+      if (theirs.every((row) => has(name, row))) hostOf.set(other, name);
+    }
   }
-  return [...sections.values()].flatMap((names) => {
-    const [first] = names as [string];
-    const sub = schema.properties?.[first] as JsonSchema;
-    if (!isSection(sub)) return [{ key: first, schema: sub }];
-    const label = names.length === 1 ? first : `{${names.join(',')}}`;
-    return leaves(sub.properties ?? {}, `${label}.`);
+  return entries.flatMap(([name, sub]) => {
+    const rows = sectionRows.get(name);
+    if (!rows) return [{ key: name, schema: sub }];
+    if (hostOf.has(name)) return [];
+    const twins = [...hostOf].filter(([, host]) => host === name).map(([twin]) => twin);
+    return rows.map((row) => {
+      const shared = twins.length > 0 && twins.every((twin) => has(twin, row));
+      return { key: `${shared ? `{${[name, ...twins].join(',')}}` : name}.${row.key}`, schema: row.schema };
+    });
   });
 }
 
@@ -154,7 +167,7 @@ export function configTable(schema: JsonSchema = runConfigJsonSchema()): string 
   });
   return [
     `<!-- Generated from core/config/run-config.ts by \`${GENERATE_COMMAND}\`; do not edit by hand. -->`,
-    '`{generator,reward}.key` stands for the same key in both sections; each proxy has its own.',
+    '`{generator,reward}.key` stands for the same key in both sections; each proxy has its own value.',
     '',
     '| key | default | allowed | meaning |',
     '|---|---|---|---|',

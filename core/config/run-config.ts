@@ -26,15 +26,27 @@ const lora = z
   .prefault({});
 
 /** Shared by the two DP proxies: the generation proxy G and the reward proxy R. */
-const proxyModel = z
+const proxyFields = {
+  baseModel: s3Uri.optional().describe('the base model, an s3:// URI'),
+  epochs: z.int().min(1).max(100).default(3).describe('passes over the private records'),
+  batchSize: z.int().min(1).max(65_536).default(64).describe('expected batch size (Poisson sampling)'),
+  /** LoRA under DP-SGD wants a larger step than full fine-tuning (docs/architecture.md, "Choices"). */
+  learningRate: z.number().positive().max(1).default(5e-4).describe('learning rate'),
+  lora,
+  maxLength: z.int().min(16).max(32_768).default(1024).describe('tokens per training sequence'),
+};
+const proxyModel = z.strictObject(proxyFields).prefault({});
+
+/** G also learns the questions when asked to: pre-query synthesis samples them from what G learnt (docs/design.md). */
+const generatorModel = z
   .strictObject({
-    baseModel: s3Uri.optional().describe('the base model, an s3:// URI'),
-    epochs: z.int().min(1).max(100).default(3).describe('passes over the private records'),
-    batchSize: z.int().min(1).max(65_536).default(64).describe('expected batch size (Poisson sampling)'),
-    /** LoRA under DP-SGD wants a larger step than full fine-tuning (docs/architecture.md, "Choices"). */
-    learningRate: z.number().positive().max(1).default(5e-4).describe('learning rate'),
-    lora,
-    maxLength: z.int().min(16).max(32_768).default(1024).describe('tokens per training sequence'),
+    ...proxyFields,
+    lossOn: z
+      .enum(['response', 'prompt-and-response'])
+      .default('response')
+      .describe(
+        "tokens G's DP training learns: `response` (answers only) or `prompt-and-response` (the questions too, which `pre-query` synthesis needs)",
+      ),
   })
   .prefault({});
 
@@ -78,7 +90,7 @@ export const RunConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  generator: proxyModel,
+  generator: generatorModel,
   reward: proxyModel,
   synthesis: z
     .strictObject({

@@ -59,7 +59,7 @@ export function buildStageConfig({ stage, round, run }: StageConfigSpec): Record
   };
   switch (stage) {
     case 'train-generator':
-      return dpTraining(run, 'generator');
+      return { ...dpTraining(run, 'generator'), lossOn: config.generator.lossOn };
     case 'train-reward':
       return dpTraining(run, 'reward');
     case 'build-pairs':

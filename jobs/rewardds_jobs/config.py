@@ -44,7 +44,12 @@ _SAMPLING_KEYS = {key: f"synthesis.{key}" for key in ("temperature", "topP", "ma
 _PROXY_PRIVACY_KEYS = {"clipNorm": "privacy.clipNorm", "delta": "privacy.delta"}
 
 RUN_CONFIG_KEYS: dict[str, dict[str, str]] = {
-    "train-generator": {"seed": "seed", **_model_keys("generator"), **_PROXY_PRIVACY_KEYS},
+    "train-generator": {
+        "seed": "seed",
+        **_model_keys("generator"),
+        **_PROXY_PRIVACY_KEYS,
+        "lossOn": "generator.lossOn",
+    },
     "train-reward": {"seed": "seed", **_model_keys("reward"), **_PROXY_PRIVACY_KEYS},
     "train-target": {
         "seed": "seed",
@@ -218,6 +223,13 @@ class ProxyTrainConfig(_LoraTrainConfig):
 
 
 @_config_dataclass
+class GeneratorTrainConfig(ProxyTrainConfig):
+    """train-generator: a proxy training that may also learn the prompts (pre-query synthesis samples them)."""
+
+    loss_on: str = "response"
+
+
+@_config_dataclass
 class TargetTrainConfig(_LoraTrainConfig):
     """`batchSize` examples per optimizer step, run `microBatchSize` at a time (gradient accumulation)."""
 
@@ -325,7 +337,7 @@ class AuditCanariesConfig(_InferenceConfig):
 
 
 STAGE_CONFIGS: dict[str, type] = {
-    "train-generator": ProxyTrainConfig,
+    "train-generator": GeneratorTrainConfig,
     "train-reward": ProxyTrainConfig,
     "train-target": TargetTrainConfig,
     "build-pairs": BuildPairsConfig,

@@ -2,7 +2,8 @@
 
 An example becomes one row: the formatted prompt's tokens, then the response's tokens
 right after them, then EOS; labels are IGNORE_INDEX on the prompt and on padding, so the
-loss is on response tokens only (docs/design.md#dp-train-generation-proxy, docs/design.md#fine-tune-target).
+loss is on response tokens only (docs/design.md#dp-train-generation-proxy, docs/design.md#fine-tune-target),
+unless the generator is asked to learn the prompts too (`generator.lossOn`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,14 @@ def truncate_pair(prompt_ids: list[int], response_ids: list[int], max_length: in
     return prompt_ids[len(prompt_ids) - prompt_keep :], response_ids[:response_keep]
 
 
-def encode_sft(tokenizer, prompt_text: str, response: str, max_length: int) -> EncodedExample:
-    """One training row; `prompt_text` is already formatted (prompts.format_prompt)."""
+def encode_sft(
+    tokenizer, prompt_text: str, response: str, max_length: int, *, learn_prompt: bool = False
+) -> EncodedExample:
+    """One training row; `prompt_text` is already formatted (prompts.format_prompt).
+
+    `learn_prompt` puts the prompt's tokens (template markers and question) in the loss too, so the
+    model learns what is asked as well as what is answered.
+    """
     prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
     response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
     if tokenizer.eos_token_id is not None:
@@ -49,7 +56,7 @@ def encode_sft(tokenizer, prompt_text: str, response: str, max_length: int) -> E
     prompt_ids, response_ids = truncate_pair(prompt_ids, response_ids, max_length)
     return EncodedExample(
         input_ids=prompt_ids + response_ids,
-        labels=[IGNORE_INDEX] * len(prompt_ids) + response_ids,
+        labels=(prompt_ids if learn_prompt else [IGNORE_INDEX] * len(prompt_ids)) + response_ids,
     )
 
 

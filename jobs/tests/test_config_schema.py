@@ -80,6 +80,12 @@ def test_dataclass_defaults_are_the_run_config_defaults(stage):
             "config.json: delta: must be in (0, 1), got 1",
         ),
         ("train-generator", {"noiseMultiplier": 1, "delta": "auto"}, "config.json: delta: must be the number"),
+        (
+            "train-generator",
+            {**REQUIRED["train-generator"], "lossOn": "prompt"},
+            "config.json: lossOn: must be one of response, prompt-and-response",
+        ),
+        ("train-reward", {**REQUIRED["train-reward"], "lossOn": "response"}, "config.json: lossOn: unknown key"),
         ("build-pairs", {"maxLength": 8}, "config.json: maxLength: must be in [16, 32768], got 8"),
         ("synthesize-queries", {"queries": 5, "fewShot": 9}, "config.json: fewShot: must be in [0, 8], got 9"),
         ("synthesize-queries", {"queries": 5.0}, "config.json: queries: must be an integer, got float"),

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rewardds_jobs.losses import IGNORE_INDEX, pair_loss_per_record, response_lm_loss_per_row
-from rewardds_jobs.sft import truncate_pair
+from rewardds_jobs.sft import encode_sft, truncate_pair
 
 LN3 = math.log(3.0)
 
@@ -113,3 +113,18 @@ def test_truncation_keeps_the_end_of_the_prompt_and_the_start_of_the_response():
     assert p == [6, 7, 8, 9] and r == [100, 101, 102, 103]
     p, r = truncate_pair(prompt, [100, 101], 8)
     assert p == list(range(4, 10)) and r == [100, 101]
+
+
+class _CharTokenizer:
+    eos_token_id = 0
+
+    def __call__(self, text, add_special_tokens=False):
+        return {"input_ids": [ord(c) for c in text]}
+
+
+def test_encode_sft_learns_the_prompt_only_when_asked():
+    plain = encode_sft(_CharTokenizer(), "<u>ab", "cd", 64)
+    both = encode_sft(_CharTokenizer(), "<u>ab", "cd", 64, learn_prompt=True)
+    assert plain.input_ids == both.input_ids == [ord(c) for c in "<u>abcd"] + [0]
+    assert plain.labels == [IGNORE_INDEX] * 5 + [ord("c"), ord("d"), 0]
+    assert both.labels == both.input_ids

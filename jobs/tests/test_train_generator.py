@@ -47,8 +47,8 @@ def rdp_epsilon(noise, q, steps, delta):
     return accountant.get_epsilon(delta)
 
 
-def run_generator(tmp_path, tiny_base, sagemaker_layout, run_job, records):
-    layout = sagemaker_layout(tmp_path, "train-generator", {"train": records, "base": tiny_base}, CONFIG)
+def run_generator(tmp_path, tiny_base, sagemaker_layout, run_job, records, config=CONFIG):
+    layout = sagemaker_layout(tmp_path, "train-generator", {"train": records, "base": tiny_base}, config)
     done = run_job(layout)
     assert done.returncode == 0, done.stderr[-2000:]
     return layout
@@ -114,3 +114,22 @@ def test_a_bad_record_fails_with_file_line_and_field_only(tmp_path, tiny_base, s
     reason = layout.failure.read_text().strip()
     assert reason == "train/train.jsonl:2: response: missing"
     assert secret not in done.stderr and records[1]["prompt"] not in done.stderr
+
+
+def test_loss_on_prompt_and_response_puts_the_question_in_the_loss(tiny_base):
+    from rewardds_jobs.config import parse_stage_config
+    from rewardds_jobs.losses import IGNORE_INDEX
+    from rewardds_jobs.models import load_tokenizer
+    from rewardds_jobs.stages.train_generator import encode_examples
+
+    tokenizer = load_tokenizer(tiny_base)
+    records = fixture_records(3)
+    answers = encode_examples(tokenizer, records, parse_stage_config("train-generator", CONFIG))
+    both_cfg = parse_stage_config("train-generator", {**CONFIG, "lossOn": "prompt-and-response"})
+    both = encode_examples(tokenizer, records, both_cfg)
+    for a, b in zip(answers, both, strict=True):
+        assert a.input_ids == b.input_ids
+        prompt = a.labels.count(IGNORE_INDEX)
+        assert prompt > 10 and a.labels[prompt:] == b.labels[prompt:]
+        # The question (and the template around it) is learnt only with prompt-and-response.
+        assert b.labels == b.input_ids

@@ -102,7 +102,21 @@ describe('the configuration table', () => {
     const keys = configTableRows(runConfigJsonSchema()).map((r) => r.key);
     expect(keys).toContain('{generator,reward}.lora.r');
     expect(keys).toContain('target.lora.r');
-    expect(keys.filter((k) => k.startsWith('generator.') || k.startsWith('reward.'))).toEqual([]);
+    // G's own key gets its own row; nothing else of the two proxies is written twice.
+    expect(keys.filter((k) => k.startsWith('generator.') || k.startsWith('reward.'))).toEqual(['generator.lossOn']);
+  });
+
+  it('shares only the rows that are the same in both sections', () => {
+    const num = (d: number) => ({ type: 'integer', default: d, description: 'n' });
+    const schema = {
+      type: 'object',
+      properties: {
+        a: { type: 'object', properties: { x: num(1), y: num(2), extra: num(3) } },
+        b: { type: 'object', properties: { x: num(1), y: num(2) } },
+        c: { type: 'object', properties: { x: num(1), y: num(9) } },
+      },
+    };
+    expect(configTableRows(schema).map((r) => r.key)).toEqual(['{a,b}.x', '{a,b}.y', 'a.extra', 'c.x', 'c.y']);
   });
 
   it('refuses a key without a description, naming it', () => {

@@ -53,6 +53,15 @@ describe('run config', () => {
     }
   });
 
+  it('takes generator.lossOn response or prompt-and-response for G only', () => {
+    expect(parseRunConfig({}).generator.lossOn).toBe('response');
+    expect(parseRunConfig({ generator: { lossOn: 'prompt-and-response' } }).generator.lossOn).toBe(
+      'prompt-and-response',
+    );
+    expect(() => parseRunConfig({ generator: { lossOn: 'prompt' } })).toThrow(/generator\.lossOn/);
+    expect(() => parseRunConfig({ reward: { lossOn: 'response' } })).toThrow(/reward\.lossOn: unknown key/);
+  });
+
   it('takes synthesis.queryPrompt instruction or pre-query, and nothing else', () => {
     expect(parseRunConfig({ synthesis: { queryPrompt: 'pre-query' } }).synthesis.queryPrompt).toBe('pre-query');
     expect(() => parseRunConfig({ synthesis: { queryPrompt: 'magpie' } })).toThrow(/synthesis\.queryPrompt/);

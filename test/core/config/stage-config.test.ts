@@ -15,6 +15,7 @@ const CONTRACT_KEYS: Record<Stage, string[]> = {
     'noiseMultiplier',
     'clipNorm',
     'delta',
+    'lossOn',
   ],
   'build-pairs': ['seed', 'maxNewTokens', 'maxLength', 'batchSize'],
   'train-reward': [
@@ -80,7 +81,9 @@ describe('buildStageConfig', () => {
       noiseMultiplier: 0.91,
       clipNorm: 0.5,
       delta: 1e-6,
+      lossOn: 'response',
     });
+    expect(buildStageConfig({ stage: 'train-reward', round: 0, run })).not.toHaveProperty('lossOn');
     expect(buildStageConfig({ stage: 'train-reward', round: 0, run })).toMatchObject({
       learningRate: 1e-4,
       noiseMultiplier: 1.07,
