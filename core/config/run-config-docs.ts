@@ -136,7 +136,7 @@ export function configTableRows(schema: JsonSchema): Row[] {
     (sectionRows.get(section) ?? []).some((r) => signature(r) === signature(row));
   // twin → the section that holds every key of the twin, the same
   const hostOf = new Map<string, string>();
-  for (const [name, rows] of sectionRows) {
+  for (const name of sectionRows.keys()) {
     for (const [other, theirs] of sectionRows) {
       if (other === name || hostOf.has(other) || hostOf.has(name)) continue;
       if (theirs.every((row) => has(name, row))) hostOf.set(other, name);
