@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import re
 import sys
 import time
@@ -39,7 +38,7 @@ from rewardds_jobs.lora import attach_lora  # noqa: E402
 from rewardds_jobs.models import load_causal_lm, load_tokenizer, lora_target_modules  # noqa: E402
 from rewardds_jobs.prompts import format_prompt  # noqa: E402
 from rewardds_jobs.sft import encode_sft, train_sft  # noqa: E402
-from rewardds_jobs.tiny import build_config, build_tokenizer, set_generation_ids  # noqa: E402
+from rewardds_jobs.tiny import build_tokenizer  # noqa: E402
 
 CODE = re.compile(r"berth ([A-Z]-\d{2})")
 CHAT = re.compile(r"<\|user\|>\n(.*)\n<\|assistant\|>\n(.*)$", re.S)
@@ -71,37 +70,16 @@ def pretrain_base(args, texts: list[str], folder: Path) -> None:
         warmup=min(30, args.steps // 10),
     )
     tok = build_tokenizer()
-    torch.manual_seed(0)
-    shape = pretrain.SIZES["target"]
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_config(
-        build_config(shape["arch"], shape["layers"], shape["hidden"], tok, "causal")
-    )
-    set_generation_ids(model, tok)
+    model = pretrain.new_model("target", tok, settings.seed)
     if args.mode == "split":
         rows = torch.tensor(split_rows(texts, tok, args.block))
         labels = rows
     else:
         ids, lab = pretrain.pack_documents(texts, tok, args.block)
         rows, labels = torch.tensor(ids), torch.tensor(lab)
-    order = random.Random(0)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    model.train()
-    losses: list[float] = []
-    for step in range(args.steps):
-        for group in optimizer.param_groups:
-            group["lr"] = pretrain.learning_rate_at(step, settings)
-        picked = [order.randrange(len(rows)) for _ in range(args.batch)]
-        loss = model(input_ids=rows[picked], labels=labels[picked]).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        losses.append(loss.item())
-        if (step + 1) % 40 == 0:
-            log("step", step + 1, "loss", round(sum(losses[-40:]) / 40, 4))
-    model.eval()
+    pretrain.train_steps(
+        model, rows, labels, settings, lambda step, mean_loss: log("step", step, "loss", round(mean_loss, 4)), every=40
+    )
     model.save_pretrained(str(folder))
     tok.save_pretrained(str(folder))
 

@@ -27,6 +27,7 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -159,18 +160,57 @@ def learning_rate_at(step: int, settings: PretrainSettings) -> float:
     return settings.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def train_from_scratch(texts: list[str], size: str, settings: PretrainSettings, out: Path) -> list[float]:
-    """Builds the model for `size`, pretrains it, writes the folder to `out`; returns per-step losses."""
+def new_model(size: str, tokenizer, seed: int):
+    """A causal LM of `size` with fresh weights (drawn under `seed`), speaking `tokenizer`'s ids."""
     import torch
     from transformers import AutoModelForCausalLM
 
     shape = SIZES[size]
-    tokenizer = build_tokenizer(texts, settings.vocab)
-    torch.manual_seed(settings.seed)
+    torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(
         build_config(shape["arch"], shape["layers"], shape["hidden"], tokenizer, "causal")
     )
     set_generation_ids(model, tokenizer)
+    return model
+
+
+def train_steps(
+    model, rows, labels, settings: PretrainSettings, report: Callable[[int, float], None], every: int = LOG_EVERY
+) -> list[float]:
+    """Pretrains `model` on the `rows`/`labels` tensors; returns each step's loss, the model left in eval mode.
+
+    `settings.steps` AdamW steps, each on `settings.batch_size` rows drawn by a seeded RNG, the
+    learning rate following learning_rate_at; every `every` steps, `report(step, their mean loss)`.
+    """
+    import torch
+
+    order = random.Random(settings.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
+    losses: list[float] = []
+    model.train()
+    for step in range(settings.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate_at(step, settings)
+        picked = [order.randrange(len(rows)) for _ in range(settings.batch_size)]
+        loss = model(input_ids=rows[picked], labels=labels[picked]).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(float(loss.detach()))
+        if (step + 1) % every == 0:
+            recent = losses[-every:]
+            report(step + 1, sum(recent) / len(recent))
+    model.eval()
+    return losses
+
+
+def train_from_scratch(texts: list[str], size: str, settings: PretrainSettings, out: Path) -> list[float]:
+    """Builds the model for `size`, pretrains it, writes the folder to `out`; returns per-step losses."""
+    import torch
+
+    tokenizer = build_tokenizer(texts, settings.vocab)
+    model = new_model(size, tokenizer, settings.seed)
     rows, row_labels = pack_documents(texts, tokenizer, settings.block)
     blocks = torch.tensor(rows, dtype=torch.long)
     labels = torch.tensor(row_labels, dtype=torch.long)
@@ -179,26 +219,11 @@ def train_from_scratch(texts: list[str], size: str, settings: PretrainSettings, 
         log.warning(
             "the longest document (%d tokens) is longer than the block (%d): it is cut", longest, settings.block
         )
-    order = random.Random(settings.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=0.01)
-    losses: list[float] = []
-    model.train()
-    for step in range(settings.steps):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate_at(step, settings)
-        picked = [order.randrange(len(blocks)) for _ in range(settings.batch_size)]
-        loss = model(input_ids=blocks[picked], labels=labels[picked]).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        losses.append(float(loss.detach()))
-        if (step + 1) % LOG_EVERY == 0:
-            recent = losses[-LOG_EVERY:]
-            log.info(
-                "%s pretraining: step %d/%d, mean loss %.3f", size, step + 1, settings.steps, sum(recent) / len(recent)
-            )
-    model.eval()
+
+    def report(step: int, mean_loss: float) -> None:
+        log.info("%s pretraining: step %d/%d, mean loss %.3f", size, step, settings.steps, mean_loss)
+
+    losses = train_steps(model, blocks, labels, settings, report)
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     return losses
