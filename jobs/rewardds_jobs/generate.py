@@ -71,8 +71,20 @@ def use_vllm() -> bool:
 class Generator:
     """A loaded model that generates; load once, call many times, `close()` to free the device."""
 
-    def __init__(self, spec: ModelSpec, *, batch_size: int | None = None, adapters: Mapping[str, Path] | None = None):
-        """`adapters` adds named LoRA adapters on the same base (evaluate runs every round on one load)."""
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        batch_size: int | None = None,
+        adapters: Mapping[str, Path] | None = None,
+        merged: bool = False,
+    ):
+        """`adapters` adds named LoRA adapters on the same base (evaluate runs every round on one load).
+
+        `merged` folds the spec's one adapter into the base weights before generating: each layer
+        then does one matrix product instead of three (the LoRA detour), which is what costs on a
+        CPU, but the base can no longer answer on its own. vLLM serves LoRA itself and ignores it.
+        """
         self.spec = spec
         self.batch_size = batch_size or int(os.environ.get("REWARDDS_GEN_BATCH", DEFAULT_BATCH))
         self.tokenizer = load_tokenizer(spec.adapter or spec.base, fallback=spec.base)
@@ -83,6 +95,9 @@ class Generator:
                 raise ValueError(f"adapter name {name!r} given twice")
             self._adapters[name] = Path(path)
         self._default = spec.name if spec.adapter is not None else None
+        if merged and len(self._adapters) != 1:
+            raise ValueError(f"merged generation needs exactly one adapter, got {len(self._adapters)}")
+        self._merged = False
         self._vllm = use_vllm()
         # Which engine really generates, and why not vLLM when it was chosen but failed to start.
         self.backend = "transformers"
@@ -104,6 +119,9 @@ class Generator:
                     torch.cuda.empty_cache()
         if not self._vllm:
             self._model = _load_hf(spec.base, self._adapters)
+            if merged:
+                self._model = self._model.merge_and_unload()
+                self._merged = True
             self.tokenizer.padding_side = "left"
             self.tokenizer.truncation_side = "left"
 
@@ -135,6 +153,8 @@ class Generator:
         name = (adapter or self._default) if use_adapter else None
         if name is not None and name not in self._adapters:
             raise ValueError(f"no adapter named {name!r} is loaded")
+        if self._merged and name != self._default:
+            raise ValueError("the adapter is merged into the base: this generator cannot answer without it")
         if greedy and n != 1:
             raise ValueError("greedy decoding gives one completion per prompt; ask for n=1")
         if not prompts:
@@ -155,7 +175,7 @@ class Generator:
         return out
 
     def _adapter_switch(self, name: str | None):
-        if not self._adapters:
+        if not self._adapters or self._merged:
             return contextlib.nullcontext()
         if name is None:
             return self._model.disable_adapter()

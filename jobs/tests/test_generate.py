@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from rewardds_jobs.generate import Generator, ModelSpec, generate, use_vllm
 
@@ -97,3 +98,22 @@ def test_an_engine_that_cannot_start_falls_back_to_transformers_and_says_why(
     assert "falling back to batched transformers" in caplog.text
     assert "RuntimeError: Engine core initialization failed" in caplog.text
     assert len(texts) == 1 and len(texts[0]) == 1
+
+
+def test_a_merged_adapter_generates_what_the_unmerged_one_does(tiny_base, generator_adapter, g_model):
+    with Generator(ModelSpec(tiny_base, generator_adapter), batch_size=2, merged=True) as merged:
+        assert not any("lora" in name for name, _ in merged._model.named_parameters())
+        ids = torch.tensor([[5, 6, 7, 8, 9]])
+        with torch.no_grad():
+            assert torch.allclose(merged._model(input_ids=ids).logits, g_model._model(input_ids=ids).logits, atol=1e-5)
+        assert merged.generate(PROMPTS, greedy=True, max_new_tokens=8) == g_model.generate(
+            PROMPTS, greedy=True, max_new_tokens=8
+        )
+        # Merged, the base is gone: asking for it is an error, not a silent adapter answer.
+        with pytest.raises(ValueError, match="merged"):
+            merged.generate(PROMPTS, use_adapter=False, max_new_tokens=2)
+
+
+def test_merging_needs_exactly_one_adapter(tiny_base):
+    with pytest.raises(ValueError, match="exactly one adapter"):
+        Generator(ModelSpec(tiny_base), merged=True)

@@ -112,7 +112,7 @@ def test_pre_query_job_continues_the_user_turn_start_without_instruction_or_seed
     class FakeGenerator:
         """Stands in for G: records its inputs and answers each with a user turn that runs on."""
 
-        def __init__(self, spec):
+        def __init__(self, spec, merged=False):
             self.tokenizer = load_tokenizer(tiny_base)
             self.stats = GenerationStats()
 

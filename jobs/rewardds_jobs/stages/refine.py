@@ -28,7 +28,7 @@ def run(job: Job[RefineConfig]) -> dict:
     seed = cfg.seed + cfg.round * ROUND_SEED_STRIDE
     # Load and free G before T: on one GPU both may not fit at once.
     generator = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
-    with Generator(generator) as g:
+    with Generator(generator, merged=True) as g:
         critiques = g.generate(
             [critique_prompt(w["prompt"], w["chosen"], w["rejected"]) for w in working],
             n=1,
@@ -39,7 +39,7 @@ def run(job: Job[RefineConfig]) -> dict:
         )
         g_stats = g.stats
     target = ModelSpec(job.model_path("target_base"), job.model_path("target"), name="target")
-    with Generator(target) as t:
+    with Generator(target, merged=True) as t:
         improved = t.generate(
             [improvement_prompt(w["prompt"], w["chosen"], c[0]) for w, c in zip(working, critiques, strict=True)],
             n=cfg.candidates,

@@ -16,7 +16,7 @@ def run(job: Job[SampleCandidatesConfig]) -> dict:
     cfg = job.config
     queries = read_prompts(job.jsonl_path("queries"))
     spec = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
-    with Generator(spec) as model:
+    with Generator(spec, merged=True) as model:
         samples = model.generate(
             [q["prompt"] for q in queries],
             n=cfg.candidates,

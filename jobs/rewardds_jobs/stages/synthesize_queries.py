@@ -68,7 +68,7 @@ def run(job: Job[SynthesizeQueriesConfig]) -> dict:
     spec = ModelSpec(job.model_path("base"), job.model_path("generator"), name="generator")
     keep = QueryFilter(max_tokens=cfg.max_new_tokens)
     attempts = truncated = rounds = 0
-    with Generator(spec) as model:
+    with Generator(spec, merged=True) as model:
         start, end = pre_query(model.tokenizer)
         while len(keep.kept) < cfg.queries and attempts < limit:
             # Ask for what is missing (bounded by the attempts left); the round's seed keeps reruns identical.
