@@ -206,6 +206,12 @@ def main() -> int:
     parser.add_argument("--skip-target", action="store_true", help="do not fine-tune the target (already measured)")
     parser.add_argument("--dp", action="store_true", help="also DP-train the generation proxy at --epsilon")
     parser.add_argument("--epsilon", type=float, default=8.0)
+    parser.add_argument(
+        "--generator-loss-on",
+        choices=["response", "prompt-and-response"],
+        default="response",
+        help="the DP generator's generator.lossOn (with --dp)",
+    )
     add_dp_options(parser, seed_help="seed of the trainings (rewardds bench passes each grid seed)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
@@ -321,7 +327,7 @@ def dp_generator(args, world: Path, work: Path, settings, test: Path, pattern: s
         record("pretrainProxy", _pretrain_summary(proxy))
         records = sum(1 for line in (world / "train.jsonl").read_text().splitlines() if line.strip())
         sigma = noise_for(args.epsilon, args.delta, args.dp_batch, records, args.dp_epochs)
-        dp_config = dp_train_config(args, sigma, seed=args.seed)
+        dp_config = {**dp_train_config(args, sigma, seed=args.seed), "lossOn": args.generator_loss_on}
         generator_train = jsonl_channel(work / "data", "train", world / "train.jsonl")
         metrics, seconds = run_stage(
             "train-generator",
