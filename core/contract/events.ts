@@ -4,8 +4,9 @@
  * parses its event with these, so a malformed event fails naming the field.
  *
  * Outputs are read by the state machine through a ResultSelector that lists each output
- * key (infra/pipeline/lambda-step.ts derives it from the schema's keys), so every key of an
- * output schema must always be present: an absent value is `null`, never a missing key.
+ * key (each step passes its output schema's keys to infra/pipeline/lambda-step.ts, which
+ * builds the selector from them), so every key of an output schema must always be present:
+ * an absent value is `null`, never a missing key.
  */
 import { z } from 'zod';
 import { RunConfigSchema } from '../config/index.js';
