@@ -24,6 +24,8 @@ export interface LineChartInput {
   yLabel: string;
   width?: number;
   height?: number;
+  /** Ticks at exactly these x values (a grid's ε values), instead of round steps over the domain. */
+  xTicks?: number[];
 }
 
 export interface LinePoint {
@@ -46,6 +48,8 @@ export interface LineLayout {
 }
 
 const DASHES = ['', '6 4', '2 3', '10 3 2 3'];
+/** Two colours × four dashes: the first four series as before, the next four swap dashes so no two of eight look alike. */
+const dashOf = (series: number) => DASHES[(series ^ (Math.floor(series / 4) % 2)) % DASHES.length]!;
 const LEGEND_MAX_CHARS = 24;
 
 export function lineLayout(input: LineChartInput): LineLayout {
@@ -67,6 +71,7 @@ export function lineLayout(input: LineChartInput): LineLayout {
     [margin.left + 10, width - margin.right - 10],
     Math.min(8, Math.max(1, xs.length - 1)),
   );
+  if (input.xTicks) x.ticks = input.xTicks.filter(Number.isFinite);
   const values = input.series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
   const y = linearScale(
     niceDomain(Math.min(...values, Infinity), Math.max(...values, -Infinity), 4),
@@ -108,7 +113,7 @@ export function lineChart(input: LineChartInput): string {
     const lines = paths
       .map(
         (p) =>
-          `<polyline fill="none" stroke="${colour(p.series)}" stroke-width="2.5" stroke-dasharray="${DASHES[p.series % DASHES.length]}" points="${p.points.map(([px, py]) => `${fmt(px)},${fmt(py)}`).join(' ')}"/>`,
+          `<polyline fill="none" stroke="${colour(p.series)}" stroke-width="2.5" stroke-dasharray="${dashOf(p.series)}" points="${p.points.map(([px, py]) => `${fmt(px)},${fmt(py)}`).join(' ')}"/>`,
       )
       .join('');
     const dots = points
@@ -125,7 +130,7 @@ export function lineChart(input: LineChartInput): string {
     const items = input.series.map((s, i) => ({
       label: s.name,
       fill: colour(i),
-      dash: DASHES[i % DASHES.length] || '0',
+      dash: dashOf(i) || '0',
     }));
     return {
       body: `${axisLeft(y, margin.left, width - margin.right, input.yLabel)}${axisBottom(x, height - margin.bottom, input.xLabel)}<g class="marks">${lines}${dots}</g>${legend(items, margin.left, 14, LEGEND_MAX_CHARS, width - margin.right)}`,

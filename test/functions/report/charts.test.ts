@@ -248,6 +248,26 @@ describe('line chart', () => {
     for (const right of legendXs) expect(right).toBeLessThanOrEqual(560 - 16);
     expect(svg).toContain('non-private bound (no DP)');
   });
+
+  it('ticks the x axis at the given values, and gives eight series eight looks', () => {
+    const input = {
+      ...base,
+      xs: [1, 4, 8],
+      series: Array.from({ length: 8 }, (_, i) => ({ name: `s${i}`, values: [i, i, i] })),
+      xLabel: 'ε',
+      yLabel: 'accuracy',
+    };
+    // Round steps over [1, 8] would label 5 alone; a grid of ε wants its own values.
+    expect(lineLayout(input).x.ticks).toEqual([5]);
+    const svg = lineChart({ ...input, xTicks: [1, 4, 8] });
+    const axis = svg.slice(svg.indexOf('<g class="axis axis-x">'));
+    expect([...axis.matchAll(/<text [^>]*>([^<]+)<\/text>/g)].map((m) => m[1]).slice(0, 3)).toEqual(['1', '4', '8']);
+    const looks = [
+      ...svg.matchAll(/<polyline fill="none" stroke="([^"]+)" stroke-width="2.5" stroke-dasharray="([^"]*)"/g),
+    ];
+    expect(looks).toHaveLength(8);
+    expect(new Set(looks.map((m) => `${m[1]}|${m[2]}`)).size).toBe(8);
+  });
 });
 
 describe('gantt', () => {

@@ -429,6 +429,29 @@ describe('the mean ± std table', () => {
     const svg = accuracyChart(resultRows(results), results.references);
     expect(svg).toContain('<svg');
     for (const name of ['reward', 'none', 'base target']) expect(svg).toContain(name);
+    expect(svg).not.toContain('<title>DP-SFT of the target,');
+  });
+
+  it('draws DP-SFT of the target at the ε it was measured at, and ticks every ε of the grid', () => {
+    let results = twoSeeds();
+    for (const [seed, acc] of [
+      [1, 0.2],
+      [2, 0.4],
+    ] as const)
+      results = withReference(results, {
+        kind: 'dp-sft',
+        label: 'DP-SFT',
+        seed,
+        epsilon: 8,
+        row: { model: 'round-0', answerAccuracy: acc },
+        source: 'test',
+      });
+    const svg = accuracyChart(resultRows(results), results.references);
+    // One point, at ε = 8, the mean of the two seeds; none at ε = 1, where it was not measured.
+    const points = [...svg.matchAll(/<title>DP-SFT of the target, ε ([\d.]+): ([\d.]+)<\/title>/g)];
+    expect(points.map((m) => [m[1], m[2]])).toEqual([['8', '0.3']]);
+    const axis = svg.slice(svg.indexOf('<g class="axis axis-x">'));
+    expect([...axis.matchAll(/<text [^>]*>([^<]+)<\/text>/g)].map((m) => m[1]).slice(0, 2)).toEqual(['1', '8']);
   });
 });
 
