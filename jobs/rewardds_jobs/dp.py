@@ -107,9 +107,10 @@ class DPSettings:
 @dataclass
 class DPResult:
     records: int
-    steps: int
     sample_rate: float
-    epsilon: float
+    # A training starts with no step taken, hence ε = 0; `train_dp` sets both when it ends.
+    steps: int = 0
+    epsilon: float = 0.0
     losses: list[float] = field(default_factory=list)
     tokens: int = 0
     seconds: float = 0.0
@@ -191,6 +192,7 @@ class DPTrainer:
             raise ValueError("model has no trainable parameters (LoRA not attached?)")
         train_in_fp32(model)
         self.params = trainable_parameters(model)
+        self.device = parameters_device(self.params)
         self.sample_rate = sample_rate(settings.batch_size, records)
         self.settings = settings
         self.record_losses = record_losses
@@ -199,7 +201,7 @@ class DPTrainer:
         self.module = GradSampleModule(model, batch_first=True, loss_reduction="sum", strict=True)
         make_optimizer = optimizer_factory or (lambda ps, lr: torch.optim.Adam(ps, lr=lr))
         # The noise is drawn where the gradients are; the sampler below stays on the CPU.
-        noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1, device=parameters_device(self.params))
+        noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1, device=self.device)
         self.optimizer = DPOptimizer(
             make_optimizer(self.params, settings.learning_rate),
             noise_multiplier=settings.noise_multiplier,
@@ -262,7 +264,7 @@ def train_dp(
     settings: DPSettings,
     optimizer_factory: Callable[[list[torch.nn.Parameter], float], torch.optim.Optimizer] | None = None,
     checkpoint_dir: Path | None = None,
-    checkpoint_every: int = 50,
+    checkpoint_every: int = 50,  # pragma: no mutate (how often a spot job saves; see bench/mutation/README.md)
 ) -> DPResult:
     """DP-SGD over `records` for epochs·ceil(N/B) Poisson steps; returns ε and losses.
 
@@ -277,13 +279,15 @@ def train_dp(
     trainer = DPTrainer(
         model, record_losses=record_losses, settings=settings, records=n, optimizer_factory=optimizer_factory
     )
-    result = DPResult(records=n, steps=0, sample_rate=trainer.sample_rate, epsilon=0.0)
+    result = DPResult(records=n, sample_rate=trainer.sample_rate)
+    # What must match for a checkpoint to be this training's. The key names are written and
+    # compared by this code only, so renaming one changes nothing (bench/mutation/README.md).
     fingerprint = {
-        "records": n,
-        "steps": steps,
-        "sampleRate": trainer.sample_rate,
-        "noiseMultiplier": settings.noise_multiplier,
-        "clipNorm": settings.clip_norm,
+        "records": n,  # pragma: no mutate
+        "steps": steps,  # pragma: no mutate
+        "sampleRate": trainer.sample_rate,  # pragma: no mutate
+        "noiseMultiplier": settings.noise_multiplier,  # pragma: no mutate
+        "clipNorm": settings.clip_norm,  # pragma: no mutate
     }
     if checkpoint_dir is not None:
         _resume(checkpoint_dir, trainer, result, fingerprint)
@@ -293,12 +297,11 @@ def train_dp(
         generator=_mechanism_generator(settings.mechanism_seed, offset=0),
         steps=steps - trainer.steps,
     )
-    device = trainer.params[0].device
     model.train()
     started = time.perf_counter()
     try:
         for indices in sampler:
-            batch = make_batch([records[i] for i in indices]).to(device) if indices else None
+            batch = make_batch([records[i] for i in indices]).to(trainer.device) if indices else None
             losses = trainer.step(batch)
             if losses is not None:
                 result.losses.append(float(losses.mean()))
