@@ -22,6 +22,7 @@ from rewardds_jobs.dp import (
     parameters_device,
     planned_steps,
     sample_rate,
+    sum_rows_per_record,
     train_dp,
 )
 from rewardds_jobs.lora import attach_lora
@@ -676,3 +677,77 @@ def test_a_checkpoint_is_refused_by_a_training_that_differs_in_any_accounted_fig
     assert run({}).steps == planned_steps(first["epochs"], first["batch_size"], first["records"])  # its own resumes
     with pytest.raises(ValueError, match="belongs to another training"):
         run(other)
+
+
+def test_row_gradients_are_summed_per_record_in_their_own_dtype_and_device():
+    rows = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype=torch.float64)
+    summed = sum_rows_per_record(rows, torch.tensor([0, 0, 1]), 2)
+    assert summed.dtype == torch.float64 and torch.equal(summed, torch.tensor([[4.0, 6.0], [5.0, 6.0]]).double())
+    # Rows on an accelerator (meta stands in) with the record index still on the CPU.
+    on_meta = sum_rows_per_record(torch.ones(3, 2, device="meta"), torch.tensor([0, 0, 1]), 2)
+    assert on_meta.device == torch.device("meta") and on_meta.shape == (2, 2)
+
+
+class OneHeadUsed(torch.nn.Module):
+    """Two trainable heads, of which the loss reaches only the first."""
+
+    def __init__(self):
+        super().__init__()
+        self.used, self.unused = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.used(x)
+
+
+def test_parameters_the_batch_never_reached_get_one_zero_row_per_record_in_their_dtype():
+    previous = torch.get_default_dtype()
+    # Under a float64 default, zeros without an explicit dtype would not match the fp32 parameters.
+    torch.set_default_dtype(torch.float64)
+    try:
+        torch.manual_seed(0)
+        model = OneHeadUsed()
+        trainer = DPTrainer(model, record_losses=linear_losses, settings=settings_with(mechanism_seed=0), records=4)
+        trainer.record_gradients(None)
+        assert all(
+            p.grad_sample.shape == (0, *p.shape) and p.grad_sample.dtype == torch.float32 for p in trainer.params
+        )
+        trainer.record_gradients(linear_batch([1, 2, 3]))
+        for p in model.unused.parameters():
+            assert p.grad_sample.dtype == torch.float32 and torch.equal(p.grad_sample, torch.zeros(3, *p.shape))
+        assert all(p.grad_sample.shape == (3, *p.shape) for p in model.used.parameters())
+        assert any(p.grad_sample.abs().sum() > 0 for p in model.used.parameters())
+        trainer.optimizer.step()  # Opacus takes the zero rows: its per-record norm spans all parameters
+        trainer.close()
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def test_the_zero_rows_are_made_on_the_parameters_device(monkeypatch):
+    real_generator = torch.Generator
+    # Meta stands in for an accelerator; it has no generator, and no noise is drawn here.
+    monkeypatch.setattr(torch, "Generator", lambda device=None: real_generator())
+    model = OneHeadUsed().to("meta")
+    trainer = DPTrainer(model, record_losses=linear_losses, settings=settings_with(), records=4)
+    trainer.record_gradients(None)
+    assert all(p.grad_sample.device == torch.device("meta") for p in trainer.params)
+    trainer.record_gradients(linear_batch([1, 2]).to(torch.device("meta")))
+    assert all(p.grad_sample.device == torch.device("meta") and p.grad_sample.shape[0] == 2 for p in trainer.params)
+    trainer.close()
+
+
+def test_record_losses_of_the_wrong_shape_or_a_second_backward_pass_are_refused():
+    def one_loss(module, batch):
+        return linear_losses(module, batch).sum()
+
+    def backward_twice(module, batch):
+        linear_losses(module, batch).sum().backward()  # a first per-row gradient, accumulated
+        return linear_losses(module, batch)
+
+    for record_losses, error, message in [
+        (one_loss, ValueError, r"^record_losses returned shape \(\), want \(2,\)$"),
+        (backward_twice, RuntimeError, "^gradient accumulation across backward passes is not supported under DP$"),
+    ]:
+        trainer = DPTrainer(linear_model(), record_losses=record_losses, settings=settings_with(), records=4)
+        with pytest.raises(error, match=message):
+            trainer.record_gradients(linear_batch([0, 1]))
+        trainer.close()
