@@ -194,7 +194,6 @@ class DPTrainer:
         self.params = trainable_parameters(model)
         self.device = parameters_device(self.params)
         self.sample_rate = sample_rate(settings.batch_size, records)
-        self.settings = settings
         self.record_losses = record_losses
         # loss_reduction="sum": the row gradients Opacus records are then exactly the
         # gradients of each row's share of the summed per-record losses.

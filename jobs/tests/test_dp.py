@@ -751,3 +751,30 @@ def test_record_losses_of_the_wrong_shape_or_a_second_backward_pass_are_refused(
         with pytest.raises(error, match=message):
             trainer.record_gradients(linear_batch([0, 1]))
         trainer.close()
+
+
+def test_a_trainer_refuses_a_model_it_cannot_clip_per_record():
+    frozen = linear_model().requires_grad_(False)
+    with pytest.raises(ValueError, match=r"^model has no trainable parameters \(LoRA not attached\?\)$"):
+        DPTrainer(frozen, record_losses=linear_losses, settings=settings_with(), records=4)
+    # Batch norm mixes the records of a batch: no per-record gradient exists (Opacus' strict check).
+    mixing = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    with pytest.raises(NotImplementedError):
+        DPTrainer(mixing, record_losses=linear_losses, settings=settings_with(), records=4)
+
+
+def test_the_noise_is_averaged_over_the_expected_batch_and_drawn_from_the_seeds_second_stream():
+    model, seed = linear_model(), 5
+    before = [p.detach().clone() for p in model.parameters()]
+    settings = settings_with(batch_size=8, learning_rate=1.0, noise_multiplier=2.0, clip_norm=0.5, mechanism_seed=seed)
+    # 4 records with batch 8: every record is in every batch, so 4 rows are expected, not 8.
+    trainer = DPTrainer(
+        model, record_losses=linear_losses, settings=settings, records=4, optimizer_factory=torch.optim.SGD
+    )
+    assert trainer.optimizer.expected_batch_size == 4
+    trainer.step(None)  # noise only: with plain SGD at rate 1 the update is -noise / 4
+    stream = torch.Generator().manual_seed(seed + 1)  # seed + 0 is the sampler's
+    for p, old in zip(model.parameters(), before, strict=True):
+        noise = torch.normal(0.0, 2.0 * 0.5, p.shape, generator=stream)
+        assert torch.allclose(old - p.detach(), noise / 4, atol=1e-6)
+    trainer.close()
