@@ -220,7 +220,7 @@ class DPTrainer:
 
         Returns the per-record losses (detached), or None for an empty batch.
         """
-        self.optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad(set_to_none=True)  # pragma: no mutate (frees, not zeroes: see bench/mutation)
         if batch is None or batch.n_records == 0:
             for p in self.params:
                 p.grad_sample = torch.zeros((0, *p.shape), dtype=p.dtype, device=p.device)
