@@ -117,8 +117,8 @@ class DPResult:
 
 
 def _mechanism_generator(seed: int | None, *, offset: int, device: torch.device | None = None) -> torch.Generator:
-    """A generator on `device` (CPU by default), seeded from OS entropy unless a test fixes `seed`."""
-    generator = torch.Generator(device=torch.device("cpu") if device is None else device)
+    """A generator on `device` (None: torch's default, the CPU), seeded from OS entropy unless a test fixes `seed`."""
+    generator = torch.Generator(device=device)
     return generator.manual_seed(secrets.randbits(63) if seed is None else seed + offset)
 
 
@@ -196,8 +196,10 @@ class DPTrainer:
         self.sample_rate = sample_rate(settings.batch_size, records)
         self.record_losses = record_losses
         # loss_reduction="sum": the row gradients Opacus records are then exactly the
-        # gradients of each row's share of the summed per-record losses.
-        self.module = GradSampleModule(model, batch_first=True, loss_reduction="sum", strict=True)
+        # gradients of each row's share of the summed per-record losses. Opacus' defaults do the
+        # rest: batch-first rows, and the strict check that refuses modules mixing the records of
+        # a batch (batch norm); test_dp checks both.
+        self.module = GradSampleModule(model, loss_reduction="sum")
         make_optimizer = optimizer_factory or (lambda ps, lr: torch.optim.Adam(ps, lr=lr))
         # The noise is drawn where the gradients are; the sampler below stays on the CPU.
         noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1, device=self.device)
@@ -205,10 +207,9 @@ class DPTrainer:
             make_optimizer(self.params, settings.learning_rate),
             noise_multiplier=settings.noise_multiplier,
             max_grad_norm=settings.clip_norm,
-            # Averaging by the *expected* batch keeps the noise scale independent of
-            # the sampled batch size, as Poisson sampling requires.
+            # Averaging (Opacus' default reduction) by the *expected* batch keeps the noise scale
+            # independent of the sampled batch size, as Poisson sampling requires.
             expected_batch_size=min(settings.batch_size, records),
-            loss_reduction="mean",
             generator=noise_generator,
         )
         self.accountant = RDPAccountant()

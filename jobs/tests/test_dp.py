@@ -461,6 +461,8 @@ def test_parameters_on_several_devices_are_refused_before_training():
     assert parameters_device([meta, meta]) == torch.device("meta")
     with pytest.raises(ValueError, match="on one device, found: cpu, meta"):
         parameters_device([cpu, meta])
+    with pytest.raises(ValueError, match=r"on one device, found: none$"):
+        parameters_device([])
 
 
 def test_a_seeded_mechanism_is_reproducible_on_the_cpu():
