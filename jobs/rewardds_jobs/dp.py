@@ -107,17 +107,18 @@ class DPSettings:
 @dataclass
 class DPResult:
     records: int
-    steps: int
     sample_rate: float
-    epsilon: float
+    # A training starts with no step taken, hence ε = 0; `train_dp` sets both when it ends.
+    steps: int = 0
+    epsilon: float = 0.0
     losses: list[float] = field(default_factory=list)
     tokens: int = 0
     seconds: float = 0.0
 
 
 def _mechanism_generator(seed: int | None, *, offset: int, device: torch.device | None = None) -> torch.Generator:
-    """A generator on `device` (CPU by default), seeded from OS entropy unless a test fixes `seed`."""
-    generator = torch.Generator(device=torch.device("cpu") if device is None else device)
+    """A generator on `device` (None: torch's default, the CPU), seeded from OS entropy unless a test fixes `seed`."""
+    generator = torch.Generator(device=device)
     return generator.manual_seed(secrets.randbits(63) if seed is None else seed + offset)
 
 
@@ -191,23 +192,24 @@ class DPTrainer:
             raise ValueError("model has no trainable parameters (LoRA not attached?)")
         train_in_fp32(model)
         self.params = trainable_parameters(model)
+        self.device = parameters_device(self.params)
         self.sample_rate = sample_rate(settings.batch_size, records)
-        self.settings = settings
         self.record_losses = record_losses
         # loss_reduction="sum": the row gradients Opacus records are then exactly the
-        # gradients of each row's share of the summed per-record losses.
-        self.module = GradSampleModule(model, batch_first=True, loss_reduction="sum", strict=True)
+        # gradients of each row's share of the summed per-record losses. Opacus' defaults do the
+        # rest: batch-first rows, and the strict check that refuses modules mixing the records of
+        # a batch (batch norm); test_dp checks both.
+        self.module = GradSampleModule(model, loss_reduction="sum")
         make_optimizer = optimizer_factory or (lambda ps, lr: torch.optim.Adam(ps, lr=lr))
         # The noise is drawn where the gradients are; the sampler below stays on the CPU.
-        noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1, device=parameters_device(self.params))
+        noise_generator = _mechanism_generator(settings.mechanism_seed, offset=1, device=self.device)
         self.optimizer = DPOptimizer(
             make_optimizer(self.params, settings.learning_rate),
             noise_multiplier=settings.noise_multiplier,
             max_grad_norm=settings.clip_norm,
-            # Averaging by the *expected* batch keeps the noise scale independent of
-            # the sampled batch size, as Poisson sampling requires.
+            # Averaging (Opacus' default reduction) by the *expected* batch keeps the noise scale
+            # independent of the sampled batch size, as Poisson sampling requires.
             expected_batch_size=min(settings.batch_size, records),
-            loss_reduction="mean",
             generator=noise_generator,
         )
         self.accountant = RDPAccountant()
@@ -219,7 +221,7 @@ class DPTrainer:
 
         Returns the per-record losses (detached), or None for an empty batch.
         """
-        self.optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad(set_to_none=True)  # pragma: no mutate (frees, not zeroes: see bench/mutation)
         if batch is None or batch.n_records == 0:
             for p in self.params:
                 p.grad_sample = torch.zeros((0, *p.shape), dtype=p.dtype, device=p.device)
@@ -262,7 +264,7 @@ def train_dp(
     settings: DPSettings,
     optimizer_factory: Callable[[list[torch.nn.Parameter], float], torch.optim.Optimizer] | None = None,
     checkpoint_dir: Path | None = None,
-    checkpoint_every: int = 50,
+    checkpoint_every: int = 50,  # pragma: no mutate (how often a spot job saves; see bench/mutation/README.md)
 ) -> DPResult:
     """DP-SGD over `records` for epochs·ceil(N/B) Poisson steps; returns ε and losses.
 
@@ -277,13 +279,15 @@ def train_dp(
     trainer = DPTrainer(
         model, record_losses=record_losses, settings=settings, records=n, optimizer_factory=optimizer_factory
     )
-    result = DPResult(records=n, steps=0, sample_rate=trainer.sample_rate, epsilon=0.0)
+    result = DPResult(records=n, sample_rate=trainer.sample_rate)
+    # What must match for a checkpoint to be this training's. The key names are written and
+    # compared by this code only, so renaming one changes nothing (bench/mutation/README.md).
     fingerprint = {
-        "records": n,
-        "steps": steps,
-        "sampleRate": trainer.sample_rate,
-        "noiseMultiplier": settings.noise_multiplier,
-        "clipNorm": settings.clip_norm,
+        "records": n,  # pragma: no mutate
+        "steps": steps,  # pragma: no mutate
+        "sampleRate": trainer.sample_rate,  # pragma: no mutate
+        "noiseMultiplier": settings.noise_multiplier,  # pragma: no mutate
+        "clipNorm": settings.clip_norm,  # pragma: no mutate
     }
     if checkpoint_dir is not None:
         _resume(checkpoint_dir, trainer, result, fingerprint)
@@ -293,12 +297,11 @@ def train_dp(
         generator=_mechanism_generator(settings.mechanism_seed, offset=0),
         steps=steps - trainer.steps,
     )
-    device = trainer.params[0].device
     model.train()
     started = time.perf_counter()
     try:
         for indices in sampler:
-            batch = make_batch([records[i] for i in indices]).to(device) if indices else None
+            batch = make_batch([records[i] for i in indices]).to(trainer.device) if indices else None
             losses = trainer.step(batch)
             if losses is not None:
                 result.losses.append(float(losses.mean()))

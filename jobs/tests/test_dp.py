@@ -2,10 +2,12 @@
 
 import copy
 import math
+import time
 
 import pytest
 import torch
 from opacus.accountants import RDPAccountant
+from opacus.utils.uniform_sampler import UniformWithReplacementSampler
 from transformers import AutoModelForSequenceClassification
 
 from rewardds_jobs.config import LoraConfig
@@ -13,11 +15,14 @@ from rewardds_jobs.dp import (
     DPResult,
     DPSettings,
     DPTrainer,
+    RecordBatch,
+    _inputs_to_fp32,
     _mechanism_generator,
     dp_metrics,
     parameters_device,
     planned_steps,
     sample_rate,
+    sum_rows_per_record,
     train_dp,
 )
 from rewardds_jobs.lora import attach_lora
@@ -456,6 +461,8 @@ def test_parameters_on_several_devices_are_refused_before_training():
     assert parameters_device([meta, meta]) == torch.device("meta")
     with pytest.raises(ValueError, match="on one device, found: cpu, meta"):
         parameters_device([cpu, meta])
+    with pytest.raises(ValueError, match=r"on one device, found: none$"):
+        parameters_device([])
 
 
 def test_a_seeded_mechanism_is_reproducible_on_the_cpu():
@@ -497,4 +504,279 @@ def test_a_bf16_loaded_reward_model_trains_in_fp32_and_clips_each_record_to_c(ba
         assert all(p.grad_sample.dtype == torch.float32 for p in trainer.params)
         clipped = torch.sqrt(sum(p.summed_grad.double().pow(2).sum() for p in trainer.params))
         assert clip * 0.99 <= clipped <= clip * (1 + 1e-6)
+    trainer.close()
+
+
+def test_moving_a_batch_moves_every_tensor_and_keeps_every_field():
+    batch = RecordBatch(
+        inputs={"input_ids": torch.tensor([[1, 2], [3, 4], [5, 6]]), "attention_mask": torch.ones(3, 2)},
+        row_record=torch.tensor([0, 0, 1]),
+        n_records=2,
+        tokens=5,
+        labels=torch.tensor([[1, 2], [3, 4], [5, 6]]),
+        pair_rows=torch.tensor([[0, 1]]),
+    )
+    # The meta device stands in for an accelerator: a field left behind stays on the CPU.
+    moved = batch.to(torch.device("meta"))
+    tensors = [*moved.inputs.values(), moved.row_record, moved.labels, moved.pair_rows]
+    assert moved.inputs.keys() == batch.inputs.keys()
+    assert all(t.device == torch.device("meta") for t in tensors)
+    assert (moved.n_records, moved.tokens, moved.labels.shape, moved.pair_rows.shape) == (2, 5, (3, 2), (1, 2))
+    on_cpu = batch.to(CPU)
+    assert torch.equal(on_cpu.labels, batch.labels) and torch.equal(on_cpu.pair_rows, batch.pair_rows)
+    # The generator's batches have no pairs and the reward proxy's no labels: None stays None.
+    bare = RecordBatch(inputs={}, row_record=torch.tensor([0]), n_records=1, tokens=1).to(CPU)
+    assert bare.labels is None and bare.pair_rows is None
+
+
+def test_the_fp32_hook_casts_floating_point_tensors_only():
+    ids, scale = torch.tensor([[5, 7]]), 0.5
+    cast = _inputs_to_fp32(torch.nn.Identity(), (torch.ones(2, dtype=torch.bfloat16), ids, None, scale))
+    assert cast[0].dtype == torch.float32
+    # Token ids stay integers (an embedding refuses floats), and non-tensors pass as they are.
+    assert cast[1] is ids and cast[2] is None and cast[3] is scale
+
+
+def linear_batch(records):
+    """Each record is an int i and one row x = (i, 1); two tokens a record, to tell sums apart."""
+    x = torch.tensor([[float(i), 1.0] for i in records])
+    return RecordBatch(
+        inputs={"x": x}, row_record=torch.arange(len(records)), n_records=len(records), tokens=2 * len(records)
+    )
+
+
+def linear_losses(module, batch):
+    return (module(batch.inputs["x"]).squeeze(-1) - 1.0).pow(2)
+
+
+def linear_model(seed=0):
+    # A real layer under real Opacus, small enough that a whole training takes milliseconds.
+    torch.manual_seed(seed)
+    return torch.nn.Linear(2, 1)
+
+
+def test_epsilon_is_zero_before_any_step_and_opacus_rdp_after():
+    settings = settings_with(mechanism_seed=0)
+    trainer = DPTrainer(linear_model(), record_losses=linear_losses, settings=settings, records=4)
+    assert trainer.epsilon(1e-5) == 0.0  # no step taken, nothing released
+    trainer.step(None)
+    independent = RDPAccountant()
+    independent.step(noise_multiplier=1.0, sample_rate=0.5)
+    assert trainer.epsilon(1e-5) == independent.get_epsilon(1e-5)
+    trainer.close()
+
+
+def test_train_dp_uses_the_optimizer_factory_it_is_given():
+    made = []
+
+    def sgd(params, lr):
+        made.append((list(params), lr))
+        return torch.optim.SGD(params, lr=lr)
+
+    model = linear_model()
+    train_dp(
+        model,
+        list(range(4)),
+        make_batch=linear_batch,
+        record_losses=linear_losses,
+        settings=settings_with(learning_rate=0.25, mechanism_seed=0),
+        optimizer_factory=sgd,
+    )
+    assert len(made) == 1 and made[0][1] == 0.25
+    assert [id(p) for p in made[0][0]] == [id(p) for p in model.parameters()]
+
+
+def test_train_dp_reports_the_batches_it_sampled_and_the_losses_tokens_time_and_epsilon_of_them():
+    n, seed = 8, 11
+    settings = settings_with(batch_size=3, epochs=2, mechanism_seed=seed)
+    steps = planned_steps(2, 3, n)  # 6
+    seen, losses_seen, moved_to = [], [], []
+
+    class TrackedBatch(RecordBatch):
+        def to(self, device):
+            moved_to.append(device)
+            return super().to(device)
+
+    def make_batch(records):
+        seen.append(list(records))
+        return TrackedBatch(**vars(linear_batch(records)))
+
+    def record_losses(module, batch):
+        losses = linear_losses(module, batch)
+        losses_seen.append(float(losses.detach().mean()))
+        return losses
+
+    before = time.perf_counter()
+    # No checkpoint folder: the interval must then never matter, even at every step.
+    result = train_dp(
+        linear_model(),
+        list(range(n)),
+        make_batch=make_batch,
+        record_losses=record_losses,
+        settings=settings,
+        checkpoint_every=1,
+    )
+    elapsed = time.perf_counter() - before
+
+    # The Poisson batches come from the seed's own stream (the noise takes seed + 1).
+    expected = UniformWithReplacementSampler(
+        num_samples=n, sample_rate=3 / 8, generator=torch.Generator().manual_seed(seed), steps=steps
+    )
+    batches = [indices for indices in expected if indices]
+    assert seen == batches and len(batches) >= 2  # at least two batches, so the totals are sums
+    assert moved_to == [CPU] * len(batches)  # each batch goes to the parameters' device
+    assert (result.records, result.steps, result.sample_rate) == (n, steps, 3 / 8)
+    assert result.losses == losses_seen and all(type(loss) is float for loss in result.losses)
+    assert result.tokens == sum(2 * len(b) for b in batches)
+    assert 0 < result.seconds <= elapsed
+    independent = RDPAccountant()
+    for _ in range(steps):
+        independent.step(noise_multiplier=1.0, sample_rate=3 / 8)
+    assert result.epsilon == pytest.approx(independent.get_epsilon(1e-5), rel=1e-12)
+
+
+def test_a_finished_training_leaves_its_last_checkpoint_before_the_end(tmp_path):
+    settings = settings_with(batch_size=2, epochs=2, mechanism_seed=0)  # 4 records: 4 steps
+    args = dict(make_batch=linear_batch, record_losses=linear_losses, settings=settings, checkpoint_dir=tmp_path)
+    result = train_dp(linear_model(), list(range(4)), **args, checkpoint_every=2)
+    assert result.steps == 4
+    # Steps 2 and 4 are multiples of 2; the final state is the job's output, not a checkpoint.
+    assert torch.load(tmp_path / "dp-state.pt", weights_only=False)["steps"] == 2
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"records": 5},  # batch 8: q = 1 and one step per epoch either way
+        {"epochs": 3},
+        {"batch_size": 7, "records": 12},  # two steps an epoch either way, q = 7/12 for 8/12
+        {"noise_multiplier": 0.9},
+        {"clip_norm": 2.0},
+    ],
+    ids=lambda other: "+".join(other),
+)
+def test_a_checkpoint_is_refused_by_a_training_that_differs_in_any_accounted_figure(tmp_path, other):
+    first = {"records": 4, "epochs": 2, "batch_size": 8, "noise_multiplier": 1.0, "clip_norm": 1.0}
+    if "batch_size" in other:
+        first |= {"records": 12}
+
+    def run(figures):
+        figures = first | figures
+        settings = settings_with(
+            **{k: figures[k] for k in ("epochs", "batch_size", "noise_multiplier", "clip_norm")}, mechanism_seed=0
+        )
+        return train_dp(
+            linear_model(),
+            list(range(figures["records"])),
+            make_batch=linear_batch,
+            record_losses=linear_losses,
+            settings=settings,
+            checkpoint_dir=tmp_path,
+            checkpoint_every=1,
+        )
+
+    run({})
+    assert run({}).steps == planned_steps(first["epochs"], first["batch_size"], first["records"])  # its own resumes
+    with pytest.raises(ValueError, match="belongs to another training"):
+        run(other)
+
+
+def test_row_gradients_are_summed_per_record_in_their_own_dtype_and_device():
+    rows = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype=torch.float64)
+    summed = sum_rows_per_record(rows, torch.tensor([0, 0, 1]), 2)
+    assert summed.dtype == torch.float64 and torch.equal(summed, torch.tensor([[4.0, 6.0], [5.0, 6.0]]).double())
+    # Rows on an accelerator (meta stands in) with the record index still on the CPU.
+    on_meta = sum_rows_per_record(torch.ones(3, 2, device="meta"), torch.tensor([0, 0, 1]), 2)
+    assert on_meta.device == torch.device("meta") and on_meta.shape == (2, 2)
+
+
+class OneHeadUsed(torch.nn.Module):
+    """Two trainable heads, of which the loss reaches only the first."""
+
+    def __init__(self):
+        super().__init__()
+        self.used, self.unused = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.used(x)
+
+
+def test_parameters_the_batch_never_reached_get_one_zero_row_per_record_in_their_dtype():
+    previous = torch.get_default_dtype()
+    # Under a float64 default, zeros without an explicit dtype would not match the fp32 parameters.
+    torch.set_default_dtype(torch.float64)
+    try:
+        torch.manual_seed(0)
+        model = OneHeadUsed()
+        trainer = DPTrainer(model, record_losses=linear_losses, settings=settings_with(mechanism_seed=0), records=4)
+        trainer.record_gradients(None)
+        assert all(
+            p.grad_sample.shape == (0, *p.shape) and p.grad_sample.dtype == torch.float32 for p in trainer.params
+        )
+        trainer.record_gradients(linear_batch([1, 2, 3]))
+        for p in model.unused.parameters():
+            assert p.grad_sample.dtype == torch.float32 and torch.equal(p.grad_sample, torch.zeros(3, *p.shape))
+        assert all(p.grad_sample.shape == (3, *p.shape) for p in model.used.parameters())
+        assert any(p.grad_sample.abs().sum() > 0 for p in model.used.parameters())
+        trainer.optimizer.step()  # Opacus takes the zero rows: its per-record norm spans all parameters
+        trainer.close()
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def test_the_zero_rows_are_made_on_the_parameters_device(monkeypatch):
+    real_generator = torch.Generator
+    # Meta stands in for an accelerator; it has no generator, and no noise is drawn here.
+    monkeypatch.setattr(torch, "Generator", lambda device=None: real_generator())
+    model = OneHeadUsed().to("meta")
+    trainer = DPTrainer(model, record_losses=linear_losses, settings=settings_with(), records=4)
+    trainer.record_gradients(None)
+    assert all(p.grad_sample.device == torch.device("meta") for p in trainer.params)
+    trainer.record_gradients(linear_batch([1, 2]).to(torch.device("meta")))
+    assert all(p.grad_sample.device == torch.device("meta") and p.grad_sample.shape[0] == 2 for p in trainer.params)
+    trainer.close()
+
+
+def test_record_losses_of_the_wrong_shape_or_a_second_backward_pass_are_refused():
+    def one_loss(module, batch):
+        return linear_losses(module, batch).sum()
+
+    def backward_twice(module, batch):
+        linear_losses(module, batch).sum().backward()  # a first per-row gradient, accumulated
+        return linear_losses(module, batch)
+
+    for record_losses, error, message in [
+        (one_loss, ValueError, r"^record_losses returned shape \(\), want \(2,\)$"),
+        (backward_twice, RuntimeError, "^gradient accumulation across backward passes is not supported under DP$"),
+    ]:
+        trainer = DPTrainer(linear_model(), record_losses=record_losses, settings=settings_with(), records=4)
+        with pytest.raises(error, match=message):
+            trainer.record_gradients(linear_batch([0, 1]))
+        trainer.close()
+
+
+def test_a_trainer_refuses_a_model_it_cannot_clip_per_record():
+    frozen = linear_model().requires_grad_(False)
+    with pytest.raises(ValueError, match=r"^model has no trainable parameters \(LoRA not attached\?\)$"):
+        DPTrainer(frozen, record_losses=linear_losses, settings=settings_with(), records=4)
+    # Batch norm mixes the records of a batch: no per-record gradient exists (Opacus' strict check).
+    mixing = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    with pytest.raises(NotImplementedError):
+        DPTrainer(mixing, record_losses=linear_losses, settings=settings_with(), records=4)
+
+
+def test_the_noise_is_averaged_over_the_expected_batch_and_drawn_from_the_seeds_second_stream():
+    model, seed = linear_model(), 5
+    before = [p.detach().clone() for p in model.parameters()]
+    settings = settings_with(batch_size=8, learning_rate=1.0, noise_multiplier=2.0, clip_norm=0.5, mechanism_seed=seed)
+    # 4 records with batch 8: every record is in every batch, so 4 rows are expected, not 8.
+    trainer = DPTrainer(
+        model, record_losses=linear_losses, settings=settings, records=4, optimizer_factory=torch.optim.SGD
+    )
+    assert trainer.optimizer.expected_batch_size == 4
+    trainer.step(None)  # noise only: with plain SGD at rate 1 the update is -noise / 4
+    stream = torch.Generator().manual_seed(seed + 1)  # seed + 0 is the sampler's
+    for p, old in zip(model.parameters(), before, strict=True):
+        noise = torch.normal(0.0, 2.0 * 0.5, p.shape, generator=stream)
+        assert torch.allclose(old - p.detach(), noise / 4, atol=1e-6)
     trainer.close()
