@@ -401,23 +401,27 @@ describe('the mean ± std table', () => {
     expect(lines).toContain('| *NON-PRIVATE bound* | — | 0.950 | 0.950 |');
   });
 
+  /** DP-SFT of the target at ε = 8 for seeds 1 and 2: 0.2 and 0.4. */
+  const withDpSftAt8 = (results: ReturnType<typeof twoSeeds>) =>
+    [1, 2].reduce(
+      (acc, seed) =>
+        withReference(acc, {
+          kind: 'dp-sft',
+          label: 'DP-SFT',
+          seed,
+          epsilon: 8,
+          row: { model: 'round-0', answerAccuracy: seed * 0.2 },
+          source: 'test',
+        }),
+      results,
+    );
+
   it('averages a reference over the seeds of the rows, leaving out one of another seed', () => {
     let results = twoSeeds();
     results = withReference(results, nonPrivate(1, 0.9));
     results = withReference(results, nonPrivate(2, 0.7));
     results = withReference(results, nonPrivate(0, 0.1)); // an older, seed-0 measurement
-    for (const [seed, acc] of [
-      [1, 0.2],
-      [2, 0.4],
-    ] as const)
-      results = withReference(results, {
-        kind: 'dp-sft',
-        label: 'DP-SFT',
-        seed,
-        epsilon: 8,
-        row: { model: 'round-0', answerAccuracy: acc },
-        source: 'test',
-      });
+    results = withDpSftAt8(results);
     const lines = metricTable(resultRows(results), results.references, 'answerAccuracy').split('\n');
     expect(lines).toContain('| *NON-PRIVATE bound* | — | 0.800 ± 0.141 | 0.800 ± 0.141 |');
     expect(lines).toContain('| *DP-SFT* | — | — | 0.300 ± 0.141 |');
@@ -434,18 +438,7 @@ describe('the mean ± std table', () => {
 
   it('draws DP-SFT of the target at the ε it was measured at, and ticks every ε of the grid', () => {
     let results = twoSeeds();
-    for (const [seed, acc] of [
-      [1, 0.2],
-      [2, 0.4],
-    ] as const)
-      results = withReference(results, {
-        kind: 'dp-sft',
-        label: 'DP-SFT',
-        seed,
-        epsilon: 8,
-        row: { model: 'round-0', answerAccuracy: acc },
-        source: 'test',
-      });
+    results = withDpSftAt8(results);
     const svg = accuracyChart(resultRows(results), results.references);
     // One point, at ε = 8, the mean of the two seeds; none at ε = 1, where it was not measured.
     const points = [...svg.matchAll(/<title>DP-SFT of the target, ε ([\d.]+): ([\d.]+)<\/title>/g)];
