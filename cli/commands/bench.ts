@@ -80,7 +80,7 @@ function pretrainScriptArgs(o: BenchOptions): string[] {
   ];
 }
 
-const USAGE = `usage: rewardds bench --world <dir> [--methods reward,ppl,none,rouge-l] [--epsilons 1,4,8]
+const USAGE = `usage: rewardds bench --world <dir> [--methods reward,ppl,none,rouge-l] [--epsilons 1,8]
                       [--seeds 3] [--rounds 2] [--out <dir>] [--quick] [--config base.json]
                       [--pretrain-steps 1200] [--tiny-random] [--no-reference] [--no-job-cache]
                       [--merge-from <out>,<out>] [--parallel 2]

@@ -107,7 +107,7 @@ describe('the grid', () => {
       'none-eps8-seed2',
     ]);
     expect(cells.every((c) => c.rounds === 1)).toBe(true);
-    expect(expandCells(DEFAULT_GRID)).toHaveLength(4 * 3 * 3);
+    expect(expandCells(DEFAULT_GRID)).toHaveLength(4 * 2 * 3);
   });
 
   it('--quick keeps every method, one ε (8) and one seed', () => {
