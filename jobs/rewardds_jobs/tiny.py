@@ -41,15 +41,18 @@ def byte_symbols() -> list[str]:
 def build_tokenizer(corpus: Sequence[str] | None = None, vocab: int = 0):
     """The tokenizer of a tiny base: byte-level, with BPE merges only when learnt from public text.
 
-    With no corpus (or `vocab` 0) there are no merges: the 256 bytes plus the special tokens,
-    data-independent. With a public corpus, byte-level BPE merges are learnt from it up to
-    `vocab` entries, as a real base model's tokenizer is learnt from public text: a prompt
-    then takes about four times fewer positions, which is what every stage's compute scales
-    with. Only the pretraining tool passes a corpus, and it only ever reads public text.
+    With `vocab` 0 there are no merges: the 256 bytes plus the special tokens, data-independent
+    (a vocabulary size without a corpus is refused rather than quietly ignored). With a public
+    corpus, byte-level BPE merges are learnt from it up to `vocab` entries, as a real base
+    model's tokenizer is learnt from public text: a prompt then takes about four times fewer
+    positions, which is what every stage's compute scales with. Only the pretraining tool passes
+    a corpus, and it only ever reads public text.
     """
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
+    if corpus is None and vocab:
+        raise ValueError(f"a learnt vocabulary ({vocab} entries) needs a public corpus to learn it from")
     if corpus is None or vocab == 0:
         core = Tokenizer(models.BPE(vocab={symbol: i for i, symbol in enumerate(byte_symbols())}, merges=[]))
         core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)

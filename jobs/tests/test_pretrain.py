@@ -135,6 +135,9 @@ def test_learnt_vocabulary_comes_from_the_corpus_alone_and_shortens_its_texts():
     assert " ship" not in {other.convert_tokens_to_string([t]) for t in other.get_vocab()}
     with pytest.raises(ValueError, match="vocab must be 0"):
         PretrainSettings(vocab=100)
+    # A vocabulary size with nothing to learn it from is refused, not quietly the byte-level tokenizer.
+    with pytest.raises(ValueError, match="needs a public corpus"):
+        build_tokenizer(None, 300)
 
 
 def test_schedule_warms_up_then_decays_to_a_tenth():
