@@ -27,9 +27,9 @@ export interface PairChoice {
  */
 const FUSED_TIE = 1e-9;
 
-/** 1-based ranks in the order a stable sort by `compare` gives; equal values keep candidate order. */
+/** 1-based ranks in the order a sort by `compare` gives; equal values keep candidate order (sort is stable). */
 function stableRanks<T>(items: readonly T[], compare: (a: T, b: T) => number): number[] {
-  const order = items.map((_, i) => i).sort((i, j) => compare(items[i]!, items[j]!) || i - j);
+  const order = items.map((_, i) => i).sort((i, j) => compare(items[i]!, items[j]!));
   const ranks = new Array<number>(items.length);
   order.forEach((index, position) => {
     ranks[index] = position + 1;

@@ -29,6 +29,31 @@ describe('filterScores: worked examples', () => {
     q('q-d', ['d-bad', 0.3, 9], ['d-good', 0.4, 2]),
   ];
 
+  it('re-reads a working set that arrives as text chunks the same as one that arrives as bytes', async () => {
+    // A Node stream of strings (an adapter that decodes) yields strings, not Buffers; a line,
+    // and a two-byte character, may straddle two chunks.
+    const withAccent = [...lines, q('q-é', ['é-bad', 0.0, 9], ['é-good', 0.8, 2])];
+    const expected = await runFilter(withAccent, defaults);
+    const working = memorySink();
+    const pool = memorySink();
+    await filterScores(
+      {
+        scores: memorySource('scores.jsonl', jsonl(withAccent)),
+        working,
+        pool,
+        reopenWorking: async () => {
+          const text = working.text();
+          const pieces = [];
+          for (let at = 0; at < text.length; at += 11) pieces.push(text.slice(at, at + 11));
+          return Readable.from(pieces);
+        },
+      },
+      defaults,
+    );
+    expect(pool.text()).toBe(expected.pool);
+    expect(parseJsonl<PoolRecord>(pool.text()).map((r) => r.id)).toEqual(['q-b', 'q-é']);
+  });
+
   it('writes every query to W and the top ⌊M·f⌋ by chosen reward to the pool, ties in input order', async () => {
     const { summary, working, pool } = await runFilter(lines, defaults);
     expect(parseJsonl<WorkingRecord>(working)).toEqual([

@@ -45,10 +45,11 @@ describe('chooseByFusedRank (step 8)', () => {
   });
 
   it('chooserFor dispatches each method to its own rule', () => {
-    // Reward favours 'r', perplexity favours 'p'; 'none' takes the first.
-    const cands = [c('first', 0.2, 5), c('r', 0.9, 9), c('p', 0.1, 1)];
+    // Reward favours 'r', perplexity favours 'p'; 'none' takes the first; 'rouge-l' (no seeds)
+    // the one most like the others: 'r x' and 'p x' share a word, the first shares none.
+    const cands = [c('first', 0.2, 5), c('r x', 0.9, 9), c('p x', 0.1, 1)];
     const pick = (method: FilterMethod) => chooserFor({ method, alpha: 1 })(cands).chosen;
-    expect([pick('reward'), pick('ppl'), pick('none')]).toEqual([1, 2, 0]);
+    expect([pick('reward'), pick('ppl'), pick('none'), pick('rouge-l')]).toEqual([1, 2, 0, 1]);
   });
 
   it('breaks a full tie (fused and reward) by the lower candidate index', () => {

@@ -37,6 +37,14 @@ describe('batched', () => {
     await dropped.abort();
     expect(second.calls).toEqual(['abort']);
   });
+
+  it('passes no empty write on at done when nothing is left in the buffer', async () => {
+    const { sink, calls } = recording();
+    const out = batched(sink, 2);
+    await out.write('ab');
+    await out.done();
+    expect(calls).toEqual(['write ab', 'done']);
+  });
 });
 
 describe('withSinks', () => {
